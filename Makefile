@@ -1,0 +1,133 @@
+# Egress Sensor -- top-level Makefile.
+#
+#   make            build build/egress-sensor
+#   make deps       install the Debian packages the build, tests and bench need
+#   make geo        fetch the free DB-IP country database, build the ASN database
+#   make demo       deps + build + geo, then analyse the bundled example capture
+#   make test       deps + build + every test (unit, golden, conformance, asan)
+#   make asan       ASan+UBSan build and the robustness tests under it
+#   make bench      packet rate and peak memory against ndpiReader
+#
+# Flags: CFLAGS/LDFLAGS add to ours; OPT replaces the optimisation flags;
+# WERROR=1 turns warnings into errors (CI sets it); V=1 shows commands.
+
+VERSION := 0.1.0
+B ?= build
+
+PKGS := libpcap libndpi libmaxminddb jansson libconfig libxxhash libcrypto
+
+# Debian packages: the build, the tests, the benchmark, and the geo builder.
+DEB_BUILD := build-essential pkg-config libpcap-dev libndpi-dev libmaxminddb-dev \
+	libhiredis-dev libcmocka-dev libjansson-dev libconfig-dev libxxhash-dev libssl-dev
+DEB_TEST := libndpi-bin mmdb-bin libmaxmind-db-writer-perl python3 python3-scapy \
+	redis-server tcpreplay clang libclang-rt-14-dev valgrind iproute2 time
+DEB_GEO := libmaxmind-db-writer-perl ca-certificates
+
+OPT ?= -O2 -g
+WARN := -Wall -Wextra -Wshadow -Wformat=2 -Wmissing-prototypes -Wstrict-prototypes \
+	-Wpointer-arith -Wcast-qual -Wvla
+ifeq ($(WERROR),1)
+WARN += -Werror
+endif
+
+# System headers (nDPI's in particular) are not ours to warn about.
+PKG_CFLAGS = $(patsubst -I%,-isystem %,$(shell pkg-config --cflags $(PKGS) 2>/dev/null))
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -DSENSOR_VERSION=\"$(VERSION)\" $(OPT) $(WARN) \
+	-MMD -MP -Isensor -Igeo -Idissectors $(PKG_CFLAGS) $(CFLAGS)
+ALL_LDFLAGS = $(OPT) $(LDFLAGS)
+LIBS = $(PKG_LIBS) -lpthread -lm
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+# The pipeline, one file per stage (see README "Source layout").
+LIB_SRCS := \
+	sensor/decode.c sensor/decode-ip.c sensor/decode-tunnel.c \
+	sensor/netset.c sensor/community-id.c sensor/config.c \
+	geo/geo.c \
+	sensor/flow.c sensor/frag.c sensor/classify.c \
+	sensor/output-json-flow.c sensor/stats.c sensor/pipeline.c \
+	sensor/source-pcap-file.c
+
+MAIN_SRCS := sensor/main.c
+
+UNIT_TESTS := decode netset community_id geo config flow frag classify output
+
+LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o)
+MAIN_OBJS := $(MAIN_SRCS:%.c=$(B)/%.o)
+PROG := $(B)/egress-sensor
+LIB := $(B)/libsensor.a
+TEST_BINS := $(UNIT_TESTS:%=$(B)/tests/test_%)
+
+.PHONY: all deps deps-geo geo demo test unit golden golden-update conformance robustness \
+	asan bench clean check-deps
+
+all: $(PROG)
+
+$(PROG): $(MAIN_OBJS) $(LIB)
+	@echo "  LINK    $@"
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $(MAIN_OBJS) $(LIB) $(LIBS)
+
+$(LIB): $(LIB_OBJS)
+	@echo "  AR      $@"
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(B)/tests/test_%: tests/test_%.c $(LIB)
+	@mkdir -p $(dir $@)
+	@echo "  TEST    $@"
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests -o $@ $< $(LIB) $(LIBS) -lcmocka
+
+-include $(LIB_OBJS:.o=.d) $(MAIN_OBJS:.o=.d) $(TEST_BINS:=.d)
+
+# ---------------------------------------------------------------- set-up
+
+# Install what is missing; as root directly, otherwise through sudo.
+define apt_install
+	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "  DEPS   $$missing"; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+endef
+
+deps:
+	$(call apt_install,$(DEB_BUILD) $(DEB_TEST))
+
+deps-geo:
+	$(call apt_install,$(DEB_BUILD) $(DEB_GEO))
+	@command -v npm >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends npm; }
+
+geo: deps-geo
+	$(Q)sh geo/fetch-geo.sh geo/data
+
+# The quick-start job: analyse the bundled example capture.
+demo: deps-geo
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory geo
+	$(Q)$(PROG) -c config/sensor.conf -r pcaps/example.pcap --flows -
+
+# ---------------------------------------------------------------- tests
+
+include tests/tests.mk
+
+test: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory unit golden conformance
+	$(Q)$(MAKE) --no-print-directory asan
+
+clean:
+	rm -rf build

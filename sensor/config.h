@@ -1,0 +1,70 @@
+/* config.h -- sensor configuration (libconfig syntax), validated on load.
+ *
+ * config_load() reads one file and checks every key: an unknown key, a value
+ * of the wrong type or out of range is an error naming the file and line. */
+#ifndef CONFIG_H
+#define CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct netset;
+
+#define CONFIG_PATH_MAX 1024
+#define CONFIG_MAX_COUNTRIES 64
+#define CONFIG_MAX_HOME_NET 256
+#define CONFIG_DEFAULT_FILE "config/sensor.conf"
+
+struct sensor_config {
+    char source[CONFIG_PATH_MAX]; /* file it was read from, "" for built-in defaults */
+    char sensor_name[64];         /* default: the host name */
+
+    /* home_net: the prefixes as written (for --check-config and stats) and
+     * the compiled set (owned; values are non-NULL markers). */
+    char home_net_text[CONFIG_MAX_HOME_NET][64];
+    unsigned n_home_net;
+    struct netset *home_net;
+
+    /* ISO 3166-1 alpha-2 codes, upper case. */
+    char home_countries[CONFIG_MAX_COUNTRIES][3];
+    unsigned n_home_countries;
+
+    /* geo databases ("" = disabled) */
+    char country_db[CONFIG_PATH_MAX];
+    char asn_db[CONFIG_PATH_MAX];
+
+    /* flow table */
+    uint32_t max_flows;          /* tracked flows at most */
+    uint32_t max_fragments;      /* IPv4/IPv6 fragment trains tracked at most */
+    uint32_t timeout_tcp;        /* idle seconds, established TCP */
+    uint32_t timeout_tcp_closed; /* seconds after FIN/RST before the flow ends */
+    uint32_t timeout_udp;
+    uint32_t timeout_icmp;
+    uint32_t timeout_other;
+    uint32_t dpi_packets_tcp;    /* packets given to nDPI before giving up */
+    uint32_t dpi_packets_udp;
+    uint32_t dpi_packets_other;
+
+    /* outputs ("" = off, "-" = standard output) */
+    char flows_path[CONFIG_PATH_MAX];
+    char stats_path[CONFIG_PATH_MAX];
+};
+
+/* Fill c with the built-in defaults (home_net = RFC 1918, RFC 6598, fc00::/7,
+ * link-local; no home countries; geo paths under geo/data/). Returns 0, or -1
+ * on allocation failure. Release with config_fini(). */
+int config_init_defaults(struct sensor_config *c);
+
+/* Read path over the defaults already in c. Returns 0 on success. On error
+ * returns -1 with "FILE:LINE: message" in errbuf and c holding the defaults
+ * or partly applied values: the caller must not use it except to
+ * config_fini() it. */
+int config_load(struct sensor_config *c, const char *path, char *errbuf, size_t errlen);
+
+/* Release what c owns. Safe on a zeroed or already finished struct. */
+void config_fini(struct sensor_config *c);
+
+/* Whether cc (two letters, any case) is one of the home countries. */
+int config_is_home_country(const struct sensor_config *c, const char *cc);
+
+#endif

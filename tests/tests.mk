@@ -1,0 +1,36 @@
+# tests/tests.mk -- test targets, included from the top-level Makefile.
+
+# Tiny geo databases built at test time from tests/geo-test.csv
+# (defines TEST_MMDB and the rules that build it).
+include tests/geo.mk
+
+CORPUS ?= ../shared/corpus
+
+# Unit tests: one cmocka binary per module. TEST_GEO_DIR tells test_geo
+# where the databases are.
+unit: $(TEST_BINS) $(TEST_MMDB)
+	$(Q)fail=0; for t in $(TEST_BINS); do \
+		echo "  RUN     $$t"; \
+		TEST_GEO_DIR=$(B)/tests/geo TEST_SRCDIR=tests $$t || fail=1; \
+	done; exit $$fail
+
+# Golden tests: every capture in pcaps/ against its reviewed expected output.
+golden: $(PROG) $(TEST_MMDB)
+	$(Q)python3 tests/golden.py --sensor $(PROG) --geo $(B)/tests/geo
+
+# Write expected files for review (never run by make test).
+golden-update: $(PROG) $(TEST_MMDB)
+	$(Q)python3 tests/golden.py --sensor $(PROG) --geo $(B)/tests/geo --update
+
+# Flows and labels against ndpiReader over the shared corpus.
+conformance: $(PROG)
+	$(Q)python3 tests/conformance.py --sensor $(PROG) --corpus $(CORPUS)
+
+# Corpus captures and corrupted copies of them must not crash the sensor.
+robustness: $(PROG)
+	$(Q)python3 tests/robustness.py $(PROG) $(CORPUS) --extra pcaps
+
+# The same under AddressSanitizer and UndefinedBehaviorSanitizer.
+ASAN_OPT := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+asan:
+	$(Q)$(MAKE) --no-print-directory B=build/asan OPT="$(ASAN_OPT)" all unit robustness
