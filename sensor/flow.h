@@ -1,0 +1,187 @@
+/* flow.h -- bidirectional flow table.
+ *
+ * A fixed pool of flows sized by configuration, a seeded symmetric hash
+ * (both directions of a conversation land in the same bucket; the flow keeps
+ * its initiator's orientation), and one LRU list per timeout class, so expiry
+ * looks only at list heads and never scans the table.
+ *
+ * The table owns the flows. A flow handed to the expiry callback is valid
+ * until the callback returns; the slot is then reused. */
+#ifndef FLOW_H
+#define FLOW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct ndpi_flow_struct;
+
+/* The 5-tuple plus VLAN, in the initiator's orientation. Addresses in
+ * network byte order (IPv4 in the first 4 bytes), ports in host order. */
+struct flow_key {
+    uint8_t src[16];
+    uint8_t dst[16];
+    uint16_t sport;
+    uint16_t dport;
+    uint16_t vlan;
+    uint8_t ipver;
+    uint8_t proto;
+};
+
+/* Why a flow ended (keep flow_end_name() in step). */
+enum flow_end {
+    FLOW_END_NONE = 0,
+    FLOW_END_TCP_FIN,
+    FLOW_END_TCP_RST,
+    FLOW_END_IDLE,
+    FLOW_END_TABLE_FULL,
+    FLOW_END_EOF, /* end of input */
+    FLOW_END_MAX
+};
+
+/* Timeout classes, one LRU list each. */
+enum flow_tclass {
+    FLOW_TC_TCP = 0,
+    FLOW_TC_TCP_CLOSED,
+    FLOW_TC_UDP,
+    FLOW_TC_ICMP,
+    FLOW_TC_OTHER,
+    FLOW_TC_MAX
+};
+
+/* Metadata strings a flow keeps after classification, packed into one
+ * buffer (flow.meta) in this order, each NUL-terminated. */
+enum flow_meta {
+    FLOW_META_HOST = 0, /* TLS/QUIC SNI, HTTP Host, DNS query name */
+    FLOW_META_UA,       /* HTTP User-Agent */
+    FLOW_META_JA3,      /* JA3 client hash */
+    FLOW_META_ALPN,
+    FLOW_META_SUBJECT,  /* TLS server certificate subject */
+    FLOW_META_ISSUER,
+    FLOW_META_MAX
+};
+
+#define FLOW_META_BYTES 316
+
+/* Classification state. */
+enum flow_dpi {
+    FLOW_DPI_NEW = 0,  /* no nDPI state yet */
+    FLOW_DPI_ACTIVE,   /* nDPI state held, packets being inspected */
+    FLOW_DPI_DONE,     /* classified (or given up); nDPI state freed */
+};
+
+/* Direction index for per-direction counters. */
+enum { FLOW_TOSERVER = 0, FLOW_TOCLIENT = 1 };
+
+struct flow {
+    struct flow_key key; /* initiator (client) -> responder (server) */
+
+    /* table links: slot indexes + 1, 0 = none */
+    uint32_t hnext;
+    uint32_t lru_prev, lru_next;
+    uint32_t hash;
+
+    uint64_t first_us, last_us; /* packet time, microseconds since epoch */
+    uint64_t pkts[2];           /* [FLOW_TOSERVER], [FLOW_TOCLIENT] */
+    uint64_t bytes[2];          /* IP bytes on the wire, per direction */
+
+    uint64_t risk; /* nDPI risk bitmask */
+    struct ndpi_flow_struct *dpi; /* only while dpi_state == FLOW_DPI_ACTIVE */
+
+    uint16_t master_proto, app_proto; /* nDPI ids */
+    uint16_t category;
+    uint16_t dpi_pkts; /* packets given to nDPI */
+
+    uint8_t tcp_flags[2]; /* OR of TCP flags seen per direction */
+    uint8_t tclass;       /* enum flow_tclass */
+    uint8_t end_reason;   /* enum flow_end */
+    uint8_t dpi_state;    /* enum flow_dpi */
+    uint8_t fin_seen;     /* bit 0: client FIN, bit 1: server FIN */
+    uint8_t icmp_type, icmp_code; /* of the first packet (Community ID) */
+    uint8_t meta_truncated;
+    uint8_t flags;        /* FLOW_F_* */
+    uint16_t meta_used;
+    uint16_t meta_off[FLOW_META_MAX]; /* offset + 1 into meta, 0 = absent */
+    char meta[FLOW_META_BYTES];
+};
+
+#define FLOW_F_GUESSED 0x01  /* protocol guessed by nDPI at give-up */
+#define FLOW_F_SWAPPED 0x02  /* orientation fixed after the first packet (SYN-ACK first) */
+
+struct flow_table_stats {
+    uint64_t created;
+    uint64_t ended[FLOW_END_MAX];
+    uint64_t active;
+    uint64_t peak_active;
+    uint64_t lookups;
+    uint64_t collisions; /* chain steps beyond the first bucket entry */
+};
+
+/* Called for every flow that ends, before its slot is reused. */
+typedef void (*flow_end_cb)(struct flow *f, void *ud);
+
+struct flow_table;
+
+struct flow_table_config {
+    uint32_t max_flows;
+    uint32_t timeout[FLOW_TC_MAX]; /* seconds per class */
+    uint64_t seed;                 /* hash seed; 0 = pick one at random */
+};
+
+/* Create a table for at most cfg->max_flows flows. The pool is reserved up
+ * front (pages are touched only as flows are used). end_cb is called for
+ * every flow that ends (idle, closed, evicted, flushed). Returns NULL on
+ * allocation failure. Free with flow_table_free(). */
+struct flow_table *flow_table_new(const struct flow_table_config *cfg, flow_end_cb end_cb,
+                                  void *ud);
+
+/* Free the table. Flows still in it are dropped without the callback:
+ * call flow_table_flush() first to export them. NULL is a no-op. */
+void flow_table_free(struct flow_table *t);
+
+/* Symmetric hash of a key (same value for both orientations). */
+uint32_t flow_hash(const struct flow_table *t, const struct flow_key *k);
+
+/* Find the flow of key k (either orientation) or create it with k's
+ * orientation. *dir receives FLOW_TOSERVER when k is the flow's own
+ * orientation, FLOW_TOCLIENT otherwise; *created is set when the flow is new.
+ * When the table is full the least recently seen flow is ended with
+ * FLOW_END_TABLE_FULL to make room. now_us is the packet time. Never
+ * allocates. Returns NULL only if max_flows is 0. */
+struct flow *flow_lookup_create(struct flow_table *t, const struct flow_key *k, uint64_t now_us,
+                                int *dir, bool *created);
+
+/* Find without creating; NULL when absent. */
+struct flow *flow_lookup(struct flow_table *t, const struct flow_key *k, int *dir);
+
+/* Mark f seen at now_us and move it to the tail of the list of class tc
+ * (O(1)). Called once per packet by the pipeline. */
+void flow_touch(struct flow_table *t, struct flow *f, uint64_t now_us, int tc);
+
+/* End and remove one flow now with the given reason (callback is called). */
+void flow_end(struct flow_table *t, struct flow *f, int reason);
+
+/* Swap the orientation of a flow whose first packet came from the server. */
+void flow_swap(struct flow *f);
+
+/* End every flow whose class timeout has passed at now_us. Looks only at
+ * list heads. Returns the number of flows ended. */
+size_t flow_expire(struct flow_table *t, uint64_t now_us);
+
+/* End every flow with the given reason (end of input, shutdown). */
+size_t flow_flush(struct flow_table *t, int reason);
+
+const struct flow_table_stats *flow_table_stats(const struct flow_table *t);
+
+/* Bytes of table memory one tracked flow costs (slot + hash bucket). */
+size_t flow_bytes_per_flow(const struct flow_table *t);
+
+/* "tcp-fin", "tcp-rst", "idle", "table-full", "end-of-input". */
+const char *flow_end_name(int reason);
+
+/* Metadata strings: set copies s (truncated to fit; meta_truncated counts
+ * it); get returns "" when absent. Setting a field twice keeps the first. */
+void flow_meta_set(struct flow *f, int which, const char *s);
+const char *flow_meta_get(const struct flow *f, int which);
+
+#endif
