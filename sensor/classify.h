@@ -1,0 +1,73 @@
+/* classify.h -- application classification of flows with nDPI.
+ *
+ * One classifier per worker (an nDPI detection module is not shared between
+ * threads). A flow gets nDPI state on its first packet; packets are given to
+ * nDPI until it has a label and no more metadata to extract, or until the
+ * per-protocol packet budget is spent, then ndpi_detection_giveup() settles
+ * the label. What the flow keeps (label ids, risk, host, TLS and HTTP
+ * fields) is copied into the flow and the nDPI state is freed, so a
+ * classified flow costs only its table slot. */
+#ifndef CLASSIFY_H
+#define CLASSIFY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct flow;
+struct packet;
+struct classifier;
+
+struct classify_config {
+    uint32_t max_packets_tcp;   /* packets per flow given to nDPI */
+    uint32_t max_packets_udp;
+    uint32_t max_packets_other;
+};
+
+struct classify_stats {
+    uint64_t dpi_packets;    /* packets given to nDPI */
+    uint64_t classified;     /* flows labelled by inspection */
+    uint64_t gave_up;        /* flows settled by ndpi_detection_giveup() */
+    uint64_t guessed;        /* of those, labelled by nDPI's guess */
+    uint64_t dpi_alloc_fail; /* flows left unclassified for lack of memory */
+    uint64_t dpi_active;     /* flows holding nDPI state now */
+    uint64_t dpi_active_peak;
+};
+
+/* Create a classifier. Returns NULL with a message in errbuf on failure.
+ * Free with classify_free(). */
+struct classifier *classify_new(const struct classify_config *cfg, char *errbuf, size_t errlen);
+
+/* Free the classifier and its nDPI module. Flows still holding nDPI state
+ * must have been released with classify_release() first. NULL is a no-op. */
+void classify_free(struct classifier *c);
+
+/* Give one packet of flow f to nDPI (if the flow is still being classified).
+ * time_ms is the packet time. Cheap no-op once the flow is classified. */
+void classify_packet(struct classifier *c, struct flow *f, const struct packet *pkt,
+                     uint64_t time_ms);
+
+/* Settle the label of a flow that ends while still being classified (give
+ * up with guessing), copy its metadata and free its nDPI state. No-op for a
+ * classified flow. */
+void classify_finish(struct classifier *c, struct flow *f);
+
+/* Write the application name of f in nDPI's form ("TLS.Google", "DNS",
+ * "Unknown") to buf. Returns buf. */
+const char *classify_app_name(const struct classifier *c, const struct flow *f, char *buf,
+                              size_t len);
+
+/* Whether the flow's label involves protocol family p ("TLS", "HTTP",
+ * "DNS", "QUIC"). */
+enum { CLASSIFY_IS_TLS = 1, CLASSIFY_IS_HTTP, CLASSIFY_IS_DNS, CLASSIFY_IS_QUIC };
+int classify_is(const struct flow *f, int family);
+
+/* Names of the risks set in mask, one call per risk: fills names[] with up
+ * to max entries, returns the count. */
+size_t classify_risk_names(uint64_t mask, const char **names, size_t max);
+
+const struct classify_stats *classify_stats(const struct classifier *c);
+
+/* nDPI's version string ("4.2.0"). */
+const char *classify_ndpi_version(void);
+
+#endif
