@@ -1,0 +1,63 @@
+/* output-json-flow.h -- one JSON object per line per finished flow (EVE style).
+ *
+ * Field names follow Suricata's EVE where one exists. Objects are built with
+ * jansson, so every byte of a server name or user agent is escaped; bytes
+ * that are not valid UTF-8 are carried as the code point of the same value
+ * (U+0080..U+00FF), never dropped. */
+#ifndef OUTPUT_JSON_FLOW_H
+#define OUTPUT_JSON_FLOW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "community-id.h"
+#include "geo.h"
+
+struct flow;
+struct out_flows;
+
+/* Direction of a flow relative to home_net. */
+enum flow_direction { DIR_EGRESS = 0, DIR_INGRESS, DIR_INTERNAL, DIR_EXTERNAL, DIR_MAX };
+const char *out_direction_name(int d);
+
+/* Everything a flow record says beyond the flow itself, computed once when
+ * the flow ends. */
+struct flow_info {
+    const struct flow *f;
+    const char *app;                   /* nDPI name form */
+    int direction;                     /* enum flow_direction */
+    char community_id[COMMUNITY_ID_LEN];
+    struct geo_result dest_geo;        /* server side */
+    struct geo_result src_geo;         /* client side (used when has_src_geo) */
+    bool has_dest_geo, has_src_geo;
+    const char *risks[64];             /* nDPI risk names */
+    size_t n_risks;
+};
+
+/* Open path for writing flow records ("-" = standard output). Returns NULL
+ * with a message in errbuf on failure. Close with out_flows_close(). */
+struct out_flows *out_flows_open(const char *path, char *errbuf, size_t errlen);
+
+/* Write one record. Returns 0, or -1 on a write error (counted; the record
+ * is lost and the error is reported once by out_flows_close()). */
+int out_flows_write(struct out_flows *o, const struct flow_info *fi);
+
+/* Flush and close. Returns 0, or -1 with a message in errbuf if any write
+ * failed. NULL is a no-op returning 0. */
+int out_flows_close(struct out_flows *o, char *errbuf, size_t errlen);
+
+/* Build the JSON object of a record (caller json_decref()s it); used by
+ * writers and tests. Returns NULL on allocation failure. */
+struct json_t;
+struct json_t *out_flow_json(const struct flow_info *fi);
+
+/* Format microseconds since the epoch as EVE does:
+ * "2023-11-14T22:13:20.123456+0000". buf needs 32 bytes. */
+void out_format_time(uint64_t us, char *buf, size_t len);
+
+/* Append s to a jansson object under key, converting bytes that are not
+ * UTF-8 as described above. Does nothing for an empty string. */
+void out_json_set_str(struct json_t *obj, const char *key, const char *s);
+
+#endif

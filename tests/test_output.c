@@ -1,0 +1,155 @@
+/* test_output.c -- flow records: EVE field names, escaping, times, geo and TLS parts. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "flow.h"
+#include "output-json-flow.h"
+
+static void test_time_format(void **state)
+{
+    (void)state;
+    char buf[40];
+    out_format_time(1700000000123456ull, buf, sizeof(buf));
+    assert_string_equal(buf, "2023-11-14T22:13:20.123456+0000");
+    out_format_time(0, buf, sizeof(buf));
+    assert_string_equal(buf, "1970-01-01T00:00:00.000000+0000");
+}
+
+static void test_escaping(void **state)
+{
+    (void)state;
+    json_t *o = json_object();
+    /* a server name with a quote, a backslash, a control byte and two bytes
+     * that are not UTF-8 (0xff, and 0xc3 cut short at the end) */
+    out_json_set_str(o, "a", "ev\"il\\\x01host\xff.example\xc3");
+    out_json_set_str(o, "b", "caf\xc3\xa9"); /* valid UTF-8 stays as it is */
+    out_json_set_str(o, "c", "");             /* empty: not set */
+    char *s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+    assert_non_null(s);
+    assert_string_equal(s, "{\"a\":\"ev\\\"il\\\\\\u0001host\xc3\xbf.example\xc3\x83\","
+                           "\"b\":\"caf\xc3\xa9\"}");
+    free(s);
+    json_decref(o);
+}
+
+static void test_record_fields(void **state)
+{
+    (void)state;
+    struct flow f;
+    memset(&f, 0, sizeof(f));
+    /* 10.1.1.1:40000 -> 208.91.112.55:443 TCP */
+    f.key.ipver = 4, f.key.proto = 6;
+    f.key.src[0] = 10, f.key.src[1] = 1, f.key.src[2] = 1, f.key.src[3] = 1;
+    f.key.dst[0] = 208, f.key.dst[1] = 91, f.key.dst[2] = 112, f.key.dst[3] = 55;
+    f.key.sport = 40000, f.key.dport = 443;
+    f.first_us = 1700000000000000ull, f.last_us = 1700000002500000ull;
+    f.pkts[0] = 5, f.pkts[1] = 4, f.bytes[0] = 700, f.bytes[1] = 5000;
+    f.tcp_flags[0] = 0x1b, f.tcp_flags[1] = 0x13;
+    f.end_reason = FLOW_END_TCP_FIN;
+    f.master_proto = 91; /* NDPI_PROTOCOL_TLS */
+    flow_meta_set(&f, FLOW_META_HOST, "update.fortiguard.net");
+    flow_meta_set(&f, FLOW_META_JA3, "e4d448cdfe06dc1243c1eb026c74ac9a");
+
+    struct flow_info fi;
+    memset(&fi, 0, sizeof(fi));
+    fi.f = &f;
+    fi.app = "TLS";
+    fi.direction = DIR_EGRESS;
+    strcpy(fi.community_id, "1:abc=");
+    fi.has_dest_geo = true;
+    strcpy(fi.dest_geo.country, "US");
+    fi.dest_geo.asn = 40934;
+    strcpy(fi.dest_geo.as_org, "Fortinet Inc.");
+
+    json_t *o = out_flow_json(&fi);
+    assert_non_null(o);
+    assert_string_equal(json_string_value(json_object_get(o, "event_type")), "flow");
+    assert_string_equal(json_string_value(json_object_get(o, "src_ip")), "10.1.1.1");
+    assert_int_equal(json_integer_value(json_object_get(o, "src_port")), 40000);
+    assert_string_equal(json_string_value(json_object_get(o, "dest_ip")), "208.91.112.55");
+    assert_int_equal(json_integer_value(json_object_get(o, "dest_port")), 443);
+    assert_string_equal(json_string_value(json_object_get(o, "proto")), "TCP");
+    assert_string_equal(json_string_value(json_object_get(o, "direction")), "egress");
+    assert_string_equal(json_string_value(json_object_get(o, "host")), "update.fortiguard.net");
+    json_t *fl = json_object_get(o, "flow");
+    assert_int_equal(json_integer_value(json_object_get(fl, "pkts_toserver")), 5);
+    assert_int_equal(json_integer_value(json_object_get(fl, "bytes_toclient")), 5000);
+    assert_string_equal(json_string_value(json_object_get(fl, "reason")), "tcp-fin");
+    assert_string_equal(json_string_value(json_object_get(fl, "end")),
+                        "2023-11-14T22:13:22.500000+0000");
+    json_t *g = json_object_get(o, "dest_geo");
+    assert_string_equal(json_string_value(json_object_get(g, "country_code")), "US");
+    assert_int_equal(json_integer_value(json_object_get(g, "asn")), 40934);
+    json_t *t = json_object_get(o, "tls");
+    assert_string_equal(json_string_value(json_object_get(t, "sni")), "update.fortiguard.net");
+    assert_string_equal(json_string_value(json_object_get(t, "ja3")),
+                        "e4d448cdfe06dc1243c1eb026c74ac9a");
+    assert_null(json_object_get(o, "http"));
+    assert_null(json_object_get(o, "dns"));
+    assert_null(json_object_get(o, "src_geo"));
+    assert_string_equal(json_string_value(json_object_get(json_object_get(o, "tcp"), "tcp_flags")),
+                        "1b");
+    json_decref(o);
+
+    /* ICMP has no ports but a type and code */
+    f.key.proto = 1, f.icmp_type = 8;
+    o = out_flow_json(&fi);
+    assert_null(json_object_get(o, "src_port"));
+    assert_string_equal(json_string_value(json_object_get(o, "proto")), "ICMP");
+    assert_int_equal(json_integer_value(json_object_get(o, "icmp_type")), 8);
+    json_decref(o);
+}
+
+static void test_write_file(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/test_output.XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    char err[256];
+    struct out_flows *w = out_flows_open(path, err, sizeof(err));
+    assert_non_null(w);
+    struct flow f;
+    memset(&f, 0, sizeof(f));
+    f.key.ipver = 6, f.key.proto = 17, f.key.src[0] = 0xfd, f.key.dst[0] = 0x20, f.key.dst[1] = 0x01;
+    struct flow_info fi = {.f = &f, .app = "Unknown", .direction = DIR_EGRESS};
+    assert_int_equal(out_flows_write(w, &fi), 0);
+    assert_int_equal(out_flows_write(w, &fi), 0);
+    assert_int_equal(out_flows_close(w, err, sizeof(err)), 0);
+    FILE *fp = fdopen(fd, "r");
+    char line[2048];
+    int n = 0;
+    while (fgets(line, sizeof(line), fp)) {
+        json_error_t je;
+        json_t *o = json_loads(line, 0, &je);
+        assert_non_null(o);
+        assert_string_equal(json_string_value(json_object_get(o, "src_ip")), "fd00::");
+        json_decref(o);
+        n++;
+    }
+    fclose(fp);
+    unlink(path);
+    assert_int_equal(n, 2);
+    /* an unwritable path is an error naming it */
+    assert_null(out_flows_open("/nonexistent/dir/flows.json", err, sizeof(err)));
+    assert_non_null(strstr(err, "/nonexistent/dir/flows.json"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_time_format),
+        cmocka_unit_test(test_escaping),
+        cmocka_unit_test(test_record_fields),
+        cmocka_unit_test(test_write_file),
+    };
+    return cmocka_run_group_tests_name("output", tests, NULL, NULL);
+}
