@@ -1,0 +1,785 @@
+/* config.c -- sensor configuration: a libconfig file into struct sensor_config.
+ *
+ * config_load() works in three steps:
+ *
+ *   1. libconfig parses the text (syntax errors, duplicate keys);
+ *   2. a scan of the raw text rejects integers too large for a 32-bit int,
+ *      which libconfig 1.5 would otherwise wrap silently;
+ *   3. a walk of the parsed tree looks every setting up in cfg_keys[], one
+ *      table of {path, handler, min, max, offset}, and applies it.
+ *
+ * A new key is one line in cfg_keys[] (plus its field in config.h); a key of
+ * a new shape is one handler. Anything not in the table is an error, with a
+ * suggestion when the name is close to a known one.
+ *
+ * @include paths are resolved by libconfig, relative to the working
+ * directory; step 2 only sees the top-level file. */
+#include "config.h"
+#include "netset.h"
+
+#include <errno.h>
+#include <libconfig.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Largest configuration file we read; anything bigger is surely a mistake. */
+#define CFG_FILE_MAX (16u << 20)
+
+/* Longest dotted key path we build while walking the tree. */
+#define CFG_KEYPATH_MAX 256
+
+/* Built-in home networks: RFC 1918, RFC 6598 (carrier-grade NAT), unique
+ * local IPv6 (RFC 4193) and link-local (RFC 3927, RFC 4291). */
+static const char *const cfg_default_home_net[] = {
+    "10.0.0.0/8", "172.16.0.0/12",  "192.168.0.0/16", "100.64.0.0/10",
+    "fc00::/7",   "169.254.0.0/16", "fe80::/10",
+};
+
+/* The value stored with every home_net prefix: the set only answers "home or
+ * not", and netset values must not be NULL. */
+static int cfg_home_marker;
+
+/* ---------------------------------------------------------------- errors */
+
+/* State of one config_load() call, passed to every handler. */
+struct cfg_load {
+    struct sensor_config *c;
+    const char *file; /* for messages about the top-level file */
+    char *errbuf;
+    size_t errlen;
+};
+
+static void cfg_vmsg(char *errbuf, size_t errlen, const char *file, unsigned line, const char *fmt,
+                     va_list ap) __attribute__((format(printf, 5, 0)));
+
+static void cfg_vmsg(char *errbuf, size_t errlen, const char *file, unsigned line, const char *fmt,
+                     va_list ap)
+{
+    int n;
+
+    if (errbuf == NULL || errlen == 0)
+        return;
+    if (line > 0)
+        n = snprintf(errbuf, errlen, "%s:%u: ", file, line);
+    else
+        n = snprintf(errbuf, errlen, "%s: ", file);
+    if (n < 0 || (size_t)n >= errlen)
+        return;
+    vsnprintf(errbuf + n, errlen - (size_t)n, fmt, ap);
+}
+
+static int cfg_msg(char *errbuf, size_t errlen, const char *file, unsigned line, const char *fmt,
+                   ...) __attribute__((format(printf, 5, 6)));
+
+/* "FILE:LINE: message" (or "FILE: message" for line 0) into errbuf.
+ * Returns -1 so that callers can write return cfg_msg(...). */
+static int cfg_msg(char *errbuf, size_t errlen, const char *file, unsigned line, const char *fmt,
+                   ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    cfg_vmsg(errbuf, errlen, file, line, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+static int cfg_err(const struct cfg_load *ld, const config_setting_t *s, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* An error about setting s, at the file and line it came from. Returns -1.
+ *
+ * Errors about an element of an array or list are reported at the line of
+ * the key and name the element by index: libconfig 1.5 records for an element
+ * the line of the token after it, so a last element followed by a newline
+ * would be reported on the line of the closing bracket. */
+static int cfg_err(const struct cfg_load *ld, const config_setting_t *s, const char *fmt, ...)
+{
+    const char *file = config_setting_source_file(s);
+    va_list ap;
+
+    va_start(ap, fmt);
+    cfg_vmsg(ld->errbuf, ld->errlen, file != NULL ? file : ld->file, config_setting_source_line(s),
+             fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+static const char *cfg_type_name(const config_setting_t *s)
+{
+    switch (config_setting_type(s)) {
+    case CONFIG_TYPE_GROUP:
+        return "a group";
+    case CONFIG_TYPE_INT:
+    case CONFIG_TYPE_INT64:
+        return "an integer";
+    case CONFIG_TYPE_FLOAT:
+        return "a float";
+    case CONFIG_TYPE_STRING:
+        return "a string";
+    case CONFIG_TYPE_BOOL:
+        return "a boolean";
+    case CONFIG_TYPE_ARRAY:
+        return "an array";
+    case CONFIG_TYPE_LIST:
+        return "a list";
+    default:
+        return "an unknown type";
+    }
+}
+
+/* ASCII only: the configuration is not locale dependent. */
+static int cfg_is_alpha(char ch)
+{
+    return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z');
+}
+
+static int cfg_is_digit(char ch)
+{
+    return ch >= '0' && ch <= '9';
+}
+
+static char cfg_upper(char ch)
+{
+    return (ch >= 'a' && ch <= 'z') ? (char)(ch - 'a' + 'A') : ch;
+}
+
+/* ---------------------------------------------------------------- key table */
+
+struct cfg_key;
+typedef int (*cfg_apply_fn)(struct cfg_load *ld, const config_setting_t *s,
+                            const struct cfg_key *k);
+
+struct cfg_key {
+    const char *path;   /* dotted, from the top level */
+    cfg_apply_fn apply; /* NULL: a group, whose members are looked up in turn */
+    long long min, max; /* integers: the range; strings: the length in bytes */
+    size_t off;         /* offsetof() the field in struct sensor_config */
+};
+
+static int cfg_apply_u32(struct cfg_load *ld, const config_setting_t *s, const struct cfg_key *k);
+static int cfg_apply_str(struct cfg_load *ld, const config_setting_t *s, const struct cfg_key *k);
+static int cfg_apply_home_net(struct cfg_load *ld, const config_setting_t *s,
+                              const struct cfg_key *k);
+static int cfg_apply_countries(struct cfg_load *ld, const config_setting_t *s,
+                               const struct cfg_key *k);
+
+#define CFG_FIELD_SIZE(field) sizeof(((struct sensor_config *)0)->field)
+/* offsetof(field), failing to compile unless the field is 4 bytes wide. */
+#define CFG_OFF_U32(field)                                                                         \
+    (offsetof(struct sensor_config, field) +                                                       \
+     0 * sizeof(char[CFG_FIELD_SIZE(field) == sizeof(uint32_t) ? 1 : -1]))
+
+/* clang-format off */
+#define KEY_GROUP(path) {path, NULL, 0, 0, 0}
+#define KEY_U32(path, field, lo, hi) {path, cfg_apply_u32, lo, hi, CFG_OFF_U32(field)}
+#define KEY_STR(path, field, minlen)                                                               \
+    {path, cfg_apply_str, minlen, CFG_FIELD_SIZE(field) - 1, offsetof(struct sensor_config, field)}
+#define KEY_FN(path, fn) {path, fn, 0, 0, 0}
+/* clang-format on */
+
+static const struct cfg_key cfg_keys[] = {
+    KEY_STR("sensor_name", sensor_name, 1),
+    KEY_FN("home_net", cfg_apply_home_net),
+    KEY_FN("home_countries", cfg_apply_countries),
+
+    KEY_GROUP("geo"),
+    KEY_STR("geo.country_db", country_db, 0),
+    KEY_STR("geo.asn_db", asn_db, 0),
+
+    KEY_GROUP("flow"),
+    KEY_U32("flow.max_flows", max_flows, 1, 100000000),
+    KEY_U32("flow.max_fragments", max_fragments, 1, 10000000),
+    KEY_GROUP("flow.timeouts"),
+    KEY_U32("flow.timeouts.tcp", timeout_tcp, 1, 86400),
+    KEY_U32("flow.timeouts.tcp_closed", timeout_tcp_closed, 1, 86400),
+    KEY_U32("flow.timeouts.udp", timeout_udp, 1, 86400),
+    KEY_U32("flow.timeouts.icmp", timeout_icmp, 1, 86400),
+    KEY_U32("flow.timeouts.other", timeout_other, 1, 86400),
+    KEY_GROUP("flow.dpi_packets"),
+    KEY_U32("flow.dpi_packets.tcp", dpi_packets_tcp, 1, 255),
+    KEY_U32("flow.dpi_packets.udp", dpi_packets_udp, 1, 255),
+    KEY_U32("flow.dpi_packets.other", dpi_packets_other, 1, 255),
+
+    KEY_GROUP("output"),
+    KEY_STR("output.flows", flows_path, 0),
+    KEY_STR("output.stats", stats_path, 0),
+};
+
+#define CFG_NKEYS (sizeof(cfg_keys) / sizeof(cfg_keys[0]))
+
+static const struct cfg_key *cfg_find_key(const char *path)
+{
+    size_t i;
+
+    for (i = 0; i < CFG_NKEYS; i++)
+        if (strcmp(cfg_keys[i].path, path) == 0)
+            return &cfg_keys[i];
+    return NULL;
+}
+
+/* Case-insensitive edit distance counting a swap of two neighbours as one
+ * edit ("tpc" -> "tcp" is 1). Names longer than 63 are never close. */
+static unsigned cfg_distance(const char *a, size_t la, const char *b, size_t lb)
+{
+    unsigned d[3][64]; /* rows i-2, i-1, i, indexed modulo 3 */
+    size_t i, j;
+
+    if (la > 63 || lb > 63)
+        return UINT_MAX;
+    for (j = 0; j <= lb; j++)
+        d[0][j] = (unsigned)j;
+    for (i = 1; i <= la; i++) {
+        unsigned *cur = d[i % 3], *prev = d[(i - 1) % 3], *prev2 = d[(i + 1) % 3];
+
+        cur[0] = (unsigned)i;
+        for (j = 1; j <= lb; j++) {
+            unsigned cost = cfg_upper(a[i - 1]) == cfg_upper(b[j - 1]) ? 0 : 1;
+            unsigned best = prev[j - 1] + cost;
+
+            if (prev[j] + 1 < best)
+                best = prev[j] + 1;
+            if (cur[j - 1] + 1 < best)
+                best = cur[j - 1] + 1;
+            if (i > 1 && j > 1 && cfg_upper(a[i - 1]) == cfg_upper(b[j - 2]) &&
+                cfg_upper(a[i - 2]) == cfg_upper(b[j - 1]) && prev2[j - 2] + 1 < best)
+                best = prev2[j - 2] + 1;
+            cur[j] = best;
+        }
+    }
+    return d[la % 3][lb];
+}
+
+/* Split a dotted path into its parent length and its last component. */
+static const char *cfg_leaf(const char *path, size_t *parent_len)
+{
+    const char *dot = strrchr(path, '.');
+
+    *parent_len = dot != NULL ? (size_t)(dot - path) : 0;
+    return dot != NULL ? dot + 1 : path;
+}
+
+/* A known key the unknown path was probably meant to be: a close name in the
+ * same group, else the same name in another group. NULL if none. */
+static const struct cfg_key *cfg_suggest(const char *path)
+{
+    size_t plen, klen, i, leaf_len;
+    const char *leaf = cfg_leaf(path, &plen);
+    const struct cfg_key *best = NULL;
+    unsigned best_d;
+
+    leaf_len = strlen(leaf);
+    best_d = leaf_len <= 3 ? 2 : leaf_len <= 6 ? 3 : 4; /* one more than the edits accepted */
+    for (i = 0; i < CFG_NKEYS; i++) {
+        const char *kleaf = cfg_leaf(cfg_keys[i].path, &klen);
+        unsigned d;
+
+        if (klen != plen || strncmp(cfg_keys[i].path, path, plen) != 0)
+            continue;
+        d = cfg_distance(leaf, leaf_len, kleaf, strlen(kleaf));
+        if (d < best_d) {
+            best = &cfg_keys[i];
+            best_d = d;
+        }
+    }
+    if (best != NULL)
+        return best;
+    for (i = 0; i < CFG_NKEYS; i++) {
+        const char *kleaf = cfg_leaf(cfg_keys[i].path, &klen);
+
+        if (strlen(kleaf) == leaf_len && cfg_distance(leaf, leaf_len, kleaf, leaf_len) == 0)
+            return &cfg_keys[i];
+    }
+    return NULL;
+}
+
+static int cfg_unknown(const struct cfg_load *ld, const config_setting_t *s, const char *path)
+{
+    const struct cfg_key *k = cfg_suggest(path);
+
+    if (k != NULL)
+        return cfg_err(ld, s, "unknown key \"%s\" (did you mean \"%s\"?)", path, k->path);
+    return cfg_err(ld, s, "unknown key \"%s\"", path);
+}
+
+/* ---------------------------------------------------------------- handlers */
+
+static int cfg_apply_u32(struct cfg_load *ld, const config_setting_t *s, const struct cfg_key *k)
+{
+    long long v;
+    uint32_t u;
+
+    if (config_setting_type(s) != CONFIG_TYPE_INT && config_setting_type(s) != CONFIG_TYPE_INT64)
+        return cfg_err(ld, s, "%s: expected an integer, found %s", k->path, cfg_type_name(s));
+    v = config_setting_get_int64(s);
+    if (v < k->min || v > k->max)
+        return cfg_err(ld, s, "%s: %lld is out of range %lld..%lld", k->path, v, k->min, k->max);
+    u = (uint32_t)v;
+    memcpy((char *)ld->c + k->off, &u, sizeof(u));
+    return 0;
+}
+
+/* A string of min..max bytes, without control characters, copied into a
+ * char array of max + 1 bytes. */
+static int cfg_apply_str(struct cfg_load *ld, const config_setting_t *s, const struct cfg_key *k)
+{
+    const char *v, *p;
+    size_t len;
+
+    if (config_setting_type(s) != CONFIG_TYPE_STRING)
+        return cfg_err(ld, s, "%s: expected a string, found %s", k->path, cfg_type_name(s));
+    v = config_setting_get_string(s);
+    len = strlen(v);
+    if (len == 0 && k->min > 0)
+        return cfg_err(ld, s, "%s: must not be empty", k->path);
+    if ((long long)len > k->max)
+        return cfg_err(ld, s, "%s: longer than %lld bytes", k->path, k->max);
+    for (p = v; *p != '\0'; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            return cfg_err(ld, s, "%s: contains a control character", k->path);
+    memcpy((char *)ld->c + k->off, v, len + 1);
+    return 0;
+}
+
+/* home_net: an array or list of prefixes, replacing the whole set. The new set
+ * is built aside and swapped in only when every entry is good. */
+static int cfg_apply_home_net(struct cfg_load *ld, const config_setting_t *s,
+                              const struct cfg_key *k)
+{
+    struct sensor_config *c = ld->c;
+    struct netset *ns = NULL;
+    char msg[160];
+    int n, i;
+
+    if (!config_setting_is_array(s) && !config_setting_is_list(s))
+        return cfg_err(ld, s, "%s: expected an array of strings, found %s", k->path,
+                       cfg_type_name(s));
+    n = config_setting_length(s);
+    if (n == 0)
+        return cfg_err(ld, s, "%s: empty (leave the key out for the defaults)", k->path);
+    if (n > CONFIG_MAX_HOME_NET)
+        return cfg_err(ld, s, "%s: more than %d entries", k->path, CONFIG_MAX_HOME_NET);
+
+    ns = netset_new();
+    if (ns == NULL) {
+        cfg_err(ld, s, "%s: out of memory", k->path);
+        goto fail;
+    }
+    for (i = 0; i < n; i++) {
+        const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+        const char *text;
+
+        if (config_setting_type(e) != CONFIG_TYPE_STRING) {
+            cfg_err(ld, s, "%s[%d]: expected a string, found %s", k->path, i, cfg_type_name(e));
+            goto fail;
+        }
+        text = config_setting_get_string(e);
+        if (strlen(text) >= sizeof(c->home_net_text[0])) {
+            cfg_err(ld, s, "%s[%d]: longer than %zu bytes", k->path, i,
+                    sizeof(c->home_net_text[0]) - 1);
+            goto fail;
+        }
+        msg[0] = '\0';
+        if (netset_add(ns, text, &cfg_home_marker, msg, sizeof(msg)) < 0) {
+            /* netset's message names the prefix and the reason */
+            if (msg[0] != '\0')
+                cfg_err(ld, s, "%s[%d]: %s", k->path, i, msg);
+            else
+                cfg_err(ld, s, "%s[%d]: invalid prefix \"%s\"", k->path, i, text);
+            goto fail;
+        }
+        if (netset_count(ns) != (size_t)i + 1) {
+            cfg_err(ld, s, "%s[%d]: \"%s\" repeats an earlier entry", k->path, i, text);
+            goto fail;
+        }
+    }
+
+    for (i = 0; i < n; i++) {
+        const char *text = config_setting_get_string_elem(s, i);
+
+        memcpy(c->home_net_text[i], text, strlen(text) + 1);
+    }
+    c->n_home_net = (unsigned)n;
+    netset_free(c->home_net);
+    c->home_net = ns;
+    return 0;
+
+fail:
+    netset_free(ns);
+    return -1;
+}
+
+/* Append one country code (len bytes at item) to cc[*n], upper-cased. idx is
+ * the element's index for messages, or -1 for an item of the string form. */
+static int cfg_add_country(const struct cfg_load *ld, const config_setting_t *s,
+                           const struct cfg_key *k, int idx, char cc[][3], unsigned *n,
+                           const char *item, size_t len)
+{
+    char where[64], up[3];
+    unsigned i;
+
+    if (idx >= 0)
+        snprintf(where, sizeof(where), "%s[%d]", k->path, idx);
+    else
+        snprintf(where, sizeof(where), "%s", k->path);
+    if (len != 2 || !cfg_is_alpha(item[0]) || !cfg_is_alpha(item[1]))
+        return cfg_err(ld, s, "%s: \"%.*s\" is not a two-letter country code", where,
+                       (int)(len > 16 ? 16 : len), item);
+    up[0] = cfg_upper(item[0]);
+    up[1] = cfg_upper(item[1]);
+    up[2] = '\0';
+    for (i = 0; i < *n; i++)
+        if (memcmp(cc[i], up, 3) == 0)
+            return cfg_err(ld, s, "%s: \"%s\" listed twice", where, up);
+    if (*n >= CONFIG_MAX_COUNTRIES)
+        return cfg_err(ld, s, "%s: more than %d entries", k->path, CONFIG_MAX_COUNTRIES);
+    memcpy(cc[(*n)++], up, 3);
+    return 0;
+}
+
+/* home_countries: an array or list of codes, or one string "CN,HK,MO". */
+static int cfg_apply_countries(struct cfg_load *ld, const config_setting_t *s,
+                               const struct cfg_key *k)
+{
+    char cc[CONFIG_MAX_COUNTRIES][3];
+    unsigned n = 0;
+
+    if (config_setting_type(s) == CONFIG_TYPE_STRING) {
+        const char *p = config_setting_get_string(s);
+
+        /* One comma-separated item per turn. A blank string is no country at
+         * all; an empty item ("CN,,HK", "CN,") is an error. */
+        while (*p == ' ' || *p == '\t')
+            p++;
+        while (*p != '\0') {
+            const char *start = p, *end;
+
+            while (*p != '\0' && *p != ',')
+                p++;
+            end = p;
+            while (end > start && (end[-1] == ' ' || end[-1] == '\t'))
+                end--;
+            if (cfg_add_country(ld, s, k, -1, cc, &n, start, (size_t)(end - start)) < 0)
+                return -1;
+            if (*p == ',') {
+                p++;
+                while (*p == ' ' || *p == '\t')
+                    p++;
+                if (*p == '\0') /* "CN,": an empty last item */
+                    return cfg_add_country(ld, s, k, -1, cc, &n, p, 0);
+            }
+        }
+    } else if (config_setting_is_array(s) || config_setting_is_list(s)) {
+        int i, len = config_setting_length(s);
+
+        for (i = 0; i < len; i++) {
+            const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+            const char *v;
+
+            if (config_setting_type(e) != CONFIG_TYPE_STRING)
+                return cfg_err(ld, s, "%s[%d]: expected a string, found %s", k->path, i,
+                               cfg_type_name(e));
+            v = config_setting_get_string(e);
+            if (cfg_add_country(ld, s, k, i, cc, &n, v, strlen(v)) < 0)
+                return -1;
+        }
+    } else {
+        return cfg_err(ld, s, "%s: expected an array of strings or a string, found %s", k->path,
+                       cfg_type_name(s));
+    }
+
+    memcpy(ld->c->home_countries, cc, sizeof(cc[0]) * n);
+    ld->c->n_home_countries = n;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- loading */
+
+/* Check and apply every member of group, whose dotted path is prefix ("" for
+ * the top level). Stops at the first error. */
+static int cfg_walk(struct cfg_load *ld, const config_setting_t *group, const char *prefix)
+{
+    int i, n = config_setting_length(group);
+
+    for (i = 0; i < n; i++) {
+        const config_setting_t *s = config_setting_get_elem(group, (unsigned)i);
+        const char *name = config_setting_name(s);
+        const struct cfg_key *k;
+        char path[CFG_KEYPATH_MAX];
+
+        if (prefix[0] != '\0')
+            snprintf(path, sizeof(path), "%s.%s", prefix, name != NULL ? name : "");
+        else
+            snprintf(path, sizeof(path), "%s", name != NULL ? name : "");
+        k = cfg_find_key(path);
+        if (k == NULL)
+            return cfg_unknown(ld, s, path);
+        if (k->apply != NULL) {
+            if (k->apply(ld, s, k) < 0)
+                return -1;
+        } else if (!config_setting_is_group(s)) {
+            return cfg_err(ld, s, "%s: expected a group { ... }, found %s", path, cfg_type_name(s));
+        } else if (cfg_walk(ld, s, path) < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Whether the integer literal in [p, end) would not survive libconfig 1.5,
+ * which reads a literal without an L suffix into an int, wrapping it. */
+static int cfg_int_overflows(const char *p, const char *end)
+{
+    unsigned long long v = 0, limit;
+    int neg = 0, hex = 0;
+    const char *q;
+
+    for (q = p; q < end; q++)
+        if (*q == '.' || *q == 'L' || *q == 'l')
+            return 0; /* a float, or a 64-bit integer */
+    if (*p == '-' || *p == '+')
+        neg = *p++ == '-';
+    if (end - p > 2 && p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
+        hex = 1;
+        p += 2;
+    }
+    for (q = p; q < end; q++)
+        if (!hex && (*q == 'e' || *q == 'E'))
+            return 0; /* a float: 1e9 */
+    limit = hex ? 0xffffffffull : neg ? 2147483648ull : 2147483647ull;
+    for (; p < end; p++) {
+        unsigned digit;
+
+        if (cfg_is_digit(*p))
+            digit = (unsigned)(*p - '0');
+        else if (hex && cfg_upper(*p) >= 'A' && cfg_upper(*p) <= 'F')
+            digit = (unsigned)(cfg_upper(*p) - 'A' + 10);
+        else
+            return 0; /* not a number libconfig would have accepted */
+        v = v * (hex ? 16 : 10) + digit;
+        if (v > limit)
+            return 1;
+    }
+    return 0;
+}
+
+/* Step 2: find integer literals outside comments and strings that libconfig
+ * has wrapped. Runs only on text libconfig has parsed without error. */
+static int cfg_scan_ints(const struct cfg_load *ld, const char *text)
+{
+    const char *p = text;
+    unsigned line = 1;
+
+    while (*p != '\0') {
+        if (*p == '\n') {
+            line++;
+            p++;
+        } else if (*p == '#' || (p[0] == '/' && p[1] == '/')) {
+            while (*p != '\0' && *p != '\n')
+                p++;
+        } else if (p[0] == '/' && p[1] == '*') {
+            for (p += 2; *p != '\0' && !(p[0] == '*' && p[1] == '/'); p++)
+                if (*p == '\n')
+                    line++;
+            if (*p != '\0')
+                p += 2;
+        } else if (*p == '"') {
+            for (p++; *p != '\0' && *p != '"'; p++) {
+                if (*p == '\\' && p[1] != '\0')
+                    p++;
+                if (*p == '\n')
+                    line++;
+            }
+            if (*p != '\0')
+                p++;
+        } else if (cfg_is_alpha(*p) || *p == '*') { /* a name, or true/false */
+            while (cfg_is_alpha(*p) || cfg_is_digit(*p) || *p == '_' || *p == '-' || *p == '*')
+                p++;
+        } else if (cfg_is_digit(*p) || *p == '.' ||
+                   ((*p == '-' || *p == '+') && (cfg_is_digit(p[1]) || p[1] == '.'))) {
+            const char *start = p++;
+
+            while (cfg_is_alpha(*p) || cfg_is_digit(*p) || *p == '.' ||
+                   ((*p == '-' || *p == '+') && (p[-1] == 'e' || p[-1] == 'E')))
+                p++;
+            if (cfg_int_overflows(start, p))
+                return cfg_msg(ld->errbuf, ld->errlen, ld->file, line,
+                               "integer %.*s does not fit in 32 bits",
+                               (int)(p - start > 40 ? 40 : p - start), start);
+        } else {
+            p++;
+        }
+    }
+    return 0;
+}
+
+/* The whole file into a NUL-terminated heap buffer (caller frees). */
+static int cfg_read_text(const char *path, char **out, char *errbuf, size_t errlen)
+{
+    FILE *f = NULL;
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+    struct stat st;
+
+    *out = NULL;
+    f = fopen(path, "r");
+    if (f == NULL)
+        return cfg_msg(errbuf, errlen, path, 0, "cannot open: %s", strerror(errno));
+    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+        cfg_msg(errbuf, errlen, path, 0, "cannot open: %s", strerror(EISDIR));
+        goto fail;
+    }
+    for (;;) {
+        size_t got;
+
+        if (cap - len < 4096) {
+            char *nb;
+
+            if (cap >= CFG_FILE_MAX) {
+                cfg_msg(errbuf, errlen, path, 0, "larger than %u bytes", CFG_FILE_MAX);
+                goto fail;
+            }
+            cap = cap == 0 ? 16384 : cap * 2;
+            nb = realloc(buf, cap + 1);
+            if (nb == NULL) {
+                cfg_msg(errbuf, errlen, path, 0, "out of memory");
+                goto fail;
+            }
+            buf = nb;
+        }
+        got = fread(buf + len, 1, cap - len, f);
+        len += got;
+        if (got == 0)
+            break;
+    }
+    if (ferror(f)) {
+        cfg_msg(errbuf, errlen, path, 0, "cannot read: %s", strerror(errno));
+        goto fail;
+    }
+    buf[len] = '\0';
+    fclose(f);
+    *out = buf;
+    return 0;
+
+fail:
+    free(buf);
+    fclose(f);
+    return -1;
+}
+
+/* ---------------------------------------------------------------- public API */
+
+/* Fill c with the built-in defaults. Returns 0, or -1 on allocation failure
+ * with c->home_net NULL; either way c is ready for config_fini(). */
+int config_init_defaults(struct sensor_config *c)
+{
+    char host[256];
+    size_t i, n = sizeof(cfg_default_home_net) / sizeof(cfg_default_home_net[0]);
+
+    memset(c, 0, sizeof(*c));
+
+    if (gethostname(host, sizeof(host)) != 0 || host[0] == '\0')
+        snprintf(host, sizeof(host), "unknown");
+    host[sizeof(host) - 1] = '\0';
+    snprintf(c->sensor_name, sizeof(c->sensor_name), "%.*s", (int)sizeof(c->sensor_name) - 1, host);
+
+    c->home_net = netset_new();
+    if (c->home_net == NULL)
+        return -1;
+    for (i = 0; i < n; i++) {
+        const char *text = cfg_default_home_net[i];
+        char msg[128];
+
+        if (netset_add(c->home_net, text, &cfg_home_marker, msg, sizeof(msg)) < 0) {
+            netset_free(c->home_net);
+            c->home_net = NULL;
+            c->n_home_net = 0;
+            return -1;
+        }
+        snprintf(c->home_net_text[i], sizeof(c->home_net_text[i]), "%s", text);
+        c->n_home_net++;
+    }
+
+    snprintf(c->country_db, sizeof(c->country_db), "%s", "geo/data/dbip-country.mmdb");
+    snprintf(c->asn_db, sizeof(c->asn_db), "%s", "geo/data/asn.mmdb");
+
+    c->max_flows = 262144;
+    c->max_fragments = 8192;
+    c->timeout_tcp = 300;
+    c->timeout_tcp_closed = 10;
+    c->timeout_udp = 60;
+    c->timeout_icmp = 30;
+    c->timeout_other = 60;
+    c->dpi_packets_tcp = 80;
+    c->dpi_packets_udp = 24;
+    c->dpi_packets_other = 8;
+    return 0;
+}
+
+/* Read path over the values already in c. Returns 0 with c->source set to
+ * path. On error returns -1 with "FILE:LINE: message" (or "FILE: message"
+ * when the file cannot be read) in errbuf; c then holds a mix of old and new
+ * values, every owned pointer in it valid, fit only for config_fini(). Owns
+ * nothing of path or errbuf after returning. */
+int config_load(struct sensor_config *c, const char *path, char *errbuf, size_t errlen)
+{
+    struct cfg_load ld = {c, path, errbuf, errlen};
+    config_t lc;
+    char *text = NULL;
+    int ret = -1;
+
+    if (errbuf != NULL && errlen > 0)
+        errbuf[0] = '\0';
+    if (cfg_read_text(path, &text, errbuf, errlen) < 0)
+        return -1;
+
+    config_init(&lc);
+    if (config_read_string(&lc, text) != CONFIG_TRUE) {
+        const char *efile = config_error_file(&lc);
+        int eline = config_error_line(&lc);
+
+        cfg_msg(errbuf, errlen, efile != NULL ? efile : path, eline > 0 ? (unsigned)eline : 0, "%s",
+                config_error_text(&lc) != NULL ? config_error_text(&lc) : "parse error");
+        goto out;
+    }
+    if (cfg_scan_ints(&ld, text) < 0)
+        goto out;
+    if (cfg_walk(&ld, config_root_setting(&lc), "") < 0)
+        goto out;
+    snprintf(c->source, sizeof(c->source), "%s", path);
+    ret = 0;
+
+out:
+    config_destroy(&lc);
+    free(text);
+    return ret;
+}
+
+/* Free the home_net set and zero c. Cannot fail; a second call is a no-op. */
+void config_fini(struct sensor_config *c)
+{
+    if (c == NULL)
+        return;
+    netset_free(c->home_net);
+    memset(c, 0, sizeof(*c));
+}
+
+/* 1 if cc is exactly two characters matching a home country in any case,
+ * else 0. Cannot fail. */
+int config_is_home_country(const struct sensor_config *c, const char *cc)
+{
+    unsigned i;
+
+    if (c == NULL || cc == NULL || cc[0] == '\0' || cc[1] == '\0' || cc[2] != '\0')
+        return 0;
+    for (i = 0; i < c->n_home_countries; i++)
+        if (c->home_countries[i][0] == cfg_upper(cc[0]) &&
+            c->home_countries[i][1] == cfg_upper(cc[1]))
+            return 1;
+    return 0;
+}
