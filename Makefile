@@ -51,7 +51,7 @@ LIB_SRCS := \
 	sensor/netset.c sensor/community-id.c sensor/config.c \
 	geo/geo.c \
 	sensor/flow.c sensor/frag.c sensor/classify.c \
-	sensor/output-json-flow.c sensor/stats.c sensor/pipeline.c \
+	sensor/output-json.c sensor/output-json-flow.c sensor/stats.c sensor/pipeline.c \
 	sensor/source-pcap-file.c
 
 MAIN_SRCS := sensor/main.c

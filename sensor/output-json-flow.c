@@ -5,13 +5,12 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <arpa/inet.h>
-#include <jansson.h>
 
 #include "classify.h"
 #include "flow.h"
+#include "output-json.h"
 
 struct out_flows {
     FILE *fp;
@@ -20,6 +19,7 @@ struct out_flows {
     uint64_t errors;
     int first_errno;
     char path[1024];
+    char buf[16384];
 };
 
 static const char *const dir_names[DIR_MAX] = {"egress", "ingress", "internal", "external"};
@@ -73,73 +73,48 @@ int out_flows_close(struct out_flows *o, char *errbuf, size_t errlen)
     return rc;
 }
 
+static char *put_digits(char *p, unsigned v, int width)
+{
+    for (int i = width - 1; i >= 0; i--, v /= 10)
+        p[i] = (char)('0' + v % 10);
+    return p + width;
+}
+
 void out_format_time(uint64_t us, char *buf, size_t len)
 {
-    time_t sec = (time_t)(us / 1000000u);
-    struct tm tm;
-    gmtime_r(&sec, &tm);
-    char base[24];
-    strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(buf, len, "%s.%06u+0000", base, (unsigned)(us % 1000000u));
-}
-
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid. */
-static size_t utf8_seq(const unsigned char *s)
-{
-    unsigned c = s[0];
-    if (c < 0x80)
-        return 1;
-    size_t n;
-    unsigned min;
-    if ((c & 0xe0) == 0xc0)
-        n = 2, min = 0x80;
-    else if ((c & 0xf0) == 0xe0)
-        n = 3, min = 0x800;
-    else if ((c & 0xf8) == 0xf0)
-        n = 4, min = 0x10000;
-    else
-        return 0;
-    unsigned cp = c & (0x7f >> n);
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        cp = cp << 6 | (s[i] & 0x3f);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return n;
-}
-
-void out_json_set_str(json_t *obj, const char *key, const char *s)
-{
-    if (s == NULL || s[0] == '\0')
-        return;
-    const unsigned char *u = (const unsigned char *)s;
-    size_t len = strlen(s), i, n;
-    for (i = 0; i < len && (n = utf8_seq(u + i)) != 0; i += n)
-        ;
-    if (i == len) { /* valid UTF-8: the common case */
-        json_object_set_new(obj, key, json_stringn(s, len));
+    if (len < 32) {
+        if (len)
+            buf[0] = '\0';
         return;
     }
-    char *buf = calloc(1, len * 2 + 1);
-    if (buf == NULL)
-        return;
-    size_t o = 0;
-    for (i = 0; i < len;) {
-        n = utf8_seq(u + i);
-        if (n == 0) { /* carry the byte as U+0080..U+00FF */
-            buf[o++] = (char)(0xc0 | (u[i] >> 6));
-            buf[o++] = (char)(0x80 | (u[i] & 0x3f));
-            i++;
-        } else {
-            memcpy(buf + o, u + i, n);
-            o += n;
-            i += n;
-        }
-    }
-    json_object_set_new(obj, key, json_stringn(buf, o));
-    free(buf);
+    /* Proleptic Gregorian date from days since 1970-01-01 (the "civil from
+     * days" algorithm): formatting without gmtime/strftime keeps it cheap. */
+    uint64_t sec = us / 1000000u;
+    int64_t z = (int64_t)(sec / 86400u) + 719468;
+    unsigned sod = (unsigned)(sec % 86400u);
+    int64_t era = z / 146097;
+    unsigned doe = (unsigned)(z - era * 146097);
+    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    unsigned mp = (5 * doy + 2) / 153;
+    unsigned d = doy - (153 * mp + 2) / 5 + 1;
+    unsigned m = mp < 10 ? mp + 3 : mp - 9;
+    unsigned y = (unsigned)(yoe + era * 400 + (m <= 2));
+    char *p = buf;
+    p = put_digits(p, y, 4);
+    *p++ = '-';
+    p = put_digits(p, m, 2);
+    *p++ = '-';
+    p = put_digits(p, d, 2);
+    *p++ = 'T';
+    p = put_digits(p, sod / 3600, 2);
+    *p++ = ':';
+    p = put_digits(p, sod / 60 % 60, 2);
+    *p++ = ':';
+    p = put_digits(p, sod % 60, 2);
+    *p++ = '.';
+    p = put_digits(p, (unsigned)(us % 1000000u), 6);
+    memcpy(p, "+0000", 6);
 }
 
 static const char *proto_name(uint8_t p, char *buf, size_t len)
@@ -167,137 +142,151 @@ static const char *proto_name(uint8_t p, char *buf, size_t len)
     }
 }
 
-static void set_addr(json_t *o, const char *key, int ipver, const uint8_t *a)
+static void put_addr(struct jw *w, const char *key, int ipver, const uint8_t *a)
 {
     char s[INET6_ADDRSTRLEN];
-    inet_ntop(ipver == 6 ? AF_INET6 : AF_INET, a, s, sizeof(s));
-    json_object_set_new(o, key, json_string(s));
+    if (ipver == 6) {
+        inet_ntop(AF_INET6, a, s, sizeof(s));
+    } else { /* dotted quad without sprintf */
+        char *p = s;
+        for (int i = 0; i < 4; i++) {
+            unsigned v = a[i];
+            if (v >= 100)
+                *p++ = (char)('0' + v / 100);
+            if (v >= 10)
+                *p++ = (char)('0' + v / 10 % 10);
+            *p++ = (char)('0' + v % 10);
+            *p++ = i < 3 ? '.' : '\0';
+        }
+    }
+    jw_str(w, key, s);
 }
 
-static json_t *geo_json(const struct geo_result *g)
+static void put_time(struct jw *w, const char *key, uint64_t us)
 {
-    json_t *o = json_object();
-    out_json_set_str(o, "country_code", g->country);
-    if (g->asn)
-        json_object_set_new(o, "asn", json_integer(g->asn));
-    out_json_set_str(o, "as_org", g->as_org);
-    return o;
+    char t[40];
+    out_format_time(us, t, sizeof(t));
+    jw_str(w, key, t);
 }
 
-json_t *out_flow_json(const struct flow_info *fi)
+static void put_geo(struct jw *w, const char *key, const struct geo_result *g)
+{
+    jw_object(w, key);
+    jw_str(w, "country_code", g->country);
+    if (g->asn)
+        jw_u64(w, "asn", g->asn);
+    jw_str(w, "as_org", g->as_org);
+    jw_end_object(w);
+}
+
+static const char hexdig[] = "0123456789abcdef";
+
+static void put_hex8(struct jw *w, const char *key, uint8_t v)
+{
+    char h[3] = {hexdig[v >> 4], hexdig[v & 15], 0};
+    jw_str(w, key, h);
+}
+
+size_t out_flow_format(const struct flow_info *fi, char *buf, size_t cap)
 {
     const struct flow *f = fi->f;
     const struct flow_key *k = &f->key;
-    char tbuf[40], pbuf[8];
-    json_t *o = json_object();
-    if (o == NULL)
-        return NULL;
+    char pbuf[8];
+    struct jw w;
 
-    out_format_time(f->first_us, tbuf, sizeof(tbuf));
-    json_object_set_new(o, "timestamp", json_string(tbuf));
-    json_object_set_new(o, "event_type", json_string("flow"));
+    jw_init(&w, buf, cap);
+    jw_object(&w, NULL);
+    put_time(&w, "timestamp", f->first_us);
+    jw_str(&w, "event_type", "flow");
     bool ports = k->proto == 6 || k->proto == 17 || k->proto == 132;
-    set_addr(o, "src_ip", k->ipver, k->src);
+    put_addr(&w, "src_ip", k->ipver, k->src);
     if (ports)
-        json_object_set_new(o, "src_port", json_integer(k->sport));
-    set_addr(o, "dest_ip", k->ipver, k->dst);
+        jw_u64(&w, "src_port", k->sport);
+    put_addr(&w, "dest_ip", k->ipver, k->dst);
     if (ports)
-        json_object_set_new(o, "dest_port", json_integer(k->dport));
-    json_object_set_new(o, "proto", json_string(proto_name(k->proto, pbuf, sizeof(pbuf))));
+        jw_u64(&w, "dest_port", k->dport);
+    jw_str(&w, "proto", proto_name(k->proto, pbuf, sizeof(pbuf)));
     if (k->proto == 1 || k->proto == 58) {
-        json_object_set_new(o, "icmp_type", json_integer(f->icmp_type));
-        json_object_set_new(o, "icmp_code", json_integer(f->icmp_code));
+        jw_u64(&w, "icmp_type", f->icmp_type);
+        jw_u64(&w, "icmp_code", f->icmp_code);
     }
     if (k->vlan) {
-        json_t *v = json_array();
-        json_array_append_new(v, json_integer(k->vlan));
-        json_object_set_new(o, "vlan", v);
+        jw_array(&w, "vlan");
+        jw_u64(&w, NULL, k->vlan);
+        jw_end_array(&w);
     }
-    out_json_set_str(o, "app", fi->app);
+    jw_str(&w, "app", fi->app);
     if (f->flags & FLOW_F_GUESSED)
-        json_object_set_new(o, "app_guessed", json_true());
-    out_json_set_str(o, "host", flow_meta_get(f, FLOW_META_HOST));
-    json_object_set_new(o, "direction", json_string(out_direction_name(fi->direction)));
-    out_json_set_str(o, "community_id", fi->community_id);
+        jw_bool(&w, "app_guessed", true);
+    const char *host = flow_meta_get(f, FLOW_META_HOST);
+    jw_str(&w, "host", host);
+    jw_str(&w, "direction", out_direction_name(fi->direction));
+    jw_str(&w, "community_id", fi->community_id);
 
-    json_t *fl = json_object();
-    json_object_set_new(fl, "pkts_toserver", json_integer((json_int_t)f->pkts[FLOW_TOSERVER]));
-    json_object_set_new(fl, "pkts_toclient", json_integer((json_int_t)f->pkts[FLOW_TOCLIENT]));
-    json_object_set_new(fl, "bytes_toserver", json_integer((json_int_t)f->bytes[FLOW_TOSERVER]));
-    json_object_set_new(fl, "bytes_toclient", json_integer((json_int_t)f->bytes[FLOW_TOCLIENT]));
-    out_format_time(f->first_us, tbuf, sizeof(tbuf));
-    json_object_set_new(fl, "start", json_string(tbuf));
-    out_format_time(f->last_us, tbuf, sizeof(tbuf));
-    json_object_set_new(fl, "end", json_string(tbuf));
-    json_object_set_new(fl, "age", json_integer((json_int_t)((f->last_us - f->first_us) / 1000000u)));
-    json_object_set_new(fl, "reason", json_string(flow_end_name(f->end_reason)));
-    json_object_set_new(o, "flow", fl);
+    jw_object(&w, "flow");
+    jw_u64(&w, "pkts_toserver", f->pkts[FLOW_TOSERVER]);
+    jw_u64(&w, "pkts_toclient", f->pkts[FLOW_TOCLIENT]);
+    jw_u64(&w, "bytes_toserver", f->bytes[FLOW_TOSERVER]);
+    jw_u64(&w, "bytes_toclient", f->bytes[FLOW_TOCLIENT]);
+    put_time(&w, "start", f->first_us);
+    put_time(&w, "end", f->last_us);
+    jw_u64(&w, "age", (f->last_us - f->first_us) / 1000000u);
+    jw_str(&w, "reason", flow_end_name(f->end_reason));
+    jw_end_object(&w);
 
     if (k->proto == 6) {
-        char h[4];
-        json_t *t = json_object();
-        snprintf(h, sizeof(h), "%02x", f->tcp_flags[0] | f->tcp_flags[1]);
-        json_object_set_new(t, "tcp_flags", json_string(h));
-        snprintf(h, sizeof(h), "%02x", f->tcp_flags[0]);
-        json_object_set_new(t, "tcp_flags_ts", json_string(h));
-        snprintf(h, sizeof(h), "%02x", f->tcp_flags[1]);
-        json_object_set_new(t, "tcp_flags_tc", json_string(h));
-        json_object_set_new(o, "tcp", t);
+        jw_object(&w, "tcp");
+        put_hex8(&w, "tcp_flags", (uint8_t)(f->tcp_flags[0] | f->tcp_flags[1]));
+        put_hex8(&w, "tcp_flags_ts", f->tcp_flags[0]);
+        put_hex8(&w, "tcp_flags_tc", f->tcp_flags[1]);
+        jw_end_object(&w);
     }
-
     if (fi->has_dest_geo)
-        json_object_set_new(o, "dest_geo", geo_json(&fi->dest_geo));
+        put_geo(&w, "dest_geo", &fi->dest_geo);
     if (fi->has_src_geo)
-        json_object_set_new(o, "src_geo", geo_json(&fi->src_geo));
+        put_geo(&w, "src_geo", &fi->src_geo);
 
-    const char *host = flow_meta_get(f, FLOW_META_HOST);
     if (classify_is(f, CLASSIFY_IS_TLS) || classify_is(f, CLASSIFY_IS_QUIC)) {
-        json_t *t = json_object();
-        out_json_set_str(t, "sni", host);
-        out_json_set_str(t, "ja3", flow_meta_get(f, FLOW_META_JA3));
-        out_json_set_str(t, "alpn", flow_meta_get(f, FLOW_META_ALPN));
-        out_json_set_str(t, "subject", flow_meta_get(f, FLOW_META_SUBJECT));
-        out_json_set_str(t, "issuer", flow_meta_get(f, FLOW_META_ISSUER));
-        if (json_object_size(t))
-            json_object_set_new(o, "tls", t);
-        else
-            json_decref(t);
+        jw_object(&w, "tls");
+        jw_str(&w, "sni", host);
+        jw_str(&w, "ja3", flow_meta_get(f, FLOW_META_JA3));
+        jw_str(&w, "alpn", flow_meta_get(f, FLOW_META_ALPN));
+        jw_str(&w, "subject", flow_meta_get(f, FLOW_META_SUBJECT));
+        jw_str(&w, "issuer", flow_meta_get(f, FLOW_META_ISSUER));
+        jw_end_object(&w);
     }
-    if (classify_is(f, CLASSIFY_IS_HTTP) || flow_meta_get(f, FLOW_META_UA)[0]) {
-        json_t *h = json_object();
-        if (classify_is(f, CLASSIFY_IS_HTTP))
-            out_json_set_str(h, "host", host);
-        out_json_set_str(h, "user_agent", flow_meta_get(f, FLOW_META_UA));
-        if (json_object_size(h))
-            json_object_set_new(o, "http", h);
-        else
-            json_decref(h);
+    int is_http = classify_is(f, CLASSIFY_IS_HTTP);
+    const char *ua = flow_meta_get(f, FLOW_META_UA);
+    if ((is_http && host[0]) || ua[0]) {
+        jw_object(&w, "http");
+        if (is_http)
+            jw_str(&w, "host", host);
+        jw_str(&w, "user_agent", ua);
+        jw_end_object(&w);
     }
     if (classify_is(f, CLASSIFY_IS_DNS) && host[0]) {
-        json_t *d = json_object();
-        out_json_set_str(d, "query", host);
-        json_object_set_new(o, "dns", d);
+        jw_object(&w, "dns");
+        jw_str(&w, "query", host);
+        jw_end_object(&w);
     }
     if (fi->n_risks) {
-        json_t *r = json_array();
+        jw_array(&w, "risk");
         for (size_t i = 0; i < fi->n_risks; i++)
-            json_array_append_new(r, json_string(fi->risks[i]));
-        json_object_set_new(o, "risk", r);
+            jw_str(&w, NULL, fi->risks[i]);
+        jw_end_array(&w);
     }
-    return o;
+    jw_end_object(&w);
+    return jw_finish(&w);
 }
 
 int out_flows_write(struct out_flows *o, const struct flow_info *fi)
 {
-    json_t *j = out_flow_json(fi);
-    int rc = -1;
-    if (j != NULL && json_dumpf(j, o->fp, JSON_COMPACT | JSON_PRESERVE_ORDER) == 0 &&
-        fputc('\n', o->fp) != EOF) {
+    size_t n = out_flow_format(fi, o->buf, sizeof(o->buf));
+    if (n > 0 && fwrite(o->buf, 1, n, o->fp) == n) {
         o->written++;
-        rc = 0;
-    } else if (o->errors++ == 0) {
-        o->first_errno = errno ? errno : EIO;
+        return 0;
     }
-    json_decref(j);
-    return rc;
+    if (o->errors++ == 0)
+        o->first_errno = n == 0 ? EMSGSIZE : errno ? errno : EIO;
+    return -1;
 }

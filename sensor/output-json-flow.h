@@ -1,9 +1,9 @@
 /* output-json-flow.h -- one JSON object per line per finished flow (EVE style).
  *
- * Field names follow Suricata's EVE where one exists. Objects are built with
- * jansson, so every byte of a server name or user agent is escaped; bytes
- * that are not valid UTF-8 are carried as the code point of the same value
- * (U+0080..U+00FF), never dropped. */
+ * Field names follow Suricata's EVE where one exists. String values are
+ * encoded by jansson (see output-json.h), so every byte of a server name or
+ * user agent is escaped; bytes that are not valid UTF-8 are carried as the
+ * code point of the same value (U+0080..U+00FF), never dropped. */
 #ifndef OUTPUT_JSON_FLOW_H
 #define OUTPUT_JSON_FLOW_H
 
@@ -47,17 +47,12 @@ int out_flows_write(struct out_flows *o, const struct flow_info *fi);
  * failed. NULL is a no-op returning 0. */
 int out_flows_close(struct out_flows *o, char *errbuf, size_t errlen);
 
-/* Build the JSON object of a record (caller json_decref()s it); used by
- * writers and tests. Returns NULL on allocation failure. */
-struct json_t;
-struct json_t *out_flow_json(const struct flow_info *fi);
+/* Format the record of fi as one line of JSON (with '\n') into buf. Returns
+ * its length, or 0 when cap is too small. Used by writers and tests. */
+size_t out_flow_format(const struct flow_info *fi, char *buf, size_t cap);
 
 /* Format microseconds since the epoch as EVE does:
  * "2023-11-14T22:13:20.123456+0000". buf needs 32 bytes. */
 void out_format_time(uint64_t us, char *buf, size_t len);
-
-/* Append s to a jansson object under key, converting bytes that are not
- * UTF-8 as described above. Does nothing for an empty string. */
-void out_json_set_str(struct json_t *obj, const char *key, const char *s);
 
 #endif

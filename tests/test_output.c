@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -12,6 +13,22 @@
 
 #include "flow.h"
 #include "output-json-flow.h"
+#include "output-json.h"
+
+/* Format fi and parse the line back with jansson (which also proves it is
+ * valid JSON). */
+static json_t *record(const struct flow_info *fi)
+{
+    char buf[16384];
+    size_t n = out_flow_format(fi, buf, sizeof(buf));
+    assert_true(n > 0);
+    assert_int_equal(buf[n - 1], '\n');
+    json_error_t je;
+    json_t *o = json_loadb(buf, n, 0, &je);
+    if (o == NULL)
+        fail_msg("invalid JSON: %s: %.*s", je.text, (int)n, buf);
+    return o;
+}
 
 static void test_time_format(void **state)
 {
@@ -21,23 +38,59 @@ static void test_time_format(void **state)
     assert_string_equal(buf, "2023-11-14T22:13:20.123456+0000");
     out_format_time(0, buf, sizeof(buf));
     assert_string_equal(buf, "1970-01-01T00:00:00.000000+0000");
+    /* leap day, end of a leap year, a century that is not a leap year */
+    out_format_time(951782400000001ull, buf, sizeof(buf));
+    assert_string_equal(buf, "2000-02-29T00:00:00.000001+0000");
+    out_format_time(1735689599999999ull, buf, sizeof(buf));
+    assert_string_equal(buf, "2024-12-31T23:59:59.999999+0000");
+    out_format_time(4107542400000000ull, buf, sizeof(buf));
+    assert_string_equal(buf, "2100-03-01T00:00:00.000000+0000");
+    /* the same as gmtime over a span of days */
+    for (uint64_t t = 0; t < 4200000000ull; t += 86399 * 97) {
+        char ref[40];
+        time_t sec = (time_t)t;
+        struct tm tm;
+        gmtime_r(&sec, &tm);
+        strftime(ref, sizeof(ref), "%Y-%m-%dT%H:%M:%S.000000+0000", &tm);
+        out_format_time(t * 1000000ull, buf, sizeof(buf));
+        assert_string_equal(buf, ref);
+    }
 }
 
 static void test_escaping(void **state)
 {
     (void)state;
-    json_t *o = json_object();
+    char buf[256];
+    struct jw w;
+    jw_init(&w, buf, sizeof(buf));
+    jw_object(&w, NULL);
     /* a server name with a quote, a backslash, a control byte and two bytes
      * that are not UTF-8 (0xff, and 0xc3 cut short at the end) */
-    out_json_set_str(o, "a", "ev\"il\\\x01host\xff.example\xc3");
-    out_json_set_str(o, "b", "caf\xc3\xa9"); /* valid UTF-8 stays as it is */
-    out_json_set_str(o, "c", "");             /* empty: not set */
-    char *s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
-    assert_non_null(s);
-    assert_string_equal(s, "{\"a\":\"ev\\\"il\\\\\\u0001host\xc3\xbf.example\xc3\x83\","
-                           "\"b\":\"caf\xc3\xa9\"}");
-    free(s);
-    json_decref(o);
+    jw_str(&w, "a", "ev\"il\\\x01host\xff.example\xc3");
+    jw_str(&w, "b", "caf\xc3\xa9"); /* valid UTF-8 stays as it is */
+    jw_str(&w, "c", "");             /* empty: left out */
+    jw_u64(&w, "n", 18446744073709551615ull);
+    jw_array(&w, "l");
+    jw_u64(&w, NULL, 0);
+    jw_bool(&w, NULL, true);
+    jw_end_array(&w);
+    jw_end_object(&w);
+    size_t n = jw_finish(&w);
+    assert_int_equal(n, strlen(buf));
+    assert_string_equal(buf, "{\"a\":\"ev\\\"il\\\\\\u0001host\xc3\xbf.example\xc3\x83\","
+                             "\"b\":\"caf\xc3\xa9\",\"n\":18446744073709551615,\"l\":[0,true]}\n");
+
+    /* too small a buffer is an error, never a cut record */
+    char small[16];
+    jw_init(&w, small, sizeof(small));
+    jw_object(&w, NULL);
+    jw_str(&w, "host", "a-rather-long-server-name.example");
+    jw_end_object(&w);
+    assert_int_equal(jw_finish(&w), 0);
+    /* unbalanced nesting is an error */
+    jw_init(&w, buf, sizeof(buf));
+    jw_object(&w, NULL);
+    assert_int_equal(jw_finish(&w), 0);
 }
 
 static void test_record_fields(void **state)
@@ -69,8 +122,7 @@ static void test_record_fields(void **state)
     fi.dest_geo.asn = 40934;
     strcpy(fi.dest_geo.as_org, "Fortinet Inc.");
 
-    json_t *o = out_flow_json(&fi);
-    assert_non_null(o);
+    json_t *o = record(&fi);
     assert_string_equal(json_string_value(json_object_get(o, "event_type")), "flow");
     assert_string_equal(json_string_value(json_object_get(o, "src_ip")), "10.1.1.1");
     assert_int_equal(json_integer_value(json_object_get(o, "src_port")), 40000);
@@ -101,7 +153,7 @@ static void test_record_fields(void **state)
 
     /* ICMP has no ports but a type and code */
     f.key.proto = 1, f.icmp_type = 8;
-    o = out_flow_json(&fi);
+    o = record(&fi);
     assert_null(json_object_get(o, "src_port"));
     assert_string_equal(json_string_value(json_object_get(o, "proto")), "ICMP");
     assert_int_equal(json_integer_value(json_object_get(o, "icmp_type")), 8);

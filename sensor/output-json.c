@@ -1,0 +1,206 @@
+/* output-json.c -- compact JSON records; string values encoded by jansson. */
+#include "output-json.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+void jw_init(struct jw *w, char *buf, size_t cap)
+{
+    w->buf = buf;
+    w->cap = cap;
+    w->len = 0;
+    w->depth = 0;
+    w->first[0] = true;
+    w->overflow = cap < 2;
+}
+
+static void put(struct jw *w, const char *s, size_t n)
+{
+    if (w->overflow || n > w->cap - w->len - 2) { /* keep room for "\n\0" */
+        w->overflow = true;
+        return;
+    }
+    memcpy(w->buf + w->len, s, n);
+    w->len += n;
+}
+
+static void putc1(struct jw *w, char c)
+{
+    put(w, &c, 1);
+}
+
+/* Separator and key (our own constant: plain ASCII, no escaping needed). */
+static void member(struct jw *w, const char *key)
+{
+    if (!w->first[w->depth])
+        putc1(w, ',');
+    w->first[w->depth] = false;
+    if (key != NULL) {
+        putc1(w, '"');
+        put(w, key, strlen(key));
+        put(w, "\":", 2);
+    }
+}
+
+static void open_(struct jw *w, const char *key, char c)
+{
+    if (w->depth > 0 || key != NULL)
+        member(w, key);
+    putc1(w, c);
+    if (w->depth + 1 >= JW_MAX_DEPTH) {
+        w->overflow = true;
+        return;
+    }
+    w->first[++w->depth] = true;
+}
+
+static void close_(struct jw *w, char c)
+{
+    if (w->depth <= 0) {
+        w->overflow = true;
+        return;
+    }
+    w->depth--;
+    putc1(w, c);
+}
+
+void jw_object(struct jw *w, const char *key)
+{
+    open_(w, key, '{');
+}
+
+void jw_array(struct jw *w, const char *key)
+{
+    open_(w, key, '[');
+}
+
+void jw_end_object(struct jw *w)
+{
+    close_(w, '}');
+}
+
+void jw_end_array(struct jw *w)
+{
+    close_(w, ']');
+}
+
+void jw_u64(struct jw *w, const char *key, uint64_t v)
+{
+    char tmp[24];
+    size_t i = sizeof(tmp);
+    do {
+        tmp[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    member(w, key);
+    put(w, tmp + i, sizeof(tmp) - i);
+}
+
+void jw_bool(struct jw *w, const char *key, bool v)
+{
+    member(w, key);
+    if (v)
+        put(w, "true", 4);
+    else
+        put(w, "false", 5);
+}
+
+/* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid. s is
+ * NUL-terminated, so a cut-off sequence stops at the terminator. */
+static size_t utf8_seq(const unsigned char *s)
+{
+    unsigned c = s[0];
+    if (c < 0x80)
+        return 1;
+    size_t n;
+    unsigned min;
+    if ((c & 0xe0) == 0xc0)
+        n = 2, min = 0x80;
+    else if ((c & 0xf0) == 0xe0)
+        n = 3, min = 0x800;
+    else if ((c & 0xf8) == 0xf0)
+        n = 4, min = 0x10000;
+    else
+        return 0;
+    unsigned cp = c & (0x7fu >> n);
+    for (size_t i = 1; i < n; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        cp = cp << 6 | (s[i] & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return n;
+}
+
+void jw_str(struct jw *w, const char *key, const char *s)
+{
+    if (s == NULL || s[0] == '\0')
+        return;
+    const unsigned char *u = (const unsigned char *)s;
+    size_t len, i, n;
+    /* Printable ASCII other than '"' and '\\' encodes as itself: copy it.
+     * Anything else is left to the library. */
+    for (len = 0; u[len] >= 0x20 && u[len] < 0x7f && u[len] != '"' && u[len] != '\\'; len++)
+        ;
+    if (u[len] == '\0') {
+        member(w, key);
+        putc1(w, '"');
+        put(w, s, len);
+        putc1(w, '"');
+        return;
+    }
+    len += strlen(s + len);
+    for (i = 0; i < len && (n = utf8_seq(u + i)) != 0; i += n)
+        ;
+    json_t *js;
+    if (i == len) {
+        js = json_stringn_nocheck(s, len);
+    } else {
+        char *fix = malloc(len * 2 + 1);
+        if (fix == NULL) {
+            w->overflow = true;
+            return;
+        }
+        size_t o = 0;
+        for (i = 0; i < len;) {
+            n = utf8_seq(u + i);
+            if (n == 0) { /* carry the byte as U+0080..U+00FF */
+                fix[o++] = (char)(0xc0 | (u[i] >> 6));
+                fix[o++] = (char)(0x80 | (u[i] & 0x3f));
+                i++;
+            } else {
+                memcpy(fix + o, u + i, n);
+                o += n;
+                i += n;
+            }
+        }
+        js = json_stringn_nocheck(fix, o);
+        free(fix);
+    }
+    if (js == NULL) {
+        w->overflow = true;
+        return;
+    }
+    member(w, key);
+    if (!w->overflow) {
+        size_t room = w->cap - w->len - 2;
+        size_t m = json_dumpb(js, w->buf + w->len, room, JSON_ENCODE_ANY);
+        if (m == 0 || m > room)
+            w->overflow = true;
+        else
+            w->len += m;
+    }
+    json_decref(js);
+}
+
+size_t jw_finish(struct jw *w)
+{
+    if (w->overflow || w->depth != 0)
+        return 0;
+    w->buf[w->len++] = '\n';
+    w->buf[w->len] = '\0';
+    return w->len;
+}

@@ -1,0 +1,48 @@
+/* output-json.h -- compact JSON records for the outputs (flows, alerts, stats).
+ *
+ * A record is written into a caller's buffer as one line of JSON. Keys are
+ * the program's own constants. A string value that needs escaping -- any
+ * byte outside printable ASCII, a quote or a backslash, in a server name, a
+ * user agent, a certificate name -- is encoded by jansson, so escaping is
+ * the library's (printable ASCII is its own encoding and is copied as it
+ * is). Bytes that are not UTF-8
+ * are carried as the code point of the same value (U+0080..U+00FF) rather
+ * than dropped. Numbers are formatted here, without printf. No allocation
+ * except jansson's for string values. */
+#ifndef OUTPUT_JSON_H
+#define OUTPUT_JSON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define JW_MAX_DEPTH 16
+
+struct jw {
+    char *buf;
+    size_t cap, len;
+    int depth;
+    bool first[JW_MAX_DEPTH]; /* no member written yet at this depth */
+    bool overflow;            /* the buffer was too small: record invalid */
+};
+
+/* Start a record in buf (cap bytes). */
+void jw_init(struct jw *w, char *buf, size_t cap);
+
+/* Open an object or array; key is NULL at the top level or inside an array. */
+void jw_object(struct jw *w, const char *key);
+void jw_array(struct jw *w, const char *key);
+void jw_end_object(struct jw *w);
+void jw_end_array(struct jw *w);
+
+/* Members. key is NULL inside an array. jw_str writes nothing for NULL or ""
+ * (optional fields are left out rather than empty). */
+void jw_str(struct jw *w, const char *key, const char *s);
+void jw_u64(struct jw *w, const char *key, uint64_t v);
+void jw_bool(struct jw *w, const char *key, bool v);
+
+/* Finish: appends '\n' and NUL. Returns the record length (with '\n'), or 0
+ * when the buffer was too small or the nesting is unbalanced. */
+size_t jw_finish(struct jw *w);
+
+#endif
