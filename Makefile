@@ -50,13 +50,13 @@ LIB_SRCS := \
 	sensor/decode.c sensor/decode-ip.c sensor/decode-tunnel.c \
 	sensor/netset.c sensor/community-id.c sensor/config.c \
 	geo/geo.c \
-	sensor/flow.c sensor/frag.c sensor/classify.c \
+	sensor/lru-map.c sensor/flow.c sensor/frag.c sensor/classify.c \
 	sensor/output-json.c sensor/output-json-flow.c sensor/stats.c sensor/pipeline.c \
 	sensor/source-pcap-file.c
 
 MAIN_SRCS := sensor/main.c
 
-UNIT_TESTS := decode netset community_id geo config flow frag classify output
+UNIT_TESTS := decode netset community_id geo config flow frag lru_map classify output
 
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o)
 MAIN_OBJS := $(MAIN_SRCS:%.c=$(B)/%.o)

@@ -1,13 +1,13 @@
-/* frag.c -- IP fragment attribution: a small bounded table keyed by
- * (addresses, protocol, identification), with one LRU list for expiry. */
+/* frag.c -- IP fragment attribution: a bounded lru-map keyed by
+ * (addresses, protocol, identification); the oldest train is also the first
+ * to expire, so expiry looks only at the LRU head. */
 #include "frag.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include <xxhash.h>
-
 #include "decode.h"
+#include "lru-map.h"
 
 struct frag_key {
     uint8_t src[16], dst[16];
@@ -16,18 +16,13 @@ struct frag_key {
     uint8_t pad[2];
 };
 
-struct frag_ent {
-    struct frag_key key;
+struct frag_val {
     uint64_t last_us;
-    uint32_t hnext, prev, next; /* index + 1, 0 = none */
     uint16_t sport, dport;
 };
 
 struct frag_table {
-    struct frag_ent *ents;
-    uint32_t *buckets;
-    uint32_t nbuckets, max, used, free_head;
-    uint32_t head, tail; /* LRU, oldest first */
+    struct lru_map *map;
     uint64_t timeout_us;
     struct frag_stats st;
 };
@@ -37,14 +32,9 @@ struct frag_table *frag_table_new(uint32_t max, uint32_t timeout_s)
     struct frag_table *ft = calloc(1, sizeof(*ft));
     if (ft == NULL)
         return NULL;
-    ft->max = max ? max : 1;
-    ft->nbuckets = 64;
-    while (ft->nbuckets < ft->max)
-        ft->nbuckets <<= 1;
-    ft->ents = calloc(ft->max, sizeof(*ft->ents));
-    ft->buckets = calloc(ft->nbuckets, sizeof(*ft->buckets));
-    if (ft->ents == NULL || ft->buckets == NULL) {
-        frag_table_free(ft);
+    ft->map = lru_map_new(max ? max : 1, sizeof(struct frag_key), sizeof(struct frag_val));
+    if (ft->map == NULL) {
+        free(ft);
         return NULL;
     }
     ft->timeout_us = (uint64_t)timeout_s * 1000000u;
@@ -55,8 +45,7 @@ void frag_table_free(struct frag_table *ft)
 {
     if (ft == NULL)
         return;
-    free(ft->ents);
-    free(ft->buckets);
+    lru_map_free(ft->map);
     free(ft);
 }
 
@@ -70,107 +59,31 @@ static void make_key(const struct packet *pkt, struct frag_key *k)
     k->proto = pkt->l4proto;
 }
 
-static uint32_t bucket_of(const struct frag_table *ft, const struct frag_key *k)
-{
-    return (uint32_t)XXH3_64bits(k, sizeof(*k)) & (ft->nbuckets - 1);
-}
-
-static struct frag_ent *ent(struct frag_table *ft, uint32_t i1)
-{
-    return &ft->ents[i1 - 1];
-}
-
-static void lru_unlink(struct frag_table *ft, struct frag_ent *e)
-{
-    if (e->prev)
-        ent(ft, e->prev)->next = e->next;
-    else
-        ft->head = e->next;
-    if (e->next)
-        ent(ft, e->next)->prev = e->prev;
-    else
-        ft->tail = e->prev;
-    e->prev = e->next = 0;
-}
-
-static void lru_append(struct frag_table *ft, struct frag_ent *e)
-{
-    uint32_t i = (uint32_t)(e - ft->ents) + 1;
-    e->next = 0;
-    e->prev = ft->tail;
-    if (ft->tail)
-        ent(ft, ft->tail)->next = i;
-    else
-        ft->head = i;
-    ft->tail = i;
-}
-
-static void remove_ent(struct frag_table *ft, struct frag_ent *e)
-{
-    uint32_t i = (uint32_t)(e - ft->ents) + 1;
-    uint32_t *pp = &ft->buckets[bucket_of(ft, &e->key)];
-    while (*pp && *pp != i)
-        pp = &ent(ft, *pp)->hnext;
-    if (*pp == i)
-        *pp = e->hnext;
-    lru_unlink(ft, e);
-    memset(e, 0, sizeof(*e));
-    e->hnext = ft->free_head;
-    ft->free_head = i;
-    ft->st.active--;
-}
-
 static void expire(struct frag_table *ft, uint64_t now_us)
 {
-    while (ft->head) {
-        struct frag_ent *e = ent(ft, ft->head);
-        if (e->last_us + ft->timeout_us > now_us)
-            break;
-        remove_ent(ft, e);
+    const void *key;
+    struct frag_val *v;
+    while ((v = lru_map_oldest(ft->map, &key)) != NULL && v->last_us + ft->timeout_us <= now_us) {
+        lru_map_del(ft->map, key);
         ft->st.expired++;
     }
-}
-
-static struct frag_ent *find(struct frag_table *ft, const struct frag_key *k)
-{
-    for (uint32_t i = ft->buckets[bucket_of(ft, k)]; i; i = ent(ft, i)->hnext)
-        if (memcmp(&ent(ft, i)->key, k, sizeof(*k)) == 0)
-            return ent(ft, i);
-    return NULL;
+    ft->st.active = lru_map_count(ft->map);
 }
 
 void frag_note_first(struct frag_table *ft, const struct packet *pkt, uint64_t now_us)
 {
     struct frag_key k;
+    bool created, evicted;
     make_key(pkt, &k);
     ft->st.first++;
     expire(ft, now_us);
-    struct frag_ent *e = find(ft, &k);
-    if (e == NULL) {
-        if (ft->free_head) {
-            e = ent(ft, ft->free_head);
-            ft->free_head = e->hnext;
-        } else if (ft->used < ft->max) {
-            e = &ft->ents[ft->used++];
-        } else {
-            remove_ent(ft, ent(ft, ft->head));
-            ft->st.evicted++;
-            e = ent(ft, ft->free_head);
-            ft->free_head = e->hnext;
-        }
-        memset(e, 0, sizeof(*e));
-        e->key = k;
-        uint32_t b = bucket_of(ft, &k);
-        e->hnext = ft->buckets[b];
-        ft->buckets[b] = (uint32_t)(e - ft->ents) + 1;
-        ft->st.active++;
-    } else {
-        lru_unlink(ft, e);
-    }
-    e->sport = pkt->sport;
-    e->dport = pkt->dport;
-    e->last_us = now_us;
-    lru_append(ft, e);
+    struct frag_val *v = lru_map_put(ft->map, &k, &created, &evicted);
+    if (evicted)
+        ft->st.evicted++;
+    v->sport = pkt->sport;
+    v->dport = pkt->dport;
+    v->last_us = now_us;
+    ft->st.active = lru_map_count(ft->map);
 }
 
 int frag_attribute(struct frag_table *ft, struct packet *pkt, uint64_t now_us)
@@ -179,16 +92,14 @@ int frag_attribute(struct frag_table *ft, struct packet *pkt, uint64_t now_us)
     make_key(pkt, &k);
     ft->st.later++;
     expire(ft, now_us);
-    struct frag_ent *e = find(ft, &k);
-    if (e == NULL) {
+    struct frag_val *v = lru_map_get(ft->map, &k);
+    if (v == NULL) {
         ft->st.orphans++;
         return -1;
     }
-    pkt->sport = e->sport;
-    pkt->dport = e->dport;
-    e->last_us = now_us;
-    lru_unlink(ft, e);
-    lru_append(ft, e);
+    pkt->sport = v->sport;
+    pkt->dport = v->dport;
+    v->last_us = now_us;
     ft->st.matched++;
     return 0;
 }
