@@ -1,0 +1,310 @@
+/* pipeline.c -- one worker's packet pipeline.
+ *
+ * Per packet: decode, attribute fragments, one flow lookup, counters, and
+ * (only while the flow is unclassified) nDPI. Everything that is done once
+ * per flow -- direction, geo lookups, Community ID, the record -- happens in
+ * on_flow_end(), when the flow leaves the table. */
+#include "pipeline.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <netinet/in.h>
+
+#include "classify.h"
+#include "community-id.h"
+#include "config.h"
+#include "flow.h"
+#include "frag.h"
+#include "geo.h"
+#include "netset.h"
+#include "output-json-flow.h"
+
+#define TCP_FIN 0x01
+#define TCP_SYN 0x02
+#define TCP_RST 0x04
+#define TCP_ACK 0x10
+
+#define FRAG_TIMEOUT_S 30
+
+struct pipeline {
+    const struct sensor_config *cfg;
+    const struct geo *geo;
+    struct out_flows *out;
+    struct flow_table *ft;
+    struct frag_table *frags;
+    struct classifier *cl;
+    uint64_t clock_us;       /* latest packet time seen */
+    uint64_t next_expire_us; /* next expiry pass, packet time */
+    struct pipeline_stats st;
+};
+
+static void on_flow_end(struct flow *f, void *ud);
+
+struct pipeline *pipeline_new(const struct sensor_config *cfg, const struct geo *geo,
+                              struct out_flows *out, char *errbuf, size_t errlen)
+{
+    struct pipeline *pl = calloc(1, sizeof(*pl));
+    if (pl == NULL) {
+        snprintf(errbuf, errlen, "out of memory");
+        return NULL;
+    }
+    pl->cfg = cfg;
+    pl->geo = geo;
+    pl->out = out;
+
+    struct flow_table_config fc = {.max_flows = cfg->max_flows};
+    fc.timeout[FLOW_TC_TCP] = cfg->timeout_tcp;
+    fc.timeout[FLOW_TC_TCP_CLOSED] = cfg->timeout_tcp_closed;
+    fc.timeout[FLOW_TC_UDP] = cfg->timeout_udp;
+    fc.timeout[FLOW_TC_ICMP] = cfg->timeout_icmp;
+    fc.timeout[FLOW_TC_OTHER] = cfg->timeout_other;
+    pl->ft = flow_table_new(&fc, on_flow_end, pl);
+    pl->frags = frag_table_new(cfg->max_fragments, FRAG_TIMEOUT_S);
+    if (pl->ft == NULL || pl->frags == NULL) {
+        snprintf(errbuf, errlen, "cannot allocate a flow table of %u flows", cfg->max_flows);
+        goto fail;
+    }
+    struct classify_config cc = {
+        .max_packets_tcp = cfg->dpi_packets_tcp,
+        .max_packets_udp = cfg->dpi_packets_udp,
+        .max_packets_other = cfg->dpi_packets_other,
+    };
+    pl->cl = classify_new(&cc, errbuf, errlen);
+    if (pl->cl == NULL)
+        goto fail;
+    return pl;
+
+fail:
+    pipeline_free(pl);
+    return NULL;
+}
+
+void pipeline_free(struct pipeline *pl)
+{
+    if (pl == NULL)
+        return;
+    flow_table_free(pl->ft);
+    frag_table_free(pl->frags);
+    classify_free(pl->cl);
+    free(pl);
+}
+
+static int tclass_of(uint8_t proto)
+{
+    switch (proto) {
+    case IPPROTO_TCP:
+        return FLOW_TC_TCP;
+    case IPPROTO_UDP:
+        return FLOW_TC_UDP;
+    case IPPROTO_ICMP:
+    case IPPROTO_ICMPV6:
+        return FLOW_TC_ICMP;
+    default:
+        return FLOW_TC_OTHER;
+    }
+}
+
+void pipeline_tick(struct pipeline *pl, uint64_t now_us)
+{
+    flow_expire(pl->ft, now_us);
+}
+
+void pipeline_packet(struct pipeline *pl, int dlt, uint64_t ts_us, const uint8_t *frame,
+                     size_t caplen, size_t wirelen)
+{
+    struct pipeline_stats *st = &pl->st;
+    st->packets++;
+    st->bytes += wirelen;
+    if (st->first_us == 0)
+        st->first_us = ts_us;
+    /* Flow time only moves forward; a capture with a step back in time is
+     * clamped rather than expiring flows backwards. */
+    if (ts_us < pl->clock_us) {
+        st->time_backwards++;
+        ts_us = pl->clock_us;
+    }
+    pl->clock_us = ts_us;
+    st->last_us = ts_us;
+    if (ts_us >= pl->next_expire_us) {
+        flow_expire(pl->ft, ts_us);
+        pl->next_expire_us = ts_us + 1000000u;
+    }
+
+    struct packet pkt;
+    if (decode_packet(dlt, frame, caplen, &pkt, &st->dec) < 0)
+        return;
+    st->ip_packets++;
+    if (pkt.frag == PKT_FRAG_FIRST)
+        frag_note_first(pl->frags, &pkt, ts_us);
+    else if (pkt.frag == PKT_FRAG_LATER && frag_attribute(pl->frags, &pkt, ts_us) < 0)
+        return;
+
+    struct flow_key k;
+    memcpy(k.src, pkt.src, 16);
+    memcpy(k.dst, pkt.dst, 16);
+    k.sport = pkt.sport;
+    k.dport = pkt.dport;
+    k.vlan = pkt.vlan;
+    k.ipver = pkt.ipver;
+    k.proto = pkt.l4proto;
+
+    int dir;
+    bool created;
+    struct flow *f = flow_lookup_create(pl->ft, &k, ts_us, &dir, &created);
+    if (f == NULL)
+        return;
+    if (pkt.l4proto == IPPROTO_TCP && !created && f->tclass == FLOW_TC_TCP_CLOSED &&
+        (pkt.tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN) {
+        /* A new connection reusing the 5-tuple of a closed one. */
+        flow_end(pl->ft, f, (f->tcp_flags[0] | f->tcp_flags[1]) & TCP_RST ? FLOW_END_TCP_RST
+                                                                          : FLOW_END_TCP_FIN);
+        f = flow_lookup_create(pl->ft, &k, ts_us, &dir, &created);
+    }
+    if (created) {
+        f->icmp_type = pkt.icmp_type;
+        f->icmp_code = pkt.icmp_code;
+        /* First packet is the server's SYN-ACK: the sender is the server. */
+        if (pkt.l4proto == IPPROTO_TCP &&
+            (pkt.tcp_flags & (TCP_SYN | TCP_ACK)) == (TCP_SYN | TCP_ACK)) {
+            flow_swap(f);
+            dir = FLOW_TOCLIENT;
+        }
+    }
+
+    f->pkts[dir]++;
+    f->bytes[dir] += pkt.ip_len;
+
+    int tc = tclass_of(pkt.l4proto);
+    if (pkt.l4proto == IPPROTO_TCP) {
+        f->tcp_flags[dir] |= pkt.tcp_flags;
+        if (pkt.tcp_flags & TCP_FIN)
+            f->fin_seen |= (uint8_t)(1u << dir);
+        if ((pkt.tcp_flags & TCP_RST) || f->fin_seen == 3 || f->tclass == FLOW_TC_TCP_CLOSED)
+            tc = FLOW_TC_TCP_CLOSED;
+    }
+    flow_touch(pl->ft, f, ts_us, tc);
+
+    if (pkt.frag != PKT_FRAG_LATER)
+        classify_packet(pl->cl, f, &pkt, ts_us / 1000u);
+}
+
+void pipeline_flush(struct pipeline *pl)
+{
+    flow_flush(pl->ft, FLOW_END_EOF);
+}
+
+static struct app_tally *app_slot(struct pipeline_stats *st, uint32_t key)
+{
+    uint32_t h = (key * 2654435761u) & (STATS_APP_SLOTS - 1);
+    for (uint32_t i = 0; i < STATS_APP_SLOTS; i++) {
+        struct app_tally *a = &st->apps[(h + i) & (STATS_APP_SLOTS - 1)];
+        if (!a->used || a->key == key)
+            return a;
+    }
+    return NULL;
+}
+
+static int country_index(const char *cc)
+{
+    if (cc[0] < 'A' || cc[0] > 'Z' || cc[1] < 'A' || cc[1] > 'Z')
+        return -1;
+    return (cc[0] - 'A') * 26 + (cc[1] - 'A');
+}
+
+/* Once per flow: settle the label, enrich, tally, write the record. */
+static void on_flow_end(struct flow *f, void *ud)
+{
+    struct pipeline *pl = ud;
+    struct pipeline_stats *st = &pl->st;
+    const struct flow_key *k = &f->key;
+    struct flow_info fi;
+    char app[64];
+
+    classify_finish(pl->cl, f);
+
+    memset(&fi, 0, sizeof(fi));
+    fi.f = f;
+    fi.app = classify_app_name(pl->cl, f, app, sizeof(app));
+
+    int af = k->ipver == 6 ? 6 : 4;
+    int src_in = netset_lookup(pl->cfg->home_net, af, k->src, NULL) != NULL;
+    int dst_in = netset_lookup(pl->cfg->home_net, af, k->dst, NULL) != NULL;
+    fi.direction = src_in ? (dst_in ? DIR_INTERNAL : DIR_EGRESS)
+                          : (dst_in ? DIR_INGRESS : DIR_EXTERNAL);
+    st->flows_by_dir[fi.direction]++;
+
+    if (pl->geo != NULL) {
+        if (!dst_in)
+            fi.has_dest_geo = geo_lookup(pl->geo, af, k->dst, &fi.dest_geo) == 0;
+        if (!src_in)
+            fi.has_src_geo = geo_lookup(pl->geo, af, k->src, &fi.src_geo) == 0;
+    }
+
+    uint16_t sp = k->sport, dp = k->dport;
+    if (k->proto == IPPROTO_ICMP || k->proto == IPPROTO_ICMPV6)
+        sp = f->icmp_type, dp = f->icmp_code;
+    community_id_v1(0, af, k->src, k->dst, k->proto, sp, dp, fi.community_id,
+                    sizeof(fi.community_id));
+    fi.n_risks = classify_risk_names(f->risk, fi.risks, sizeof(fi.risks) / sizeof(fi.risks[0]));
+
+    /* bytes leaving home_net */
+    uint64_t out = 0;
+    if (fi.direction == DIR_EGRESS)
+        out = f->bytes[FLOW_TOSERVER];
+    else if (fi.direction == DIR_INGRESS)
+        out = f->bytes[FLOW_TOCLIENT];
+    st->bytes_out += out;
+
+    struct app_tally *a = app_slot(st, (uint32_t)f->master_proto << 16 | f->app_proto);
+    if (a != NULL) {
+        if (!a->used) {
+            a->used = 1;
+            a->key = (uint32_t)f->master_proto << 16 | f->app_proto;
+            snprintf(a->name, sizeof(a->name), "%s", fi.app);
+        }
+        a->flows++;
+        a->bytes += f->bytes[0] + f->bytes[1];
+        a->bytes_out += out;
+    } else {
+        st->app_overflow++;
+    }
+    if (fi.direction == DIR_EGRESS) {
+        int ci = fi.has_dest_geo ? country_index(fi.dest_geo.country) : -1;
+        if (ci >= 0) {
+            st->country_bytes_out[ci] += out;
+            st->country_flows[ci]++;
+        } else {
+            st->unknown_country_bytes_out += out;
+        }
+    }
+
+    if (pl->out != NULL)
+        out_flows_write(pl->out, &fi);
+}
+
+const struct pipeline_stats *pipeline_stats(const struct pipeline *pl)
+{
+    return &pl->st;
+}
+
+const struct flow_table_stats *pipeline_flow_stats(const struct pipeline *pl)
+{
+    return flow_table_stats(pl->ft);
+}
+
+const struct classify_stats *pipeline_classify_stats(const struct pipeline *pl)
+{
+    return classify_stats(pl->cl);
+}
+
+const struct frag_stats *pipeline_frag_stats(const struct pipeline *pl)
+{
+    return frag_table_stats(pl->frags);
+}
+
+size_t pipeline_bytes_per_flow(const struct pipeline *pl)
+{
+    return flow_bytes_per_flow(pl->ft);
+}

@@ -1,0 +1,39 @@
+/* source-pcap-file.h -- read pcap and pcapng files (or standard input) into a pipeline. */
+#ifndef SOURCE_PCAP_FILE_H
+#define SOURCE_PCAP_FILE_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct pipeline;
+
+/* Outcome of reading one file. */
+enum {
+    SRC_FILE_OK = 0,
+    SRC_FILE_TRUNCATED = 1, /* read up to a cut-off or damaged record */
+    SRC_FILE_ERROR = -1,    /* not opened or not usable (message in errbuf) */
+};
+
+struct source_file_stats {
+    uint64_t packets;
+    uint64_t bytes;
+    uint64_t file_size; /* 0 when unknown (standard input) */
+    int dlt;
+};
+
+/* Progress callback, called every few thousand packets: fraction of the file
+ * read (negative when unknown). */
+typedef void (*source_progress_cb)(double fraction, const struct source_file_stats *fs,
+                                   void *ud);
+
+/* Read path ("-" = standard input) to the end, feeding every packet to pl.
+ * bpf (may be NULL) filters packets. Stops early when *stop becomes non-zero.
+ * Returns SRC_FILE_OK, SRC_FILE_TRUNCATED (message in errbuf, the packets
+ * before the damage were processed) or SRC_FILE_ERROR (message in errbuf:
+ * missing file, not a capture, unsupported link type, bad filter). */
+int source_pcap_file_run(const char *path, const char *bpf, struct pipeline *pl,
+                         volatile sig_atomic_t *stop, source_progress_cb progress, void *ud,
+                         struct source_file_stats *fs, char *errbuf, size_t errlen);
+
+#endif
