@@ -1,0 +1,41 @@
+/* stats.h -- the end-of-run summary (for a person) and the same as JSON. */
+#ifndef STATS_H
+#define STATS_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+struct pipeline_stats;
+struct flow_table_stats;
+struct classify_stats;
+struct frag_stats;
+
+/* Everything the summary reports; pointers are borrowed. */
+struct run_report {
+    const struct pipeline_stats *ps;
+    const struct flow_table_stats *fts;
+    const struct classify_stats *cs;
+    const struct frag_stats *frs;
+    size_t bytes_per_flow;
+    double elapsed_s;    /* wall-clock seconds */
+    long peak_rss_kb;    /* 0 when unknown */
+    unsigned files_read; /* inputs fully read */
+    unsigned files_truncated;
+    unsigned files_failed;
+    unsigned top_n;      /* rows in the top tables */
+};
+
+/* Print the summary a person reads at a glance. Cannot fail. */
+void stats_print_summary(FILE *fp, const struct run_report *r);
+
+/* Write the same as one JSON object to path ("-" = standard output).
+ * Returns 0, or -1 with a message in errbuf. */
+int stats_write_json(const char *path, const struct run_report *r, char *errbuf, size_t errlen);
+
+/* Peak resident set size of this process in KiB (0 when unknown). */
+long stats_peak_rss_kb(void);
+
+/* Human-readable count: 1234567 -> "1.23M" into buf. Returns buf. */
+const char *stats_human(double v, char *buf, size_t len);
+
+#endif
