@@ -34,3 +34,9 @@ robustness: $(PROG)
 ASAN_OPT := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 asan:
 	$(Q)$(MAKE) --no-print-directory B=build/asan OPT="$(ASAN_OPT)" all unit robustness
+
+# Packet rate and peak memory against ndpiReader on a large capture built
+# from the corpus (figures only, never pass/fail).
+bench: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)python3 tests/bench.py --sensor $(PROG) --corpus $(CORPUS) --out $(B)/bench

@@ -1,0 +1,183 @@
+#!/usr/bin/env python3
+"""make bench: packet rate and peak memory of the sensor against ndpiReader.
+
+Builds one large Ethernet capture from the shared corpus: every Ethernet
+capture is appended COPIES times, each copy with its IPv4/IPv6 addresses
+shifted (so every copy makes new flows) and its timestamps moved onto a
+running clock (gaps capped at one second, so flows expire as in real
+traffic). Then both programs read that file on one core (taskset -c 0), and
+GNU time reports wall time and peak resident memory.
+
+Nothing here is pass/fail: the figures are printed and written to
+build/bench/results.json.
+"""
+
+import argparse
+import json
+import os
+import re
+import shutil
+import struct
+import subprocess
+import sys
+import time
+
+PCAP_MAGIC_US = 0xa1b2c3d4
+PCAP_MAGIC_NS = 0xa1b23c4d
+
+
+def read_pcap(path):
+    """Yield (ts_us, caplen, wirelen, data) from a classic pcap; skip others."""
+    with open(path, "rb") as fp:
+        hdr = fp.read(24)
+        if len(hdr) < 24:
+            return
+        for endian in ("<", ">"):
+            magic, _, _, _, _, snap, dlt = struct.unpack(endian + "IHHiIII", hdr)
+            if magic in (PCAP_MAGIC_US, PCAP_MAGIC_NS):
+                break
+        else:
+            return
+        if dlt != 1:
+            return
+        div = 1000 if magic == PCAP_MAGIC_NS else 1
+        while True:
+            rh = fp.read(16)
+            if len(rh) < 16:
+                return
+            sec, frac, caplen, wirelen = struct.unpack(endian + "IIII", rh)
+            if caplen > 262144:
+                return
+            data = fp.read(caplen)
+            if len(data) < caplen:
+                return
+            yield sec * 1000000 + frac // div, caplen, wirelen, data
+
+
+def shift(data, copy):
+    """Change one byte of both addresses so each copy is a different set of flows."""
+    if len(data) < 14:
+        return data
+    off = 12
+    etype = struct.unpack_from(">H", data, off)[0]
+    while etype == 0x8100 and len(data) >= off + 6:
+        off += 4
+        etype = struct.unpack_from(">H", data, off)[0]
+    ip = off + 2
+    b = bytearray(data)
+    if etype == 0x0800 and len(b) >= ip + 20:
+        b[ip + 14] ^= copy & 0xff   # third octet of the source
+        b[ip + 18] ^= copy & 0xff   # and of the destination
+    elif etype == 0x86dd and len(b) >= ip + 40:
+        b[ip + 8 + 13] ^= copy & 0xff
+        b[ip + 24 + 13] ^= copy & 0xff
+    return bytes(b)
+
+
+def build(corpus, out, copies):
+    files = sorted(os.path.join(corpus, f) for f in os.listdir(corpus)
+                   if f.endswith((".pcap", ".cap")))
+    # read once into memory (the corpus is small)
+    packets = []
+    for f in files:
+        packets.append(list(read_pcap(f)))
+    clock = 1700000000 * 1000000
+    n = 0
+    with open(out, "wb") as fp:
+        fp.write(struct.pack("<IHHiIII", PCAP_MAGIC_US, 2, 4, 0, 0, 262144, 1))
+        for c in range(1, copies + 1):
+            for pk in packets:
+                prev = None
+                for ts, caplen, wirelen, data in pk:
+                    gap = 0 if prev is None else min(max(ts - prev, 0), 1000000)
+                    prev = ts
+                    clock += gap
+                    fp.write(struct.pack("<IIII", clock // 1000000, clock % 1000000, caplen,
+                                         wirelen))
+                    fp.write(shift(data, c))
+                    n += 1
+                clock += 1000
+    return n
+
+
+def measure(cmd):
+    """Run cmd under GNU time on core 0; return (wall seconds, peak RSS KiB, output)."""
+    full = ["/usr/bin/time", "-v"]
+    if shutil.which("taskset"):
+        full += ["taskset", "-c", "0"]
+    full += cmd
+    t0 = time.monotonic()
+    p = subprocess.run(full, stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False)
+    wall = time.monotonic() - t0
+    err = p.stderr.decode(errors="replace")
+    m = re.search(r"Maximum resident set size \(kbytes\): (\d+)", err)
+    rss = int(m.group(1)) if m else 0
+    m = re.search(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (?:(\d+):)?(\d+):([\d.]+)", err)
+    if m:
+        wall = int(m.group(1) or 0) * 3600 + int(m.group(2)) * 60 + float(m.group(3))
+    if p.returncode != 0:
+        sys.stderr.write("bench: %s exited %d\n%s\n" % (cmd[0], p.returncode, err[-2000:]))
+    return wall, rss, p.stdout.decode(errors="replace") + err
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--sensor", required=True)
+    ap.add_argument("--corpus", required=True)
+    ap.add_argument("--out", default="build/bench")
+    ap.add_argument("--copies", type=int, default=64)
+    ap.add_argument("--reader", default="ndpiReader")
+    ap.add_argument("--config", default=os.devnull)
+    args = ap.parse_args()
+
+    os.makedirs(args.out, exist_ok=True)
+    cap = os.path.join(args.out, "bench.pcap")
+    stamp = os.path.join(args.out, "bench.copies")
+    if not (os.path.exists(cap) and os.path.exists(stamp)
+            and open(stamp).read().strip() == str(args.copies)):
+        print("bench: building %s from %s (%d copies)..." % (cap, args.corpus, args.copies))
+        n = build(args.corpus, cap, args.copies)
+        with open(stamp, "w") as fp:
+            fp.write(str(args.copies))
+    else:
+        n = sum(1 for _ in read_pcap(cap))
+    size = os.path.getsize(cap)
+    print("bench: %s: %d packets, %.0f MiB" % (cap, n, size / 1048576))
+
+    # warm the page cache so both programs read from memory
+    with open(cap, "rb") as fp:
+        while fp.read(1 << 24):
+            pass
+
+    stats = os.path.join(args.out, "sensor-stats.json")
+    s_wall, s_rss, _ = measure([args.sensor, "-c", args.config, "-q", "--no-progress", "-r", cap,
+                                "--flows", os.devnull, "--stats", stats])
+    r_wall, r_rss, _ = measure([args.reader, "-q", "-i", cap, "-v", "0"])
+    with open(stats) as fp:
+        st = json.load(fp)
+    flows = st["flows"]["total"]
+    s_pps, r_pps = n / s_wall, n / r_wall
+    res = {
+        "packets": n, "flows": flows,
+        "sensor": {"seconds": s_wall, "packets_per_s": s_pps, "peak_rss_kib": s_rss,
+                   "bytes_per_flow": st["flows"]["bytes_per_flow"]},
+        "ndpiReader": {"seconds": r_wall, "packets_per_s": r_pps, "peak_rss_kib": r_rss},
+        "rate_ratio": s_pps / r_pps, "memory_ratio": s_rss / r_rss if r_rss else None,
+    }
+    with open(os.path.join(args.out, "results.json"), "w") as fp:
+        json.dump(res, fp, indent=2)
+    print("")
+    print("  %-12s %12s %14s %14s" % ("", "seconds", "packets/s", "peak RSS"))
+    print("  %-12s %12.2f %14.0f %11.1f MiB" % ("egress-sensor", s_wall, s_pps, s_rss / 1024))
+    print("  %-12s %12.2f %14.0f %11.1f MiB" % ("ndpiReader", r_wall, r_pps, r_rss / 1024))
+    print("")
+    print("  rate: sensor is %.2fx ndpiReader (target >= 2x)" % res["rate_ratio"])
+    if r_rss:
+        print("  memory: sensor uses %.2f of ndpiReader's peak (target <= 0.20)"
+              % res["memory_ratio"])
+    print("  flows: %d, %d bytes of table memory per flow" % (flows, st["flows"]["bytes_per_flow"]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
