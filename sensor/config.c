@@ -206,8 +206,22 @@ static const struct cfg_key cfg_keys[] = {
     KEY_U32("flow.dpi_packets.udp", dpi_packets_udp, 1, 255),
     KEY_U32("flow.dpi_packets.other", dpi_packets_other, 1, 255),
 
+    KEY_GROUP("signatures"),
+    KEY_STR("signatures.dir", signatures_dir, 1),
+
+    KEY_GROUP("alerts"),
+    KEY_U32("alerts.suppress_window", suppress_window, 1, 604800),
+    KEY_U32("alerts.max_tracked", max_alert_keys, 1, 10000000),
+
+    KEY_GROUP("dns"),
+    KEY_U32("dns.cache_size", dns_cache_size, 1, 10000000),
+    KEY_U32("dns.min_ttl", dns_min_ttl, 0, 604800),
+    KEY_U32("dns.max_ttl", dns_max_ttl, 1, 604800),
+
     KEY_GROUP("output"),
     KEY_STR("output.flows", flows_path, 0),
+    KEY_STR("output.alerts", alerts_path, 0),
+    KEY_STR("output.assets", assets_path, 0),
     KEY_STR("output.stats", stats_path, 0),
 };
 
@@ -708,6 +722,13 @@ int config_init_defaults(struct sensor_config *c)
     snprintf(c->country_db, sizeof(c->country_db), "%s", "geo/data/dbip-country.mmdb");
     snprintf(c->asn_db, sizeof(c->asn_db), "%s", "geo/data/asn.mmdb");
 
+    snprintf(c->signatures_dir, sizeof(c->signatures_dir), "%s", "config/signatures");
+    c->suppress_window = 3600;
+    c->max_alert_keys = 65536;
+    c->dns_cache_size = 65536;
+    c->dns_min_ttl = 60;
+    c->dns_max_ttl = 86400;
+
     c->max_flows = 262144;
     c->max_fragments = 8192;
     c->timeout_tcp = 300;
@@ -751,6 +772,15 @@ int config_load(struct sensor_config *c, const char *path, char *errbuf, size_t 
         goto out;
     if (cfg_walk(&ld, config_root_setting(&lc), "") < 0)
         goto out;
+    if (c->dns_min_ttl > c->dns_max_ttl) {
+        config_setting_t *st = config_lookup(&lc, "dns.min_ttl");
+        if (st == NULL)
+            st = config_lookup(&lc, "dns.max_ttl");
+        cfg_msg(errbuf, errlen, path, st ? (unsigned)config_setting_source_line(st) : 0,
+                "dns.min_ttl (%u) is greater than dns.max_ttl (%u)", c->dns_min_ttl,
+                c->dns_max_ttl);
+        goto out;
+    }
     snprintf(c->source, sizeof(c->source), "%s", path);
     ret = 0;
 
