@@ -1,0 +1,49 @@
+/* dns-cache.h -- which name each client resolved to an address.
+ *
+ * Filled from DNS answers (dissectors/dns.h): (client, address) -> name,
+ * kept for the record's TTL (clamped to [min_ttl, max_ttl]). A later flow
+ * from that client to that address without a server name of its own (TLS
+ * without SNI, ECH, UDP rating queries) is attributed to the name. Bounded:
+ * at most max entries; when full the entry closest to expiry is replaced
+ * (counted). Time is packet time, as everywhere in the pipeline. */
+#ifndef DNS_CACHE_H
+#define DNS_CACHE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct dns_cache;
+
+struct dns_cache_stats {
+    uint64_t inserts;
+    uint64_t updates;   /* same (client, address) seen again */
+    uint64_t evicted;   /* replaced because the cache was full */
+    uint64_t expired;
+    uint64_t hits;
+    uint64_t misses;
+    uint64_t entries;   /* now */
+};
+
+/* Create a cache of at most max entries. NULL on allocation failure. */
+struct dns_cache *dns_cache_new(uint32_t max, uint32_t min_ttl, uint32_t max_ttl);
+
+/* Free it. NULL is a no-op. */
+void dns_cache_free(struct dns_cache *c);
+
+/* Record that client (af 4/6, network order) resolved name to addr (af 4/6)
+ * with ttl seconds, at now_us. The name is copied (truncated to 255 bytes).
+ * Never allocates after dns_cache_new(). */
+void dns_cache_put(struct dns_cache *c, int client_af, const uint8_t *client, int addr_af,
+                   const uint8_t *addr, const char *name, uint32_t ttl, uint64_t now_us);
+
+/* The name client resolved to addr, or NULL when none is known or it has
+ * expired at now_us. The pointer is valid until the next put. */
+const char *dns_cache_get(struct dns_cache *c, int client_af, const uint8_t *client, int addr_af,
+                          const uint8_t *addr, uint64_t now_us);
+
+const struct dns_cache_stats *dns_cache_stats(const struct dns_cache *c);
+
+/* Bytes of memory one entry costs (for the memory formula). */
+size_t dns_cache_entry_bytes(void);
+
+#endif
