@@ -1,0 +1,140 @@
+/* signature.h -- the signature pack: loading, validation, compiled matching.
+ *
+ * A pack is every *.conf file of a folder (config/signatures/), one vendor
+ * per file; the format is documented in config/signatures/README.md. Loading
+ * validates the whole pack (errors name file and line) and compiles the
+ * indicators once into structures fit for the packet rate: a domain suffix
+ * matcher, a prefix tree of CIDRs (netset), a set of AS numbers. The pack is
+ * read-only after loading; matching takes no locks and never allocates. */
+#ifndef SIGNATURE_H
+#define SIGNATURE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+enum sig_category {
+    SIG_CAT_UPDATE = 0,
+    SIG_CAT_TELEMETRY,
+    SIG_CAT_THREAT_LOOKUP,
+    SIG_CAT_LICENSING,
+    SIG_CAT_MANAGEMENT,
+    SIG_CAT_REMOTE_ACCESS,
+    SIG_CAT_MAX
+};
+
+enum sig_severity { SIG_SEV_LOW = 0, SIG_SEV_MEDIUM, SIG_SEV_HIGH, SIG_SEV_CRITICAL, SIG_SEV_MAX };
+
+enum sig_confidence { SIG_CONF_LOW = 0, SIG_CONF_MEDIUM, SIG_CONF_HIGH };
+
+/* One signature as loaded (strings owned by the pack). */
+struct signature {
+    uint32_t index;     /* position in the pack, 0..n-1 */
+    const char *id;
+    const char *vendor;
+    const char *product;
+    const char *source;
+    const char *note;   /* "" when absent */
+    const char *file;   /* file and line it was defined at */
+    int line;
+    uint8_t category;   /* enum sig_category */
+    uint8_t severity;   /* enum sig_severity (base level) */
+};
+
+/* Kinds of evidence a match can rest on. */
+enum sig_ev_kind {
+    SIG_EV_TLS_SNI = 0,
+    SIG_EV_QUIC_SNI,
+    SIG_EV_HTTP_HOST,
+    SIG_EV_DNS_NAME,   /* name the client resolved to the destination */
+    SIG_EV_HTTP_PATH,
+    SIG_EV_HTTP_UA,
+    SIG_EV_CERT_SUBJECT,
+    SIG_EV_CERT_ISSUER,
+    SIG_EV_JA3,
+    SIG_EV_DISSECTOR,
+    SIG_EV_CIDR,
+    SIG_EV_ASN,
+    SIG_EV_PORT,
+    SIG_EV_MAX
+};
+
+/* What a flow offers to the matcher, gathered once per flow. Strings are
+ * NUL-terminated, "" (never NULL) when absent; borrowed for the call. */
+struct sig_flow {
+    uint8_t ipver;           /* 4 or 6 */
+    uint8_t proto;           /* IPPROTO_TCP, IPPROTO_UDP, ... */
+    uint16_t dport;          /* server port, host order */
+    const uint8_t *daddr;    /* server address, network order (4 or 16 bytes) */
+    uint32_t asn;            /* server AS, 0 when unknown */
+    const char *tls_sni;
+    const char *quic_sni;
+    const char *http_host;
+    const char *http_path;
+    const char *http_ua;
+    const char *dns_name;
+    const char *cert_subject;
+    const char *cert_issuer;
+    const char *ja3;
+    const char *const *verdicts; /* dissector verdict names */
+    size_t n_verdicts;
+};
+
+#define SIG_MAX_EVIDENCE 8
+
+struct sig_evidence {
+    uint8_t kind;          /* enum sig_ev_kind */
+    const char *value;     /* what the flow had (borrowed from the input, or
+                            * formatted into text[] for CIDR/ASN/port) */
+    const char *pattern;   /* the signature's indicator that matched (pack-owned) */
+    char text[48];
+};
+
+struct sig_hit {
+    const struct signature *sig;
+    uint8_t confidence;    /* enum sig_confidence */
+    size_t n_ev;
+    struct sig_evidence ev[SIG_MAX_EVIDENCE];
+};
+
+struct sig_pack;
+
+/* Load every *.conf file of dir (in name order) as one pack. Returns NULL
+ * with "FILE:LINE: message" in errbuf on the first error (unknown key, bad
+ * value, missing required key, duplicate id -- naming both places, a
+ * signature without an identifying indicator, no file at all...). Free with
+ * sig_pack_free(). */
+struct sig_pack *sig_pack_load(const char *dir, char *errbuf, size_t errlen);
+
+/* Free a pack. NULL is a no-op. */
+void sig_pack_free(struct sig_pack *p);
+
+size_t sig_pack_count(const struct sig_pack *p);
+const struct signature *sig_pack_get(const struct sig_pack *p, size_t i);
+
+/* Number of vendor files loaded. */
+size_t sig_pack_files(const struct sig_pack *p);
+
+/* Print the pack for --list-signatures: one block per signature with its
+ * indicators, grouped by vendor. */
+void sig_pack_print(FILE *fp, const struct sig_pack *p);
+
+/* Match a flow against the pack. Fills up to max hits (one per matching
+ * signature, with its evidence and confidence, strongest first) and returns
+ * how many signatures matched (may exceed max). Never allocates. */
+size_t sig_match(const struct sig_pack *p, const struct sig_flow *in, struct sig_hit *hits,
+                 size_t max);
+
+/* Copy a hit. Evidence values formatted into the hit's own text[] (CIDR,
+ * ASN, port) point into that hit, so a plain struct copy would leave them
+ * pointing into the source: use this to move hits around. Cannot fail. */
+void sig_hit_copy(struct sig_hit *dst, const struct sig_hit *src);
+
+/* Names: "update", "threat-lookup", ...; "low".."critical"; "low".."high";
+ * "tls_sni", "dns_name", ... (the JSON evidence kind). */
+const char *sig_category_name(int c);
+const char *sig_severity_name(int s);
+const char *sig_confidence_name(int c);
+const char *sig_evidence_name(int k);
+
+#endif
