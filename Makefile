@@ -52,11 +52,16 @@ LIB_SRCS := \
 	geo/geo.c \
 	sensor/lru-map.c sensor/flow.c sensor/frag.c sensor/classify.c \
 	sensor/output-json.c sensor/output-json-flow.c sensor/stats.c sensor/pipeline.c \
+	sensor/match-domain.c sensor/signature.c sensor/dns-cache.c sensor/detect.c \
+	sensor/alerts.c sensor/assets.c \
+	dissectors/registry.c dissectors/dns.c dissectors/fortiguard.c dissectors/fgfm.c \
+	dissectors/checkpoint.c dissectors/velocloud.c dissectors/carbonblack.c \
 	sensor/source-pcap-file.c
 
 MAIN_SRCS := sensor/main.c
 
-UNIT_TESTS := decode netset community_id geo config flow frag lru_map classify output
+UNIT_TESTS := decode netset community_id geo config flow frag lru_map classify output \
+	dissectors dns dns_cache alerts signature match_domain
 
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o)
 MAIN_OBJS := $(MAIN_SRCS:%.c=$(B)/%.o)
@@ -64,8 +69,8 @@ PROG := $(B)/egress-sensor
 LIB := $(B)/libsensor.a
 TEST_BINS := $(UNIT_TESTS:%=$(B)/tests/test_%)
 
-.PHONY: all deps deps-geo geo demo test unit golden golden-update conformance robustness \
-	asan bench clean check-deps
+.PHONY: all deps deps-geo geo demo test unit golden golden-update detection cli conformance robustness \
+	asan bench clean
 
 all: $(PROG)
 
@@ -126,7 +131,7 @@ include tests/tests.mk
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)$(MAKE) --no-print-directory unit golden conformance
+	$(Q)$(MAKE) --no-print-directory unit golden detection cli conformance
 	$(Q)$(MAKE) --no-print-directory asan
 
 clean:

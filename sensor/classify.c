@@ -139,6 +139,15 @@ static void settle(struct classifier *c, struct flow *f, ndpi_protocol p, int gi
     flow_meta_set(f, FLOW_META_HOST, d->host_server_name);
     if (d->http.user_agent)
         flow_meta_set(f, FLOW_META_UA, d->http.user_agent);
+    if (d->http.url) {
+        /* nDPI keeps Host + path, or the whole URL when sent to a proxy. */
+        const char *u = d->http.url;
+        if (strncmp(u, "http://", 7) == 0)
+            u += 7;
+        const char *path = strchr(u, '/');
+        if (path != NULL)
+            flow_meta_set(f, FLOW_META_PATH, path);
+    }
     if (classify_is(f, CLASSIFY_IS_TLS) || classify_is(f, CLASSIFY_IS_QUIC)) {
         flow_meta_set(f, FLOW_META_JA3, d->protos.tls_quic.ja3_client);
         flow_meta_set(f, FLOW_META_ALPN, d->protos.tls_quic.alpn);

@@ -58,10 +58,11 @@ enum flow_meta {
     FLOW_META_ALPN,
     FLOW_META_SUBJECT,  /* TLS server certificate subject */
     FLOW_META_ISSUER,
+    FLOW_META_PATH,     /* HTTP request path */
     FLOW_META_MAX
 };
 
-#define FLOW_META_BYTES 316
+#define FLOW_META_BYTES 296
 
 /* Classification state. */
 enum flow_dpi {
@@ -100,6 +101,13 @@ struct flow {
     uint8_t icmp_type, icmp_code; /* of the first packet (Community ID) */
     uint8_t meta_truncated;
     uint8_t flags;        /* FLOW_F_* */
+    uint8_t direction;    /* enum flow_direction, set by detection */
+    uint8_t dis_verdict;  /* dissector registry index + 1 that matched, 0 none */
+    uint8_t dis_pkts;     /* payload packets shown to dissectors */
+    uint32_t dis_mask;    /* dissectors still interested (registry bits) */
+    uint32_t asn;         /* server AS, when FLOW_F_GEO */
+    char country[2];      /* server country, when FLOW_F_GEO ("" unknown) */
+    uint16_t sig_best;    /* strongest matching signature index + 1, 0 none */
     uint16_t meta_used;
     uint16_t meta_off[FLOW_META_MAX]; /* offset + 1 into meta, 0 = absent */
     char meta[FLOW_META_BYTES];
@@ -107,6 +115,8 @@ struct flow {
 
 #define FLOW_F_GUESSED 0x01  /* protocol guessed by nDPI at give-up */
 #define FLOW_F_SWAPPED 0x02  /* orientation fixed after the first packet (SYN-ACK first) */
+#define FLOW_F_DETECTED 0x04 /* signatures matched (once per flow) */
+#define FLOW_F_GEO 0x08      /* asn and country looked up */
 
 struct flow_table_stats {
     uint64_t created;

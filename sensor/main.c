@@ -13,19 +13,24 @@
 
 #include <pcap/pcap.h>
 
+#include "alerts.h"
+#include "assets.h"
 #include "classify.h"
 #include "config.h"
+#include "detect.h"
 #include "flow.h"
 #include "frag.h"
 #include "geo.h"
 #include "output-json-flow.h"
 #include "pipeline.h"
+#include "signature.h"
 #include "source-pcap-file.h"
 #include "stats.h"
 
 #define EXIT_RUNTIME 1
 #define EXIT_USAGE 2
 #define MAX_INPUTS 256
+#define ASSETS_MAX_HOSTS 16384
 
 static volatile sig_atomic_t stop_requested;
 
@@ -41,8 +46,11 @@ struct options {
     const char *bpf;
     const char *config;
     const char *flows;
+    const char *alerts;
+    const char *assets;
     const char *stats;
     int check_config;
+    int list_signatures;
     int quiet;
     int progress; /* -1 auto, 0 off, 1 on */
 };
@@ -53,7 +61,9 @@ static void usage(FILE *fp)
             "Usage: egress-sensor [options] -r FILE [-r FILE ...]\n"
             "\n"
             "Classify every flow in the given captures by application (nDPI), destination\n"
-            "country and autonomous system, and write one JSON record per flow.\n"
+            "country and autonomous system; recognise the phone-home traffic of foreign\n"
+            "security products (signature pack) and report it as alerts and an inventory\n"
+            "of the internal hosts that run them.\n"
             "\n"
             "Input:\n"
             "  -r, --read FILE       read a pcap or pcapng file; '-' reads standard input.\n"
@@ -68,11 +78,17 @@ static void usage(FILE *fp)
             "      --check-config    validate the configuration, print a summary, exit 0 when\n"
             "                        valid or 2 when not\n"
             "\n"
-            "Output:\n"
-            "      --flows PATH      write flow records (JSON lines) to PATH; '-' is standard\n"
-            "                        output. Overrides output.flows in the configuration.\n"
-            "      --stats PATH      write the end-of-run statistics as JSON to PATH ('-' is\n"
-            "                        standard output). Overrides output.stats.\n"
+            "      --list-signatures print the signature pack and exit\n"
+            "\n"
+            "Output (PATH '-' is standard output; each overrides output.* in the\n"
+            "configuration; with none of them alerts go to standard output):\n"
+            "      --alerts PATH     write alerts (JSON lines): egress flows that match a\n"
+            "                        signature of the pack, one per (internal host,\n"
+            "                        signature, destination country) per suppression window\n"
+            "      --assets PATH     write the asset inventory (JSON) at the end: per internal\n"
+            "                        host, the vendors, products and categories seen\n"
+            "      --flows PATH      write flow records (JSON lines)\n"
+            "      --stats PATH      write the end-of-run statistics as JSON\n"
             "  -q, --quiet           no summary and no progress on standard error\n"
             "      --progress        always show the progress line\n"
             "      --no-progress     never show it (default: shown when standard error is\n"
@@ -87,7 +103,16 @@ static void usage(FILE *fp)
             "2 usage or configuration error.\n");
 }
 
-enum { OPT_FLOWS = 256, OPT_STATS, OPT_CHECK, OPT_PROGRESS, OPT_NO_PROGRESS };
+enum {
+    OPT_FLOWS = 256,
+    OPT_ALERTS,
+    OPT_ASSETS,
+    OPT_STATS,
+    OPT_CHECK,
+    OPT_LIST_SIGS,
+    OPT_PROGRESS,
+    OPT_NO_PROGRESS
+};
 
 static int parse_options(int argc, char **argv, struct options *o, int *exit_now)
 {
@@ -96,6 +121,9 @@ static int parse_options(int argc, char **argv, struct options *o, int *exit_now
         {"filter", required_argument, NULL, 'f'},
         {"config", required_argument, NULL, 'c'},
         {"flows", required_argument, NULL, OPT_FLOWS},
+        {"alerts", required_argument, NULL, OPT_ALERTS},
+        {"assets", required_argument, NULL, OPT_ASSETS},
+        {"list-signatures", no_argument, NULL, OPT_LIST_SIGS},
         {"stats", required_argument, NULL, OPT_STATS},
         {"check-config", no_argument, NULL, OPT_CHECK},
         {"quiet", no_argument, NULL, 'q'},
@@ -126,6 +154,15 @@ static int parse_options(int argc, char **argv, struct options *o, int *exit_now
             break;
         case OPT_FLOWS:
             o->flows = optarg;
+            break;
+        case OPT_ALERTS:
+            o->alerts = optarg;
+            break;
+        case OPT_ASSETS:
+            o->assets = optarg;
+            break;
+        case OPT_LIST_SIGS:
+            o->list_signatures = 1;
             break;
         case OPT_STATS:
             o->stats = optarg;
@@ -193,7 +230,7 @@ static int load_config(const struct options *o, struct sensor_config *cfg)
     return 0;
 }
 
-static void print_config(const struct sensor_config *cfg)
+static void print_config(const struct sensor_config *cfg, const struct sig_pack *pack)
 {
     printf("%s: configuration valid\n", cfg->source[0] ? cfg->source : "built-in defaults");
     printf("  sensor_name     %s\n", cfg->sensor_name);
@@ -209,6 +246,10 @@ static void print_config(const struct sensor_config *cfg)
     printf("  flows           max %u; timeouts tcp %us, closed %us, udp %us, icmp %us, other %us\n",
            cfg->max_flows, cfg->timeout_tcp, cfg->timeout_tcp_closed, cfg->timeout_udp,
            cfg->timeout_icmp, cfg->timeout_other);
+    printf("  signatures      %zu in %zu vendor files (%s)\n", sig_pack_count(pack),
+           sig_pack_files(pack), cfg->signatures_dir);
+    printf("  alerts          one per host, signature and country per %us\n",
+           cfg->suppress_window);
 }
 
 static double now_s(void)
@@ -251,6 +292,9 @@ int main(int argc, char **argv)
     struct geo *geo = NULL;
     struct out_flows *flows = NULL;
     struct pipeline *pl = NULL;
+    struct sig_pack *pack = NULL;
+    struct assets *assets = NULL;
+    struct alert_sink *sink = NULL;
     char err[1024];
     int exit_now, rc = 0;
 
@@ -268,19 +312,52 @@ int main(int argc, char **argv)
         config_fini(&cfg);
         return 0;
     }
-    if (o.check_config) {
-        print_config(&cfg);
+    pack = sig_pack_load(cfg.signatures_dir, err, sizeof(err));
+    if (pack == NULL) {
+        fprintf(stderr, "egress-sensor: signature pack: %s\n", err);
+        config_fini(&cfg);
+        return EXIT_USAGE;
+    }
+    if (o.check_config || o.list_signatures) {
+        if (o.list_signatures)
+            sig_pack_print(stdout, pack);
+        else
+            print_config(&cfg, pack);
+        sig_pack_free(pack);
         config_fini(&cfg);
         return 0;
     }
     if (o.n_inputs == 0) {
         fprintf(stderr, "egress-sensor: no input; give one or more -r FILE (see --help)\n");
+        sig_pack_free(pack);
         config_fini(&cfg);
         return EXIT_USAGE;
     }
 
+    if (o.bpf != NULL) { /* a bad filter is a usage error, found before any work */
+        struct bpf_program prog;
+        pcap_t *dead = pcap_open_dead(DLT_EN10MB, 65535);
+        int bad = dead == NULL || pcap_compile(dead, &prog, o.bpf, 1, PCAP_NETMASK_UNKNOWN) < 0;
+        if (bad)
+            fprintf(stderr, "egress-sensor: filter \"%s\": %s\n", o.bpf,
+                    dead ? pcap_geterr(dead) : "cannot check");
+        else
+            pcap_freecode(&prog);
+        if (dead)
+            pcap_close(dead);
+        if (bad) {
+            sig_pack_free(pack);
+            config_fini(&cfg);
+            return EXIT_USAGE;
+        }
+    }
+
     const char *flows_path = o.flows ? o.flows : cfg.flows_path;
+    const char *alerts_path = o.alerts ? o.alerts : cfg.alerts_path;
+    const char *assets_path = o.assets ? o.assets : cfg.assets_path;
     const char *stats_path = o.stats ? o.stats : cfg.stats_path;
+    if (!flows_path[0] && !alerts_path[0] && !assets_path[0] && !stats_path[0])
+        alerts_path = "-"; /* an analyst's default: what phones home */
 
     err[0] = '\0';
     geo = geo_open(cfg.country_db, cfg.asn_db, err, sizeof(err));
@@ -294,7 +371,14 @@ int main(int argc, char **argv)
             goto done;
         }
     }
-    pl = pipeline_new(&cfg, geo, flows, err, sizeof(err));
+    assets = assets_new(ASSETS_MAX_HOSTS);
+    sink = assets ? alert_sink_new(&cfg, pack, alerts_path, assets, err, sizeof(err)) : NULL;
+    if (sink == NULL) {
+        fprintf(stderr, "egress-sensor: %s\n", assets ? err : "out of memory");
+        rc = EXIT_RUNTIME;
+        goto done;
+    }
+    pl = pipeline_new(&cfg, geo, flows, pack, sink, err, sizeof(err));
     if (pl == NULL) {
         fprintf(stderr, "egress-sensor: %s\n", err);
         rc = EXIT_RUNTIME;
@@ -338,6 +422,9 @@ int main(int argc, char **argv)
     rep.fts = pipeline_flow_stats(pl);
     rep.cs = pipeline_classify_stats(pl);
     rep.frs = pipeline_frag_stats(pl);
+    rep.ds = pipeline_detect_stats(pl);
+    alert_sink_stats(sink, &rep.as);
+    rep.assets = assets;
     rep.bytes_per_flow = pipeline_bytes_per_flow(pl);
     rep.elapsed_s = now_s() - pr.start;
     rep.peak_rss_kb = stats_peak_rss_kb();
@@ -347,8 +434,16 @@ int main(int argc, char **argv)
         rc = EXIT_RUNTIME;
     }
     flows = NULL;
-    if (!o.quiet)
+    if (!o.quiet) {
         stats_print_summary(stderr, &rep);
+        assets_print_table(assets, stderr);
+        fprintf(stderr, "\n");
+    }
+    if (assets_path[0] && assets_write_json(assets, cfg.sensor_name, assets_path, err,
+                                            sizeof(err)) < 0) {
+        fprintf(stderr, "egress-sensor: %s\n", err);
+        rc = EXIT_RUNTIME;
+    }
     if (stats_path[0] && stats_write_json(stats_path, &rep, err, sizeof(err)) < 0) {
         fprintf(stderr, "egress-sensor: %s\n", err);
         rc = EXIT_RUNTIME;
@@ -358,6 +453,12 @@ done:
     if (flows != NULL)
         out_flows_close(flows, err, sizeof(err));
     pipeline_free(pl);
+    if (alert_sink_close(sink, err, sizeof(err)) < 0) {
+        fprintf(stderr, "egress-sensor: %s\n", err);
+        rc = EXIT_RUNTIME;
+    }
+    assets_free(assets);
+    sig_pack_free(pack);
     geo_free(geo);
     config_fini(&cfg);
     return rc;

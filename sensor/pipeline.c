@@ -14,11 +14,12 @@
 
 #include "classify.h"
 #include "community-id.h"
+#include "alerts.h"
 #include "config.h"
+#include "detect.h"
 #include "flow.h"
 #include "frag.h"
 #include "geo.h"
-#include "netset.h"
 #include "output-json-flow.h"
 
 #define TCP_FIN 0x01
@@ -35,6 +36,8 @@ struct pipeline {
     struct flow_table *ft;
     struct frag_table *frags;
     struct classifier *cl;
+    struct detector *det;
+    struct alert_sink *sink;
     uint64_t clock_us;       /* latest packet time seen */
     uint64_t next_expire_us; /* next expiry pass, packet time */
     struct pipeline_stats st;
@@ -43,7 +46,8 @@ struct pipeline {
 static void on_flow_end(struct flow *f, void *ud);
 
 struct pipeline *pipeline_new(const struct sensor_config *cfg, const struct geo *geo,
-                              struct out_flows *out, char *errbuf, size_t errlen)
+                              struct out_flows *out, const struct sig_pack *pack,
+                              struct alert_sink *sink, char *errbuf, size_t errlen)
 {
     struct pipeline *pl = calloc(1, sizeof(*pl));
     if (pl == NULL) {
@@ -74,6 +78,10 @@ struct pipeline *pipeline_new(const struct sensor_config *cfg, const struct geo 
     pl->cl = classify_new(&cc, errbuf, errlen);
     if (pl->cl == NULL)
         goto fail;
+    pl->sink = sink;
+    pl->det = detector_new(cfg, pack, geo, sink, errbuf, errlen);
+    if (pl->det == NULL)
+        goto fail;
     return pl;
 
 fail:
@@ -88,6 +96,7 @@ void pipeline_free(struct pipeline *pl)
     flow_table_free(pl->ft);
     frag_table_free(pl->frags);
     classify_free(pl->cl);
+    detector_free(pl->det);
     free(pl);
 }
 
@@ -171,6 +180,7 @@ void pipeline_packet(struct pipeline *pl, int dlt, uint64_t ts_us, const uint8_t
             flow_swap(f);
             dir = FLOW_TOCLIENT;
         }
+        detector_flow_new(pl->det, f);
     }
 
     f->pkts[dir]++;
@@ -186,8 +196,12 @@ void pipeline_packet(struct pipeline *pl, int dlt, uint64_t ts_us, const uint8_t
     }
     flow_touch(pl->ft, f, ts_us, tc);
 
-    if (pkt.frag != PKT_FRAG_LATER)
-        classify_packet(pl->cl, f, &pkt, ts_us / 1000u);
+    if (pkt.frag == PKT_FRAG_LATER)
+        return;
+    classify_packet(pl->cl, f, &pkt, ts_us / 1000u);
+    detector_packet(pl->det, f, &pkt, dir, ts_us);
+    if (detector_ready(f))
+        detector_flow(pl->det, f, pl->cl, ts_us);
 }
 
 void pipeline_flush(struct pipeline *pl)
@@ -223,16 +237,19 @@ static void on_flow_end(struct flow *f, void *ud)
     char app[64];
 
     classify_finish(pl->cl, f);
+    f->dis_mask = 0; /* dissectors still undecided: no verdict */
+    detector_flow(pl->det, f, pl->cl, f->last_us);
+    if (f->sig_best && pl->sink != NULL)
+        alert_sink_flow_bytes(pl->sink, f, f->bytes[FLOW_TOSERVER]);
 
     memset(&fi, 0, sizeof(fi));
     fi.f = f;
     fi.app = classify_app_name(pl->cl, f, app, sizeof(app));
 
     int af = k->ipver == 6 ? 6 : 4;
-    int src_in = netset_lookup(pl->cfg->home_net, af, k->src, NULL) != NULL;
-    int dst_in = netset_lookup(pl->cfg->home_net, af, k->dst, NULL) != NULL;
-    fi.direction = src_in ? (dst_in ? DIR_INTERNAL : DIR_EGRESS)
-                          : (dst_in ? DIR_INGRESS : DIR_EXTERNAL);
+    fi.direction = f->direction;
+    int src_in = fi.direction == DIR_EGRESS || fi.direction == DIR_INTERNAL;
+    int dst_in = fi.direction == DIR_INGRESS || fi.direction == DIR_INTERNAL;
     st->flows_by_dir[fi.direction]++;
 
     if (pl->geo != NULL) {
@@ -302,6 +319,11 @@ const struct classify_stats *pipeline_classify_stats(const struct pipeline *pl)
 const struct frag_stats *pipeline_frag_stats(const struct pipeline *pl)
 {
     return frag_table_stats(pl->frags);
+}
+
+const struct detect_stats *pipeline_detect_stats(const struct pipeline *pl)
+{
+    return detector_stats(pl->det);
 }
 
 size_t pipeline_bytes_per_flow(const struct pipeline *pl)

@@ -49,11 +49,15 @@ struct pipeline_stats {
     uint64_t unknown_country_bytes_out;
 };
 
-/* Create a pipeline. geo and out may be NULL (no lookups / no records).
- * Returns NULL with a message in errbuf on failure. Free with
- * pipeline_free() after pipeline_flush(). */
+/* Create a pipeline. geo, out, pack and sink may be NULL (no lookups, no
+ * flow records, no detection, no alerts). Returns NULL with a message in
+ * errbuf on failure. Free with pipeline_free() after pipeline_flush(). */
+struct sig_pack;
+struct alert_sink;
+struct detect_stats;
 struct pipeline *pipeline_new(const struct sensor_config *cfg, const struct geo *geo,
-                              struct out_flows *out, char *errbuf, size_t errlen);
+                              struct out_flows *out, const struct sig_pack *pack,
+                              struct alert_sink *sink, char *errbuf, size_t errlen);
 void pipeline_free(struct pipeline *pl);
 
 /* Process one frame of link type dlt. ts_us is the capture time, caplen
@@ -73,6 +77,7 @@ const struct pipeline_stats *pipeline_stats(const struct pipeline *pl);
 const struct flow_table_stats *pipeline_flow_stats(const struct pipeline *pl);
 const struct classify_stats *pipeline_classify_stats(const struct pipeline *pl);
 const struct frag_stats *pipeline_frag_stats(const struct pipeline *pl);
+const struct detect_stats *pipeline_detect_stats(const struct pipeline *pl);
 size_t pipeline_bytes_per_flow(const struct pipeline *pl);
 
 #endif

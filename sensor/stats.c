@@ -11,6 +11,8 @@
 
 #include "classify.h"
 #include "decode.h"
+#include "detect.h"
+#include "signature.h"
 #include "flow.h"
 #include "frag.h"
 #include "output-json-flow.h"
@@ -127,6 +129,19 @@ void stats_print_summary(FILE *fp, const struct run_report *r)
     fprintf(fp, "\n  classified  %llu by inspection, %llu settled at give-up (%llu guessed)\n",
             (unsigned long long)r->cs->classified, (unsigned long long)r->cs->gave_up,
             (unsigned long long)r->cs->guessed);
+    if (r->ds != NULL)
+        fprintf(fp,
+                "  detection   %llu egress flows matched, %llu hit a signature; %llu alerts "
+                "(%llu critical, %llu high, %llu medium, %llu low), %llu repeats suppressed\n"
+                "              %llu DNS bindings learned, %llu flows named by a vendor dissector\n",
+                (unsigned long long)r->ds->flows_matched, (unsigned long long)r->ds->flows_hit,
+                (unsigned long long)r->as.alerts,
+                (unsigned long long)r->as.by_severity[SIG_SEV_CRITICAL],
+                (unsigned long long)r->as.by_severity[SIG_SEV_HIGH],
+                (unsigned long long)r->as.by_severity[SIG_SEV_MEDIUM],
+                (unsigned long long)r->as.by_severity[SIG_SEV_LOW],
+                (unsigned long long)r->as.suppressed, (unsigned long long)r->ds->dns_bindings,
+                (unsigned long long)r->ds->dis_verdicts);
     fprintf(fp, "  memory      %zu bytes per tracked flow, peak %llu flows, peak RSS %s\n",
             r->bytes_per_flow, (unsigned long long)r->fts->peak_active,
             human_bytes((double)r->peak_rss_kb * 1024.0, c, sizeof(c)));
@@ -218,6 +233,26 @@ int stats_write_json(const char *path, const struct run_report *r, char *errbuf,
     json_object_set_new(cl, "dpi_active_peak", u64(r->cs->dpi_active_peak));
     json_object_set_new(cl, "dpi_alloc_fail", u64(r->cs->dpi_alloc_fail));
     json_object_set_new(o, "classification", cl);
+
+    if (r->ds != NULL) {
+        json_t *dt = json_object();
+        json_object_set_new(dt, "flows_matched", u64(r->ds->flows_matched));
+        json_object_set_new(dt, "flows_hit", u64(r->ds->flows_hit));
+        json_object_set_new(dt, "alerts", u64(r->as.alerts));
+        json_object_set_new(dt, "suppressed", u64(r->as.suppressed));
+        json_t *sev = json_object();
+        for (int i = 0; i < SIG_SEV_MAX; i++)
+            json_object_set_new(sev, sig_severity_name(i), u64(r->as.by_severity[i]));
+        json_object_set_new(dt, "by_severity", sev);
+        json_object_set_new(dt, "dedup_keys_evicted", u64(r->as.keys_evicted));
+        json_object_set_new(dt, "alert_write_errors", u64(r->as.write_errors));
+        json_object_set_new(dt, "dns_responses", u64(r->ds->dns_responses));
+        json_object_set_new(dt, "dns_bindings", u64(r->ds->dns_bindings));
+        json_object_set_new(dt, "dns_bad", u64(r->ds->dns_bad));
+        json_object_set_new(dt, "dissector_packets", u64(r->ds->dis_packets));
+        json_object_set_new(dt, "dissector_verdicts", u64(r->ds->dis_verdicts));
+        json_object_set_new(o, "detection", dt);
+    }
 
     json_t *fr = json_object();
     json_object_set_new(fr, "first", u64(r->frs->first));

@@ -9,6 +9,10 @@ struct pipeline_stats;
 struct flow_table_stats;
 struct classify_stats;
 struct frag_stats;
+struct detect_stats;
+struct assets;
+
+#include "alerts.h"
 
 /* Everything the summary reports; pointers are borrowed. */
 struct run_report {
@@ -16,6 +20,9 @@ struct run_report {
     const struct flow_table_stats *fts;
     const struct classify_stats *cs;
     const struct frag_stats *frs;
+    const struct detect_stats *ds;  /* may be NULL */
+    struct alert_stats as;
+    const struct assets *assets;    /* may be NULL */
     size_t bytes_per_flow;
     double elapsed_s;    /* wall-clock seconds */
     long peak_rss_kb;    /* 0 when unknown */

@@ -134,6 +134,7 @@ static void test_http(void **state)
     assert_true(classify_is(&f, CLASSIFY_IS_HTTP));
     assert_string_equal(flow_meta_get(&f, FLOW_META_HOST), "update.fortiguard.net");
     assert_string_equal(flow_meta_get(&f, FLOW_META_UA), "FortiGate/7.0 (test)");
+    assert_string_equal(flow_meta_get(&f, FLOW_META_PATH), "/fgdsvc");
     classify_free(c);
 }
 

@@ -22,13 +22,22 @@ golden: $(PROG) $(TEST_MMDB)
 golden-update: $(PROG) $(TEST_MMDB)
 	$(Q)python3 tests/golden.py --sensor $(PROG) --geo $(B)/tests/geo --update
 
+# Detection: vendor captures and decoys in pcaps/detect/ against the
+# hand-written manifest tests/detection.json (recall and false alerts).
+detection: $(PROG) $(TEST_MMDB)
+	$(Q)python3 tests/detection.py --sensor $(PROG) --geo $(B)/tests/geo
+
+# Command-line behaviour: exit codes, messages, inputs and outputs.
+cli: $(PROG)
+	$(Q)python3 tests/cli.py --sensor $(PROG)
+
 # Flows and labels against ndpiReader over the shared corpus.
 conformance: $(PROG)
 	$(Q)python3 tests/conformance.py --sensor $(PROG) --corpus $(CORPUS)
 
 # Corpus captures and corrupted copies of them must not crash the sensor.
 robustness: $(PROG)
-	$(Q)python3 tests/robustness.py $(PROG) $(CORPUS) --extra pcaps
+	$(Q)python3 tests/robustness.py $(PROG) $(CORPUS) --extra pcaps --extra pcaps/detect
 
 # The same under AddressSanitizer and UndefinedBehaviorSanitizer.
 ASAN_OPT := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all

@@ -1,0 +1,285 @@
+/* alerts.c -- the alert sink: severity, de-duplication, ids, output. */
+#include "alerts.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <xxhash.h>
+
+#include "assets.h"
+#include "config.h"
+#include "flow.h"
+#include "lru-map.h"
+#include "output-json-flow.h"
+#include "output-json.h"
+#include "signature.h"
+
+/* De-duplication key: one alert per (internal host, signature, country). */
+struct dedup_key {
+    uint8_t af;
+    char country[2];
+    uint8_t pad;
+    uint32_t sig;
+    uint8_t host[16];
+};
+
+struct dedup_val {
+    uint64_t window_start_us; /* time of the alert that opened the window */
+    uint64_t suppressed;      /* repeats since */
+};
+
+struct alert_sink {
+    pthread_mutex_t lock;
+    const struct sensor_config *cfg;
+    const struct sig_pack *pack;
+    struct assets *assets;
+    struct lru_map *dedup;
+    uint64_t window_us;
+    FILE *fp;
+    bool own_fp;
+    char path[1024];
+    int first_errno;
+    struct alert_stats st;
+    char buf[16384];
+};
+
+struct alert_sink *alert_sink_new(const struct sensor_config *cfg, const struct sig_pack *pack,
+                                  const char *alerts_path, struct assets *assets, char *errbuf,
+                                  size_t errlen)
+{
+    struct alert_sink *s = calloc(1, sizeof(*s));
+    if (s == NULL) {
+        snprintf(errbuf, errlen, "out of memory");
+        return NULL;
+    }
+    pthread_mutex_init(&s->lock, NULL);
+    s->cfg = cfg;
+    s->pack = pack;
+    s->assets = assets;
+    s->window_us = (uint64_t)cfg->suppress_window * 1000000u;
+    s->dedup = lru_map_new(cfg->max_alert_keys, sizeof(struct dedup_key), sizeof(struct dedup_val));
+    if (s->dedup == NULL) {
+        snprintf(errbuf, errlen, "out of memory for %u alert keys", cfg->max_alert_keys);
+        goto fail;
+    }
+    snprintf(s->path, sizeof(s->path), "%s", alerts_path ? alerts_path : "");
+    if (s->path[0] == '\0') {
+        s->fp = NULL;
+    } else if (strcmp(s->path, "-") == 0) {
+        s->fp = stdout;
+    } else {
+        s->fp = fopen(s->path, "w");
+        if (s->fp == NULL) {
+            snprintf(errbuf, errlen, "%s: cannot open for writing: %s", s->path, strerror(errno));
+            goto fail;
+        }
+        s->own_fp = true;
+    }
+    return s;
+
+fail:
+    lru_map_free(s->dedup);
+    pthread_mutex_destroy(&s->lock);
+    free(s);
+    return NULL;
+}
+
+int alert_sink_close(struct alert_sink *s, char *errbuf, size_t errlen)
+{
+    if (s == NULL)
+        return 0;
+    int rc = 0;
+    if (s->fp != NULL) {
+        if (fflush(s->fp) != 0 && s->st.write_errors++ == 0)
+            s->first_errno = errno;
+        if (s->own_fp && fclose(s->fp) != 0 && s->st.write_errors++ == 0)
+            s->first_errno = errno;
+    }
+    if (s->st.write_errors) {
+        snprintf(errbuf, errlen, "%s: %llu alerts not written: %s", s->path,
+                 (unsigned long long)s->st.write_errors, strerror(s->first_errno));
+        rc = -1;
+    }
+    lru_map_free(s->dedup);
+    pthread_mutex_destroy(&s->lock);
+    free(s);
+    return rc;
+}
+
+/* Stable id: the same flow and signature give the same id on every run,
+ * so a consumer can drop a duplicate delivered twice. */
+static void make_alert_id(const struct alert_sink *s, const struct alert_flow *af,
+                          const struct signature *sig, char out[33])
+{
+    char buf[512];
+    int n = snprintf(buf, sizeof(buf), "%s|%s|%llu|%s", s->cfg->sensor_name, af->community_id,
+                     (unsigned long long)af->f->first_us, sig->id);
+    if (n < 0 || (size_t)n >= sizeof(buf))
+        n = (int)sizeof(buf) - 1;
+    XXH128_hash_t h = XXH3_128bits(buf, (size_t)n);
+    snprintf(out, 33, "%016llx%016llx", (unsigned long long)h.high64,
+             (unsigned long long)h.low64);
+}
+
+static void write_alert(struct alert_sink *s, const struct alert_rec *a)
+{
+    if (s->fp == NULL)
+        return;
+    size_t n = out_alert_format(a, s->buf, sizeof(s->buf));
+    if (n == 0 || fwrite(s->buf, 1, n, s->fp) != n) {
+        if (s->st.write_errors++ == 0)
+            s->first_errno = n == 0 ? EMSGSIZE : errno;
+        return;
+    }
+    /* Alerts are few and matter: flush each one so a reader sees it now. */
+    fflush(s->fp);
+}
+
+void alert_sink_offer(struct alert_sink *s, const struct alert_flow *af, const struct sig_hit *hits,
+                      size_t n)
+{
+    const struct flow_key *k = &af->f->key;
+    int fam = k->ipver == 6 ? 6 : 4;
+    const char *cc = af->has_geo ? af->geo.country : "";
+
+    pthread_mutex_lock(&s->lock);
+    for (size_t i = 0; i < n; i++) {
+        const struct signature *sig = hits[i].sig;
+        s->st.hits++;
+        if (s->assets)
+            assets_note(s->assets, fam, k->src, sig, cc, af->ts_us, i == 0);
+
+        struct dedup_key dk;
+        memset(&dk, 0, sizeof(dk));
+        dk.af = (uint8_t)fam;
+        if (cc[0] && cc[1])
+            dk.country[0] = cc[0], dk.country[1] = cc[1];
+        dk.sig = sig->index;
+        memcpy(dk.host, k->src, fam == 6 ? 16 : 4);
+        bool created, evicted;
+        struct dedup_val *v = lru_map_put(s->dedup, &dk, &created, &evicted);
+        if (evicted)
+            s->st.keys_evicted++;
+        if (!created && af->ts_us < v->window_start_us + s->window_us) {
+            v->suppressed++;
+            s->st.suppressed++;
+            continue;
+        }
+
+        struct alert_rec a = {.sensor = s->cfg->sensor_name, .af = af, .hit = &hits[i]};
+        a.severity = sig->severity;
+        if (cc[0] && !config_is_home_country(s->cfg, cc) && a.severity < SIG_SEV_CRITICAL)
+            a.severity++;
+        a.repeats = created ? 0 : v->suppressed;
+        make_alert_id(s, af, sig, a.alert_id);
+        v->window_start_us = af->ts_us;
+        v->suppressed = 0;
+
+        s->st.alerts++;
+        s->st.by_severity[a.severity]++;
+        if (s->assets)
+            assets_note_alert(s->assets, fam, k->src);
+        write_alert(s, &a);
+    }
+    pthread_mutex_unlock(&s->lock);
+}
+
+void alert_sink_flow_bytes(struct alert_sink *s, const struct flow *f, uint64_t bytes_out)
+{
+    if (s->assets == NULL || f->sig_best == 0 || f->sig_best > sig_pack_count(s->pack))
+        return;
+    pthread_mutex_lock(&s->lock);
+    assets_add_bytes(s->assets, f->key.ipver == 6 ? 6 : 4, f->key.src,
+                     sig_pack_get(s->pack, f->sig_best - 1u), bytes_out);
+    pthread_mutex_unlock(&s->lock);
+}
+
+void alert_sink_stats(struct alert_sink *s, struct alert_stats *out)
+{
+    pthread_mutex_lock(&s->lock);
+    *out = s->st;
+    pthread_mutex_unlock(&s->lock);
+}
+
+/* ---------------------------------------------------------------- output */
+
+static void put_addr(struct jw *w, const char *key, int ipver, const uint8_t *a)
+{
+    char s[64];
+    inet_ntop(ipver == 6 ? AF_INET6 : AF_INET, a, s, sizeof(s));
+    jw_str(w, key, s);
+}
+
+size_t out_alert_format(const struct alert_rec *a, char *buf, size_t cap)
+{
+    const struct alert_flow *af = a->af;
+    const struct flow *f = af->f;
+    const struct flow_key *k = &f->key;
+    const struct signature *sig = a->hit->sig;
+    char t[40], sigtext[256];
+    struct jw w;
+
+    jw_init(&w, buf, cap);
+    jw_object(&w, NULL);
+    out_format_time(af->ts_us, t, sizeof(t));
+    jw_str(&w, "timestamp", t);
+    jw_str(&w, "event_type", "alert");
+    jw_str(&w, "alert_id", a->alert_id);
+    jw_str(&w, "sensor", a->sensor);
+    put_addr(&w, "src_ip", k->ipver, k->src);
+    jw_u64(&w, "src_port", k->sport);
+    put_addr(&w, "dest_ip", k->ipver, k->dst);
+    jw_u64(&w, "dest_port", k->dport);
+    jw_str(&w, "proto", k->proto == 6 ? "TCP" : k->proto == 17 ? "UDP" : "other");
+    jw_str(&w, "app", af->app);
+    jw_str(&w, "host", flow_meta_get(f, FLOW_META_HOST));
+    jw_str(&w, "community_id", af->community_id);
+    if (af->has_geo) {
+        jw_object(&w, "dest_geo");
+        jw_str(&w, "country_code", af->geo.country);
+        if (af->geo.asn)
+            jw_u64(&w, "asn", af->geo.asn);
+        jw_str(&w, "as_org", af->geo.as_org);
+        jw_end_object(&w);
+    }
+
+    jw_object(&w, "alert");
+    jw_str(&w, "signature_id", sig->id);
+    snprintf(sigtext, sizeof(sigtext), "%s %s %s%s%s", sig->vendor, sig->product,
+             sig_category_name(sig->category), sig->note[0] ? ": " : "", sig->note);
+    jw_str(&w, "signature", sigtext);
+    jw_str(&w, "vendor", sig->vendor);
+    jw_str(&w, "product", sig->product);
+    jw_str(&w, "category", sig_category_name(sig->category));
+    jw_str(&w, "severity", sig_severity_name(a->severity));
+    jw_str(&w, "confidence", sig_confidence_name(a->hit->confidence));
+    jw_str(&w, "source", sig->source);
+    jw_array(&w, "evidence");
+    for (size_t i = 0; i < a->hit->n_ev; i++) {
+        const struct sig_evidence *e = &a->hit->ev[i];
+        jw_object(&w, NULL);
+        jw_str(&w, "kind", sig_evidence_name(e->kind));
+        jw_str(&w, "value", e->value);
+        jw_str(&w, "pattern", e->pattern);
+        jw_end_object(&w);
+    }
+    jw_end_array(&w);
+    if (a->repeats)
+        jw_u64(&w, "repeats_suppressed", a->repeats);
+    jw_end_object(&w);
+
+    jw_object(&w, "flow");
+    jw_u64(&w, "pkts_toserver", f->pkts[FLOW_TOSERVER]);
+    jw_u64(&w, "pkts_toclient", f->pkts[FLOW_TOCLIENT]);
+    jw_u64(&w, "bytes_toserver", f->bytes[FLOW_TOSERVER]);
+    jw_u64(&w, "bytes_toclient", f->bytes[FLOW_TOCLIENT]);
+    out_format_time(f->first_us, t, sizeof(t));
+    jw_str(&w, "start", t);
+    jw_end_object(&w);
+    jw_end_object(&w);
+    return jw_finish(&w);
+}

@@ -1,0 +1,80 @@
+/* alerts.h -- from signature hits to alerts.
+ *
+ * The alert sink takes every signature hit of an egress flow and decides:
+ * the alert's severity (raised one level when the destination country is
+ * known and not a home country), whether it is a repeat of an alert already
+ * raised for the same (internal host, signature, destination country) within
+ * the suppression window (counted, and reported with the next alert of that
+ * key), its stable alert_id, and where it goes (the alert output and the
+ * asset inventory). Thread-safe: workers may offer hits concurrently. */
+#ifndef ALERTS_H
+#define ALERTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "community-id.h"
+#include "geo.h"
+
+struct flow;
+struct sig_hit;
+struct assets;
+struct sensor_config;
+struct alert_sink;
+
+/* What the detector knows of a flow when it matches. */
+struct alert_flow {
+    const struct flow *f;
+    const char *app;
+    char community_id[COMMUNITY_ID_LEN];
+    struct geo_result geo; /* server side */
+    bool has_geo;
+    uint64_t ts_us;        /* packet time of the match */
+};
+
+/* One alert as written (see out_alert_format()). */
+struct alert_rec {
+    char alert_id[33];
+    const char *sensor;
+    const struct alert_flow *af;
+    const struct sig_hit *hit;
+    uint8_t severity;      /* after the country rule */
+    uint64_t repeats;      /* suppressed since the previous alert of this key */
+};
+
+struct alert_stats {
+    uint64_t hits;         /* signature hits offered */
+    uint64_t alerts;       /* alerts written */
+    uint64_t suppressed;   /* repeats inside the window */
+    uint64_t keys_evicted; /* de-duplication keys dropped for room */
+    uint64_t write_errors;
+    uint64_t by_severity[4];
+};
+
+/* Create a sink. alerts_path: "" for no alert output, "-" for standard
+ * output, else a file (created/truncated). assets may be NULL. Returns NULL
+ * with a message in errbuf. Close with alert_sink_close(). */
+struct sig_pack;
+struct alert_sink *alert_sink_new(const struct sensor_config *cfg, const struct sig_pack *pack,
+                                  const char *alerts_path, struct assets *assets, char *errbuf,
+                                  size_t errlen);
+
+/* Offer the hits of one flow (all of them at once, strongest first). */
+void alert_sink_offer(struct alert_sink *s, const struct alert_flow *af, const struct sig_hit *hits,
+                      size_t n);
+
+/* A flow that matched sig_best ended having sent bytes_out (inventory). */
+void alert_sink_flow_bytes(struct alert_sink *s, const struct flow *f, uint64_t bytes_out);
+
+/* Snapshot of the counters. */
+void alert_sink_stats(struct alert_sink *s, struct alert_stats *out);
+
+/* Flush and free. Returns 0, or -1 with a message in errbuf when alerts
+ * could not be written. NULL is a no-op returning 0. */
+int alert_sink_close(struct alert_sink *s, char *errbuf, size_t errlen);
+
+/* Format a record as one JSON line into buf; returns its length or 0. */
+size_t out_alert_format(const struct alert_rec *a, char *buf, size_t cap);
+
+#endif

@@ -1,0 +1,334 @@
+/* assets.c -- the asset inventory, one bounded record per internal host. */
+#include "assets.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lru-map.h"
+#include "output-json-flow.h"
+#include "output-json.h"
+#include "signature.h"
+
+struct host_key {
+    uint8_t af;
+    uint8_t pad[3];
+    uint8_t addr[16];
+};
+
+struct product_rec {
+    char vendor[32];
+    char product[40];
+    uint8_t categories; /* bit per enum sig_category */
+    uint8_t used;
+    uint64_t flows, bytes_out;
+    uint64_t first_us, last_us;
+};
+
+struct host_rec {
+    uint64_t first_us, last_us;
+    uint64_t flows, bytes_out, alerts;
+    uint8_t n_products, n_countries;
+    char countries[ASSETS_MAX_COUNTRIES][2];
+    struct product_rec products[ASSETS_MAX_PRODUCTS];
+};
+
+struct assets {
+    struct lru_map *hosts;
+    struct assets_stats st;
+};
+
+struct assets *assets_new(uint32_t max_hosts)
+{
+    struct assets *a = calloc(1, sizeof(*a));
+    if (a == NULL)
+        return NULL;
+    a->hosts = lru_map_new(max_hosts, sizeof(struct host_key), sizeof(struct host_rec));
+    if (a->hosts == NULL) {
+        free(a);
+        return NULL;
+    }
+    return a;
+}
+
+void assets_free(struct assets *a)
+{
+    if (a == NULL)
+        return;
+    lru_map_free(a->hosts);
+    free(a);
+}
+
+static void host_key(struct host_key *k, int af, const uint8_t *addr)
+{
+    memset(k, 0, sizeof(*k));
+    k->af = (uint8_t)af;
+    memcpy(k->addr, addr, af == 6 ? 16 : 4);
+}
+
+static struct host_rec *host_get(struct assets *a, int af, const uint8_t *addr, int create)
+{
+    struct host_key k;
+    host_key(&k, af, addr);
+    if (!create)
+        return lru_map_get(a->hosts, &k);
+    bool created, evicted;
+    struct host_rec *h = lru_map_put(a->hosts, &k, &created, &evicted);
+    if (evicted)
+        a->st.hosts_evicted++;
+    a->st.hosts = lru_map_count(a->hosts);
+    return h;
+}
+
+static struct product_rec *product_get(struct assets *a, struct host_rec *h,
+                                       const struct signature *sig, int create)
+{
+    for (unsigned i = 0; i < h->n_products; i++) {
+        struct product_rec *p = &h->products[i];
+        if (strncmp(p->vendor, sig->vendor, sizeof(p->vendor) - 1) == 0 &&
+            strncmp(p->product, sig->product, sizeof(p->product) - 1) == 0)
+            return p;
+    }
+    if (!create)
+        return NULL;
+    if (h->n_products == ASSETS_MAX_PRODUCTS) {
+        a->st.products_dropped++;
+        return NULL;
+    }
+    struct product_rec *p = &h->products[h->n_products++];
+    snprintf(p->vendor, sizeof(p->vendor), "%s", sig->vendor);
+    snprintf(p->product, sizeof(p->product), "%s", sig->product);
+    p->used = 1;
+    return p;
+}
+
+void assets_note(struct assets *a, int af, const uint8_t *host, const struct signature *sig,
+                 const char *cc, uint64_t ts_us, int first_of_flow)
+{
+    struct host_rec *h = host_get(a, af, host, 1);
+    if (h->first_us == 0 || ts_us < h->first_us)
+        h->first_us = ts_us;
+    if (ts_us > h->last_us)
+        h->last_us = ts_us;
+    if (first_of_flow)
+        h->flows++;
+    if (cc != NULL && cc[0] && cc[1]) {
+        unsigned i;
+        for (i = 0; i < h->n_countries; i++)
+            if (h->countries[i][0] == cc[0] && h->countries[i][1] == cc[1])
+                break;
+        if (i == h->n_countries && i < ASSETS_MAX_COUNTRIES) {
+            h->countries[i][0] = cc[0];
+            h->countries[i][1] = cc[1];
+            h->n_countries++;
+        }
+    }
+    struct product_rec *p = product_get(a, h, sig, 1);
+    if (p == NULL)
+        return;
+    p->categories |= (uint8_t)(1u << sig->category);
+    p->flows++;
+    if (p->first_us == 0 || ts_us < p->first_us)
+        p->first_us = ts_us;
+    if (ts_us > p->last_us)
+        p->last_us = ts_us;
+}
+
+void assets_add_bytes(struct assets *a, int af, const uint8_t *host, const struct signature *sig,
+                      uint64_t bytes)
+{
+    struct host_rec *h = host_get(a, af, host, 0);
+    if (h == NULL)
+        return;
+    h->bytes_out += bytes;
+    struct product_rec *p = product_get(a, h, sig, 0);
+    if (p != NULL)
+        p->bytes_out += bytes;
+}
+
+void assets_note_alert(struct assets *a, int af, const uint8_t *host)
+{
+    struct host_rec *h = host_get(a, af, host, 0);
+    if (h != NULL)
+        h->alerts++;
+}
+
+const struct assets_stats *assets_stats(const struct assets *a)
+{
+    return &a->st;
+}
+
+/* Hosts in address order, for stable output. */
+struct host_ref {
+    const struct host_key *k;
+    const struct host_rec *h;
+};
+
+struct collect {
+    struct host_ref *v;
+    size_t n;
+};
+
+static void collect_cb(const void *key, void *val, void *ud)
+{
+    struct collect *c = ud;
+    c->v[c->n].k = key;
+    c->v[c->n].h = val;
+    c->n++;
+}
+
+static int host_cmp(const void *a, const void *b)
+{
+    const struct host_ref *x = a, *y = b;
+    if (x->k->af != y->k->af)
+        return (int)x->k->af - (int)y->k->af;
+    return memcmp(x->k->addr, y->k->addr, 16);
+}
+
+static struct host_ref *sorted_hosts(const struct assets *a, size_t *n)
+{
+    struct collect c = {calloc(lru_map_count(a->hosts) + 1, sizeof(struct host_ref)), 0};
+    if (c.v == NULL)
+        return NULL;
+    lru_map_foreach(a->hosts, collect_cb, &c);
+    qsort(c.v, c.n, sizeof(c.v[0]), host_cmp);
+    *n = c.n;
+    return c.v;
+}
+
+static void addr_text(const struct host_key *k, char *buf, size_t len)
+{
+    inet_ntop(k->af == 6 ? AF_INET6 : AF_INET, k->addr, buf, (socklen_t)len);
+}
+
+static void categories_json(struct jw *w, uint8_t mask)
+{
+    jw_array(w, "categories");
+    for (int c = 0; c < SIG_CAT_MAX; c++)
+        if (mask & (1u << c))
+            jw_str(w, NULL, sig_category_name(c));
+    jw_end_array(w);
+}
+
+static void put_time(struct jw *w, const char *key, uint64_t us)
+{
+    char t[40];
+    out_format_time(us, t, sizeof(t));
+    jw_str(w, key, t);
+}
+
+int assets_write_json(const struct assets *a, const char *sensor, const char *path, char *errbuf,
+                      size_t errlen)
+{
+    size_t n = 0;
+    struct host_ref *v = sorted_hosts(a, &n);
+    FILE *fp = strcmp(path, "-") == 0 ? stdout : fopen(path, "w");
+    if (v == NULL || fp == NULL) {
+        snprintf(errbuf, errlen, "%s: %s", path,
+                 fp == NULL ? strerror(errno) : "out of memory");
+        free(v);
+        if (fp != NULL && fp != stdout)
+            fclose(fp);
+        return -1;
+    }
+    /* one host per line inside the document: small buffers, readable diffs */
+    int rc = 0;
+    fprintf(fp, "{\"sensor\":");
+    char buf[8192];
+    struct jw w;
+    jw_init(&w, buf, sizeof(buf));
+    jw_str(&w, NULL, sensor); /* a bare string value: "name"\n */
+    size_t len = jw_finish(&w);
+    fprintf(fp, "%.*s,\"hosts\":[\n", len ? (int)(len - 1) : 2, len ? buf : "\"\"");
+    for (size_t i = 0; i < n; i++) {
+        const struct host_rec *h = v[i].h;
+        char addr[64];
+        addr_text(v[i].k, addr, sizeof(addr));
+        jw_init(&w, buf, sizeof(buf));
+        jw_object(&w, NULL);
+        jw_str(&w, "host", addr);
+        put_time(&w, "first_seen", h->first_us);
+        put_time(&w, "last_seen", h->last_us);
+        jw_u64(&w, "flows", h->flows);
+        jw_u64(&w, "bytes_out", h->bytes_out);
+        jw_u64(&w, "alerts", h->alerts);
+        jw_array(&w, "countries");
+        for (unsigned c = 0; c < h->n_countries; c++) {
+            char cc[3] = {h->countries[c][0], h->countries[c][1], 0};
+            jw_str(&w, NULL, cc);
+        }
+        jw_end_array(&w);
+        jw_array(&w, "products");
+        for (unsigned p = 0; p < h->n_products; p++) {
+            const struct product_rec *pr = &h->products[p];
+            jw_object(&w, NULL);
+            jw_str(&w, "vendor", pr->vendor);
+            jw_str(&w, "product", pr->product);
+            categories_json(&w, pr->categories);
+            jw_u64(&w, "flows", pr->flows);
+            jw_u64(&w, "bytes_out", pr->bytes_out);
+            put_time(&w, "first_seen", pr->first_us);
+            put_time(&w, "last_seen", pr->last_us);
+            jw_end_object(&w);
+        }
+        jw_end_array(&w);
+        jw_end_object(&w);
+        len = jw_finish(&w);
+        if (len == 0) {
+            rc = -1;
+            continue;
+        }
+        buf[len - 1] = '\0'; /* drop the newline: the separator adds it */
+        fprintf(fp, "%s%s\n", buf, i + 1 < n ? "," : "");
+    }
+    fprintf(fp, "]}\n");
+    free(v);
+    if (fp == stdout ? fflush(fp) != 0 : fclose(fp) != 0)
+        rc = -1;
+    if (rc < 0)
+        snprintf(errbuf, errlen, "%s: write failed: %s", path, strerror(errno));
+    return rc;
+}
+
+void assets_print_table(const struct assets *a, FILE *fp)
+{
+    size_t n = 0;
+    struct host_ref *v = sorted_hosts(a, &n);
+    fprintf(fp, "\n  foreign security products found\n");
+    if (v == NULL || n == 0) {
+        fprintf(fp, "    (none)\n");
+        free(v);
+        return;
+    }
+    fprintf(fp, "    %-24s %-20s %-36s %-28s %-10s %6s %10s  %s\n", "host", "vendor", "product",
+            "categories", "countries", "flows", "bytes out", "first seen .. last seen (UTC)");
+    for (size_t i = 0; i < n; i++) {
+        const struct host_rec *h = v[i].h;
+        char addr[64], cc[3 * ASSETS_MAX_COUNTRIES + 1] = "";
+        addr_text(v[i].k, addr, sizeof(addr));
+        for (unsigned c = 0; c < h->n_countries; c++) {
+            size_t l = strlen(cc);
+            snprintf(cc + l, sizeof(cc) - l, "%s%c%c", c ? "," : "", h->countries[c][0],
+                     h->countries[c][1]);
+        }
+        for (unsigned p = 0; p < h->n_products; p++) {
+            const struct product_rec *pr = &h->products[p];
+            char cats[96] = "", t1[40], t2[40];
+            for (int c = 0; c < SIG_CAT_MAX; c++)
+                if (pr->categories & (1u << c)) {
+                    size_t l = strlen(cats);
+                    snprintf(cats + l, sizeof(cats) - l, "%s%s", l ? "," : "",
+                             sig_category_name(c));
+                }
+            out_format_time(pr->first_us, t1, sizeof(t1));
+            out_format_time(pr->last_us, t2, sizeof(t2));
+            t1[19] = t2[19] = '\0'; /* to the second */
+            t1[10] = t2[10] = ' ';
+            fprintf(fp, "    %-24s %-20s %-36s %-28s %-10s %6llu %10llu  %s .. %s\n",
+                    p == 0 ? addr : "", pr->vendor, pr->product, cats, p == 0 ? cc : "",
+                    (unsigned long long)pr->flows, (unsigned long long)pr->bytes_out, t1, t2);
+        }
+    }
+    free(v);
+}

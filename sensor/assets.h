@@ -1,0 +1,58 @@
+/* assets.h -- the asset inventory: which internal hosts run which foreign
+ * security products, what they send, where, and when.
+ *
+ * One record per internal host (bounded; when full the least recently seen
+ * host is dropped and counted), each with up to ASSETS_MAX_PRODUCTS
+ * (vendor, product) entries and up to ASSETS_MAX_COUNTRIES destination
+ * countries. Vendor and product names are copied, so a signature pack can
+ * be replaced while the inventory lives on. Not thread-safe: the alert sink
+ * serialises access. */
+#ifndef ASSETS_H
+#define ASSETS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct assets;
+struct signature;
+
+#define ASSETS_MAX_PRODUCTS 8
+#define ASSETS_MAX_COUNTRIES 8
+
+struct assets_stats {
+    uint64_t hosts;           /* now */
+    uint64_t hosts_evicted;
+    uint64_t products_dropped; /* a host already had ASSETS_MAX_PRODUCTS */
+};
+
+/* Create an inventory for at most max_hosts hosts. NULL on allocation
+ * failure. Free with assets_free(); NULL is a no-op there. */
+struct assets *assets_new(uint32_t max_hosts);
+void assets_free(struct assets *a);
+
+/* A flow from host (af 4/6, network order) matched signature sig; the
+ * server is in country cc ("" unknown) at ts_us. Call once per flow and
+ * matching signature, with first_of_flow set on the first call of a flow
+ * (the host's flow count counts flows, not signatures). */
+void assets_note(struct assets *a, int af, const uint8_t *host, const struct signature *sig,
+                 const char *cc, uint64_t ts_us, int first_of_flow);
+
+/* bytes the host sent in a flow that matched sig (called when the flow ends). */
+void assets_add_bytes(struct assets *a, int af, const uint8_t *host, const struct signature *sig,
+                      uint64_t bytes);
+
+/* Count alerts raised for a host (for the inventory's alert column). */
+void assets_note_alert(struct assets *a, int af, const uint8_t *host);
+
+/* Write the inventory as one JSON document (hosts sorted by address).
+ * Returns 0, or -1 with a message in errbuf. path "-" is standard output. */
+int assets_write_json(const struct assets *a, const char *sensor, const char *path, char *errbuf,
+                      size_t errlen);
+
+/* Print the "foreign security products found" table. */
+void assets_print_table(const struct assets *a, FILE *fp);
+
+const struct assets_stats *assets_stats(const struct assets *a);
+
+#endif

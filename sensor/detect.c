@@ -1,0 +1,216 @@
+/* detect.c -- vendor dissectors, DNS answers into the cache, one signature
+ * match per egress flow. */
+#include "detect.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <netinet/in.h>
+
+#include "alerts.h"
+#include "classify.h"
+#include "community-id.h"
+#include "config.h"
+#include "decode.h"
+#include "dissector.h"
+#include "dns-cache.h"
+#include "dns.h"
+#include "flow.h"
+#include "geo.h"
+#include "netset.h"
+#include "output-json-flow.h"
+#include "signature.h"
+
+#define DETECT_MAX_HITS 8
+
+struct detector {
+    const struct sensor_config *cfg;
+    const struct sig_pack *pack;
+    const struct geo *geo;
+    struct alert_sink *sink;
+    struct dns_cache *dns;
+    struct detect_stats st;
+};
+
+struct detector *detector_new(const struct sensor_config *cfg, const struct sig_pack *pack,
+                              const struct geo *geo, struct alert_sink *sink, char *errbuf,
+                              size_t errlen)
+{
+    struct detector *d = calloc(1, sizeof(*d));
+    if (d == NULL) {
+        snprintf(errbuf, errlen, "out of memory");
+        return NULL;
+    }
+    d->cfg = cfg;
+    d->pack = pack;
+    d->geo = geo;
+    d->sink = sink;
+    d->dns = dns_cache_new(cfg->dns_cache_size, cfg->dns_min_ttl, cfg->dns_max_ttl);
+    if (d->dns == NULL) {
+        snprintf(errbuf, errlen, "cannot allocate a DNS cache of %u entries", cfg->dns_cache_size);
+        free(d);
+        return NULL;
+    }
+    return d;
+}
+
+void detector_free(struct detector *d)
+{
+    if (d == NULL)
+        return;
+    dns_cache_free(d->dns);
+    free(d);
+}
+
+void detector_flow_new(struct detector *d, struct flow *f)
+{
+    if (d->pack != NULL && (f->key.proto == IPPROTO_TCP || f->key.proto == IPPROTO_UDP))
+        f->dis_mask = dis_interest(f->key.proto, f->key.dport);
+}
+
+struct dns_ctx {
+    struct detector *d;
+    const struct flow *f;
+    uint64_t ts_us;
+};
+
+static void on_binding(const char *name, int af, const uint8_t *addr, uint32_t ttl, void *ud)
+{
+    struct dns_ctx *c = ud;
+    const struct flow_key *k = &c->f->key;
+    dns_cache_put(c->d->dns, k->ipver == 6 ? 6 : 4, k->src, af, addr, name, ttl, c->ts_us);
+    c->d->st.dns_bindings++;
+}
+
+static void run_dissectors(struct detector *d, struct flow *f, const struct packet *pkt, int dir)
+{
+    struct dis_packet dp = {
+        .payload = pkt->payload,
+        .len = pkt->payload_len,
+        .proto = f->key.proto,
+        .to_server = dir == FLOW_TOSERVER,
+        .sport = f->key.sport,
+        .dport = f->key.dport,
+        .index = f->dis_pkts,
+    };
+    d->st.dis_packets++;
+    for (size_t i = 0; i < dis_registry_len && f->dis_mask; i++) {
+        if (!(f->dis_mask & (1u << i)))
+            continue;
+        const struct dissector *ds = dis_registry[i];
+        int r = ds->dissect(&dp);
+        if (r == DIS_MATCH) {
+            f->dis_verdict = (uint8_t)(i + 1);
+            f->dis_mask = 0;
+            d->st.dis_verdicts++;
+            break;
+        }
+        if (r == DIS_NOT_MINE || (uint32_t)f->dis_pkts + 1 >= ds->max_packets)
+            f->dis_mask &= ~(1u << i);
+    }
+    if (f->dis_pkts < 255)
+        f->dis_pkts++;
+}
+
+void detector_packet(struct detector *d, struct flow *f, const struct packet *pkt, int dir,
+                     uint64_t ts_us)
+{
+    if (pkt->payload_len == 0)
+        return;
+    /* DNS answers: every response carries new bindings, so they are read
+     * for as long as the flow lives, not only while it is classified. */
+    if (f->key.proto == IPPROTO_UDP && f->key.dport == 53 && dir == FLOW_TOCLIENT &&
+        d->pack != NULL) {
+        struct dns_ctx c = {d, f, ts_us};
+        d->st.dns_responses++;
+        int r = dis_dns_parse_response(pkt->payload, pkt->payload_len, on_binding, &c);
+        if (r == DNS_TRUNCATED || r == DNS_INVALID)
+            d->st.dns_bad++;
+    }
+    if (f->dis_mask)
+        run_dissectors(d, f, pkt, dir);
+}
+
+int detector_ready(const struct flow *f)
+{
+    return !(f->flags & FLOW_F_DETECTED) && f->dpi_state == FLOW_DPI_DONE && f->dis_mask == 0;
+}
+
+void detector_flow(struct detector *d, struct flow *f, const struct classifier *cl,
+                   uint64_t ts_us)
+{
+    if (f->flags & FLOW_F_DETECTED)
+        return;
+    f->flags |= FLOW_F_DETECTED;
+
+    const struct flow_key *k = &f->key;
+    int af = k->ipver == 6 ? 6 : 4;
+    int src_in = netset_lookup(d->cfg->home_net, af, k->src, NULL) != NULL;
+    int dst_in = netset_lookup(d->cfg->home_net, af, k->dst, NULL) != NULL;
+    f->direction = (uint8_t)(src_in ? (dst_in ? DIR_INTERNAL : DIR_EGRESS)
+                                    : (dst_in ? DIR_INGRESS : DIR_EXTERNAL));
+    if (f->direction != DIR_EGRESS || d->pack == NULL)
+        return;
+
+    struct alert_flow alf;
+    memset(&alf, 0, sizeof(alf));
+    alf.f = f;
+    alf.ts_us = ts_us;
+    if (d->geo != NULL && geo_lookup(d->geo, af, k->dst, &alf.geo) == 0) {
+        alf.has_geo = true;
+        f->asn = alf.geo.asn;
+        memcpy(f->country, alf.geo.country, 2);
+    }
+    f->flags |= FLOW_F_GEO;
+
+    const char *host = flow_meta_get(f, FLOW_META_HOST);
+    int tls = classify_is(f, CLASSIFY_IS_TLS), quic = classify_is(f, CLASSIFY_IS_QUIC);
+    int http = classify_is(f, CLASSIFY_IS_HTTP);
+    const char *dns_name = dns_cache_get(d->dns, af, k->src, af, k->dst, ts_us);
+    const char *verdict = f->dis_verdict ? dis_registry[f->dis_verdict - 1]->name : NULL;
+    struct sig_flow in = {
+        .ipver = k->ipver,
+        .proto = k->proto,
+        .dport = k->dport,
+        .daddr = k->dst,
+        .asn = f->asn,
+        .tls_sni = tls ? host : "",
+        .quic_sni = quic ? host : "",
+        .http_host = http ? host : "",
+        .http_path = flow_meta_get(f, FLOW_META_PATH),
+        .http_ua = flow_meta_get(f, FLOW_META_UA),
+        .dns_name = dns_name ? dns_name : "",
+        .cert_subject = flow_meta_get(f, FLOW_META_SUBJECT),
+        .cert_issuer = flow_meta_get(f, FLOW_META_ISSUER),
+        .ja3 = flow_meta_get(f, FLOW_META_JA3),
+        .verdicts = verdict ? &verdict : NULL,
+        .n_verdicts = verdict ? 1 : 0,
+    };
+    struct sig_hit hits[DETECT_MAX_HITS];
+    d->st.flows_matched++;
+    size_t n = sig_match(d->pack, &in, hits, DETECT_MAX_HITS);
+    if (n == 0)
+        return;
+    if (n > DETECT_MAX_HITS)
+        n = DETECT_MAX_HITS;
+    d->st.flows_hit++;
+    f->sig_best = (uint16_t)(hits[0].sig->index + 1);
+    if (d->sink == NULL)
+        return;
+
+    char app[64];
+    alf.app = classify_app_name(cl, f, app, sizeof(app));
+    community_id_v1(0, af, k->src, k->dst, k->proto, k->sport, k->dport, alf.community_id,
+                    sizeof(alf.community_id));
+    alert_sink_offer(d->sink, &alf, hits, n);
+}
+
+const struct detect_stats *detector_stats(const struct detector *d)
+{
+    return &d->st;
+}
+
+const struct dns_cache *detector_dns_cache(const struct detector *d)
+{
+    return d->dns;
+}

@@ -1,0 +1,63 @@
+/* detect.h -- the detection stage: vendor dissectors, DNS answers, and one
+ * signature match per flow.
+ *
+ * Per packet, only two things happen here: DNS responses feed the DNS cache
+ * (every response carries new bindings), and a flow whose server port a
+ * vendor dissector declared shows that dissector its first payload packets.
+ * When a flow's metadata is complete -- nDPI is done and no dissector is
+ * waiting -- detect_flow() runs once: direction, geo, the signature match,
+ * and the hits go to the alert sink. Only egress flows are matched. */
+#ifndef DETECT_H
+#define DETECT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct flow;
+struct packet;
+struct classifier;
+struct sensor_config;
+struct sig_pack;
+struct geo;
+struct alert_sink;
+struct dns_cache;
+struct detector;
+
+struct detect_stats {
+    uint64_t flows_matched;   /* egress flows run through the signatures */
+    uint64_t flows_hit;       /* of which matched at least one signature */
+    uint64_t dns_responses;   /* DNS responses parsed */
+    uint64_t dns_bindings;    /* address bindings learned */
+    uint64_t dns_bad;         /* responses that did not parse */
+    uint64_t dis_packets;     /* payload packets shown to vendor dissectors */
+    uint64_t dis_verdicts;    /* flows a vendor dissector recognised */
+};
+
+/* Create a detector for one pipeline. pack may be NULL (no detection: only
+ * direction is computed); geo and sink may be NULL. Returns NULL with a
+ * message in errbuf. Free with detector_free(); NULL is a no-op there. */
+struct detector *detector_new(const struct sensor_config *cfg, const struct sig_pack *pack,
+                              const struct geo *geo, struct alert_sink *sink, char *errbuf,
+                              size_t errlen);
+void detector_free(struct detector *d);
+
+/* A new flow (orientation settled): decide which dissectors want it. */
+void detector_flow_new(struct detector *d, struct flow *f);
+
+/* Per packet of flow f (dir: FLOW_TOSERVER / FLOW_TOCLIENT). Cheap unless
+ * the packet is a DNS response or the flow has an interested dissector. */
+void detector_packet(struct detector *d, struct flow *f, const struct packet *pkt, int dir,
+                     uint64_t ts_us);
+
+/* Whether f's metadata is complete and it has not been matched yet. */
+int detector_ready(const struct flow *f);
+
+/* Match f once (no-op when already done): cl names the application. Call
+ * when detector_ready() turns true, and for every flow as it ends. */
+void detector_flow(struct detector *d, struct flow *f, const struct classifier *cl,
+                   uint64_t ts_us);
+
+const struct detect_stats *detector_stats(const struct detector *d);
+const struct dns_cache *detector_dns_cache(const struct detector *d);
+
+#endif

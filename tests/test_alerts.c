@@ -1,0 +1,283 @@
+/* test_alerts.c -- alert sink: severity rule, de-duplication window, stable
+ * ids, record fields; asset inventory. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "alerts.h"
+#include "assets.h"
+#include "config.h"
+#include "flow.h"
+#include "signature.h"
+
+/* A one-vendor pack written to a temporary folder. */
+static const char pack_text[] =
+    "vendor = \"Fortinet\";\n"
+    "signatures = (\n"
+    "  { id = \"fortinet-test-update\"; product = \"FortiGate\"; category = \"update\";\n"
+    "    severity = \"medium\"; source = \"test\"; domains = [ \"*.fortiguard.net\" ]; },\n"
+    "  { id = \"fortinet-test-fgfm\"; product = \"FortiGate\"; category = \"management\";\n"
+    "    severity = \"high\"; source = \"test\"; dissector = [ \"fortinet-fgfm\" ];\n"
+    "    ports = [ \"tcp/541\" ]; }\n"
+    ");\n";
+
+struct fixture {
+    char dir[64];
+    char pack_path[96];
+    char out_path[96];
+    struct sensor_config cfg;
+    struct sig_pack *pack;
+    struct assets *assets;
+};
+
+static int setup(void **state)
+{
+    struct fixture *fx = calloc(1, sizeof(*fx));
+    char err[256];
+    strcpy(fx->dir, "/tmp/test_alerts.XXXXXX");
+    assert_non_null(mkdtemp(fx->dir));
+    snprintf(fx->pack_path, sizeof(fx->pack_path), "%s/fortinet.conf", fx->dir);
+    FILE *fp = fopen(fx->pack_path, "w");
+    fputs(pack_text, fp);
+    fclose(fp);
+    snprintf(fx->out_path, sizeof(fx->out_path), "%s/alerts.json", fx->dir);
+    assert_int_equal(config_init_defaults(&fx->cfg), 0);
+    strcpy(fx->cfg.sensor_name, "test-sensor");
+    strcpy(fx->cfg.home_countries[0], "CN");
+    fx->cfg.n_home_countries = 1;
+    fx->pack = sig_pack_load(fx->dir, err, sizeof(err));
+    if (fx->pack == NULL)
+        fail_msg("%s", err);
+    fx->assets = assets_new(16);
+    *state = fx;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *fx = *state;
+    sig_pack_free(fx->pack);
+    assets_free(fx->assets);
+    config_fini(&fx->cfg);
+    unlink(fx->pack_path);
+    unlink(fx->out_path);
+    rmdir(fx->dir);
+    free(fx);
+    return 0;
+}
+
+/* 10.1.1.<host>:40000 -> 208.91.112.55:443 TLS update.fortiguard.net */
+static void mkflow(struct flow *f, uint8_t host, uint64_t start_us)
+{
+    memset(f, 0, sizeof(*f));
+    f->key.ipver = 4, f->key.proto = 6;
+    f->key.src[0] = 10, f->key.src[1] = 1, f->key.src[2] = 1, f->key.src[3] = host;
+    f->key.dst[0] = 208, f->key.dst[1] = 91, f->key.dst[2] = 112, f->key.dst[3] = 55;
+    f->key.sport = 40000, f->key.dport = 443;
+    f->first_us = f->last_us = start_us;
+    flow_meta_set(f, FLOW_META_HOST, "update.fortiguard.net");
+}
+
+static size_t hits_for(struct fixture *fx, const struct flow *f, struct sig_hit *hits)
+{
+    const char *none = "";
+    struct sig_flow in = {.ipver = 4, .proto = 6, .dport = f->key.dport, .daddr = f->key.dst,
+                          .tls_sni = "update.fortiguard.net", .quic_sni = none,
+                          .http_host = none, .http_path = none, .http_ua = none,
+                          .dns_name = none, .cert_subject = none, .cert_issuer = none,
+                          .ja3 = none};
+    return sig_match(fx->pack, &in, hits, 4);
+}
+
+static json_t **read_alerts(const char *path, size_t *n)
+{
+    static json_t *v[32];
+    char line[16384];
+    FILE *fp = fopen(path, "r");
+    *n = 0;
+    assert_non_null(fp);
+    while (fgets(line, sizeof(line), fp) && *n < 32) {
+        json_error_t je;
+        v[*n] = json_loads(line, 0, &je);
+        if (v[*n] == NULL)
+            fail_msg("invalid JSON: %s: %s", je.text, line);
+        (*n)++;
+    }
+    fclose(fp);
+    return v;
+}
+
+static const char *str_at(json_t *o, const char *a, const char *b)
+{
+    json_t *x = json_object_get(o, a);
+    if (b != NULL)
+        x = json_object_get(x, b);
+    return json_string_value(x);
+}
+
+static void offer(struct alert_sink *s, const struct flow *f, const char *cc, uint64_t ts,
+                  struct sig_hit *hits, size_t n)
+{
+    struct alert_flow af;
+    memset(&af, 0, sizeof(af));
+    af.f = f;
+    af.app = "TLS";
+    strcpy(af.community_id, "1:test=");
+    af.has_geo = cc != NULL;
+    if (cc) {
+        strcpy(af.geo.country, cc);
+        af.geo.asn = 40934;
+        strcpy(af.geo.as_org, "Fortinet Inc.");
+    }
+    af.ts_us = ts;
+    alert_sink_offer(s, &af, hits, n);
+}
+
+static void test_dedup_and_severity(void **state)
+{
+    struct fixture *fx = *state;
+    char err[256];
+    struct alert_sink *s = alert_sink_new(&fx->cfg, fx->pack, fx->out_path, fx->assets, err,
+                                          sizeof(err));
+    assert_non_null(s);
+    struct flow f;
+    struct sig_hit hits[4];
+    const uint64_t sec = 1000000, t0 = 1700000000ull * sec;
+
+    mkflow(&f, 5, t0);
+    size_t n = hits_for(fx, &f, hits);
+    assert_int_equal(n, 1);
+    offer(s, &f, "US", t0, hits, n);               /* alert 1: foreign, medium -> high */
+    mkflow(&f, 5, t0 + 10 * sec);
+    offer(s, &f, "US", t0 + 10 * sec, hits, n);    /* same key inside the window: counted */
+    mkflow(&f, 5, t0 + 20 * sec);
+    offer(s, &f, "CN", t0 + 20 * sec, hits, n);    /* other country: alert 2, home: medium */
+    mkflow(&f, 6, t0 + 30 * sec);
+    offer(s, &f, NULL, t0 + 30 * sec, hits, n);    /* other host, country unknown: alert 3 */
+    mkflow(&f, 5, t0 + 3700 * sec);
+    offer(s, &f, "US", t0 + 3700 * sec, hits, n);  /* window over: alert 4 with 1 repeat */
+
+    struct alert_stats st;
+    alert_sink_stats(s, &st);
+    assert_int_equal(st.hits, 5);
+    assert_int_equal(st.alerts, 4);
+    assert_int_equal(st.suppressed, 1);
+    assert_int_equal(alert_sink_close(s, err, sizeof(err)), 0);
+
+    size_t na;
+    json_t **a = read_alerts(fx->out_path, &na);
+    assert_int_equal(na, 4);
+    assert_string_equal(str_at(a[0], "event_type", NULL), "alert");
+    assert_string_equal(str_at(a[0], "sensor", NULL), "test-sensor");
+    assert_string_equal(str_at(a[0], "src_ip", NULL), "10.1.1.5");
+    assert_string_equal(str_at(a[0], "dest_ip", NULL), "208.91.112.55");
+    assert_string_equal(str_at(a[0], "alert", "vendor"), "Fortinet");
+    assert_string_equal(str_at(a[0], "alert", "signature_id"), "fortinet-test-update");
+    assert_string_equal(str_at(a[0], "alert", "category"), "update");
+    assert_string_equal(str_at(a[0], "alert", "confidence"), "high");
+    assert_string_equal(str_at(a[0], "alert", "severity"), "high");
+    assert_string_equal(str_at(a[1], "alert", "severity"), "medium");
+    assert_string_equal(str_at(a[2], "alert", "severity"), "medium");
+    assert_string_equal(str_at(a[2], "src_ip", NULL), "10.1.1.6");
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(a[3], "alert"),
+                                                        "repeats_suppressed")),
+                     1);
+    json_t *ev = json_array_get(json_object_get(json_object_get(a[0], "alert"), "evidence"), 0);
+    assert_string_equal(str_at(ev, "kind", NULL), "tls_sni");
+    assert_string_equal(str_at(ev, "value", NULL), "update.fortiguard.net");
+    assert_string_equal(str_at(ev, "pattern", NULL), "*.fortiguard.net");
+    assert_string_equal(str_at(a[0], "dest_geo", "country_code"), "US");
+    /* ids: 32 hex digits, all different */
+    for (size_t i = 0; i < na; i++) {
+        assert_int_equal(strlen(str_at(a[i], "alert_id", NULL)), 32);
+        for (size_t j = 0; j < i; j++)
+            assert_string_not_equal(str_at(a[i], "alert_id", NULL), str_at(a[j], "alert_id", NULL));
+    }
+    for (size_t i = 0; i < na; i++)
+        json_decref(a[i]);
+}
+
+static void test_alert_id_stable(void **state)
+{
+    struct fixture *fx = *state;
+    char err[256], id1[64], id2[64];
+    struct flow f;
+    struct sig_hit hits[4];
+    mkflow(&f, 7, 1700000000000000ull);
+    size_t n = hits_for(fx, &f, hits);
+    for (int round = 0; round < 2; round++) {
+        struct alert_sink *s =
+            alert_sink_new(&fx->cfg, fx->pack, fx->out_path, NULL, err, sizeof(err));
+        offer(s, &f, "US", f.first_us, hits, n);
+        assert_int_equal(alert_sink_close(s, err, sizeof(err)), 0);
+        size_t na;
+        json_t **a = read_alerts(fx->out_path, &na);
+        assert_int_equal(na, 1);
+        strcpy(round ? id2 : id1, str_at(a[0], "alert_id", NULL));
+        json_decref(a[0]);
+    }
+    assert_string_equal(id1, id2);
+}
+
+static void test_assets(void **state)
+{
+    struct fixture *fx = *state;
+    char err[256];
+    char path[128];
+    snprintf(path, sizeof(path), "%s/assets.json", fx->dir);
+    const struct signature *upd = sig_pack_get(fx->pack, 0), *mgmt = sig_pack_get(fx->pack, 1);
+    uint8_t host[4] = {10, 1, 1, 9};
+    assets_note(fx->assets, 4, host, upd, "US", 1700000000000000ull, 1);
+    assets_note(fx->assets, 4, host, mgmt, "US", 1700000100000000ull, 1);
+    assets_note(fx->assets, 4, host, upd, "DE", 1700000200000000ull, 1);
+    assets_add_bytes(fx->assets, 4, host, upd, 1000);
+    assets_note_alert(fx->assets, 4, host);
+    assert_int_equal(assets_write_json(fx->assets, "test-sensor", path, err, sizeof(err)), 0);
+    json_error_t je;
+    json_t *doc = json_load_file(path, 0, &je);
+    if (doc == NULL)
+        fail_msg("invalid JSON: %s", je.text);
+    assert_string_equal(str_at(doc, "sensor", NULL), "test-sensor");
+    json_t *h = json_array_get(json_object_get(doc, "hosts"), 0);
+    assert_string_equal(str_at(h, "host", NULL), "10.1.1.9");
+    assert_int_equal(json_integer_value(json_object_get(h, "flows")), 3);
+    assert_int_equal(json_integer_value(json_object_get(h, "bytes_out")), 1000);
+    assert_int_equal(json_integer_value(json_object_get(h, "alerts")), 1);
+    assert_int_equal(json_array_size(json_object_get(h, "countries")), 2);
+    json_t *products = json_object_get(h, "products");
+    assert_int_equal(json_array_size(products), 1); /* one (vendor, product) */
+    json_t *p = json_array_get(products, 0);
+    assert_string_equal(str_at(p, "vendor", NULL), "Fortinet");
+    assert_int_equal(json_array_size(json_object_get(p, "categories")), 2);
+    assert_int_equal(json_integer_value(json_object_get(p, "flows")), 3);
+    json_decref(doc);
+    unlink(path);
+    /* the table a person reads */
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&buf, &len);
+    assets_print_table(fx->assets, mem);
+    fclose(mem);
+    assert_non_null(strstr(buf, "foreign security products found"));
+    assert_non_null(strstr(buf, "10.1.1.9"));
+    assert_non_null(strstr(buf, "update,management"));
+    free(buf);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_dedup_and_severity, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_alert_id_stable, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_assets, setup, teardown),
+    };
+    return cmocka_run_group_tests_name("alerts", tests, NULL, NULL);
+}
