@@ -1,0 +1,270 @@
+#!/usr/bin/env python3
+"""Detection tests: the alerts of each capture in pcaps/detect/ against the
+reviewed expectations in tests/detection.json.
+
+The manifest maps each capture's file name to the alerts it must raise, as
+{"vendor", "category", "src_ip", "dest_ip"} objects (other keys, such as
+"why", are notes for the reader); a decoy maps to []. The sensor runs once
+per capture with the test geo databases, the signature pack and
+home_countries = CN, and its alerts are compared with the manifest by
+(vendor, category, src_ip, dest_ip): several alerts with the same key (two
+signatures of one vendor and category on one flow) count once.
+
+A capture passes when no expected alert is missing and no alert is raised
+that the manifest does not list. The run fails (exit 1) on any miss or false
+alert, when the sensor fails on a capture, when a capture listed in the
+manifest is absent, and when a capture in pcaps/detect/ is not in the
+manifest. Captures come from pcaps/gen_detect_pcaps.py; the manifest is
+written by hand from what the traffic is, never from sensor output.
+"""
+
+import argparse
+import collections
+import ipaddress
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+PCAPS = os.path.join(ROOT, "pcaps", "detect")
+MANIFEST = os.path.join(HERE, "detection.json")
+SIGNATURES = os.path.join(ROOT, "config", "signatures")
+
+CATEGORIES = ("update", "telemetry", "threat-lookup", "licensing", "management",
+              "remote-access")
+FIELDS = ("vendor", "category", "src_ip", "dest_ip")
+
+
+def norm_ip(text):
+    return ipaddress.ip_address(text).compressed
+
+
+def key_of(obj):
+    return (obj["vendor"], obj["category"], norm_ip(obj["src_ip"]), norm_ip(obj["dest_ip"]))
+
+
+def show(path):
+    """path relative to the source tree when inside it."""
+    rel = os.path.relpath(os.path.abspath(path), ROOT)
+    return path if rel.startswith("..") else rel
+
+
+def fmt_key(k):
+    return "%s %s %s -> %s" % k
+
+
+def load_manifest(path):
+    """{capture: [expected alert objects]}; raises ValueError naming the
+    first problem."""
+    with open(path) as fp:
+        data = json.load(fp, object_pairs_hook=collections.OrderedDict)
+    if not isinstance(data, dict):
+        raise ValueError("%s: the top level must be an object" % path)
+    for cap, alerts in data.items():
+        if not isinstance(alerts, list):
+            raise ValueError("%s: %s: expected a list of alerts" % (path, cap))
+        seen = set()
+        for i, a in enumerate(alerts):
+            where = "%s: %s: alert %d" % (path, cap, i)
+            if not isinstance(a, dict) or any(f not in a for f in FIELDS):
+                raise ValueError("%s: needs %s" % (where, ", ".join(FIELDS)))
+            if a["category"] not in CATEGORIES:
+                raise ValueError("%s: unknown category %r" % (where, a["category"]))
+            try:
+                k = key_of(a)
+            except ValueError as e:
+                raise ValueError("%s: %s" % (where, e))
+            if k in seen:
+                raise ValueError("%s: listed twice: %s" % (where, fmt_key(k)))
+            seen.add(k)
+    return data
+
+
+def cfg_str(s):
+    return '"%s"' % s.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def write_config(tmp, geo, signatures):
+    path = os.path.join(tmp, "detection.conf")
+    geo = os.path.abspath(geo)
+    with open(path, "w") as fp:
+        fp.write("sensor_name = \"detection\";\n")
+        fp.write("geo = { country_db = %s; asn_db = %s; };\n"
+                 % (cfg_str(os.path.join(geo, "country-dbip.mmdb")),
+                    cfg_str(os.path.join(geo, "asn.mmdb"))))
+        fp.write("home_countries = [ \"CN\" ];\n")
+        fp.write("signatures = { dir = %s; };\n" % cfg_str(os.path.abspath(signatures)))
+    return path
+
+
+def run_sensor(sensor, conf, pcap, tmp):
+    """Returns (alerts, None) or (None, error text)."""
+    out = os.path.join(tmp, "alerts.json")
+    if os.path.exists(out):
+        os.unlink(out)
+    cmd = [sensor, "-c", conf, "-r", pcap, "--alerts", out, "-q", "--no-progress"]
+    try:
+        p = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=120,
+                           check=False)
+    except subprocess.TimeoutExpired:
+        return None, "timed out after 120 s"
+    if p.returncode != 0:
+        err = p.stderr.decode(errors="replace").strip()
+        hint = ""
+        if "alerts" in err:
+            hint = " (does this build accept --alerts?)"
+        elif "signatures" in err:
+            hint = " (does this build accept the signatures.dir configuration key?)"
+        return None, "exit %d%s: %s" % (p.returncode, hint, err)
+    alerts = []
+    if not os.path.exists(out):
+        return alerts, None
+    with open(out) as fp:
+        for n, line in enumerate(fp, 1):
+            if not line.strip():
+                continue
+            try:
+                rec = json.loads(line)
+                alerts.append(rec)
+            except ValueError as e:
+                return None, "alerts line %d is not JSON: %s" % (n, e)
+    return alerts, None
+
+
+def alert_key(rec):
+    a = rec.get("alert", {})
+    return (a.get("vendor", "?"), a.get("category", "?"), norm_ip(rec["src_ip"]),
+            norm_ip(rec["dest_ip"]))
+
+
+def describe_alert(rec):
+    a = rec.get("alert", {})
+    ev = ", ".join("%s=%s" % (e.get("kind"), e.get("value")) for e in a.get("evidence", []))
+    return "%s (%s confidence; %s/%s; %s)" % (a.get("signature_id", "?"), a.get("confidence", "?"),
+                                              rec.get("proto", "?"), rec.get("dest_port", "?"),
+                                              ev or "no evidence")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--sensor", required=True, help="the egress-sensor binary")
+    ap.add_argument("--geo", required=True,
+                    help="folder with the test databases country-dbip.mmdb and asn.mmdb")
+    ap.add_argument("--signatures", default=SIGNATURES,
+                    help="signature pack folder (default: config/signatures)")
+    ap.add_argument("--pcaps", default=PCAPS, help="capture folder (default: pcaps/detect)")
+    ap.add_argument("--manifest", default=MANIFEST,
+                    help="expected alerts (default: tests/detection.json)")
+    ap.add_argument("names", nargs="*", help="only these captures (file name, with or "
+                    "without .pcap); the presence checks still cover all")
+    args = ap.parse_args()
+
+    try:
+        manifest = load_manifest(args.manifest)
+    except (OSError, ValueError) as e:
+        print("detection: %s" % e)
+        print("0 passed, 1 failed")
+        return 1
+
+    problems = []  # run-level failures, each also counted as a failed capture
+    present = sorted(f for f in os.listdir(args.pcaps)
+                     if f.endswith((".pcap", ".pcapng"))) if os.path.isdir(args.pcaps) else []
+    for cap in manifest:
+        if cap not in present:
+            problems.append("%s: listed in %s but absent from %s"
+                            % (cap, show(args.manifest), show(args.pcaps)))
+    for cap in present:
+        if cap not in manifest:
+            problems.append("%s: in %s but not in %s (add its expected alerts, [] for a decoy)"
+                            % (cap, show(args.pcaps), show(args.manifest)))
+
+    todo = [c for c in manifest if c in present]
+    if args.names:
+        want = set(args.names) | {n + ".pcap" for n in args.names}
+        todo = [c for c in todo if c in want]
+
+    per_vendor = collections.OrderedDict()
+
+    def vendor_row(v):
+        return per_vendor.setdefault(v, {"expected": 0, "found": 0, "missed": 0, "false": 0})
+
+    missed_lines, false_lines = [], []
+    passed = failed = 0
+    with tempfile.TemporaryDirectory(prefix="detection.") as tmp:
+        conf = write_config(tmp, args.geo, args.signatures)
+        for cap in todo:
+            expected = collections.OrderedDict((key_of(a), a) for a in manifest[cap])
+            for k in expected:
+                vendor_row(k[0])["expected"] += 1
+            alerts, err = run_sensor(args.sensor, conf, os.path.join(args.pcaps, cap), tmp)
+            if err:
+                failed += 1
+                for k in expected:
+                    vendor_row(k[0])["missed"] += 1
+                print("  FAIL %s: sensor: %s" % (cap, err))
+                missed_lines.append("%s: not run (sensor failed), %d expected alerts unchecked"
+                                    % (cap, len(expected)))
+                continue
+            got = collections.OrderedDict()
+            for rec in alerts:
+                got.setdefault(alert_key(rec), []).append(rec)
+            miss = [k for k in expected if k not in got]
+            false = [k for k in got if k not in expected]
+            for k in expected:
+                if k in got:
+                    vendor_row(k[0])["found"] += 1
+                else:
+                    vendor_row(k[0])["missed"] += 1
+            for k in false:
+                vendor_row(k[0])["false"] += 1
+            for k in miss:
+                why = expected[k].get("why")
+                missed_lines.append("%s: %s%s" % (cap, fmt_key(k), " (%s)" % why if why else ""))
+            for k in false:
+                for rec in got[k]:
+                    false_lines.append("%s: %s: %s" % (cap, fmt_key(k), describe_alert(rec)))
+            if miss or false:
+                failed += 1
+                print("  FAIL %s: %d expected, %d missed, %d false (%d alerts)"
+                      % (cap, len(expected), len(miss), len(false), len(alerts)))
+            else:
+                passed += 1
+                print("  ok   %s (%d expected, %d alerts)" % (cap, len(expected), len(alerts)))
+
+    print()
+    print("%-20s %8s %6s %7s %7s %6s" % ("vendor", "expected", "found", "missed", "recall",
+                                          "false"))
+    tot = {"expected": 0, "found": 0, "missed": 0, "false": 0}
+    for v in sorted(per_vendor, key=str.lower):
+        r = per_vendor[v]
+        for f in tot:
+            tot[f] += r[f]
+        recall = "%.1f%%" % (100.0 * r["found"] / r["expected"]) if r["expected"] else "-"
+        print("%-20s %8d %6d %7d %7s %6d" % (v, r["expected"], r["found"], r["missed"], recall,
+                                              r["false"]))
+    recall = "%.1f%%" % (100.0 * tot["found"] / tot["expected"]) if tot["expected"] else "-"
+    print("%-20s %8d %6d %7d %7s %6d" % ("total", tot["expected"], tot["found"], tot["missed"],
+                                          recall, tot["false"]))
+    if missed_lines:
+        print("\nmissed (expected, not raised):")
+        for line in missed_lines:
+            print("  " + line)
+    if false_lines:
+        print("\nfalse (raised, not expected):")
+        for line in false_lines:
+            print("  " + line)
+    if problems:
+        print("\ncaptures and manifest disagree:")
+        for line in problems:
+            print("  " + line)
+        failed += len(problems)
+    print()
+    print("%d passed, %d failed" % (passed, failed))
+    return 0 if failed == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
