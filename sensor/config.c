@@ -207,7 +207,7 @@ static const struct cfg_key cfg_keys[] = {
     KEY_U32("flow.dpi_packets.other", dpi_packets_other, 1, 255),
 
     KEY_GROUP("signatures"),
-    KEY_STR("signatures.dir", signatures_dir, 1),
+    KEY_STR("signatures.dir", signatures_dir, 0),
 
     KEY_GROUP("alerts"),
     KEY_U32("alerts.suppress_window", suppress_window, 1, 604800),

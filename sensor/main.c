@@ -246,8 +246,11 @@ static void print_config(const struct sensor_config *cfg, const struct sig_pack 
     printf("  flows           max %u; timeouts tcp %us, closed %us, udp %us, icmp %us, other %us\n",
            cfg->max_flows, cfg->timeout_tcp, cfg->timeout_tcp_closed, cfg->timeout_udp,
            cfg->timeout_icmp, cfg->timeout_other);
-    printf("  signatures      %zu in %zu vendor files (%s)\n", sig_pack_count(pack),
-           sig_pack_files(pack), cfg->signatures_dir);
+    if (pack != NULL)
+        printf("  signatures      %zu in %zu vendor files (%s)\n", sig_pack_count(pack),
+               sig_pack_files(pack), cfg->signatures_dir);
+    else
+        printf("  signatures      none: detection is off (signatures.dir is \"\")\n");
     printf("  alerts          one per host, signature and country per %us\n",
            cfg->suppress_window);
 }
@@ -312,8 +315,9 @@ int main(int argc, char **argv)
         config_fini(&cfg);
         return 0;
     }
-    pack = sig_pack_load(cfg.signatures_dir, err, sizeof(err));
-    if (pack == NULL) {
+    /* signatures.dir = "" turns detection off (flows only). */
+    pack = cfg.signatures_dir[0] ? sig_pack_load(cfg.signatures_dir, err, sizeof(err)) : NULL;
+    if (pack == NULL && cfg.signatures_dir[0]) {
         fprintf(stderr, "egress-sensor: signature pack: %s\n", err);
         config_fini(&cfg);
         return EXIT_USAGE;
