@@ -123,7 +123,7 @@ geo: deps-geo
 demo: deps-geo
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)$(MAKE) --no-print-directory geo
-	$(Q)$(PROG) -c config/sensor.conf -r pcaps/example.pcap --flows -
+	$(Q)$(PROG) -c config/sensor.conf -r pcaps/example.pcap --alerts -
 
 # ---------------------------------------------------------------- tests
 

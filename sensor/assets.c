@@ -22,6 +22,8 @@ struct product_rec {
     char product[40];
     uint8_t categories; /* bit per enum sig_category */
     uint8_t used;
+    uint8_t n_countries;
+    char countries[ASSETS_MAX_COUNTRIES][2];
     uint64_t flows, bytes_out;
     uint64_t first_us, last_us;
 };
@@ -103,6 +105,21 @@ static struct product_rec *product_get(struct assets *a, struct host_rec *h,
     return p;
 }
 
+/* Add country cc to a small set (ignored when unknown or the set is full). */
+static void add_country(char (*set)[2], uint8_t *n, const char *cc)
+{
+    if (cc == NULL || !cc[0] || !cc[1])
+        return;
+    for (unsigned i = 0; i < *n; i++)
+        if (set[i][0] == cc[0] && set[i][1] == cc[1])
+            return;
+    if (*n < ASSETS_MAX_COUNTRIES) {
+        set[*n][0] = cc[0];
+        set[*n][1] = cc[1];
+        (*n)++;
+    }
+}
+
 void assets_note(struct assets *a, int af, const uint8_t *host, const struct signature *sig,
                  const char *cc, uint64_t ts_us, int first_of_flow)
 {
@@ -113,20 +130,11 @@ void assets_note(struct assets *a, int af, const uint8_t *host, const struct sig
         h->last_us = ts_us;
     if (first_of_flow)
         h->flows++;
-    if (cc != NULL && cc[0] && cc[1]) {
-        unsigned i;
-        for (i = 0; i < h->n_countries; i++)
-            if (h->countries[i][0] == cc[0] && h->countries[i][1] == cc[1])
-                break;
-        if (i == h->n_countries && i < ASSETS_MAX_COUNTRIES) {
-            h->countries[i][0] = cc[0];
-            h->countries[i][1] = cc[1];
-            h->n_countries++;
-        }
-    }
+    add_country(h->countries, &h->n_countries, cc);
     struct product_rec *p = product_get(a, h, sig, 1);
     if (p == NULL)
         return;
+    add_country(p->countries, &p->n_countries, cc);
     p->categories |= (uint8_t)(1u << sig->category);
     p->flows++;
     if (p->first_us == 0 || ts_us < p->first_us)
@@ -266,6 +274,12 @@ int assets_write_json(const struct assets *a, const char *sensor, const char *pa
             jw_str(&w, "vendor", pr->vendor);
             jw_str(&w, "product", pr->product);
             categories_json(&w, pr->categories);
+            jw_array(&w, "countries");
+            for (unsigned c = 0; c < pr->n_countries; c++) {
+                char cc[3] = {pr->countries[c][0], pr->countries[c][1], 0};
+                jw_str(&w, NULL, cc);
+            }
+            jw_end_array(&w);
             jw_u64(&w, "flows", pr->flows);
             jw_u64(&w, "bytes_out", pr->bytes_out);
             put_time(&w, "first_seen", pr->first_us);
@@ -305,16 +319,16 @@ void assets_print_table(const struct assets *a, FILE *fp)
             "categories", "countries", "flows", "bytes out", "first seen .. last seen (UTC)");
     for (size_t i = 0; i < n; i++) {
         const struct host_rec *h = v[i].h;
-        char addr[64], cc[3 * ASSETS_MAX_COUNTRIES + 1] = "";
+        char addr[64];
         addr_text(v[i].k, addr, sizeof(addr));
-        for (unsigned c = 0; c < h->n_countries; c++) {
-            size_t l = strlen(cc);
-            snprintf(cc + l, sizeof(cc) - l, "%s%c%c", c ? "," : "", h->countries[c][0],
-                     h->countries[c][1]);
-        }
         for (unsigned p = 0; p < h->n_products; p++) {
             const struct product_rec *pr = &h->products[p];
-            char cats[96] = "", t1[40], t2[40];
+            char cats[96] = "", t1[40], t2[40], cc[3 * ASSETS_MAX_COUNTRIES + 1] = "";
+            for (unsigned c = 0; c < pr->n_countries; c++) {
+                size_t l = strlen(cc);
+                snprintf(cc + l, sizeof(cc) - l, "%s%c%c", c ? "," : "", pr->countries[c][0],
+                         pr->countries[c][1]);
+            }
             for (int c = 0; c < SIG_CAT_MAX; c++)
                 if (pr->categories & (1u << c)) {
                     size_t l = strlen(cats);
@@ -326,7 +340,7 @@ void assets_print_table(const struct assets *a, FILE *fp)
             t1[19] = t2[19] = '\0'; /* to the second */
             t1[10] = t2[10] = ' ';
             fprintf(fp, "    %-24s %-20s %-36s %-28s %-10s %6llu %10llu  %s .. %s\n",
-                    p == 0 ? addr : "", pr->vendor, pr->product, cats, p == 0 ? cc : "",
+                    p == 0 ? addr : "", pr->vendor, pr->product, cats, cc[0] ? cc : "-",
                     (unsigned long long)pr->flows, (unsigned long long)pr->bytes_out, t1, t2);
         }
     }
