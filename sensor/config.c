@@ -168,6 +168,8 @@ static int cfg_apply_home_net(struct cfg_load *ld, const config_setting_t *s,
                               const struct cfg_key *k);
 static int cfg_apply_countries(struct cfg_load *ld, const config_setting_t *s,
                                const struct cfg_key *k);
+static int cfg_apply_sentinels(struct cfg_load *ld, const config_setting_t *s,
+                               const struct cfg_key *k);
 
 #define CFG_FIELD_SIZE(field) sizeof(((struct sensor_config *)0)->field)
 /* offsetof(field), failing to compile unless the field is 4 bytes wide. */
@@ -217,6 +219,23 @@ static const struct cfg_key cfg_keys[] = {
     KEY_U32("dns.cache_size", dns_cache_size, 1, 10000000),
     KEY_U32("dns.min_ttl", dns_min_ttl, 0, 604800),
     KEY_U32("dns.max_ttl", dns_max_ttl, 1, 604800),
+
+    KEY_GROUP("redis"),
+    KEY_STR("redis.url", redis_url, 0),
+    KEY_STR("redis.stream", redis_stream, 1),
+    KEY_U32("redis.maxlen", redis_maxlen, 1, 1000000000),
+    KEY_STR("redis.channel", redis_channel, 0),
+    KEY_STR("redis.flows_stream", redis_flows_stream, 0),
+    KEY_STR("redis.key_prefix", redis_key_prefix, 1),
+    KEY_STR("redis.spool_dir", redis_spool_dir, 1),
+    KEY_U32("redis.spool_max_bytes", redis_spool_max_bytes, 1048576, 4294967295u),
+    KEY_U32("redis.queue_size", redis_queue_size, 16, 10000000),
+    KEY_U32("redis.connect_timeout_ms", redis_connect_timeout_ms, 10, 600000),
+    KEY_U32("redis.command_timeout_ms", redis_command_timeout_ms, 10, 600000),
+    KEY_U32("redis.stats_interval", redis_stats_interval, 1, 3600),
+    KEY_U32("redis.flush_timeout", redis_flush_timeout, 0, 86400),
+    KEY_FN("redis.sentinels", cfg_apply_sentinels),
+    KEY_STR("redis.master_name", redis_master_name, 0),
 
     KEY_GROUP("output"),
     KEY_STR("output.flows", flows_path, 0),
@@ -512,6 +531,40 @@ static int cfg_apply_countries(struct cfg_load *ld, const config_setting_t *s,
     return 0;
 }
 
+/* redis.sentinels: a list of "host:port" strings (at most
+ * CONFIG_MAX_SENTINELS). The form is checked here; reachability at run time. */
+static int cfg_apply_sentinels(struct cfg_load *ld, const config_setting_t *s,
+                               const struct cfg_key *k)
+{
+    int i, n;
+
+    if (config_setting_type(s) != CONFIG_TYPE_ARRAY && config_setting_type(s) != CONFIG_TYPE_LIST)
+        return cfg_err(ld, s, "%s: expected an array of \"host:port\" strings, found %s", k->path,
+                       cfg_type_name(s));
+    n = config_setting_length(s);
+    if (n > CONFIG_MAX_SENTINELS)
+        return cfg_err(ld, s, "%s: at most %d entries", k->path, CONFIG_MAX_SENTINELS);
+    for (i = 0; i < n; i++) {
+        const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+        const char *v, *colon;
+        char *end;
+        long port;
+
+        if (config_setting_type(e) != CONFIG_TYPE_STRING)
+            return cfg_err(ld, s, "%s[%d]: expected a string, found %s", k->path, i,
+                           cfg_type_name(e));
+        v = config_setting_get_string(e);
+        colon = strrchr(v, ':');
+        port = colon ? strtol(colon + 1, &end, 10) : 0;
+        if (colon == NULL || colon == v || colon[1] == '\0' || *end != '\0' || port < 1 ||
+            port > 65535 || strlen(v) >= sizeof(ld->c->redis_sentinels[0]))
+            return cfg_err(ld, s, "%s[%d]: \"%.100s\" is not host:port", k->path, i, v);
+        snprintf(ld->c->redis_sentinels[i], sizeof(ld->c->redis_sentinels[i]), "%s", v);
+    }
+    ld->c->n_redis_sentinels = (unsigned)n;
+    return 0;
+}
+
 /* ---------------------------------------------------------------- loading */
 
 /* Check and apply every member of group, whose dotted path is prefix ("" for
@@ -728,6 +781,17 @@ int config_init_defaults(struct sensor_config *c)
     c->dns_cache_size = 65536;
     c->dns_min_ttl = 60;
     c->dns_max_ttl = 86400;
+
+    snprintf(c->redis_stream, sizeof(c->redis_stream), "%s", "egress:alerts");
+    snprintf(c->redis_key_prefix, sizeof(c->redis_key_prefix), "%s", "egress");
+    snprintf(c->redis_spool_dir, sizeof(c->redis_spool_dir), "%s", "/var/lib/egress-sensor/spool");
+    c->redis_maxlen = 100000;
+    c->redis_spool_max_bytes = 1073741824u;
+    c->redis_queue_size = 4096;
+    c->redis_connect_timeout_ms = 1000;
+    c->redis_command_timeout_ms = 2000;
+    c->redis_stats_interval = 5;
+    c->redis_flush_timeout = 10;
 
     c->max_flows = 262144;
     c->max_fragments = 8192;

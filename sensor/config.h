@@ -13,6 +13,7 @@ struct netset;
 #define CONFIG_PATH_MAX 1024
 #define CONFIG_MAX_COUNTRIES 64
 #define CONFIG_MAX_HOME_NET 256
+#define CONFIG_MAX_SENTINELS 8
 #define CONFIG_DEFAULT_FILE "config/sensor.conf"
 
 struct sensor_config {
@@ -52,6 +53,24 @@ struct sensor_config {
     uint32_t dns_cache_size;     /* (client, address) -> name entries */
     uint32_t dns_min_ttl;        /* seconds: answers are kept at least this long */
     uint32_t dns_max_ttl;        /* and at most this long */
+
+    /* Redis output ("" url = off) */
+    char redis_url[CONFIG_PATH_MAX];
+    char redis_stream[128];
+    char redis_channel[128];
+    char redis_flows_stream[128];
+    char redis_key_prefix[64];
+    char redis_spool_dir[CONFIG_PATH_MAX];
+    char redis_master_name[128];
+    char redis_sentinels[CONFIG_MAX_SENTINELS][128]; /* "host:port" */
+    unsigned n_redis_sentinels;
+    uint32_t redis_maxlen;
+    uint32_t redis_spool_max_bytes;
+    uint32_t redis_queue_size;
+    uint32_t redis_connect_timeout_ms;
+    uint32_t redis_command_timeout_ms;
+    uint32_t redis_stats_interval; /* seconds */
+    uint32_t redis_flush_timeout;  /* seconds an offline run waits for delivery */
 
     /* outputs ("" = off, "-" = standard output) */
     char flows_path[CONFIG_PATH_MAX];
