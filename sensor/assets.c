@@ -226,6 +226,66 @@ static void put_time(struct jw *w, const char *key, uint64_t us)
     jw_str(w, key, t);
 }
 
+/* One host's record as a JSON line into buf; returns its length or 0. */
+static size_t format_host(const struct host_key *k, const struct host_rec *h, char *buf,
+                          size_t cap)
+{
+    struct jw w;
+    char addr[64];
+    addr_text(k, addr, sizeof(addr));
+    jw_init(&w, buf, cap);
+    jw_object(&w, NULL);
+    jw_str(&w, "host", addr);
+    put_time(&w, "first_seen", h->first_us);
+    put_time(&w, "last_seen", h->last_us);
+    jw_u64(&w, "flows", h->flows);
+    jw_u64(&w, "bytes_out", h->bytes_out);
+    jw_u64(&w, "alerts", h->alerts);
+    jw_array(&w, "countries");
+    for (unsigned c = 0; c < h->n_countries; c++) {
+        char cc[3] = {h->countries[c][0], h->countries[c][1], 0};
+        jw_str(&w, NULL, cc);
+    }
+    jw_end_array(&w);
+    jw_array(&w, "products");
+    for (unsigned p = 0; p < h->n_products; p++) {
+        const struct product_rec *pr = &h->products[p];
+        jw_object(&w, NULL);
+        jw_str(&w, "vendor", pr->vendor);
+        jw_str(&w, "product", pr->product);
+        categories_json(&w, pr->categories);
+        jw_array(&w, "countries");
+        for (unsigned c = 0; c < pr->n_countries; c++) {
+            char cc[3] = {pr->countries[c][0], pr->countries[c][1], 0};
+            jw_str(&w, NULL, cc);
+        }
+        jw_end_array(&w);
+        jw_u64(&w, "flows", pr->flows);
+        jw_u64(&w, "bytes_out", pr->bytes_out);
+        put_time(&w, "first_seen", pr->first_us);
+        put_time(&w, "last_seen", pr->last_us);
+        jw_end_object(&w);
+    }
+    jw_end_array(&w);
+    jw_end_object(&w);
+    return jw_finish(&w);
+}
+
+int assets_host_json(struct assets *a, int af, const uint8_t *host, char *buf, size_t cap,
+                     char *addr, size_t addrlen)
+{
+    struct host_key k;
+    host_key(&k, af, host);
+    const struct host_rec *h = lru_map_get(a->hosts, &k);
+    if (h == NULL)
+        return 0;
+    addr_text(&k, addr, addrlen);
+    size_t n = format_host(&k, h, buf, cap);
+    if (n > 0)
+        buf[--n] = '\0'; /* no newline */
+    return (int)n;
+}
+
 int assets_write_json(const struct assets *a, const char *sensor, const char *path, char *errbuf,
                       size_t errlen)
 {
@@ -250,45 +310,7 @@ int assets_write_json(const struct assets *a, const char *sensor, const char *pa
     size_t len = jw_finish(&w);
     fprintf(fp, "%.*s,\"hosts\":[\n", len ? (int)(len - 1) : 2, len ? buf : "\"\"");
     for (size_t i = 0; i < n; i++) {
-        const struct host_rec *h = v[i].h;
-        char addr[64];
-        addr_text(v[i].k, addr, sizeof(addr));
-        jw_init(&w, buf, sizeof(buf));
-        jw_object(&w, NULL);
-        jw_str(&w, "host", addr);
-        put_time(&w, "first_seen", h->first_us);
-        put_time(&w, "last_seen", h->last_us);
-        jw_u64(&w, "flows", h->flows);
-        jw_u64(&w, "bytes_out", h->bytes_out);
-        jw_u64(&w, "alerts", h->alerts);
-        jw_array(&w, "countries");
-        for (unsigned c = 0; c < h->n_countries; c++) {
-            char cc[3] = {h->countries[c][0], h->countries[c][1], 0};
-            jw_str(&w, NULL, cc);
-        }
-        jw_end_array(&w);
-        jw_array(&w, "products");
-        for (unsigned p = 0; p < h->n_products; p++) {
-            const struct product_rec *pr = &h->products[p];
-            jw_object(&w, NULL);
-            jw_str(&w, "vendor", pr->vendor);
-            jw_str(&w, "product", pr->product);
-            categories_json(&w, pr->categories);
-            jw_array(&w, "countries");
-            for (unsigned c = 0; c < pr->n_countries; c++) {
-                char cc[3] = {pr->countries[c][0], pr->countries[c][1], 0};
-                jw_str(&w, NULL, cc);
-            }
-            jw_end_array(&w);
-            jw_u64(&w, "flows", pr->flows);
-            jw_u64(&w, "bytes_out", pr->bytes_out);
-            put_time(&w, "first_seen", pr->first_us);
-            put_time(&w, "last_seen", pr->last_us);
-            jw_end_object(&w);
-        }
-        jw_end_array(&w);
-        jw_end_object(&w);
-        len = jw_finish(&w);
+        len = format_host(v[i].k, v[i].h, buf, sizeof(buf));
         if (len == 0) {
             rc = -1;
             continue;

@@ -50,6 +50,12 @@ void assets_note_alert(struct assets *a, int af, const uint8_t *host);
 int assets_write_json(const struct assets *a, const char *sensor, const char *path, char *errbuf,
                       size_t errlen);
 
+/* The current record of one host as JSON (no newline) into buf, and its
+ * address as text into addr. Returns the length, 0 when the host is unknown
+ * or buf is too small. */
+int assets_host_json(struct assets *a, int af, const uint8_t *host, char *buf, size_t cap,
+                     char *addr, size_t addrlen);
+
 /* Print the "foreign security products found" table. */
 void assets_print_table(const struct assets *a, FILE *fp);
 
