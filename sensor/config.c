@@ -15,6 +15,7 @@
  * @include paths are resolved by libconfig, relative to the working
  * directory; step 2 only sees the top-level file. */
 #include "config.h"
+#include "conf-file.h"
 #include "netset.h"
 
 #include <errno.h>
@@ -54,94 +55,18 @@ struct cfg_load {
     size_t errlen;
 };
 
-static void cfg_vmsg(char *errbuf, size_t errlen, const char *file, unsigned line, const char *fmt,
-                     va_list ap) __attribute__((format(printf, 5, 0)));
-
-static void cfg_vmsg(char *errbuf, size_t errlen, const char *file, unsigned line, const char *fmt,
-                     va_list ap)
-{
-    int n;
-
-    if (errbuf == NULL || errlen == 0)
-        return;
-    if (line > 0)
-        n = snprintf(errbuf, errlen, "%s:%u: ", file, line);
-    else
-        n = snprintf(errbuf, errlen, "%s: ", file);
-    if (n < 0 || (size_t)n >= errlen)
-        return;
-    vsnprintf(errbuf + n, errlen - (size_t)n, fmt, ap);
-}
-
-static int cfg_msg(char *errbuf, size_t errlen, const char *file, unsigned line, const char *fmt,
-                   ...) __attribute__((format(printf, 5, 6)));
-
-/* "FILE:LINE: message" (or "FILE: message" for line 0) into errbuf.
- * Returns -1 so that callers can write return cfg_msg(...). */
-static int cfg_msg(char *errbuf, size_t errlen, const char *file, unsigned line, const char *fmt,
-                   ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    cfg_vmsg(errbuf, errlen, file, line, fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
-static int cfg_err(const struct cfg_load *ld, const config_setting_t *s, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
 /* An error about setting s, at the file and line it came from. Returns -1.
  *
  * Errors about an element of an array or list are reported at the line of
  * the key and name the element by index: libconfig 1.5 records for an element
  * the line of the token after it, so a last element followed by a newline
  * would be reported on the line of the closing bracket. */
-static int cfg_err(const struct cfg_load *ld, const config_setting_t *s, const char *fmt, ...)
-{
-    const char *file = config_setting_source_file(s);
-    va_list ap;
-
-    va_start(ap, fmt);
-    cfg_vmsg(ld->errbuf, ld->errlen, file != NULL ? file : ld->file, config_setting_source_line(s),
-             fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
-static const char *cfg_type_name(const config_setting_t *s)
-{
-    switch (config_setting_type(s)) {
-    case CONFIG_TYPE_GROUP:
-        return "a group";
-    case CONFIG_TYPE_INT:
-    case CONFIG_TYPE_INT64:
-        return "an integer";
-    case CONFIG_TYPE_FLOAT:
-        return "a float";
-    case CONFIG_TYPE_STRING:
-        return "a string";
-    case CONFIG_TYPE_BOOL:
-        return "a boolean";
-    case CONFIG_TYPE_ARRAY:
-        return "an array";
-    case CONFIG_TYPE_LIST:
-        return "a list";
-    default:
-        return "an unknown type";
-    }
-}
+#define cfg_err(ld, s, ...) cf_setting_err((ld)->errbuf, (ld)->errlen, (ld)->file, (s), __VA_ARGS__)
 
 /* ASCII only: the configuration is not locale dependent. */
 static int cfg_is_alpha(char ch)
 {
     return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z');
-}
-
-static int cfg_is_digit(char ch)
-{
-    return ch >= '0' && ch <= '9';
 }
 
 static char cfg_upper(char ch)
@@ -258,35 +183,6 @@ static const struct cfg_key *cfg_find_key(const char *path)
 
 /* Case-insensitive edit distance counting a swap of two neighbours as one
  * edit ("tpc" -> "tcp" is 1). Names longer than 63 are never close. */
-static unsigned cfg_distance(const char *a, size_t la, const char *b, size_t lb)
-{
-    unsigned d[3][64]; /* rows i-2, i-1, i, indexed modulo 3 */
-    size_t i, j;
-
-    if (la > 63 || lb > 63)
-        return UINT_MAX;
-    for (j = 0; j <= lb; j++)
-        d[0][j] = (unsigned)j;
-    for (i = 1; i <= la; i++) {
-        unsigned *cur = d[i % 3], *prev = d[(i - 1) % 3], *prev2 = d[(i + 1) % 3];
-
-        cur[0] = (unsigned)i;
-        for (j = 1; j <= lb; j++) {
-            unsigned cost = cfg_upper(a[i - 1]) == cfg_upper(b[j - 1]) ? 0 : 1;
-            unsigned best = prev[j - 1] + cost;
-
-            if (prev[j] + 1 < best)
-                best = prev[j] + 1;
-            if (cur[j - 1] + 1 < best)
-                best = cur[j - 1] + 1;
-            if (i > 1 && j > 1 && cfg_upper(a[i - 1]) == cfg_upper(b[j - 2]) &&
-                cfg_upper(a[i - 2]) == cfg_upper(b[j - 1]) && prev2[j - 2] + 1 < best)
-                best = prev2[j - 2] + 1;
-            cur[j] = best;
-        }
-    }
-    return d[la % 3][lb];
-}
 
 /* Split a dotted path into its parent length and its last component. */
 static const char *cfg_leaf(const char *path, size_t *parent_len)
@@ -314,7 +210,7 @@ static const struct cfg_key *cfg_suggest(const char *path)
 
         if (klen != plen || strncmp(cfg_keys[i].path, path, plen) != 0)
             continue;
-        d = cfg_distance(leaf, leaf_len, kleaf, strlen(kleaf));
+        d = cf_distance(leaf, leaf_len, kleaf, strlen(kleaf));
         if (d < best_d) {
             best = &cfg_keys[i];
             best_d = d;
@@ -325,7 +221,7 @@ static const struct cfg_key *cfg_suggest(const char *path)
     for (i = 0; i < CFG_NKEYS; i++) {
         const char *kleaf = cfg_leaf(cfg_keys[i].path, &klen);
 
-        if (strlen(kleaf) == leaf_len && cfg_distance(leaf, leaf_len, kleaf, leaf_len) == 0)
+        if (strlen(kleaf) == leaf_len && cf_distance(leaf, leaf_len, kleaf, leaf_len) == 0)
             return &cfg_keys[i];
     }
     return NULL;
@@ -348,7 +244,7 @@ static int cfg_apply_u32(struct cfg_load *ld, const config_setting_t *s, const s
     uint32_t u;
 
     if (config_setting_type(s) != CONFIG_TYPE_INT && config_setting_type(s) != CONFIG_TYPE_INT64)
-        return cfg_err(ld, s, "%s: expected an integer, found %s", k->path, cfg_type_name(s));
+        return cfg_err(ld, s, "%s: expected an integer, found %s", k->path, cf_type_name(s));
     v = config_setting_get_int64(s);
     if (v < k->min || v > k->max)
         return cfg_err(ld, s, "%s: %lld is out of range %lld..%lld", k->path, v, k->min, k->max);
@@ -365,7 +261,7 @@ static int cfg_apply_str(struct cfg_load *ld, const config_setting_t *s, const s
     size_t len;
 
     if (config_setting_type(s) != CONFIG_TYPE_STRING)
-        return cfg_err(ld, s, "%s: expected a string, found %s", k->path, cfg_type_name(s));
+        return cfg_err(ld, s, "%s: expected a string, found %s", k->path, cf_type_name(s));
     v = config_setting_get_string(s);
     len = strlen(v);
     if (len == 0 && k->min > 0)
@@ -391,7 +287,7 @@ static int cfg_apply_home_net(struct cfg_load *ld, const config_setting_t *s,
 
     if (!config_setting_is_array(s) && !config_setting_is_list(s))
         return cfg_err(ld, s, "%s: expected an array of strings, found %s", k->path,
-                       cfg_type_name(s));
+                       cf_type_name(s));
     n = config_setting_length(s);
     if (n == 0)
         return cfg_err(ld, s, "%s: empty (leave the key out for the defaults)", k->path);
@@ -408,7 +304,7 @@ static int cfg_apply_home_net(struct cfg_load *ld, const config_setting_t *s,
         const char *text;
 
         if (config_setting_type(e) != CONFIG_TYPE_STRING) {
-            cfg_err(ld, s, "%s[%d]: expected a string, found %s", k->path, i, cfg_type_name(e));
+            cfg_err(ld, s, "%s[%d]: expected a string, found %s", k->path, i, cf_type_name(e));
             goto fail;
         }
         text = config_setting_get_string(e);
@@ -516,14 +412,14 @@ static int cfg_apply_countries(struct cfg_load *ld, const config_setting_t *s,
 
             if (config_setting_type(e) != CONFIG_TYPE_STRING)
                 return cfg_err(ld, s, "%s[%d]: expected a string, found %s", k->path, i,
-                               cfg_type_name(e));
+                               cf_type_name(e));
             v = config_setting_get_string(e);
             if (cfg_add_country(ld, s, k, i, cc, &n, v, strlen(v)) < 0)
                 return -1;
         }
     } else {
         return cfg_err(ld, s, "%s: expected an array of strings or a string, found %s", k->path,
-                       cfg_type_name(s));
+                       cf_type_name(s));
     }
 
     memcpy(ld->c->home_countries, cc, sizeof(cc[0]) * n);
@@ -540,7 +436,7 @@ static int cfg_apply_sentinels(struct cfg_load *ld, const config_setting_t *s,
 
     if (config_setting_type(s) != CONFIG_TYPE_ARRAY && config_setting_type(s) != CONFIG_TYPE_LIST)
         return cfg_err(ld, s, "%s: expected an array of \"host:port\" strings, found %s", k->path,
-                       cfg_type_name(s));
+                       cf_type_name(s));
     n = config_setting_length(s);
     if (n > CONFIG_MAX_SENTINELS)
         return cfg_err(ld, s, "%s: at most %d entries", k->path, CONFIG_MAX_SENTINELS);
@@ -552,7 +448,7 @@ static int cfg_apply_sentinels(struct cfg_load *ld, const config_setting_t *s,
 
         if (config_setting_type(e) != CONFIG_TYPE_STRING)
             return cfg_err(ld, s, "%s[%d]: expected a string, found %s", k->path, i,
-                           cfg_type_name(e));
+                           cf_type_name(e));
         v = config_setting_get_string(e);
         colon = strrchr(v, ':');
         port = colon ? strtol(colon + 1, &end, 10) : 0;
@@ -590,7 +486,7 @@ static int cfg_walk(struct cfg_load *ld, const config_setting_t *group, const ch
             if (k->apply(ld, s, k) < 0)
                 return -1;
         } else if (!config_setting_is_group(s)) {
-            return cfg_err(ld, s, "%s: expected a group { ... }, found %s", path, cfg_type_name(s));
+            return cfg_err(ld, s, "%s: expected a group { ... }, found %s", path, cf_type_name(s));
         } else if (cfg_walk(ld, s, path) < 0) {
             return -1;
         }
@@ -602,142 +498,29 @@ static int cfg_walk(struct cfg_load *ld, const config_setting_t *group, const ch
  * which reads a literal without an L suffix into an int, wrapping it. */
 static int cfg_int_overflows(const char *p, const char *end)
 {
-    unsigned long long v = 0, limit;
-    int neg = 0, hex = 0;
-    const char *q;
+    unsigned long long v;
+    int neg, hex = (end - p > 2 && (p[1] == 'x' || p[1] == 'X'));
 
-    for (q = p; q < end; q++)
-        if (*q == '.' || *q == 'L' || *q == 'l')
-            return 0; /* a float, or a 64-bit integer */
-    if (*p == '-' || *p == '+')
-        neg = *p++ == '-';
-    if (end - p > 2 && p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
-        hex = 1;
-        p += 2;
-    }
-    for (q = p; q < end; q++)
-        if (!hex && (*q == 'e' || *q == 'E'))
-            return 0; /* a float: 1e9 */
-    limit = hex ? 0xffffffffull : neg ? 2147483648ull : 2147483647ull;
-    for (; p < end; p++) {
-        unsigned digit;
-
-        if (cfg_is_digit(*p))
-            digit = (unsigned)(*p - '0');
-        else if (hex && cfg_upper(*p) >= 'A' && cfg_upper(*p) <= 'F')
-            digit = (unsigned)(cfg_upper(*p) - 'A' + 10);
-        else
-            return 0; /* not a number libconfig would have accepted */
-        v = v * (hex ? 16 : 10) + digit;
-        if (v > limit)
-            return 1;
-    }
-    return 0;
+    if (!cf_int_literal(p, end, &v, &neg))
+        return 0;
+    return v > (hex ? 0xffffffffull : neg ? 2147483648ull : 2147483647ull);
 }
 
 /* Step 2: find integer literals outside comments and strings that libconfig
  * has wrapped. Runs only on text libconfig has parsed without error. */
 static int cfg_scan_ints(const struct cfg_load *ld, const char *text)
 {
-    const char *p = text;
-    unsigned line = 1;
+    unsigned line;
+    const char *start;
+    size_t len;
 
-    while (*p != '\0') {
-        if (*p == '\n') {
-            line++;
-            p++;
-        } else if (*p == '#' || (p[0] == '/' && p[1] == '/')) {
-            while (*p != '\0' && *p != '\n')
-                p++;
-        } else if (p[0] == '/' && p[1] == '*') {
-            for (p += 2; *p != '\0' && !(p[0] == '*' && p[1] == '/'); p++)
-                if (*p == '\n')
-                    line++;
-            if (*p != '\0')
-                p += 2;
-        } else if (*p == '"') {
-            for (p++; *p != '\0' && *p != '"'; p++) {
-                if (*p == '\\' && p[1] != '\0')
-                    p++;
-                if (*p == '\n')
-                    line++;
-            }
-            if (*p != '\0')
-                p++;
-        } else if (cfg_is_alpha(*p) || *p == '*') { /* a name, or true/false */
-            while (cfg_is_alpha(*p) || cfg_is_digit(*p) || *p == '_' || *p == '-' || *p == '*')
-                p++;
-        } else if (cfg_is_digit(*p) || *p == '.' ||
-                   ((*p == '-' || *p == '+') && (cfg_is_digit(p[1]) || p[1] == '.'))) {
-            const char *start = p++;
-
-            while (cfg_is_alpha(*p) || cfg_is_digit(*p) || *p == '.' ||
-                   ((*p == '-' || *p == '+') && (p[-1] == 'e' || p[-1] == 'E')))
-                p++;
-            if (cfg_int_overflows(start, p))
-                return cfg_msg(ld->errbuf, ld->errlen, ld->file, line,
-                               "integer %.*s does not fit in 32 bits",
-                               (int)(p - start > 40 ? 40 : p - start), start);
-        } else {
-            p++;
-        }
-    }
-    return 0;
+    if (!cf_find_int(text, cfg_int_overflows, &line, &start, &len))
+        return 0;
+    return cf_msg(ld->errbuf, ld->errlen, ld->file, line, "integer %.*s does not fit in 32 bits",
+                  (int)(len > 40 ? 40 : len), start);
 }
 
 /* The whole file into a NUL-terminated heap buffer (caller frees). */
-static int cfg_read_text(const char *path, char **out, char *errbuf, size_t errlen)
-{
-    FILE *f = NULL;
-    char *buf = NULL;
-    size_t len = 0, cap = 0;
-    struct stat st;
-
-    *out = NULL;
-    f = fopen(path, "r");
-    if (f == NULL)
-        return cfg_msg(errbuf, errlen, path, 0, "cannot open: %s", strerror(errno));
-    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
-        cfg_msg(errbuf, errlen, path, 0, "cannot open: %s", strerror(EISDIR));
-        goto fail;
-    }
-    for (;;) {
-        size_t got;
-
-        if (cap - len < 4096) {
-            char *nb;
-
-            if (cap >= CFG_FILE_MAX) {
-                cfg_msg(errbuf, errlen, path, 0, "larger than %u bytes", CFG_FILE_MAX);
-                goto fail;
-            }
-            cap = cap == 0 ? 16384 : cap * 2;
-            nb = realloc(buf, cap + 1);
-            if (nb == NULL) {
-                cfg_msg(errbuf, errlen, path, 0, "out of memory");
-                goto fail;
-            }
-            buf = nb;
-        }
-        got = fread(buf + len, 1, cap - len, f);
-        len += got;
-        if (got == 0)
-            break;
-    }
-    if (ferror(f)) {
-        cfg_msg(errbuf, errlen, path, 0, "cannot read: %s", strerror(errno));
-        goto fail;
-    }
-    buf[len] = '\0';
-    fclose(f);
-    *out = buf;
-    return 0;
-
-fail:
-    free(buf);
-    fclose(f);
-    return -1;
-}
 
 /* ---------------------------------------------------------------- public API */
 
@@ -820,7 +603,7 @@ int config_load(struct sensor_config *c, const char *path, char *errbuf, size_t 
 
     if (errbuf != NULL && errlen > 0)
         errbuf[0] = '\0';
-    if (cfg_read_text(path, &text, errbuf, errlen) < 0)
+    if (cf_read_text(path, &text, errbuf, errlen) < 0)
         return -1;
 
     config_init(&lc);
@@ -828,7 +611,7 @@ int config_load(struct sensor_config *c, const char *path, char *errbuf, size_t 
         const char *efile = config_error_file(&lc);
         int eline = config_error_line(&lc);
 
-        cfg_msg(errbuf, errlen, efile != NULL ? efile : path, eline > 0 ? (unsigned)eline : 0, "%s",
+        cf_msg(errbuf, errlen, efile != NULL ? efile : path, eline > 0 ? (unsigned)eline : 0, "%s",
                 config_error_text(&lc) != NULL ? config_error_text(&lc) : "parse error");
         goto out;
     }
@@ -840,7 +623,7 @@ int config_load(struct sensor_config *c, const char *path, char *errbuf, size_t 
         config_setting_t *st = config_lookup(&lc, "dns.min_ttl");
         if (st == NULL)
             st = config_lookup(&lc, "dns.max_ttl");
-        cfg_msg(errbuf, errlen, path, st ? (unsigned)config_setting_source_line(st) : 0,
+        cf_msg(errbuf, errlen, path, st ? (unsigned)config_setting_source_line(st) : 0,
                 "dns.min_ttl (%u) is greater than dns.max_ttl (%u)", c->dns_min_ttl,
                 c->dns_max_ttl);
         goto out;

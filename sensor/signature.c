@@ -32,6 +32,7 @@
  * and in the caller's hits[], the pack is only read: sig_match is
  * thread-safe on a shared pack. */
 #include "signature.h"
+#include "conf-file.h"
 #include "match-domain.h"
 #include "netset.h"
 
@@ -290,97 +291,16 @@ struct sig_load {
     size_t errlen;
 };
 
-static void sig_vmsg(char *errbuf, size_t errlen, const char *file, unsigned line, const char *fmt,
-                     va_list ap) __attribute__((format(printf, 5, 0)));
-
-static void sig_vmsg(char *errbuf, size_t errlen, const char *file, unsigned line, const char *fmt,
-                     va_list ap)
-{
-    int n;
-
-    if (errbuf == NULL || errlen == 0)
-        return;
-    if (line > 0)
-        n = snprintf(errbuf, errlen, "%s:%u: ", file, line);
-    else
-        n = snprintf(errbuf, errlen, "%s: ", file);
-    if (n < 0 || (size_t)n >= errlen)
-        return;
-    vsnprintf(errbuf + n, errlen - (size_t)n, fmt, ap);
-}
-
-static int sig_msg(char *errbuf, size_t errlen, const char *file, unsigned line, const char *fmt,
-                   ...) __attribute__((format(printf, 5, 6)));
-
-/* "FILE:LINE: message" (or "FILE: message" for line 0) into errbuf.
- * Returns -1. */
-static int sig_msg(char *errbuf, size_t errlen, const char *file, unsigned line, const char *fmt,
-                   ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    sig_vmsg(errbuf, errlen, file, line, fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
-static int sig_err(const struct sig_load *ld, const config_setting_t *s, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
 /* An error about setting s, at the file and line it came from. Returns -1.
  * As in config.c, errors about an element of an array or list are reported
  * at the line of its key, naming the element by index: libconfig 1.5 gives
  * an element the line of the token after it. */
-static int sig_err(const struct sig_load *ld, const config_setting_t *s, const char *fmt, ...)
-{
-    const char *file = config_setting_source_file(s);
-    va_list ap;
-
-    va_start(ap, fmt);
-    sig_vmsg(ld->errbuf, ld->errlen, file != NULL ? file : ld->file, config_setting_source_line(s),
-             fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
-static const char *sig_type_name(const config_setting_t *s)
-{
-    switch (config_setting_type(s)) {
-    case CONFIG_TYPE_GROUP:
-        return "a group";
-    case CONFIG_TYPE_INT:
-    case CONFIG_TYPE_INT64:
-        return "an integer";
-    case CONFIG_TYPE_FLOAT:
-        return "a float";
-    case CONFIG_TYPE_STRING:
-        return "a string";
-    case CONFIG_TYPE_BOOL:
-        return "a boolean";
-    case CONFIG_TYPE_ARRAY:
-        return "an array";
-    case CONFIG_TYPE_LIST:
-        return "a list";
-    default:
-        return "an unknown type";
-    }
-}
+#define sig_err(ld, s, ...) cf_setting_err((ld)->errbuf, (ld)->errlen, (ld)->file, (s), __VA_ARGS__)
 
 /* ASCII only: the pack is not locale dependent. */
-static int sig_is_alpha(char ch)
-{
-    return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z');
-}
-
 static int sig_is_digit(char ch)
 {
     return ch >= '0' && ch <= '9';
-}
-
-static char sig_upper(char ch)
-{
-    return (ch >= 'a' && ch <= 'z') ? (char)(ch - 'a' + 'A') : ch;
 }
 
 static char sig_lower(char ch)
@@ -400,35 +320,6 @@ static int sig_has_control(const char *s)
 
 /* Case-insensitive edit distance counting a swap of two neighbours as one
  * edit (as config.c). Names longer than 63 are never close. */
-static unsigned sig_distance(const char *a, size_t la, const char *b, size_t lb)
-{
-    unsigned d[3][64]; /* rows i-2, i-1, i, indexed modulo 3 */
-    size_t i, j;
-
-    if (la > 63 || lb > 63)
-        return UINT_MAX;
-    for (j = 0; j <= lb; j++)
-        d[0][j] = (unsigned)j;
-    for (i = 1; i <= la; i++) {
-        unsigned *cur = d[i % 3], *prev = d[(i - 1) % 3], *prev2 = d[(i + 1) % 3];
-
-        cur[0] = (unsigned)i;
-        for (j = 1; j <= lb; j++) {
-            unsigned cost = sig_upper(a[i - 1]) == sig_upper(b[j - 1]) ? 0 : 1;
-            unsigned best = prev[j - 1] + cost;
-
-            if (prev[j] + 1 < best)
-                best = prev[j] + 1;
-            if (cur[j - 1] + 1 < best)
-                best = cur[j - 1] + 1;
-            if (i > 1 && j > 1 && sig_upper(a[i - 1]) == sig_upper(b[j - 2]) &&
-                sig_upper(a[i - 2]) == sig_upper(b[j - 1]) && prev2[j - 2] + 1 < best)
-                best = prev2[j - 2] + 1;
-            cur[j] = best;
-        }
-    }
-    return d[la % 3][lb];
-}
 
 /* The name of names[] closest to name, if close enough; else NULL. */
 static const char *sig_suggest(const char *name, const char *const *names, size_t n)
@@ -438,7 +329,7 @@ static const char *sig_suggest(const char *name, const char *const *names, size_
     const char *best = NULL;
 
     for (i = 0; i < n; i++) {
-        unsigned d = sig_distance(name, len, names[i], strlen(names[i]));
+        unsigned d = cf_distance(name, len, names[i], strlen(names[i]));
 
         if (d < best_d) {
             best = names[i];
@@ -560,7 +451,7 @@ static int sig_get_string(const struct sig_load *ld, const config_setting_t *s, 
                           const char **out)
 {
     if (config_setting_type(s) != CONFIG_TYPE_STRING)
-        return sig_err(ld, s, "%s: expected a string, found %s", key, sig_type_name(s));
+        return sig_err(ld, s, "%s: expected a string, found %s", key, cf_type_name(s));
     *out = config_setting_get_string(s);
     if (sig_has_control(*out))
         return sig_err(ld, s, "%s: contains a control character", key);
@@ -728,7 +619,7 @@ static int sig_add_asn(struct sig_load *ld, const config_setting_t *s, const con
     else if (config_setting_type(e) == CONFIG_TYPE_INT64)
         v = config_setting_get_int64(e);
     else
-        return sig_err(ld, s, "asns[%d]: expected an integer, found %s", idx, sig_type_name(e));
+        return sig_err(ld, s, "asns[%d]: expected an integer, found %s", idx, cf_type_name(e));
     if (v < 1 || v > SIG_ASN_MAX)
         return sig_err(ld, s, "asns[%d]: %lld is out of range 1..%lld", idx, v, SIG_ASN_MAX);
     snprintf(text, sizeof(text), "AS%lld", v);
@@ -862,7 +753,7 @@ static int sig_apply_list(struct sig_load *ld, const config_setting_t *s, const 
     int i, n;
 
     if (!config_setting_is_array(s) && !config_setting_is_list(s))
-        return sig_err(ld, s, "%s: expected an array [ ... ], found %s", k->name, sig_type_name(s));
+        return sig_err(ld, s, "%s: expected an array [ ... ], found %s", k->name, cf_type_name(s));
     n = config_setting_length(s);
     if (n == 0)
         return sig_err(ld, s, "%s: empty (leave the key out)", k->name);
@@ -876,7 +767,7 @@ static int sig_apply_list(struct sig_load *ld, const config_setting_t *s, const 
         }
         if (config_setting_type(e) != CONFIG_TYPE_STRING)
             return sig_err(ld, s, "%s[%d]: expected a string, found %s", k->name, i,
-                           sig_type_name(e));
+                           cf_type_name(e));
         if (sig_add_string(ld, s, k, i, config_setting_get_string(e), si) < 0)
             return -1;
     }
@@ -937,7 +828,7 @@ static int sig_unknown_at_top(const struct sig_load *ld, const config_setting_t 
     if (best != NULL)
         return sig_err(ld, s, "unknown key \"%s\" (did you mean \"%s\"?)", name, best);
     for (i = 0; i < SIG_NKEYS; i++)
-        if (sig_distance(name, strlen(name), sig_keys[i].name, strlen(sig_keys[i].name)) == 0)
+        if (cf_distance(name, strlen(name), sig_keys[i].name, strlen(sig_keys[i].name)) == 0)
             return sig_err(ld, s,
                            "unknown key \"%s\" (it belongs in a signature, inside "
                            "signatures = ( { ... } ))",
@@ -984,7 +875,7 @@ static int sig_load_signature(struct sig_load *ld, const config_setting_t *list,
 
     if (!config_setting_is_group(g))
         return sig_err(ld, list, "signatures[%d]: expected a group { ... }, found %s", idx,
-                       sig_type_name(g));
+                       cf_type_name(g));
     if (sig_new_signature(p, f, config_setting_source_line(g), &si) < 0)
         return sig_err(ld, g, "out of memory");
     n = config_setting_length(g);
@@ -1034,38 +925,12 @@ static int sig_load_signature(struct sig_load *ld, const config_setting_t *list,
  * reads those faithfully. */
 static int sig_int_bad(const char *p, const char *end)
 {
-    unsigned long long v = 0;
-    int hex = 0, neg = 0;
-    const char *q;
+    unsigned long long v;
+    int neg;
 
-    for (q = p; q < end; q++)
-        if (*q == '.' || *q == 'L' || *q == 'l')
-            return 0;
-    if (*p == '-' || *p == '+')
-        neg = *p++ == '-';
-    if (end - p > 2 && p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
-        hex = 1;
-        p += 2;
-    }
-    for (q = p; q < end; q++)
-        if (!hex && (*q == 'e' || *q == 'E'))
-            return 0; /* a float: 1e9 */
-    if (neg)
-        return 1;
-    for (; p < end; p++) {
-        unsigned digit;
-
-        if (sig_is_digit(*p))
-            digit = (unsigned)(*p - '0');
-        else if (hex && sig_upper(*p) >= 'A' && sig_upper(*p) <= 'F')
-            digit = (unsigned)(sig_upper(*p) - 'A' + 10);
-        else
-            return 0; /* not a number libconfig would have accepted */
-        v = v * (hex ? 16 : 10) + digit;
-        if (v > 0xffffffffull)
-            return 1;
-    }
-    return 0;
+    if (!cf_int_literal(p, end, &v, &neg))
+        return 0;
+    return neg || v > 0xffffffffull;
 }
 
 /* Step 2: integer literals outside comments and strings that libconfig 1.5
@@ -1073,105 +938,17 @@ static int sig_int_bad(const char *p, const char *end)
  * parsed without error (the scan of config.c, with another range). */
 static int sig_scan_ints(const struct sig_load *ld, const char *text)
 {
-    const char *p = text;
-    unsigned line = 1;
+    unsigned line;
+    const char *start;
+    size_t len;
 
-    while (*p != '\0') {
-        if (*p == '\n') {
-            line++;
-            p++;
-        } else if (*p == '#' || (p[0] == '/' && p[1] == '/')) {
-            while (*p != '\0' && *p != '\n')
-                p++;
-        } else if (p[0] == '/' && p[1] == '*') {
-            for (p += 2; *p != '\0' && !(p[0] == '*' && p[1] == '/'); p++)
-                if (*p == '\n')
-                    line++;
-            if (*p != '\0')
-                p += 2;
-        } else if (*p == '"') {
-            for (p++; *p != '\0' && *p != '"'; p++) {
-                if (*p == '\\' && p[1] != '\0')
-                    p++;
-                if (*p == '\n')
-                    line++;
-            }
-            if (*p != '\0')
-                p++;
-        } else if (sig_is_alpha(*p) || *p == '*') { /* a name, or true/false */
-            while (sig_is_alpha(*p) || sig_is_digit(*p) || *p == '_' || *p == '-' || *p == '*')
-                p++;
-        } else if (sig_is_digit(*p) || *p == '.' ||
-                   ((*p == '-' || *p == '+') && (sig_is_digit(p[1]) || p[1] == '.'))) {
-            const char *start = p++;
-
-            while (sig_is_alpha(*p) || sig_is_digit(*p) || *p == '.' ||
-                   ((*p == '-' || *p == '+') && (p[-1] == 'e' || p[-1] == 'E')))
-                p++;
-            if (sig_int_bad(start, p))
-                return sig_msg(ld->errbuf, ld->errlen, ld->file, line,
-                               "integer %.*s is out of range 1..%lld",
-                               (int)(p - start > 40 ? 40 : p - start), start, SIG_ASN_MAX);
-        } else {
-            p++;
-        }
-    }
-    return 0;
+    if (!cf_find_int(text, sig_int_bad, &line, &start, &len))
+        return 0;
+    return cf_msg(ld->errbuf, ld->errlen, ld->file, line, "integer %.*s is out of range 1..%lld",
+                  (int)(len > 40 ? 40 : len), start, SIG_ASN_MAX);
 }
 
 /* The whole file into a NUL-terminated heap buffer (caller frees). */
-static int sig_read_text(const char *path, char **out, char *errbuf, size_t errlen)
-{
-    FILE *f = NULL;
-    char *buf = NULL;
-    size_t len = 0, cap = 0;
-    struct stat st;
-
-    *out = NULL;
-    f = fopen(path, "r");
-    if (f == NULL)
-        return sig_msg(errbuf, errlen, path, 0, "cannot open: %s", strerror(errno));
-    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
-        sig_msg(errbuf, errlen, path, 0, "cannot open: %s", strerror(EISDIR));
-        goto fail;
-    }
-    for (;;) {
-        size_t got;
-
-        if (cap - len < 4096) {
-            char *nb;
-
-            if (cap >= SIG_FILE_MAX) {
-                sig_msg(errbuf, errlen, path, 0, "larger than %u bytes", SIG_FILE_MAX);
-                goto fail;
-            }
-            cap = cap == 0 ? 16384 : cap * 2;
-            nb = realloc(buf, cap + 1);
-            if (nb == NULL) {
-                sig_msg(errbuf, errlen, path, 0, "out of memory");
-                goto fail;
-            }
-            buf = nb;
-        }
-        got = fread(buf + len, 1, cap - len, f);
-        len += got;
-        if (got == 0)
-            break;
-    }
-    if (ferror(f)) {
-        sig_msg(errbuf, errlen, path, 0, "cannot read: %s", strerror(errno));
-        goto fail;
-    }
-    buf[len] = '\0';
-    fclose(f);
-    *out = buf;
-    return 0;
-
-fail:
-    free(buf);
-    fclose(f);
-    return -1;
-}
 
 /* Step 3 for one parsed file: vendor, then each signature. */
 static int sig_walk_file(struct sig_load *ld, const config_setting_t *root)
@@ -1196,29 +973,29 @@ static int sig_walk_file(struct sig_load *ld, const config_setting_t *root)
             return sig_unknown_at_top(ld, s, name);
     }
     if (vendor == NULL)
-        return sig_msg(ld->errbuf, ld->errlen, ld->file, 0, "missing required key \"vendor\"");
+        return cf_msg(ld->errbuf, ld->errlen, ld->file, 0, "missing required key \"vendor\"");
     if (sig_get_string(ld, vendor, "vendor", &v) < 0)
         return -1;
     if (v[0] == '\0')
         return sig_err(ld, vendor, "vendor: must not be empty");
     if (list == NULL)
-        return sig_msg(ld->errbuf, ld->errlen, ld->file, 0, "missing required key \"signatures\"");
+        return cf_msg(ld->errbuf, ld->errlen, ld->file, 0, "missing required key \"signatures\"");
     if (!config_setting_is_list(list))
         return sig_err(ld, list, "signatures: expected a list ( { ... }, ... ), found %s",
-                       sig_type_name(list));
+                       cf_type_name(list));
     n = config_setting_length(list);
     if (n == 0)
         return sig_err(ld, list, "signatures: empty list");
 
     if (sig_grow(&p->files, &p->cap_files, p->n_files, sizeof(p->files[0])) < 0)
-        return sig_msg(ld->errbuf, ld->errlen, ld->file, 0, "out of memory");
+        return cf_msg(ld->errbuf, ld->errlen, ld->file, 0, "out of memory");
     f = &p->files[p->n_files];
     f->path = sig_copy(ld->file, 0, 0);
     f->vendor = sig_copy(v, 0, 0);
     if (f->path == NULL || f->vendor == NULL) {
         free(f->path);
         free(f->vendor);
-        return sig_msg(ld->errbuf, ld->errlen, ld->file, 0, "out of memory");
+        return cf_msg(ld->errbuf, ld->errlen, ld->file, 0, "out of memory");
     }
     p->n_files++;
 
@@ -1235,14 +1012,14 @@ static int sig_load_file(struct sig_pack *p, const char *path, char *errbuf, siz
     char *text = NULL;
     int ret = -1;
 
-    if (sig_read_text(path, &text, errbuf, errlen) < 0)
+    if (cf_read_text(path, &text, errbuf, errlen) < 0)
         return -1;
     config_init(&lc);
     if (config_read_string(&lc, text) != CONFIG_TRUE) {
         const char *efile = config_error_file(&lc);
         int eline = config_error_line(&lc);
 
-        sig_msg(errbuf, errlen, efile != NULL ? efile : path, eline > 0 ? (unsigned)eline : 0, "%s",
+        cf_msg(errbuf, errlen, efile != NULL ? efile : path, eline > 0 ? (unsigned)eline : 0, "%s",
                 config_error_text(&lc) != NULL ? config_error_text(&lc) : "parse error");
         goto out;
     }
@@ -1392,16 +1169,16 @@ struct sig_pack *sig_pack_load(const char *dir, char *errbuf, size_t errlen)
     if (errbuf != NULL && errlen > 0)
         errbuf[0] = '\0';
     if (dir == NULL || dir[0] == '\0') {
-        sig_msg(errbuf, errlen, "(none)", 0, "no signature folder given");
+        cf_msg(errbuf, errlen, "(none)", 0, "no signature folder given");
         return NULL;
     }
     n = scandir(dir, &names, sig_conf_filter, alphasort);
     if (n < 0) {
-        sig_msg(errbuf, errlen, dir, 0, "cannot read the signature folder: %s", strerror(errno));
+        cf_msg(errbuf, errlen, dir, 0, "cannot read the signature folder: %s", strerror(errno));
         return NULL;
     }
     if (n == 0) {
-        sig_msg(errbuf, errlen, dir, 0, "no *.conf file in the signature folder");
+        cf_msg(errbuf, errlen, dir, 0, "no *.conf file in the signature folder");
         goto fail;
     }
     p = calloc(1, sizeof(*p));
@@ -1419,7 +1196,7 @@ struct sig_pack *sig_pack_load(const char *dir, char *errbuf, size_t errlen)
                          names[i]->d_name);
 
         if (w < 0 || (size_t)w >= sizeof(path)) {
-            sig_msg(errbuf, errlen, dir, 0, "path of %s too long", names[i]->d_name);
+            cf_msg(errbuf, errlen, dir, 0, "path of %s too long", names[i]->d_name);
             goto fail;
         }
         if (sig_load_file(p, path, errbuf, errlen) < 0)
@@ -1436,7 +1213,7 @@ struct sig_pack *sig_pack_load(const char *dir, char *errbuf, size_t errlen)
     return p;
 
 nomem:
-    sig_msg(errbuf, errlen, dir, 0, "out of memory");
+    cf_msg(errbuf, errlen, dir, 0, "out of memory");
 fail:
     for (i = 0; i < n; i++)
         free(names[i]);
