@@ -1,0 +1,1793 @@
+/* output-redis.c -- alerts, inventory and health into Redis, at least once.
+ *
+ * Threads and ownership. Producers call out_redis_submit() and friends; they
+ * take the mutex for a few pointer moves and never touch the Redis
+ * connection. One output thread owns the hiredis context and everything in
+ * struct link; it takes records out of the queue, sends them, and frees them
+ * once Redis has answered OK (or writes them to the spool).
+ *
+ * A cycle of the output thread, at least once a second:
+ *
+ *   connect when due   (Sentinel discovery first when sentinels are given)
+ *   replay the spool   spool_peek -> XADD -> OK -> spool_ack, oldest first,
+ *                      one round trip each (the spool shows only its head)
+ *   the alert queue    pipelined XADDs when the spool is empty and writes
+ *                      are allowed; otherwise appended to the spool behind
+ *                      what is already there
+ *   the flow queue     pipelined XADDs (never spooled)
+ *   assets, stats      HSETs, the heartbeat SET ... EX
+ *
+ * Order. Delivery follows submission: the queue is sent only while the
+ * spool is empty, and a producer that finds the queue full moves the
+ * oldest queued alert to the spool, not its own. Only a batch that fails
+ * while producers overflow can land behind newer alerts. Appends to the
+ * spool are ordered by spool_mu (taken before mu, never the other way).
+ *
+ * Failures. A broken connection closes the context and schedules a
+ * reconnect; an error reply to an XADD (OOM, MISCONF, WRONGTYPE...) keeps
+ * the connection and pauses alert writes. Both use one backoff: 100 ms
+ * doubling to 30 s, +-25% jitter, reset by the next success, and at most
+ * 1 s apart while out_redis_drain() waits. Auth and role errors (NOAUTH,
+ * WRONGPASS, READONLY, MASTERDOWN) close the connection too: only a new
+ * handshake, or a new master from Sentinel, cures them. The thread never
+ * prints: errors go to last_error, "host:port: message", for the main
+ * thread to show. SIGPIPE is blocked in the thread and discarded. */
+#include "output-redis.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <hiredis/hiredis.h>
+#include <jansson.h>
+
+#include "spool.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+#define REDIS_DEFAULT_PORT 6379
+#define SENTINEL_DEFAULT_PORT 26379
+#define DEFAULT_QUEUE_SIZE 4096
+#define DEFAULT_CONNECT_MS 1000
+#define DEFAULT_COMMAND_MS 2000
+#define DEFAULT_STATS_S 5
+#define DEFAULT_SPOOL_BYTES (100ull << 20)
+
+#define BATCH_MAX 256    /* records pipelined per round trip */
+#define REPLAY_CHUNK 256 /* spool records replayed per cycle */
+#define FLUSH_MS 1000    /* longest sleep of the output thread */
+#define BACKOFF_MIN_MS 100
+#define BACKOFF_MAX_MS 30000
+#define DRAIN_RETRY_MS 1000 /* reconnect at least this often while draining */
+#define ASSETS_MAX_PENDING 65536
+#define ASSETS_PER_HSET 256
+#define CMD_MAX_ARGS 40
+#define PEER_LEN 300
+
+/* ------------------------------------------------------------ records */
+
+/* One queued record: its own copy of the JSON, NUL-terminated. */
+struct rec {
+    size_t len;
+    char data[];
+};
+
+/* A bounded FIFO of owned records. */
+struct ring {
+    struct rec **v;
+    uint32_t cap, head, n;
+};
+
+static struct rec *rec_new(const char *data, size_t len)
+{
+    struct rec *x = malloc(sizeof(*x) + len + 1);
+    if (x == NULL)
+        return NULL;
+    x->len = len;
+    memcpy(x->data, data, len);
+    x->data[len] = '\0';
+    return x;
+}
+
+static int ring_init(struct ring *q, uint32_t cap)
+{
+    q->v = calloc(cap, sizeof(*q->v));
+    q->cap = cap;
+    q->head = q->n = 0;
+    return q->v ? 0 : -1;
+}
+
+static bool ring_push(struct ring *q, struct rec *x)
+{
+    if (q->n == q->cap)
+        return false;
+    q->v[(q->head + q->n) % q->cap] = x;
+    q->n++;
+    return true;
+}
+
+static struct rec *ring_pop(struct ring *q)
+{
+    if (q->n == 0)
+        return NULL;
+    struct rec *x = q->v[q->head];
+    q->head = (q->head + 1) % q->cap;
+    q->n--;
+    return x;
+}
+
+static void ring_fini(struct ring *q)
+{
+    struct rec *x;
+    if (q->v == NULL)
+        return;
+    while ((x = ring_pop(q)) != NULL)
+        free(x);
+    free(q->v);
+    q->v = NULL;
+}
+
+/* ------------------------------------------------------------ pending assets */
+
+/* The latest inventory record of one host, waiting for the next flush. */
+struct asset_ent {
+    struct asset_ent *next;
+    char *json;
+    size_t len;
+    char host[];
+};
+
+/* Chained hash table host -> record; grows by doubling. */
+struct asset_map {
+    struct asset_ent **b;
+    size_t nb, n;
+};
+
+static size_t host_hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (uint8_t)*s) * 1099511628211ull;
+    return (size_t)h;
+}
+
+static struct asset_ent **amap_slot(struct asset_map *m, const char *host)
+{
+    if (m->nb == 0)
+        return NULL;
+    struct asset_ent **pp = &m->b[host_hash(host) & (m->nb - 1)];
+    while (*pp != NULL && strcmp((*pp)->host, host) != 0)
+        pp = &(*pp)->next;
+    return pp;
+}
+
+static int amap_grow(struct asset_map *m)
+{
+    size_t nb = m->nb ? m->nb * 2 : 64;
+    struct asset_ent **b = calloc(nb, sizeof(*b));
+    if (b == NULL)
+        return -1;
+    for (size_t i = 0; i < m->nb; i++) {
+        struct asset_ent *e = m->b[i], *next;
+        for (; e != NULL; e = next) {
+            next = e->next;
+            size_t k = host_hash(e->host) & (nb - 1);
+            e->next = b[k];
+            b[k] = e;
+        }
+    }
+    free(m->b);
+    m->b = b;
+    m->nb = nb;
+    return 0;
+}
+
+/* Insert e, whose host is not in m. Returns 0, or -1 (m full or no memory;
+ * e is not taken). */
+static int amap_insert(struct asset_map *m, struct asset_ent *e)
+{
+    if (m->n >= ASSETS_MAX_PENDING)
+        return -1;
+    if (m->n >= m->nb && amap_grow(m) < 0)
+        return -1;
+    size_t k = host_hash(e->host) & (m->nb - 1);
+    e->next = m->b[k];
+    m->b[k] = e;
+    m->n++;
+    return 0;
+}
+
+static void asset_ent_free(struct asset_ent *e)
+{
+    if (e != NULL)
+        free(e->json);
+    free(e);
+}
+
+/* Detach every entry into a singly linked list; m is left empty (and
+ * freed). */
+static struct asset_ent *amap_take_all(struct asset_map *m)
+{
+    struct asset_ent *list = NULL;
+    for (size_t i = 0; i < m->nb; i++) {
+        struct asset_ent *e = m->b[i], *next;
+        for (; e != NULL; e = next) {
+            next = e->next;
+            e->next = list;
+            list = e;
+        }
+    }
+    free(m->b);
+    memset(m, 0, sizeof(*m));
+    return list;
+}
+
+static void amap_fini(struct asset_map *m)
+{
+    struct asset_ent *e = amap_take_all(m), *next;
+    for (; e != NULL; e = next) {
+        next = e->next;
+        asset_ent_free(e);
+    }
+}
+
+/* ------------------------------------------------------------ the output */
+
+/* Connection state: the output thread's alone. */
+struct link {
+    redisContext *c;
+    char peer[PEER_LEN]; /* "host:port" or the socket path of c */
+    uint64_t retry_at;   /* monotonic ms: no connect and no write before */
+    uint32_t backoff_ms; /* the next delay, before jitter */
+    uint64_t next_stats; /* monotonic ms */
+    uint64_t assets_at;  /* monotonic ms: no asset write before (after an error) */
+    uint64_t rng;
+    bool ever_connected;
+    size_t next_sentinel; /* the one that answered last is asked first */
+    char *buf;            /* spool replay buffer */
+    size_t cap;
+};
+
+struct out_redis {
+    /* Configuration, copied by out_redis_start(); read-only afterwards. */
+    struct redis_url url;
+    struct redis_url *sentinels; /* host and port only */
+    size_t n_sentinels;
+    char *master_name, *sensor, *stream, *channel, *flows_stream;
+    char *stats_key, *assets_key, *heartbeat_key;
+    char maxlen[24]; /* "" = no trimming */
+    uint32_t connect_ms, command_ms, stats_interval_s;
+    struct spool *spool;
+
+    pthread_t thread;
+    bool thread_started;
+    pthread_mutex_t spool_mu; /* orders appends to the spool; taken before mu */
+    pthread_mutex_t mu;
+    pthread_cond_t wake;     /* to the output thread: work, stop, drain */
+    pthread_cond_t progress; /* from it: something was delivered or spooled */
+
+    /* Under mu. */
+    struct ring alerts, flows;
+    struct asset_map assets;
+    struct out_redis_health health;
+    uint64_t inflight; /* alerts taken from the queue, not yet settled */
+    bool stopping, draining, idle;
+    struct out_redis_stats st;
+
+    struct link link;
+};
+
+static uint64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static struct timeval ms_tv(uint32_t ms)
+{
+    struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (suseconds_t)(ms % 1000) * 1000};
+    return tv;
+}
+
+static void iso_now(char *buf, size_t len)
+{
+    struct timespec ts;
+    struct tm tm;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    gmtime_r(&ts.tv_sec, &tm);
+    size_t n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(buf + n, len - n, ".%06ld+0000", ts.tv_nsec / 1000);
+}
+
+static char *xstrdup(const char *s, const char *dflt)
+{
+    return strdup(s != NULL && s[0] ? s : dflt);
+}
+
+/* Record an error as "peer: message" and count it. */
+static void set_error(struct out_redis *r, const char *peer, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void set_error(struct out_redis *r, const char *peer, const char *fmt, ...)
+{
+    char msg[200];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    pthread_mutex_lock(&r->mu);
+    snprintf(r->st.last_error, sizeof(r->st.last_error), "%s: %s", peer, msg);
+    r->st.errors++;
+    pthread_mutex_unlock(&r->mu);
+}
+
+/* hiredis's ctx->err/errstr in our words: a read that timed out says so. */
+static void ctx_error(const struct out_redis *r, const redisContext *c, char *buf, size_t len)
+{
+    if (c->err == REDIS_ERR_IO && strstr(c->errstr, "temporarily unavailable") != NULL)
+        snprintf(buf, len, "no reply within %u ms", r->command_ms);
+    else if (c->err == REDIS_ERR_EOF)
+        snprintf(buf, len, "connection closed by the server");
+    else
+        snprintf(buf, len, "%s", c->errstr[0] ? c->errstr : "connection error");
+}
+
+static void peer_name(char *buf, size_t len, const char *host, int port, const char *path)
+{
+    if (path != NULL && path[0])
+        snprintf(buf, len, "%s", path);
+    else if (strchr(host, ':') != NULL)
+        snprintf(buf, len, "[%s]:%d", host, port);
+    else
+        snprintf(buf, len, "%s:%d", host, port);
+}
+
+/* A write to a closed socket raises SIGPIPE on this (blocked) thread;
+ * discard it so it is never delivered. */
+static void clear_sigpipe(void)
+{
+    sigset_t set;
+    struct timespec zero = {0, 0};
+    sigemptyset(&set);
+    sigaddset(&set, SIGPIPE);
+    while (sigtimedwait(&set, NULL, &zero) == SIGPIPE)
+        ;
+}
+
+/* ------------------------------------------------------------ backoff */
+
+static uint32_t jitter(struct link *l, uint32_t ms)
+{
+    l->rng ^= l->rng << 13; /* xorshift64 */
+    l->rng ^= l->rng >> 7;
+    l->rng ^= l->rng << 17;
+    return (uint32_t)((uint64_t)ms * (75 + l->rng % 51) / 100); /* +-25% */
+}
+
+/* A failure: no connect and no write before the backoff has passed. */
+static void backoff_fail(struct out_redis *r)
+{
+    struct link *l = &r->link;
+    uint32_t d = jitter(l, l->backoff_ms);
+    pthread_mutex_lock(&r->mu);
+    if (r->draining && d > DRAIN_RETRY_MS)
+        d = DRAIN_RETRY_MS;
+    pthread_mutex_unlock(&r->mu);
+    l->retry_at = mono_ms() + d;
+    l->backoff_ms = l->backoff_ms >= BACKOFF_MAX_MS / 2 ? BACKOFF_MAX_MS : l->backoff_ms * 2;
+}
+
+static void backoff_reset(struct out_redis *r)
+{
+    r->link.backoff_ms = BACKOFF_MIN_MS;
+    r->link.retry_at = 0;
+}
+
+/* ------------------------------------------------------------ connection */
+
+static void link_drop(struct out_redis *r)
+{
+    if (r->link.c != NULL) {
+        redisFree(r->link.c);
+        r->link.c = NULL;
+    }
+    clear_sigpipe();
+    pthread_mutex_lock(&r->mu);
+    r->st.connected = 0;
+    pthread_mutex_unlock(&r->mu);
+}
+
+/* Connect with the connect timeout, then set the command timeout. Returns the
+ * context, or NULL with the error recorded against peer. */
+static redisContext *open_ctx(struct out_redis *r, const char *host, int port, const char *path,
+                              const char *peer)
+{
+    char msg[160];
+    struct timeval tv = ms_tv(r->connect_ms);
+    redisContext *c =
+        path[0] ? redisConnectUnixWithTimeout(path, tv) : redisConnectWithTimeout(host, port, tv);
+    if (c == NULL) {
+        set_error(r, peer, "out of memory");
+        return NULL;
+    }
+    if (c->err) {
+        ctx_error(r, c, msg, sizeof(msg));
+        goto fail;
+    }
+    if (redisSetTimeout(c, ms_tv(r->command_ms)) != REDIS_OK) {
+        snprintf(msg, sizeof(msg), "cannot set the command timeout: %s", c->errstr);
+        goto fail;
+    }
+    if (!path[0])
+        (void)redisEnableKeepAlive(c); /* best effort: finds dead peers sooner */
+    return c;
+fail:
+    set_error(r, peer, "%s", msg);
+    redisFree(c);
+    clear_sigpipe();
+    return NULL;
+}
+
+/* Run one command and wait for its reply. Returns the reply (the caller
+ * frees it with freeReplyObject()), or NULL after a connection error, which
+ * is recorded; c is unusable then. */
+static redisReply *command(struct out_redis *r, redisContext *c, const char *peer, int argc,
+                           const char **argv)
+{
+    char msg[160];
+    redisReply *rep = redisCommandArgv(c, argc, argv, NULL);
+    if (rep == NULL) {
+        ctx_error(r, c, msg, sizeof(msg));
+        set_error(r, peer, "%s", msg);
+    }
+    return rep;
+}
+
+/* AUTH, SELECT, then ROLE (must be master) or PING. Returns 0, or -1 with
+ * the error recorded (the caller frees c). */
+static int handshake(struct out_redis *r, redisContext *c, const char *peer, bool need_master)
+{
+    const struct redis_url *u = &r->url;
+    char db[16];
+    const char *argv[3];
+    redisReply *rep;
+
+    if (u->password[0]) {
+        int n = 0;
+        argv[n++] = "AUTH";
+        if (u->user[0])
+            argv[n++] = u->user;
+        argv[n++] = u->password;
+        if ((rep = command(r, c, peer, n, argv)) == NULL)
+            return -1;
+        if (rep->type == REDIS_REPLY_ERROR) {
+            set_error(r, peer, "AUTH%s%s failed: %s", u->user[0] ? " as " : "", u->user, rep->str);
+            freeReplyObject(rep);
+            return -1;
+        }
+        freeReplyObject(rep);
+    }
+    if (u->db != 0) {
+        snprintf(db, sizeof(db), "%d", u->db);
+        argv[0] = "SELECT";
+        argv[1] = db;
+        if ((rep = command(r, c, peer, 2, argv)) == NULL)
+            return -1;
+        if (rep->type == REDIS_REPLY_ERROR) {
+            set_error(r, peer, "SELECT %d: %s", u->db, rep->str);
+            freeReplyObject(rep);
+            return -1;
+        }
+        freeReplyObject(rep);
+    }
+    argv[0] = need_master ? "ROLE" : "PING";
+    if ((rep = command(r, c, peer, 1, argv)) == NULL)
+        return -1;
+    int rc = 0;
+    if (rep->type == REDIS_REPLY_ERROR) {
+        /* a user without ROLE rights cannot check: trust Sentinel then */
+        if (!need_master || strncmp(rep->str, "NOPERM", 6) != 0) {
+            set_error(r, peer, "%s", rep->str);
+            rc = -1;
+        }
+    } else if (need_master) {
+        const char *role = rep->type == REDIS_REPLY_ARRAY && rep->elements > 0 &&
+                                   rep->element[0]->type == REDIS_REPLY_STRING
+                               ? rep->element[0]->str
+                               : "?";
+        if (strcmp(role, "master") != 0) {
+            set_error(r, peer, "not a master (role %s); asking Sentinel again", role);
+            rc = -1;
+        }
+    }
+    freeReplyObject(rep);
+    return rc;
+}
+
+/* Ask the sentinels in turn where the master is, connect to it and check
+ * its role. Returns the context or NULL (errors recorded). */
+static redisContext *discover(struct out_redis *r, char *peer, size_t peerlen)
+{
+    for (size_t k = 0; k < r->n_sentinels; k++) {
+        size_t i = (r->link.next_sentinel + k) % r->n_sentinels;
+        const struct redis_url *s = &r->sentinels[i];
+        char speer[PEER_LEN], host[256] = "";
+        int port = 0;
+        peer_name(speer, sizeof(speer), s->host, s->port, NULL);
+        redisContext *sc = open_ctx(r, s->host, s->port, "", speer);
+        if (sc == NULL)
+            continue;
+        const char *argv[] = {"SENTINEL", "get-master-addr-by-name", r->master_name};
+        redisReply *rep = command(r, sc, speer, 3, argv);
+        if (rep == NULL) {
+            /* recorded */
+        } else if (rep->type == REDIS_REPLY_ARRAY && rep->elements == 2 &&
+                   rep->element[0]->type == REDIS_REPLY_STRING &&
+                   rep->element[1]->type == REDIS_REPLY_STRING) {
+            snprintf(host, sizeof(host), "%s", rep->element[0]->str);
+            port = atoi(rep->element[1]->str);
+        } else if (rep->type == REDIS_REPLY_ERROR) {
+            set_error(r, speer, "Sentinel: %s", rep->str);
+        } else if (rep->type == REDIS_REPLY_NIL) {
+            set_error(r, speer, "Sentinel knows no master named \"%s\"", r->master_name);
+        } else {
+            set_error(r, speer, "Sentinel: unexpected reply to get-master-addr-by-name");
+        }
+        if (rep != NULL)
+            freeReplyObject(rep);
+        redisFree(sc);
+        clear_sigpipe();
+        if (!host[0] || port <= 0 || port > 65535)
+            continue;
+        peer_name(peer, peerlen, host, port, NULL);
+        redisContext *c = open_ctx(r, host, port, "", peer);
+        if (c == NULL)
+            continue;
+        if (handshake(r, c, peer, true) == 0) {
+            r->link.next_sentinel = i;
+            return c;
+        }
+        redisFree(c);
+        clear_sigpipe();
+    }
+    return NULL;
+}
+
+static void link_connect(struct out_redis *r)
+{
+    struct link *l = &r->link;
+    char peer[PEER_LEN];
+    redisContext *c;
+
+    if (r->n_sentinels > 0) {
+        c = discover(r, peer, sizeof(peer));
+    } else {
+        const struct redis_url *u = &r->url;
+        peer_name(peer, sizeof(peer), u->host, u->port, u->path);
+        c = open_ctx(r, u->host, u->port, u->path, peer);
+        if (c != NULL && handshake(r, c, peer, false) < 0) {
+            redisFree(c);
+            clear_sigpipe();
+            c = NULL;
+        }
+    }
+    if (c == NULL) {
+        backoff_fail(r);
+        return;
+    }
+    l->c = c;
+    snprintf(l->peer, sizeof(l->peer), "%s", peer);
+    l->next_stats = 0; /* health right away: a short run gets one too */
+    backoff_reset(r);
+    pthread_mutex_lock(&r->mu);
+    r->st.connected = 1;
+    if (l->ever_connected)
+        r->st.reconnects++;
+    pthread_mutex_unlock(&r->mu);
+    l->ever_connected = true;
+}
+
+/* Whether an error reply means this connection cannot write any more. */
+static bool error_needs_reconnect(const char *msg)
+{
+    static const char *const codes[] = {"NOAUTH", "WRONGPASS", "READONLY", "MASTERDOWN"};
+    for (size_t i = 0; i < ARRAY_SIZE(codes); i++)
+        if (strncmp(msg, codes[i], strlen(codes[i])) == 0)
+            return true;
+    return false;
+}
+
+/* ------------------------------------------------------------ commands */
+
+/* One command's arguments; strings are borrowed (from the record, the
+ * parsed JSON, the configuration or num[]). */
+struct cmd {
+    int argc;
+    const char *argv[CMD_MAX_ARGS];
+    size_t len[CMD_MAX_ARGS];
+    char num[16][32];
+    int nnum;
+};
+
+static void cmd_add(struct cmd *c, const char *s, size_t len)
+{
+    if (c->argc < CMD_MAX_ARGS) {
+        c->argv[c->argc] = s;
+        c->len[c->argc++] = len;
+    }
+}
+
+static void cmd_str(struct cmd *c, const char *s)
+{
+    cmd_add(c, s, strlen(s));
+}
+
+/* A JSON value as a flat field: strings as they are, numbers in decimal,
+ * booleans as true/false, anything else (or missing) as "". */
+static void cmd_value(struct cmd *c, const json_t *v)
+{
+    char *buf = c->num[c->nnum < 15 ? c->nnum++ : 15];
+    if (json_is_string(v)) {
+        cmd_add(c, json_string_value(v), json_string_length(v));
+        return;
+    }
+    if (json_is_integer(v))
+        snprintf(buf, sizeof(c->num[0]), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+    else if (json_is_real(v))
+        snprintf(buf, sizeof(c->num[0]), "%.17g", json_real_value(v));
+    else if (json_is_boolean(v))
+        snprintf(buf, sizeof(c->num[0]), "%s", json_is_true(v) ? "true" : "false");
+    else
+        buf[0] = '\0';
+    cmd_str(c, buf);
+}
+
+static const struct alert_field {
+    const char *name;  /* stream field */
+    const char *group; /* object holding it in the alert, NULL: top level */
+    const char *key;
+} alert_fields[] = {
+    {"alert_id", NULL, "alert_id"},
+    {"timestamp", NULL, "timestamp"},
+    {"sensor", NULL, "sensor"},
+    {"severity", "alert", "severity"},
+    {"vendor", "alert", "vendor"},
+    {"product", "alert", "product"},
+    {"category", "alert", "category"},
+    {"src_ip", NULL, "src_ip"},
+    {"dest_ip", NULL, "dest_ip"},
+    {"dest_port", NULL, "dest_port"},
+    {"country_code", "dest_geo", "country_code"},
+    {"asn", "dest_geo", "asn"},
+    {"host", NULL, "host"},
+    {"community_id", NULL, "community_id"},
+};
+
+/* XADD <stream> [MAXLEN ~ n] * fields... json <record>. For an alert the
+ * flat fields come from the parsed record; *root (or NULL) must be released
+ * with json_decref() once the command is appended. Returns false when an
+ * alert did not parse as a JSON object (it is sent with json only). */
+static bool build_xadd(const struct out_redis *r, const char *stream, bool alert, const char *data,
+                       size_t len, struct cmd *c, json_t **root)
+{
+    bool parsed = true;
+    c->argc = c->nnum = 0;
+    *root = NULL;
+    cmd_str(c, "XADD");
+    cmd_str(c, stream);
+    if (r->maxlen[0]) {
+        cmd_str(c, "MAXLEN");
+        cmd_str(c, "~");
+        cmd_str(c, r->maxlen);
+    }
+    cmd_str(c, "*");
+    if (alert) {
+        *root = json_loadb(data, len, 0, NULL);
+        if (!json_is_object(*root)) {
+            json_decref(*root);
+            *root = NULL;
+            parsed = false;
+        }
+        for (size_t i = 0; *root != NULL && i < ARRAY_SIZE(alert_fields); i++) {
+            const struct alert_field *f = &alert_fields[i];
+            const json_t *obj = f->group ? json_object_get(*root, f->group) : *root;
+            cmd_str(c, f->name);
+            cmd_value(c, json_is_object(obj) ? json_object_get(obj, f->key) : NULL);
+        }
+    }
+    cmd_str(c, "json");
+    cmd_add(c, data, len);
+    return parsed;
+}
+
+/* A record to send, borrowed from a queue item or the replay buffer. */
+struct blob {
+    const char *p;
+    size_t len;
+};
+
+/* Pipeline the XADDs of n records (alerts, each followed by its PUBLISH when
+ * a channel is set, or flow records), then read every reply. ok[i] says
+ * whether Redis took record i. A broken connection is closed and starts the
+ * backoff; so does an error reply to an alert (the connection stays unless
+ * it cannot write any more). Returns the number taken. */
+static size_t send_records(struct out_redis *r, const struct blob *b, size_t n, bool alert,
+                           bool *ok)
+{
+    redisContext *c = r->link.c;
+    bool publish = alert && r->channel[0];
+    bool broken = false, reconnect = false;
+    char first_err[160] = "", msg[160];
+    size_t n_ok = 0, bad_json = 0, pub_err = 0;
+    struct cmd cmd;
+
+    for (size_t i = 0; i < n && !broken; i++) {
+        json_t *root;
+        if (!build_xadd(r, alert ? r->stream : r->flows_stream, alert, b[i].p, b[i].len, &cmd,
+                        &root))
+            bad_json++;
+        int rc = redisAppendCommandArgv(c, cmd.argc, cmd.argv, cmd.len);
+        json_decref(root);
+        if (rc == REDIS_OK && publish) {
+            const char *pargv[] = {"PUBLISH", r->channel, b[i].p};
+            size_t plen[] = {7, strlen(r->channel), b[i].len};
+            rc = redisAppendCommandArgv(c, 3, pargv, plen);
+        }
+        if (rc != REDIS_OK) {
+            broken = true;
+            ctx_error(r, c, msg, sizeof(msg));
+            set_error(r, r->link.peer, "%s", msg);
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        ok[i] = false;
+        for (int k = 0; k < (publish ? 2 : 1) && !broken; k++) {
+            void *v = NULL;
+            if (redisGetReply(c, &v) != REDIS_OK || v == NULL) {
+                broken = true;
+                ctx_error(r, c, msg, sizeof(msg));
+                set_error(r, r->link.peer, "%s", msg);
+                break;
+            }
+            redisReply *rep = v;
+            if (rep->type != REDIS_REPLY_ERROR) {
+                if (k == 0) {
+                    ok[i] = true;
+                    n_ok++;
+                }
+            } else if (k == 0) {
+                if (!first_err[0])
+                    snprintf(first_err, sizeof(first_err), "%s", rep->str);
+                reconnect |= error_needs_reconnect(rep->str);
+            } else {
+                pub_err++;
+            }
+            freeReplyObject(rep);
+        }
+    }
+    pthread_mutex_lock(&r->mu);
+    r->st.bad_json += bad_json;
+    r->st.publish_errors += pub_err;
+    pthread_mutex_unlock(&r->mu);
+    if (broken) {
+        link_drop(r);
+        backoff_fail(r);
+    } else if (first_err[0]) {
+        set_error(r, r->link.peer, "%s %s: %s", alert ? "alert" : "flow",
+                  alert ? r->stream : r->flows_stream, first_err);
+        if (reconnect)
+            link_drop(r);
+        if (reconnect || alert) /* failed flow records are dropped, not retried */
+            backoff_fail(r);
+    } else if (n_ok > 0 && alert) {
+        backoff_reset(r);
+    }
+    return n_ok;
+}
+
+/* Whether records may be written now (connected, not pausing). */
+static bool can_write(const struct out_redis *r)
+{
+    return r->link.c != NULL && mono_ms() >= r->link.retry_at;
+}
+
+static uint64_t spool_pending(struct out_redis *r)
+{
+    struct spool_stats ss;
+    spool_get_stats(r->spool, &ss);
+    return ss.pending;
+}
+
+/* Append to the spool, counting. Returns 0 or -1 (refused, counted). */
+static int spool_put(struct out_redis *r, const char *data, size_t len)
+{
+    int rc = spool_append(r->spool, data, len);
+    pthread_mutex_lock(&r->mu);
+    if (rc == 0)
+        r->st.spooled++;
+    else
+        r->st.spool_refused++;
+    pthread_mutex_unlock(&r->mu);
+    return rc == 0 ? 0 : -1;
+}
+
+/* ------------------------------------------------------------ the cycle */
+
+/* Replay up to max spooled alerts, oldest first, one round trip each (the
+ * spool shows only its oldest record). */
+static void replay_spool(struct out_redis *r, size_t max)
+{
+    struct link *l = &r->link;
+    size_t done = 0;
+    while (done < max && can_write(r)) {
+        long n = spool_peek(r->spool, l->buf, l->cap);
+        if (n == 0)
+            return;
+        if (n < 0) {
+            set_error(r, "spool", "cannot read a spooled record");
+            backoff_fail(r);
+            return;
+        }
+        if ((size_t)n > l->cap) { /* grow, then peek the same record again */
+            char *nb = realloc(l->buf, (size_t)n);
+            if (nb == NULL) {
+                set_error(r, "spool", "out of memory for a %ld byte record", n);
+                backoff_fail(r);
+                return;
+            }
+            l->buf = nb;
+            l->cap = (size_t)n;
+            continue;
+        }
+        struct blob b = {l->buf, (size_t)n};
+        bool ok;
+        if (send_records(r, &b, 1, true, &ok) == 0)
+            return;
+        if (spool_ack(r->spool) < 0)
+            set_error(r, "spool", "cannot release a delivered record (it may be sent twice)");
+        done++;
+        pthread_mutex_lock(&r->mu);
+        r->st.delivered++;
+        pthread_mutex_unlock(&r->mu);
+    }
+    if (done > 0) {
+        pthread_mutex_lock(&r->mu);
+        pthread_cond_broadcast(&r->progress);
+        pthread_mutex_unlock(&r->mu);
+    }
+}
+
+/* Take up to BATCH_MAX alerts from the queue; send them when the spool is
+ * empty and writes are allowed, else spool them behind what is there.
+ * Returns the number taken. */
+static size_t alert_batch(struct out_redis *r)
+{
+    struct rec *x[BATCH_MAX];
+    struct blob b[BATCH_MAX];
+    bool ok[BATCH_MAX];
+    size_t n = 0, sent = 0;
+
+    /* Popped under spool_mu: a producer's overflow (out_redis_submit())
+     * spools the oldest queued alert, and must not land between the spool
+     * check and the pop, nor between the pop and our appends. */
+    pthread_mutex_lock(&r->spool_mu);
+    pthread_mutex_lock(&r->mu);
+    while (n < BATCH_MAX && (x[n] = ring_pop(&r->alerts)) != NULL)
+        n++;
+    r->inflight += n;
+    pthread_mutex_unlock(&r->mu);
+    bool direct = n > 0 && can_write(r) && spool_pending(r) == 0;
+    if (direct)
+        pthread_mutex_unlock(&r->spool_mu); /* no producer waits on Redis */
+    for (size_t i = 0; i < n; i++) {
+        b[i].p = x[i]->data;
+        b[i].len = x[i]->len;
+        ok[i] = false;
+    }
+    if (direct) {
+        sent = send_records(r, b, n, true, ok);
+        if (sent < n)
+            pthread_mutex_lock(&r->spool_mu);
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!ok[i])
+            (void)spool_put(r, x[i]->data, x[i]->len);
+        free(x[i]);
+    }
+    if (!direct || sent < n)
+        pthread_mutex_unlock(&r->spool_mu);
+    if (n == 0)
+        return 0;
+    pthread_mutex_lock(&r->mu);
+    r->inflight -= n;
+    r->st.delivered += sent;
+    pthread_cond_broadcast(&r->progress);
+    pthread_mutex_unlock(&r->mu);
+    return n;
+}
+
+/* Flow records: sent when writes are allowed, dropped (counted) on failure
+ * or, when final, if they cannot be sent. */
+static void flow_batches(struct out_redis *r, bool final)
+{
+    struct rec *x[BATCH_MAX];
+    struct blob b[BATCH_MAX];
+    bool ok[BATCH_MAX];
+    for (;;) {
+        size_t n = 0, sent = 0;
+        if (!final && !can_write(r))
+            return;
+        pthread_mutex_lock(&r->mu);
+        while (n < BATCH_MAX && (x[n] = ring_pop(&r->flows)) != NULL)
+            n++;
+        pthread_mutex_unlock(&r->mu);
+        if (n == 0)
+            return;
+        for (size_t i = 0; i < n; i++) {
+            b[i].p = x[i]->data;
+            b[i].len = x[i]->len;
+        }
+        if (can_write(r))
+            sent = send_records(r, b, n, false, ok);
+        for (size_t i = 0; i < n; i++)
+            free(x[i]);
+        pthread_mutex_lock(&r->mu);
+        r->st.flows_sent += sent;
+        r->st.flows_dropped += n - sent;
+        pthread_mutex_unlock(&r->mu);
+    }
+}
+
+/* Read the replies of n pipelined commands (stats, assets). Returns 0 when
+ * all were OK, 1 after an error reply (recorded; the connection is closed
+ * only when it cannot write any more, and alert writes do not pause), -1
+ * when the connection broke (closed, backoff started). */
+static int read_replies(struct out_redis *r, size_t n, const char *what)
+{
+    int rc = 0;
+    bool reconnect = false;
+    char msg[160];
+    for (size_t i = 0; i < n; i++) {
+        void *v = NULL;
+        if (redisGetReply(r->link.c, &v) != REDIS_OK || v == NULL) {
+            ctx_error(r, r->link.c, msg, sizeof(msg));
+            set_error(r, r->link.peer, "%s", msg);
+            link_drop(r);
+            backoff_fail(r);
+            return -1;
+        }
+        redisReply *rep = v;
+        if (rep->type == REDIS_REPLY_ERROR && rc == 0) {
+            set_error(r, r->link.peer, "%s: %s", what, rep->str);
+            reconnect = error_needs_reconnect(rep->str);
+            rc = 1;
+        }
+        freeReplyObject(rep);
+    }
+    if (reconnect) {
+        link_drop(r);
+        backoff_fail(r);
+    }
+    return rc;
+}
+
+/* HSET <prefix>:assets:<sensor> host json ..., ASSETS_PER_HSET hosts per
+ * command. What Redis did not take goes back unless a newer record of the
+ * host arrived meanwhile. */
+static void flush_assets(struct out_redis *r)
+{
+    const char *argv[2 + 2 * ASSETS_PER_HSET];
+    size_t lens[2 + 2 * ASSETS_PER_HSET];
+    struct asset_ent *list, *chunk;
+    size_t written = 0;
+
+    if (!can_write(r) || mono_ms() < r->link.assets_at)
+        return;
+    pthread_mutex_lock(&r->mu);
+    list = r->assets.n ? amap_take_all(&r->assets) : NULL;
+    pthread_mutex_unlock(&r->mu);
+
+    while (list != NULL && can_write(r)) {
+        int argc = 2;
+        argv[0] = "HSET";
+        lens[0] = 4;
+        argv[1] = r->assets_key;
+        lens[1] = strlen(r->assets_key);
+        chunk = list;
+        for (struct asset_ent *e = list; e != NULL && argc < (int)ARRAY_SIZE(argv); e = e->next) {
+            argv[argc] = e->host;
+            lens[argc++] = strlen(e->host);
+            argv[argc] = e->json;
+            lens[argc++] = e->len;
+            list = e->next;
+        }
+        int rc = redisAppendCommandArgv(r->link.c, argc, argv, lens) == REDIS_OK
+                     ? read_replies(r, 1, "assets")
+                     : -1;
+        if (rc != 0) {
+            if (r->link.c != NULL && r->link.c->err) {
+                link_drop(r);
+                backoff_fail(r);
+            }
+            /* an error reply: try again with the next health record */
+            r->link.assets_at = mono_ms() + (uint64_t)r->stats_interval_s * 1000u;
+            list = chunk; /* this chunk and the rest go back */
+            break;
+        }
+        for (struct asset_ent *e = chunk, *next; e != list; e = next) {
+            next = e->next;
+            asset_ent_free(e);
+            written++;
+        }
+    }
+    pthread_mutex_lock(&r->mu);
+    r->st.assets_written += written;
+    for (struct asset_ent *e = list, *next; e != NULL; e = next) {
+        next = e->next;
+        struct asset_ent **pp = amap_slot(&r->assets, e->host);
+        if (pp != NULL && *pp != NULL) {
+            asset_ent_free(e); /* a newer record is waiting */
+        } else if (amap_insert(&r->assets, e) < 0) {
+            asset_ent_free(e);
+            r->st.assets_dropped++;
+        }
+    }
+    pthread_mutex_unlock(&r->mu);
+}
+
+/* HSET <prefix>:stats:<sensor> ... and SET <prefix>:heartbeat:<sensor> <time>
+ * EX 3 x interval, pipelined. */
+static void write_stats(struct out_redis *r)
+{
+    struct out_redis_health h;
+    struct out_redis_stats st;
+    struct spool_stats ss;
+    char now[40], ex[16], v[14][24];
+    const char *argv[2 + 28 + 2];
+    int argc = 0;
+
+    r->link.next_stats = mono_ms() + (uint64_t)r->stats_interval_s * 1000u;
+    pthread_mutex_lock(&r->mu);
+    h = r->health;
+    st = r->st;
+    st.queue_depth = r->alerts.n + r->inflight;
+    pthread_mutex_unlock(&r->mu);
+    spool_get_stats(r->spool, &ss);
+    iso_now(now, sizeof(now));
+
+    const struct {
+        const char *name;
+        uint64_t v;
+    } f[] = {
+        {"packets", h.packets},
+        {"drops", h.drops},
+        {"if_drops", h.if_drops},
+        {"flows", h.flows},
+        {"alerts", h.alerts},
+        {"suppressed", h.suppressed},
+        {"queue_depth", st.queue_depth},
+        {"spool_pending", ss.pending},
+        {"spool_bytes", ss.bytes},
+        {"delivered", st.delivered},
+        {"spooled", st.spooled},
+        {"spool_refused", st.spool_refused},
+        {"reconnects", st.reconnects},
+        {"errors", st.errors},
+    };
+    argv[argc++] = "HSET";
+    argv[argc++] = r->stats_key;
+    for (size_t i = 0; i < ARRAY_SIZE(f); i++) {
+        snprintf(v[i], sizeof(v[i]), "%" PRIu64, f[i].v);
+        argv[argc++] = f[i].name;
+        argv[argc++] = v[i];
+    }
+    argv[argc++] = "updated";
+    argv[argc++] = now;
+    snprintf(ex, sizeof(ex), "%u", 3 * r->stats_interval_s);
+    const char *hb[] = {"SET", r->heartbeat_key, now, "EX", ex};
+    if (redisAppendCommandArgv(r->link.c, argc, argv, NULL) != REDIS_OK ||
+        redisAppendCommandArgv(r->link.c, 5, hb, NULL) != REDIS_OK) {
+        link_drop(r);
+        backoff_fail(r);
+        return;
+    }
+    (void)read_replies(r, 2, "stats");
+}
+
+/* Whether the output thread has something to do now (under mu). */
+static bool has_work(struct out_redis *r, uint64_t now)
+{
+    const struct link *l = &r->link;
+    bool writable = l->c != NULL && now >= l->retry_at;
+    if (r->alerts.n > 0)
+        return true; /* sent or spooled */
+    if (l->c == NULL)
+        return now >= l->retry_at; /* time to reconnect */
+    if (l->next_stats <= now)
+        return true;
+    return writable &&
+           (r->flows.n > 0 || (r->assets.n > 0 && now >= l->assets_at) || spool_pending(r) > 0);
+}
+
+static void cycle(struct out_redis *r)
+{
+    struct link *l = &r->link;
+    if (l->c == NULL && mono_ms() >= l->retry_at)
+        link_connect(r);
+    replay_spool(r, REPLAY_CHUNK);
+    for (int k = 0; k < 16 && alert_batch(r) > 0; k++)
+        ;
+    flow_batches(r, false);
+    flush_assets(r);
+    if (l->c != NULL && mono_ms() >= l->next_stats)
+        write_stats(r);
+}
+
+/* Before the thread ends: the queue goes to Redis if it can (the spool
+ * otherwise), then flows, assets and a last health record. No reconnect. */
+static void final_flush(struct out_redis *r)
+{
+    while (alert_batch(r) > 0)
+        ;
+    flow_batches(r, true);
+    flush_assets(r);
+    if (r->link.c != NULL)
+        write_stats(r);
+}
+
+static void *thread_main(void *arg)
+{
+    struct out_redis *r = arg;
+    struct link *l = &r->link;
+    for (;;) {
+        pthread_mutex_lock(&r->mu);
+        for (;;) {
+            uint64_t now = mono_ms();
+            if (r->draining && l->retry_at > now + DRAIN_RETRY_MS)
+                l->retry_at = now + DRAIN_RETRY_MS;
+            if (r->stopping || has_work(r, now))
+                break;
+            uint64_t until = now + FLUSH_MS;
+            if (l->retry_at > now && l->retry_at < until)
+                until = l->retry_at;
+            if (l->c != NULL && l->next_stats < until)
+                until = l->next_stats;
+            struct timespec ts = {.tv_sec = (time_t)(until / 1000),
+                                  .tv_nsec = (long)(until % 1000) * 1000000L};
+            r->idle = true;
+            pthread_cond_timedwait(&r->wake, &r->mu, &ts);
+            r->idle = false;
+            if (mono_ms() >= until)
+                break; /* the one-second flush */
+        }
+        bool stop = r->stopping;
+        pthread_mutex_unlock(&r->mu);
+        if (stop)
+            break;
+        cycle(r);
+    }
+    final_flush(r);
+    link_drop(r);
+    pthread_mutex_lock(&r->mu);
+    pthread_cond_broadcast(&r->progress);
+    pthread_mutex_unlock(&r->mu);
+    return NULL;
+}
+
+/* ------------------------------------------------------------ URLs */
+
+static int fail_msg(char *msg, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int fail_msg(char *msg, size_t len, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, len, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+static bool is_digits(const char *s, size_t n)
+{
+    if (n == 0)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+    return true;
+}
+
+/* "host", "host:port", "[v6]", "[v6]:port" (n bytes at s). */
+static int parse_hostport(const char *s, size_t n, char *host, size_t hostcap, int *port, char *msg,
+                          size_t msglen)
+{
+    const char *h = s, *rest;
+    size_t hlen;
+    if (n > 0 && s[0] == '[') {
+        const char *close = memchr(s, ']', n);
+        if (close == NULL)
+            return fail_msg(msg, msglen, "unterminated IPv6 address (missing ']')");
+        h = s + 1;
+        hlen = (size_t)(close - h);
+        rest = close + 1;
+        for (size_t i = 0; i < hlen; i++) {
+            char ch = h[i];
+            bool zone = memchr(h, '%', i) != NULL;
+            if (!(ch == ':' || ch == '.' || ch == '%' || (ch >= '0' && ch <= '9') ||
+                  (ch >= 'a' && ch <= 'f') || (ch >= 'A' && ch <= 'F') ||
+                  (zone && ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || ch == '_' ||
+                            ch == '-'))))
+                return fail_msg(msg, msglen, "bad character '%c' in IPv6 address", ch);
+        }
+        if (hlen > 0 && memchr(h, ':', hlen) == NULL)
+            return fail_msg(msg, msglen, "'[%.*s]' is not an IPv6 address", (int)hlen, h);
+    } else {
+        const char *colon = memchr(s, ':', n);
+        hlen = colon ? (size_t)(colon - s) : n;
+        rest = s + hlen;
+        if (colon != NULL && memchr(colon + 1, ':', n - hlen - 1) != NULL)
+            return fail_msg(msg, msglen, "an IPv6 address must be in brackets, [addr]:port");
+        for (size_t i = 0; i < hlen; i++) {
+            char ch = h[i];
+            if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                  (ch >= '0' && ch <= '9') || ch == '.' || ch == '-' || ch == '_'))
+                return fail_msg(msg, msglen, "bad character '%c' in host name", ch);
+        }
+    }
+    if (hlen == 0)
+        return fail_msg(msg, msglen, "empty host");
+    if (hlen >= hostcap)
+        return fail_msg(msg, msglen, "host name longer than %zu bytes", hostcap - 1);
+    memcpy(host, h, hlen);
+    host[hlen] = '\0';
+
+    size_t rlen = n - (size_t)(rest - s);
+    if (rlen == 0)
+        return 0; /* the default port */
+    if (rest[0] != ':')
+        return fail_msg(msg, msglen, "unexpected \"%.*s\" after the host", (int)rlen, rest);
+    rest++, rlen--;
+    if (rlen == 0)
+        return fail_msg(msg, msglen, "empty port");
+    if (!is_digits(rest, rlen))
+        return fail_msg(msg, msglen, "port \"%.*s\" is not a number", (int)(rlen > 20 ? 20 : rlen),
+                        rest);
+    long p = rlen > 6 ? 100000 : strtol(rest, NULL, 10);
+    if (p < 1 || p > 65535)
+        return fail_msg(msg, msglen, "port %.*s out of range (1-65535)",
+                        (int)(rlen > 20 ? 20 : rlen), rest);
+    *port = (int)p;
+    return 0;
+}
+
+/* Percent-decode n bytes of s into out (cap bytes with the NUL). */
+static int pct_decode(const char *s, size_t n, char *out, size_t cap, const char *what, char *msg,
+                      size_t msglen)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        char ch = s[i];
+        if (ch == '%') {
+            unsigned v = 0;
+            for (size_t k = 1; k <= 2; k++) {
+                char d = i + k < n ? s[i + k] : '\0';
+                int x = d >= '0' && d <= '9'   ? d - '0'
+                        : d >= 'a' && d <= 'f' ? d - 'a' + 10
+                        : d >= 'A' && d <= 'F' ? d - 'A' + 10
+                                               : -1;
+                if (x < 0)
+                    return fail_msg(msg, msglen, "bad %%-escape in the %s", what);
+                v = v * 16 + (unsigned)x;
+            }
+            if (v == 0)
+                return fail_msg(msg, msglen, "%%00 in the %s", what);
+            ch = (char)v;
+            i += 2;
+        }
+        if (o + 1 >= cap)
+            return fail_msg(msg, msglen, "%s longer than %zu bytes", what, cap - 1);
+        out[o++] = ch;
+    }
+    out[o] = '\0';
+    return 0;
+}
+
+static int parse_db(const char *s, size_t n, int *db, char *msg, size_t msglen)
+{
+    if (!is_digits(s, n) || n > 9)
+        return fail_msg(msg, msglen, "bad database number \"%.*s\" (expected 0, 1, ...)",
+                        (int)(n > 20 ? 20 : n), s);
+    *db = (int)strtol(s, NULL, 10);
+    return 0;
+}
+
+/* ?db=N[&...] (s up to the end of the URL). */
+static int parse_query(const char *s, struct redis_url *u, bool have_db, char *msg, size_t msglen)
+{
+    while (*s) {
+        size_t n = strcspn(s, "&");
+        if (n > 3 && strncmp(s, "db=", 3) == 0) {
+            if (have_db)
+                return fail_msg(msg, msglen, "database given twice (path and ?db=)");
+            if (parse_db(s + 3, n - 3, &u->db, msg, msglen) < 0)
+                return -1;
+            have_db = true;
+        } else if (n > 0) {
+            return fail_msg(msg, msglen, "unknown option \"%.*s\" (only db=N is supported)",
+                            (int)(n > 40 ? 40 : n), s);
+        }
+        s += n;
+        if (*s == '&')
+            s++;
+    }
+    return 0;
+}
+
+static void url_defaults(struct redis_url *u)
+{
+    memset(u, 0, sizeof(*u));
+    snprintf(u->host, sizeof(u->host), "127.0.0.1");
+    u->port = REDIS_DEFAULT_PORT;
+}
+
+static int parse_url(const char *url, struct redis_url *u, char *msg, size_t msglen)
+{
+    const char *p, *end, *at;
+    bool is_unix;
+    bool have_db = false;
+
+    if (strncasecmp(url, "redis://", 8) == 0) {
+        p = url + 8;
+        is_unix = false;
+    } else if (strncasecmp(url, "unix://", 7) == 0) {
+        p = url + 7;
+        is_unix = true;
+    } else if (strncasecmp(url, "rediss://", 9) == 0) {
+        return fail_msg(msg, msglen, "rediss:// (TLS) is not supported; use redis:// or unix://");
+    } else {
+        const char *sep = strstr(url, "://");
+        if (sep != NULL && sep - url <= 16)
+            return fail_msg(msg, msglen,
+                            "unknown scheme \"%.*s\" (expected redis://host:port/db or "
+                            "unix:///path/to/socket)",
+                            (int)(sep - url), url);
+        return fail_msg(msg, msglen, "expected redis://host:port/db or unix:///path/to/socket");
+    }
+    if (strchr(url, '#') != NULL)
+        return fail_msg(msg, msglen, "unexpected '#' (escape it as %%23 in a password)");
+
+    /* [user][:password]@ before the host (or before the socket path) */
+    end = p + strcspn(p, "/?");
+    at = memrchr(p, '@', (size_t)(end - p));
+    if (at != NULL) {
+        const char *colon = memchr(p, ':', (size_t)(at - p));
+        if (colon == NULL && at > p)
+            return fail_msg(msg, msglen,
+                            "user name without a password (write user:password@, or "
+                            ":password@ for a password alone)");
+        if (colon != NULL) {
+            if (pct_decode(p, (size_t)(colon - p), u->user, sizeof(u->user), "user name", msg,
+                           msglen) < 0 ||
+                pct_decode(colon + 1, (size_t)(at - colon - 1), u->password, sizeof(u->password),
+                           "password", msg, msglen) < 0)
+                return -1;
+            if (u->user[0] && !u->password[0])
+                return fail_msg(msg, msglen, "user \"%s\" without a password", u->user);
+        }
+        p = at + 1;
+    }
+
+    if (is_unix) {
+        if (p != end)
+            return fail_msg(msg, msglen,
+                            "expected unix:///path/to/socket (an absolute path "
+                            "after unix://, no host)");
+        size_t plen = strcspn(end, "?");
+        if (plen == 0 || end[0] != '/')
+            return fail_msg(msg, msglen, "unix:// needs an absolute socket path");
+        if (plen >= sizeof(((struct sockaddr_un *)0)->sun_path) || plen >= sizeof(u->path))
+            return fail_msg(msg, msglen, "socket path longer than %zu bytes",
+                            sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
+        memcpy(u->path, end, plen);
+        u->path[plen] = '\0';
+        snprintf(u->host, sizeof(u->host), "localhost");
+        u->port = 0;
+        p = end + plen;
+    } else {
+        if (parse_hostport(p, (size_t)(end - p), u->host, sizeof(u->host), &u->port, msg, msglen) <
+            0)
+            return -1;
+        p = end;
+        if (*p == '/') {
+            size_t n = strcspn(p + 1, "?");
+            if (n > 0) {
+                if (parse_db(p + 1, n, &u->db, msg, msglen) < 0)
+                    return -1;
+                have_db = true;
+            }
+            p += 1 + n;
+        }
+    }
+    if (*p == '?')
+        return parse_query(p + 1, u, have_db, msg, msglen);
+    return 0;
+}
+
+/* Parse url into *u (see output-redis.h for the forms). NULL or "" gives
+ * the defaults, redis://127.0.0.1:6379/0. On error returns -1 with a message
+ * in errbuf (it never repeats the password) and *u holding the defaults. */
+int out_redis_parse_url(const char *url, struct redis_url *u, char *errbuf, size_t errlen)
+{
+    char msg[200];
+    url_defaults(u);
+    if (url == NULL || url[0] == '\0')
+        return 0;
+    if (strlen(url) > 2048) {
+        snprintf(errbuf, errlen, "redis URL: longer than 2048 bytes");
+        return -1;
+    }
+    if (parse_url(url, u, msg, sizeof(msg)) < 0) {
+        url_defaults(u);
+        snprintf(errbuf, errlen, "redis URL: %s", msg);
+        return -1;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------ public API */
+
+static void out_redis_free(struct out_redis *r)
+{
+    if (r == NULL)
+        return;
+    ring_fini(&r->alerts);
+    ring_fini(&r->flows);
+    amap_fini(&r->assets);
+    spool_close(r->spool);
+    free(r->sentinels);
+    free(r->master_name);
+    free(r->sensor);
+    free(r->stream);
+    free(r->channel);
+    free(r->flows_stream);
+    free(r->stats_key);
+    free(r->assets_key);
+    free(r->heartbeat_key);
+    free(r->link.buf);
+    pthread_cond_destroy(&r->wake);
+    pthread_cond_destroy(&r->progress);
+    pthread_mutex_destroy(&r->mu);
+    pthread_mutex_destroy(&r->spool_mu);
+    free(r);
+}
+
+static char *key_join(const char *prefix, const char *kind, const char *sensor)
+{
+    size_t n = strlen(prefix) + strlen(kind) + strlen(sensor) + 3;
+    char *k = malloc(n);
+    if (k != NULL)
+        snprintf(k, n, "%s:%s:%s", prefix, kind, sensor);
+    return k;
+}
+
+/* Check cfg, copy what it points to (cfg may go away afterwards), open the
+ * spool and start the output thread. Redis being down is not an error. On
+ * failure returns NULL with "redis URL: ...", "sentinel ...: ..." or the
+ * spool's message in errbuf; nothing is left running. Stop and free with
+ * out_redis_stop(). */
+struct out_redis *out_redis_start(const struct out_redis_config *cfg, char *errbuf, size_t errlen)
+{
+    struct out_redis *r = calloc(1, sizeof(*r));
+    pthread_condattr_t ca;
+    char msg[200];
+
+    if (r == NULL) {
+        snprintf(errbuf, errlen, "out of memory");
+        return NULL;
+    }
+    pthread_mutex_init(&r->spool_mu, NULL);
+    pthread_mutex_init(&r->mu, NULL);
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&r->wake, &ca);
+    pthread_cond_init(&r->progress, &ca);
+    pthread_condattr_destroy(&ca);
+
+    if (out_redis_parse_url(cfg->url, &r->url, errbuf, errlen) < 0)
+        goto fail;
+    if (cfg->n_sentinels > 0) {
+        if (cfg->master_name == NULL || !cfg->master_name[0]) {
+            snprintf(errbuf, errlen, "Sentinel discovery needs a master name");
+            goto fail;
+        }
+        r->sentinels = calloc(cfg->n_sentinels, sizeof(*r->sentinels));
+        if (r->sentinels == NULL)
+            goto oom;
+        for (size_t i = 0; i < cfg->n_sentinels; i++) {
+            struct redis_url *s = &r->sentinels[i];
+            const char *text = cfg->sentinels[i] ? cfg->sentinels[i] : "";
+            s->port = SENTINEL_DEFAULT_PORT;
+            if (parse_hostport(text, strlen(text), s->host, sizeof(s->host), &s->port, msg,
+                               sizeof(msg)) < 0) {
+                snprintf(errbuf, errlen, "sentinel \"%.64s\": %s", text, msg);
+                goto fail;
+            }
+        }
+        r->n_sentinels = cfg->n_sentinels;
+    }
+    if (cfg->spool_dir == NULL || !cfg->spool_dir[0]) {
+        snprintf(errbuf, errlen, "the Redis output needs a spool directory");
+        goto fail;
+    }
+    const char *prefix = cfg->key_prefix && cfg->key_prefix[0] ? cfg->key_prefix : "egress";
+    const char *sensor = cfg->sensor && cfg->sensor[0] ? cfg->sensor : "sensor";
+    r->master_name = xstrdup(cfg->master_name, "");
+    r->sensor = xstrdup(sensor, "");
+    r->stream = xstrdup(cfg->stream, "egress:alerts");
+    r->channel = xstrdup(cfg->channel, "");
+    r->flows_stream = xstrdup(cfg->flows_stream, "");
+    r->stats_key = key_join(prefix, "stats", sensor);
+    r->assets_key = key_join(prefix, "assets", sensor);
+    r->heartbeat_key = key_join(prefix, "heartbeat", sensor);
+    if (!r->master_name || !r->sensor || !r->stream || !r->channel || !r->flows_stream ||
+        !r->stats_key || !r->assets_key || !r->heartbeat_key)
+        goto oom;
+    if (cfg->maxlen > 0)
+        snprintf(r->maxlen, sizeof(r->maxlen), "%" PRIu64, cfg->maxlen);
+    r->connect_ms = cfg->connect_timeout_ms ? cfg->connect_timeout_ms : DEFAULT_CONNECT_MS;
+    r->command_ms = cfg->command_timeout_ms ? cfg->command_timeout_ms : DEFAULT_COMMAND_MS;
+    r->stats_interval_s = cfg->stats_interval_s ? cfg->stats_interval_s : DEFAULT_STATS_S;
+    uint32_t qsize = cfg->queue_size ? cfg->queue_size : DEFAULT_QUEUE_SIZE;
+    if (ring_init(&r->alerts, qsize) < 0 || ring_init(&r->flows, qsize) < 0)
+        goto oom;
+    r->link.cap = 64 * 1024;
+    r->link.buf = malloc(r->link.cap);
+    if (r->link.buf == NULL)
+        goto oom;
+    r->link.backoff_ms = BACKOFF_MIN_MS;
+    r->link.rng = ((uint64_t)time(NULL) << 20) ^ (uint64_t)getpid() ^ (uint64_t)(uintptr_t)r;
+    if (r->link.rng == 0)
+        r->link.rng = 88172645463325252ull;
+
+    r->spool = spool_open(cfg->spool_dir,
+                          cfg->spool_max_bytes ? cfg->spool_max_bytes : DEFAULT_SPOOL_BYTES, errbuf,
+                          errlen);
+    if (r->spool == NULL)
+        goto fail;
+
+    /* The thread takes no signals: they stay with the main thread, and a
+     * SIGPIPE from a dead socket is discarded there (clear_sigpipe()). */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int rc = pthread_create(&r->thread, NULL, thread_main, r);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc != 0) {
+        snprintf(errbuf, errlen, "cannot start the Redis output thread: %s", strerror(rc));
+        goto fail;
+    }
+    r->thread_started = true;
+    return r;
+oom:
+    snprintf(errbuf, errlen, "out of memory");
+fail:
+    out_redis_free(r);
+    return NULL;
+}
+
+/* Queue a copy of one alert. When the queue is full, the oldest queued
+ * alert moves to the spool (written from this thread) to make room, so
+ * that the order of delivery stays the order of submission; without memory
+ * for a copy, json itself goes to the spool. Never waits for Redis, only
+ * for one spool write when the queue is full. Returns 0, or -1 when the
+ * spool refused the record it was given (counted in spool_refused; that
+ * alert is lost). The caller keeps json. */
+int out_redis_submit(struct out_redis *r, const char *json, size_t len)
+{
+    if (r == NULL || json == NULL || len == 0)
+        return -1;
+    struct rec *x = rec_new(json, len), *old = NULL;
+    pthread_mutex_lock(&r->mu);
+    r->st.submitted++;
+    if (x != NULL && ring_push(&r->alerts, x)) {
+        if (r->idle)
+            pthread_cond_signal(&r->wake);
+        pthread_mutex_unlock(&r->mu);
+        return 0;
+    }
+    pthread_mutex_unlock(&r->mu);
+
+    /* The slow path: spool_mu first (see alert_batch()), then look again. */
+    int rc = 0;
+    pthread_mutex_lock(&r->spool_mu);
+    pthread_mutex_lock(&r->mu);
+    if (x != NULL && !ring_push(&r->alerts, x)) {
+        old = ring_pop(&r->alerts);
+        ring_push(&r->alerts, x);
+    }
+    if (r->idle)
+        pthread_cond_signal(&r->wake);
+    pthread_mutex_unlock(&r->mu);
+    if (old != NULL)
+        rc = spool_put(r, old->data, old->len);
+    else if (x == NULL)
+        rc = spool_put(r, json, len);
+    pthread_mutex_unlock(&r->spool_mu);
+    free(old);
+    return rc;
+}
+
+/* Queue a copy of one flow record when a flows stream is configured. Never
+ * fails from the caller's point of view: a record that does not fit is
+ * dropped and counted (flows_dropped). The caller keeps json. */
+void out_redis_submit_flow(struct out_redis *r, const char *json, size_t len)
+{
+    if (r == NULL || json == NULL || len == 0 || !r->flows_stream[0])
+        return;
+    struct rec *x = rec_new(json, len);
+    pthread_mutex_lock(&r->mu);
+    if (x != NULL && ring_push(&r->flows, x)) {
+        x = NULL;
+        if (r->idle)
+            pthread_cond_signal(&r->wake);
+    } else {
+        r->st.flows_dropped++;
+    }
+    pthread_mutex_unlock(&r->mu);
+    free(x);
+}
+
+/* Keep a copy of host's latest inventory record for the next flush,
+ * replacing one still waiting. At most ASSETS_MAX_PENDING hosts wait; a new
+ * host beyond that (or without memory) is dropped and counted
+ * (assets_dropped) -- its next update gets another chance. The caller keeps
+ * host and json. */
+void out_redis_asset(struct out_redis *r, const char *host, const char *json, size_t len)
+{
+    if (r == NULL || host == NULL || json == NULL)
+        return;
+    size_t hlen = strlen(host);
+    struct asset_ent *e = malloc(sizeof(*e) + hlen + 1);
+    char *copy = malloc(len + 1);
+    if (e == NULL || copy == NULL) {
+        free(e);
+        free(copy);
+        pthread_mutex_lock(&r->mu);
+        r->st.assets_dropped++;
+        pthread_mutex_unlock(&r->mu);
+        return;
+    }
+    memcpy(e->host, host, hlen + 1);
+    memcpy(copy, json, len);
+    copy[len] = '\0';
+    e->json = copy;
+    e->len = len;
+    pthread_mutex_lock(&r->mu);
+    struct asset_ent **pp = amap_slot(&r->assets, host);
+    if (pp != NULL && *pp != NULL) {
+        struct asset_ent *old = *pp;
+        e->next = old->next;
+        *pp = e;
+        e = old; /* freed below */
+    } else if (amap_insert(&r->assets, e) == 0) {
+        e = NULL;
+    } else {
+        r->st.assets_dropped++;
+    }
+    pthread_mutex_unlock(&r->mu);
+    asset_ent_free(e);
+}
+
+/* Copy the health numbers for the next stats record. Never fails. */
+void out_redis_health(struct out_redis *r, const struct out_redis_health *h)
+{
+    if (r == NULL || h == NULL)
+        return;
+    pthread_mutex_lock(&r->mu);
+    r->health = *h;
+    pthread_mutex_unlock(&r->mu);
+}
+
+static uint64_t undelivered_locked(struct out_redis *r)
+{
+    return r->alerts.n + r->inflight + spool_pending(r);
+}
+
+/* Wait up to timeout_ms until every alert handed in (and every one spooled
+ * by an earlier run) is in Redis. While waiting, reconnects are tried at
+ * least every DRAIN_RETRY_MS. Returns the number still in the queue or the
+ * spool; 0 when all were delivered. Never fails; NULL returns 0. */
+uint64_t out_redis_drain(struct out_redis *r, uint32_t timeout_ms)
+{
+    if (r == NULL)
+        return 0;
+    uint64_t deadline = mono_ms() + timeout_ms, left;
+    pthread_mutex_lock(&r->mu);
+    r->draining = true;
+    pthread_cond_signal(&r->wake);
+    for (;;) {
+        uint64_t now = mono_ms();
+        left = undelivered_locked(r);
+        if (left == 0 || now >= deadline)
+            break;
+        uint64_t until = now + 100 < deadline ? now + 100 : deadline;
+        struct timespec ts = {.tv_sec = (time_t)(until / 1000),
+                              .tv_nsec = (long)(until % 1000) * 1000000L};
+        pthread_cond_timedwait(&r->progress, &r->mu, &ts);
+    }
+    r->draining = false;
+    pthread_mutex_unlock(&r->mu);
+    return left;
+}
+
+/* A snapshot of the counters, the queue and the spool into *out. Never
+ * fails. */
+void out_redis_stats(struct out_redis *r, struct out_redis_stats *out)
+{
+    struct spool_stats ss;
+    memset(out, 0, sizeof(*out));
+    if (r == NULL)
+        return;
+    pthread_mutex_lock(&r->mu);
+    *out = r->st;
+    out->queue_depth = r->alerts.n + r->inflight;
+    pthread_mutex_unlock(&r->mu);
+    spool_get_stats(r->spool, &ss);
+    out->spool_pending = ss.pending;
+    out->spool_bytes = ss.bytes;
+}
+
+/* See output-redis.h: the target without user name or password. */
+void out_redis_describe(const struct out_redis *r, char *buf, size_t len)
+{
+    char peer[PEER_LEN];
+    size_t off;
+    if (len == 0)
+        return;
+    buf[0] = '\0';
+    if (r == NULL)
+        return;
+    if (r->n_sentinels > 0) {
+        off = (size_t)snprintf(buf, len, "Sentinel master %s via ", r->master_name);
+        for (size_t i = 0; i < r->n_sentinels && off < len; i++) {
+            peer_name(peer, sizeof(peer), r->sentinels[i].host, r->sentinels[i].port, NULL);
+            off += (size_t)snprintf(buf + off, len - off, "%s%s", i ? ", " : "", peer);
+        }
+    } else if (r->url.path[0]) {
+        snprintf(buf, len, "unix://%s?db=%d", r->url.path, r->url.db);
+    } else {
+        peer_name(peer, sizeof(peer), r->url.host, r->url.port, NULL);
+        snprintf(buf, len, "redis://%s/%d", peer, r->url.db);
+    }
+}
+
+/* Stop the output thread after its last flush (the queue into Redis when
+ * connected, else into the spool; flows that cannot be sent are dropped),
+ * sync and close the spool, and free everything. Call it after the last
+ * producer call. NULL is a no-op. */
+void out_redis_stop(struct out_redis *r)
+{
+    if (r == NULL)
+        return;
+    if (r->thread_started) {
+        pthread_mutex_lock(&r->mu);
+        r->stopping = true;
+        pthread_cond_signal(&r->wake);
+        pthread_mutex_unlock(&r->mu);
+        pthread_join(r->thread, NULL);
+    }
+    (void)spool_sync(r->spool);
+    out_redis_free(r);
+}

@@ -1,0 +1,897 @@
+#!/usr/bin/env python3
+"""Redis output integration tests: the real sensor against real Redis servers.
+
+Every test starts its own redis-server (on a free loopback port or a unix
+socket, in a fresh temporary directory), runs build/egress-sensor on the
+detection captures in pcaps/detect/ with a configuration that points its
+Redis output there, and checks what arrived: the alerts stream (one entry per
+alert the sensor wrote to --alerts in the same run, same alert_ids, flat
+fields as documented in sensor/output-redis.h), the asset hash, the stats
+hash, the heartbeat and its TTL, and what stays in the spool when Redis
+cannot take the alerts (down, killed mid-run, out of memory, wrong password,
+a port nobody answers on), and that the next run delivers it.
+
+Only loopback addresses and unix sockets are ever contacted. Python standard
+library only: Redis is spoken to with a small RESP client below. Prints
+"N passed, M failed" at the end and exits 1 on any failure; when
+redis-server is not installed every test is skipped (and counted so).
+"""
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+PCAPS = os.path.join(ROOT, "pcaps", "detect")
+SIGNATURES = os.path.join(ROOT, "config", "signatures")
+
+STREAM = "egress:alerts"
+SENSOR_NAME = "rtest"
+FLAT_FIELDS = ("alert_id", "timestamp", "sensor", "severity", "vendor", "product", "category",
+               "src_ip", "dest_ip", "dest_port", "country_code", "asn", "host", "community_id")
+STATS_FIELDS = ("packets", "drops", "if_drops", "flows", "alerts", "suppressed", "queue_depth",
+                "spool_pending", "spool_bytes", "delivered", "spooled", "spool_refused",
+                "reconnects", "updated")
+EXIT_UNDELIVERED = 3
+FLUSH_TIMEOUT = 2      # seconds, for the runs that are meant to leave alerts behind
+STATS_INTERVAL = 5
+
+
+class TestFailure(Exception):
+    pass
+
+
+def check(cond, msg):
+    if not cond:
+        raise TestFailure(msg)
+
+
+def wait_for(what, fn, timeout=5.0, step=0.05):
+    """Poll fn() until it returns a true value; TestFailure after timeout s."""
+    deadline = time.monotonic() + timeout
+    last_exc = None
+    while time.monotonic() < deadline:
+        try:
+            v = fn()
+            if v:
+                return v
+        except (OSError, RespError) as e:
+            last_exc = e
+        time.sleep(step)
+    raise TestFailure("timed out after %.1f s waiting for %s%s"
+                      % (timeout, what, " (%s)" % last_exc if last_exc else ""))
+
+
+# ---------------------------------------------------------------- RESP client
+
+class RespError(Exception):
+    """An error reply (-ERR ...) from Redis."""
+
+
+class Resp:
+    """A minimal blocking RESP2 client: one connection, one command at a time."""
+
+    def __init__(self, port=None, path=None, timeout=5.0):
+        if path:
+            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            self.sock.settimeout(timeout)
+            self.sock.connect(path)
+        else:
+            self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        self.fp = self.sock.makefile("rb")
+
+    def close(self):
+        try:
+            self.fp.close()
+            self.sock.close()
+        except OSError:
+            pass
+
+    def send(self, *args):
+        out = [b"*%d\r\n" % len(args)]
+        for a in args:
+            if not isinstance(a, bytes):
+                a = str(a).encode()
+            out.append(b"$%d\r\n%s\r\n" % (len(a), a))
+        self.sock.sendall(b"".join(out))
+
+    def read(self):
+        line = self.fp.readline()
+        if not line.endswith(b"\r\n"):
+            raise OSError("connection closed by Redis")
+        kind, rest = line[:1], line[1:-2]
+        if kind == b"+":
+            return rest.decode()
+        if kind == b"-":
+            raise RespError(rest.decode(errors="replace"))
+        if kind == b":":
+            return int(rest)
+        if kind == b"$":
+            n = int(rest)
+            if n < 0:
+                return None
+            data = self.fp.read(n + 2)
+            if len(data) != n + 2:
+                raise OSError("short read from Redis")
+            return data[:-2].decode(errors="replace")
+        if kind == b"*":
+            n = int(rest)
+            return None if n < 0 else [self.read() for _ in range(n)]
+        raise OSError("bad RESP reply %r" % line[:40])
+
+    def cmd(self, *args):
+        self.send(*args)
+        return self.read()
+
+
+def pairs(flat):
+    return dict(zip(flat[0::2], flat[1::2])) if flat else {}
+
+
+# ---------------------------------------------------------------- servers
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class RedisServer:
+    """A redis-server (or Sentinel) child process in its own directory."""
+
+    def __init__(self, binary, workdir, port=None, unix=None, args=(), password=None,
+                 sentinel_conf=None):
+        self.binary = binary
+        self.dir = workdir
+        self.port = port if port is not None else (0 if unix else free_port())
+        self.unix = unix
+        self.args = list(args)
+        self.password = password
+        self.sentinel_conf = sentinel_conf
+        self.proc = None
+        self.log = os.path.join(workdir, "redis-%s.log" % (self.port or "unix"))
+
+    def start(self):
+        if self.sentinel_conf:
+            cmd = [self.binary, self.sentinel_conf, "--sentinel", "--port", str(self.port),
+                   "--bind", "127.0.0.1", "--dir", self.dir, "--logfile", self.log]
+        else:
+            cmd = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+                   "--appendonly", "no", "--dir", self.dir, "--logfile", self.log]
+            if self.unix:
+                cmd += ["--unixsocket", self.unix, "--unixsocketperm", "700"]
+        cmd += self.args
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+
+        def up():
+            if self.proc.poll() is not None:
+                raise TestFailure("redis-server exited at start (%s): %s"
+                                  % (self.proc.returncode, self.tail_log()))
+            c = self.client(timeout=1.0, auth=False)
+            try:
+                c.cmd("PING")
+            except RespError as e:  # NOAUTH: up, just protected
+                if "NOAUTH" not in str(e):
+                    raise
+            finally:
+                c.close()
+            return True
+
+        wait_for("redis-server on %s" % (self.unix or self.port), up, timeout=10.0)
+        return self
+
+    def tail_log(self):
+        try:
+            with open(self.log, errors="replace") as fp:
+                return " | ".join(fp.read().splitlines()[-3:])
+        except OSError:
+            return "(no log)"
+
+    def client(self, timeout=5.0, auth=True):
+        c = Resp(port=None if self.unix and not self.port else self.port,
+                 path=self.unix if self.unix and not self.port else None, timeout=timeout)
+        if auth and self.password:
+            c.cmd("AUTH", self.password)
+        return c
+
+    def stop(self, kill=False):
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=5)
+
+
+class SilentServer:
+    """A loopback port that accepts TCP connections and never answers."""
+
+    def __init__(self):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.port = self.sock.getsockname()[1]
+
+    def stop(self):
+        self.sock.close()
+
+
+# ---------------------------------------------------------------- the sensor
+
+def cfg_str(s):
+    return '"%s"' % s.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def cfg_value(v):
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, (list, tuple)):
+        return "[ %s ]" % ", ".join(cfg_value(x) for x in v)
+    return cfg_str(str(v))
+
+
+class Env:
+    """One test's temporary directory, servers and sensor runs."""
+
+    def __init__(self, args, name):
+        self.args = args
+        self.tmp = tempfile.mkdtemp(prefix="redis_test.%s." % name)
+        self.spool = os.path.join(self.tmp, "spool")
+        self.servers = []
+        self.runs = 0
+
+    def close(self):
+        for s in self.servers:
+            s.stop(kill=True)
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def redis(self, **kw):
+        wd = tempfile.mkdtemp(prefix="redis.", dir=self.tmp)
+        s = RedisServer(self.args.redis_server, wd, **kw)
+        self.servers.append(s)
+        return s.start()
+
+    def config(self, url, **redis):
+        """A sensor configuration with the test geo databases, the signature
+        pack and a redis group (url plus the given keys)."""
+        self.runs += 1
+        path = os.path.join(self.tmp, "sensor-%d.conf" % self.runs)
+        geo = os.path.abspath(self.args.geo)
+        r = {"url": url, "stream": STREAM, "maxlen": 100000, "channel": "", "flows_stream": "",
+             "spool_dir": self.spool, "spool_max_bytes": 104857600, "queue_size": 4096,
+             "connect_timeout_ms": 1000, "command_timeout_ms": 2000,
+             "stats_interval": STATS_INTERVAL, "flush_timeout": FLUSH_TIMEOUT,
+             "key_prefix": "egress"}
+        r.update(redis)
+        with open(path, "w") as fp:
+            fp.write("sensor_name = %s;\n" % cfg_str(SENSOR_NAME))
+            fp.write("geo = { country_db = %s; asn_db = %s; };\n"
+                     % (cfg_str(os.path.join(geo, "country-dbip.mmdb")),
+                        cfg_str(os.path.join(geo, "asn.mmdb"))))
+            fp.write("home_countries = [ \"CN\" ];\n")
+            fp.write("signatures = { dir = %s; };\n" % cfg_str(os.path.abspath(self.args.signatures)))
+            fp.write("redis = {\n")
+            for k, v in r.items():
+                fp.write("  %s = %s;\n" % (k, cfg_value(v)))
+            fp.write("};\n")
+        return path
+
+    def sensor_cmd(self, conf, pcaps, extra=()):
+        alerts = os.path.join(self.tmp, "alerts-%d.json" % self.runs)
+        cmd = [self.args.sensor, "-c", conf, "--no-progress", "--alerts", alerts]
+        for p in pcaps:
+            cmd += ["-r", p]
+        return cmd + list(extra), alerts
+
+    def run(self, conf, pcaps, extra=(), timeout=60):
+        """Run the sensor; returns (exit code, stderr text, alerts, seconds)."""
+        cmd, alerts_path = self.sensor_cmd(conf, pcaps, extra)
+        t0 = time.monotonic()
+        try:
+            p = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, timeout=timeout, check=False)
+        except subprocess.TimeoutExpired:
+            raise TestFailure("sensor did not finish within %d s: %s" % (timeout, " ".join(cmd)))
+        return p.returncode, p.stderr.decode(errors="replace"), read_alerts(alerts_path), \
+            time.monotonic() - t0
+
+
+def read_alerts(path):
+    """[(alert_id, raw line, parsed)] from a --alerts file."""
+    out = []
+    if not os.path.exists(path):
+        return out
+    with open(path) as fp:
+        for line in fp:
+            line = line.rstrip("\n")
+            if line:
+                rec = json.loads(line)
+                out.append((rec["alert_id"], line, rec))
+    return out
+
+
+def vendor_pcaps(args):
+    return sorted(os.path.join(args.pcaps, f) for f in os.listdir(args.pcaps)
+                  if f.startswith("vendor-") and f.endswith(".pcap"))
+
+
+def decoy_pcap(args):
+    return os.path.join(args.pcaps, "decoy-dns-only.pcap")
+
+
+def stream_entries(c, key=STREAM):
+    """[(entry id, {field: value})], oldest first."""
+    return [(e[0], pairs(e[1])) for e in c.cmd("XRANGE", key, "-", "+")]
+
+
+def stream_ids(c, key=STREAM):
+    return [f.get("alert_id") for _, f in stream_entries(c, key)]
+
+
+def expect_all_delivered(c, alerts, what):
+    """Every alert_id of alerts is in the stream; returns the duplicates."""
+    ids = stream_ids(c)
+    missing = [a for a, _, _ in alerts if a not in ids]
+    check(not missing, "%s: %d of %d alerts missing from the stream, e.g. %s"
+          % (what, len(missing), len(alerts), missing[:3]))
+    return len(ids) - len(set(ids))
+
+
+def expect_rc(rc, want, err):
+    check(rc == want, "exit %d, expected %d; stderr: %s" % (rc, want, err.strip()[-800:]))
+
+
+def expect_left_in_spool(rc, err, n):
+    expect_rc(rc, EXIT_UNDELIVERED, err)
+    check(("%d NOT delivered" % n) in err,
+          "the summary does not say \"%d NOT delivered\": %s" % (n, summary_line(err)))
+
+
+def summary_line(err):
+    lines = [l.strip() for l in err.splitlines() if l.strip().startswith("redis")]
+    return lines[0] if lines else err.strip()[-400:]
+
+
+def spool_records(spool_dir):
+    """Payloads in the spool segments (format in sensor/spool.h): every
+    record, acknowledged or not -- use only when nothing was delivered."""
+    recs = []
+    for name in sorted(os.listdir(spool_dir)):
+        if not (name.startswith("spool-") and name.endswith(".log")):
+            continue
+        with open(os.path.join(spool_dir, name), "rb") as fp:
+            data = fp.read()
+        off = 0
+        while off + 8 <= len(data):
+            n, _crc = struct.unpack_from("<II", data, off)
+            if n == 0 or off + 8 + n > len(data):
+                break
+            recs.append(data[off + 8:off + 8 + n].decode(errors="replace"))
+            off += 8 + n
+    return recs
+
+
+# ---------------------------------------------------------------- tests
+
+def t_delivery(env):
+    """All vendor captures: one stream entry per alert with the documented
+    flat fields; PUBLISH per alert; flow records; assets, stats, heartbeat."""
+    srv = env.redis()
+    c = srv.client()
+    sub = srv.client()
+    sub.cmd("SUBSCRIBE", "egress:live")
+    conf = env.config("redis://127.0.0.1:%d/0" % srv.port, channel="egress:live",
+                      flows_stream="egress:flows")
+    rc, err, alerts, _ = env.run(conf, vendor_pcaps(env.args))
+    expect_rc(rc, 0, err)
+    check(len(alerts) >= 30, "only %d alerts from the vendor captures" % len(alerts))
+    check("nothing left in the spool" in err, "summary: %s" % summary_line(err))
+
+    entries = stream_entries(c)
+    by_id = {a: (line, rec) for a, line, rec in alerts}
+    got = [f.get("alert_id") for _, f in entries]
+    check(len(entries) == len(alerts), "%d stream entries for %d alerts" % (len(entries), len(alerts)))
+    check(sorted(got) == sorted(by_id), "alert_ids differ: only in the stream %s, only in the file %s"
+          % (sorted(set(got) - set(by_id))[:3], sorted(set(by_id) - set(got))[:3]))
+    check([a for a, _, _ in alerts] == got, "stream order differs from the alert order")
+    for eid, f in entries:
+        line, rec = by_id[f["alert_id"]]
+        check(set(f) == set(FLAT_FIELDS) | {"json"},
+              "entry %s: fields %s" % (eid, sorted(set(f) ^ (set(FLAT_FIELDS) | {"json"}))))
+        check(f["json"] == line, "entry %s: json differs from the alert line" % eid)
+        geo = rec.get("dest_geo") or {}
+        want = {
+            "alert_id": rec["alert_id"], "timestamp": rec["timestamp"], "sensor": SENSOR_NAME,
+            "severity": rec["alert"]["severity"], "vendor": rec["alert"]["vendor"],
+            "product": rec["alert"]["product"], "category": rec["alert"]["category"],
+            "src_ip": rec["src_ip"], "dest_ip": rec["dest_ip"], "dest_port": str(rec["dest_port"]),
+            "country_code": geo.get("country_code", ""),
+            "asn": str(geo["asn"]) if "asn" in geo else "",
+            "host": rec.get("host", ""), "community_id": rec.get("community_id", ""),
+        }
+        for k, v in want.items():
+            check(f[k] == v, "entry %s: %s = %r, expected %r" % (eid, k, f[k], v))
+    check(any(f["host"] == "" for _, f in entries) and any(f["host"] for _, f in entries),
+          "expected alerts both with and without a host name")
+
+    # live channel: one message per alert, the alert itself
+    sub.sock.settimeout(3.0)
+    msgs = []
+    try:
+        while len(msgs) < len(alerts):
+            m = sub.read()
+            if isinstance(m, list) and m and m[0] == "message":
+                msgs.append(m[2])
+    except (OSError, socket.timeout):
+        pass
+    check(sorted(json.loads(m)["alert_id"] for m in msgs) == sorted(by_id),
+          "%d PUBLISH messages on egress:live for %d alerts" % (len(msgs), len(alerts)))
+
+    nflows = c.cmd("XLEN", "egress:flows")
+    check(nflows >= len(alerts), "flows stream egress:flows has %d entries for %d alerts (does the "
+          "sensor hand its flow records to out_redis_submit_flow()?)" % (nflows, len(alerts)))
+
+    assets = pairs(c.cmd("HGETALL", "egress:assets:%s" % SENSOR_NAME))
+    hosts = {rec["src_ip"] for _, _, rec in alerts}
+    check(set(assets) == hosts, "asset hash hosts %s, alert sources %s"
+          % (sorted(set(assets) ^ hosts)[:4], len(hosts)))
+    for h, v in assets.items():
+        check(json.loads(v).get("host") == h, "asset record of %s names another host" % h)
+
+    stats = pairs(c.cmd("HGETALL", "egress:stats:%s" % SENSOR_NAME))
+    missing = [f for f in STATS_FIELDS if f not in stats]
+    check(not missing, "stats hash lacks %s" % missing)
+    check(int(stats["packets"]) > 0 and int(stats["alerts"]) == len(alerts),
+          "stats: packets %s, alerts %s (expected %d)" % (stats["packets"], stats["alerts"], len(alerts)))
+    check(int(stats["delivered"]) == len(alerts) and int(stats["spool_pending"]) == 0,
+          "stats: delivered %s, spool_pending %s" % (stats["delivered"], stats["spool_pending"]))
+    hb = "egress:heartbeat:%s" % SENSOR_NAME
+    check(c.cmd("GET", hb), "no heartbeat %s" % hb)
+    ttl = c.cmd("TTL", hb)
+    check(0 < ttl <= 3 * STATS_INTERVAL, "heartbeat TTL %s, expected 1..%d" % (ttl, 3 * STATS_INTERVAL))
+    sub.close()
+    c.close()
+    return "%d alerts, %d hosts, %d published, %d flow records" % (len(alerts), len(assets),
+                                                                   len(msgs), nflows)
+
+
+def t_down_at_start(env):
+    """No Redis: exit 3, the spool holds every alert; Redis up, a run on a
+    capture without alerts delivers them all."""
+    port = free_port()
+    conf = env.config("redis://127.0.0.1:%d/0" % port)
+    rc, err, alerts, secs = env.run(conf, vendor_pcaps(env.args)[:5])
+    check(alerts, "no alerts to deliver")
+    expect_left_in_spool(rc, err, len(alerts))
+    check("127.0.0.1:%d" % port in err, "stderr does not name 127.0.0.1:%d: %s" % (port, summary_line(err)))
+    spooled = sorted(json.loads(r)["alert_id"] for r in spool_records(env.spool))
+    check(spooled == sorted(a for a, _, _ in alerts),
+          "the spool holds %d records for %d alerts" % (len(spooled), len(alerts)))
+
+    srv = env.redis(port=port)
+    rc, err, none, _ = env.run(conf, [decoy_pcap(env.args)])
+    expect_rc(rc, 0, err)
+    check(not none, "the decoy raised alerts")
+    c = srv.client()
+    dups = expect_all_delivered(c, alerts, "after restart")
+    check(stream_ids(c) == [a for a, _, _ in alerts], "replayed out of order")
+    c.close()
+    return "%d alerts spooled in %.1f s, then delivered (%d duplicates)" % (len(alerts), secs, dups)
+
+
+def pcap_stream(paths, gap_s=10):
+    """One pcap byte stream from several (Ethernet, microsecond) captures,
+    capture i shifted gap_s * i seconds so time only moves forward. Returns
+    (header, [records of capture 0], [records of capture 1], ...)."""
+    header, caps = None, []
+    for i, p in enumerate(paths):
+        with open(p, "rb") as fp:
+            data = fp.read()
+        check(data[:4] == b"\xd4\xc3\xb2\xa1", "%s: not a little-endian pcap" % p)
+        if header is None:
+            header = data[:24]
+        recs, off = [], 24
+        while off + 16 <= len(data):
+            sec, usec, incl, orig = struct.unpack_from("<IIII", data, off)
+            recs.append(struct.pack("<IIII", sec + gap_s * i, usec, incl, orig)
+                        + data[off + 16:off + 16 + incl])
+            off += 16 + incl
+        caps.append(recs)
+    return header, caps
+
+
+def t_killed_midway(env):
+    """Redis killed (SIGKILL) after the first alerts arrived and restarted on
+    the same port and data while the sensor runs: every alert arrives at
+    least once. The sensor reads one pcap stream from a pipe, so the test
+    decides when its packets come."""
+    aof = ["--appendonly", "yes", "--appendfsync", "always"]  # survive the kill
+    srv = env.redis(args=aof)
+    conf = env.config("redis://127.0.0.1:%d/0" % srv.port, flush_timeout=10,
+                      command_timeout_ms=500)
+    pcaps = vendor_pcaps(env.args)
+    half = len(pcaps) // 2
+    header, caps = pcap_stream(pcaps)
+    cmd, alerts_path = env.sensor_cmd(conf, ["-"])
+    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+    try:
+        c = srv.client()
+        proc.stdin.write(header + b"".join(b"".join(r) for r in caps[:half]))
+        proc.stdin.flush()
+        before = wait_for("the first alerts in the stream", lambda: c.cmd("XLEN", STREAM), 10.0)
+        c.close()
+        srv.stop(kill=True)
+        for recs in caps[half:]:  # these alerts meet a dead server
+            proc.stdin.write(b"".join(recs))
+            proc.stdin.flush()
+            time.sleep(0.05)
+        time.sleep(0.3)
+        srv.start()  # same port, same directory: the AOF brings the old entries back
+        _, err = proc.communicate(timeout=30)  # closes stdin: end of capture
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
+    err = err.decode(errors="replace")
+    alerts = read_alerts(alerts_path)
+    expect_rc(proc.returncode, 0, err)
+    check(len(alerts) > before, "no alerts after the kill (%d before, %d in all)"
+          % (before, len(alerts)))
+    c = srv.client()
+    ids = stream_ids(c)
+    stats = pairs(c.cmd("HGETALL", "egress:stats:%s" % SENSOR_NAME))
+    c.close()
+    check(int(stats.get("spooled", 0)) > 0, "nothing was spooled: the kill was not noticed")
+    missing = [a for a, _, _ in alerts if a not in ids]
+    check(not missing, "%d of %d alerts lost, e.g. %s" % (len(missing), len(alerts), missing[:3]))
+    m = re.search(r"(\d+) reconnects", err)
+    check(m and int(m.group(1)) >= 1, "no reconnect reported: %s" % summary_line(err))
+    return "%d alerts, %d in Redis before the kill, %s spooled, %d reconnects, %d duplicates" % (
+        len(alerts), before, stats["spooled"], int(m.group(1)), len(ids) - len(set(ids)))
+
+
+def t_oom(env):
+    """maxmemory reached with noeviction: writes fail with OOM, the
+    connection stays, alerts are spooled (exit 3); with room, delivered."""
+    srv = env.redis(args=["--maxmemory-policy", "noeviction"])
+    c = srv.client()
+    c.cmd("SET", "filler", "x" * 100000)
+    c.cmd("CONFIG", "SET", "maxmemory", "1")
+    try:
+        c.cmd("SET", "probe", "1")
+        raise TestFailure("writes still succeed with maxmemory 1")
+    except RespError as e:
+        check("OOM" in str(e), "unexpected error %s" % e)
+    conns = int(pairs_info(c.cmd("INFO", "stats"))["total_connections_received"])
+    conf = env.config("redis://127.0.0.1:%d/0" % srv.port)
+    rc, err, alerts, _ = env.run(conf, vendor_pcaps(env.args)[:4])
+    check(alerts, "no alerts")
+    expect_left_in_spool(rc, err, len(alerts))
+    check("OOM" in err, "stderr does not report OOM: %s" % summary_line(err))
+    conns2 = int(pairs_info(c.cmd("INFO", "stats"))["total_connections_received"])
+    check(conns2 - conns == 1, "the sensor connected %d times; an error reply must not drop "
+          "the connection" % (conns2 - conns))
+    check(c.cmd("EXISTS", STREAM) == 0, "alerts were written despite OOM")
+
+    c.cmd("CONFIG", "SET", "maxmemory", "0")
+    rc, err, _, _ = env.run(conf, [decoy_pcap(env.args)])
+    expect_rc(rc, 0, err)
+    dups = expect_all_delivered(c, alerts, "after raising maxmemory")
+    c.close()
+    return "%d alerts spooled on OOM over one connection, then delivered (%d duplicates)" % (
+        len(alerts), dups)
+
+
+def pairs_info(text):
+    out = {}
+    for line in text.splitlines():
+        if ":" in line and not line.startswith("#"):
+            k, v = line.split(":", 1)
+            out[k] = v.strip()
+    return out
+
+
+def t_wrong_password(env):
+    """requirepass: a wrong password and none at all both name the server
+    and the reason, spool, exit 3; the right one delivers the spool."""
+    srv = env.redis(args=["--requirepass", "right-pw"], password="right-pw")
+    url = "127.0.0.1:%d" % srv.port
+    pcaps = vendor_pcaps(env.args)[:3]
+    conf = env.config("redis://:wrong-pw@%s/0" % url)
+    rc, err, alerts, _ = env.run(conf, pcaps)
+    check(alerts, "no alerts")
+    expect_left_in_spool(rc, err, len(alerts))
+    check(url in err and "WRONGPASS" in err, "no clear error naming %s: %s" % (url, summary_line(err)))
+    check("wrong-pw" not in err, "the password appears on stderr (print out_redis_describe(), "
+          "not the URL): %s" % summary_line(err).replace("wrong-pw", "<password>"))
+
+    conf = env.config("redis://%s/0" % url)
+    rc, err, _, _ = env.run(conf, [decoy_pcap(env.args)])
+    expect_left_in_spool(rc, err, len(alerts))
+    check(url in err and "NOAUTH" in err, "no clear error naming %s: %s" % (url, summary_line(err)))
+
+    conf = env.config("redis://:right-pw@%s/0" % url)
+    rc, err, _, _ = env.run(conf, [decoy_pcap(env.args)])
+    expect_rc(rc, 0, err)
+    c = srv.client()
+    dups = expect_all_delivered(c, alerts, "with the right password")
+    c.close()
+    return "WRONGPASS and NOAUTH reported, %d alerts delivered after (%d duplicates)" % (
+        len(alerts), dups)
+
+
+def t_unreachable(env):
+    """A closed loopback port, and a port that accepts but never answers:
+    each run ends within flush_timeout + a few seconds, the spool is kept."""
+    out = []
+    closed = free_port()
+    silent = SilentServer()
+    try:
+        for what, port in (("closed port", closed), ("silent server", silent.port)):
+            conf = env.config("redis://127.0.0.1:%d/0" % port, connect_timeout_ms=500,
+                              command_timeout_ms=500)
+            rc, err, alerts, secs = env.run(conf, vendor_pcaps(env.args)[:2], timeout=30)
+            check(alerts, "no alerts")
+            expect_rc(rc, EXIT_UNDELIVERED, err)
+            check(secs <= FLUSH_TIMEOUT + 4, "%s: the run took %.1f s (flush_timeout %d s)"
+                  % (what, secs, FLUSH_TIMEOUT))
+            check("127.0.0.1:%d" % port in err, "%s: stderr does not name the server: %s"
+                  % (what, summary_line(err)))
+            out.append("%s %.1f s" % (what, secs))
+    finally:
+        silent.stop()
+    n = len(spool_records(env.spool))
+    check(n > 0, "the spool is empty")
+    return ", ".join(out) + ", %d records kept" % n
+
+
+def t_acl_user(env):
+    """An ACL user limited to egress:* keys logs in with AUTH user pass."""
+    srv = env.redis()
+    c = srv.client()
+    c.cmd("ACL", "SETUSER", "sensor", "on", ">pw", "~egress:*", "+@all")
+    conf = env.config("redis://sensor:pw@127.0.0.1:%d/0" % srv.port)
+    rc, err, alerts, _ = env.run(conf, vendor_pcaps(env.args)[:3])
+    expect_rc(rc, 0, err)
+    check(alerts, "no alerts")
+    dups = expect_all_delivered(c, alerts, "as ACL user sensor")
+    check(c.cmd("EXISTS", "egress:stats:%s" % SENSOR_NAME) == 1, "no stats hash")
+    conf = env.config("redis://sensor:nope@127.0.0.1:%d/0" % srv.port)
+    rc, err, _, _ = env.run(conf, vendor_pcaps(env.args)[:1])
+    expect_rc(rc, EXIT_UNDELIVERED, err)
+    check("WRONGPASS" in err and "sensor" in err, "bad ACL password: %s" % summary_line(err))
+    c.close()
+    return "%d alerts as user sensor (%d duplicates); bad password refused" % (len(alerts), dups)
+
+
+def t_unix_socket(env):
+    """unix:///path?db=2, given with --redis over a redis.url that points
+    nowhere: alerts in database 2 over the socket."""
+    sock = os.path.join(env.tmp, "redis.sock")
+    srv = env.redis(unix=sock)
+    conf = env.config("redis://127.0.0.1:%d/0" % free_port())
+    rc, err, alerts, _ = env.run(conf, vendor_pcaps(env.args)[:3],
+                                 extra=["--redis", "unix://%s?db=2" % sock])
+    expect_rc(rc, 0, err)
+    c = srv.client()
+    c.cmd("SELECT", "2")
+    dups = expect_all_delivered(c, alerts, "over %s" % sock)
+    c.cmd("SELECT", "0")
+    check(c.cmd("EXISTS", STREAM) == 0, "alerts written to database 0")
+    c.close()
+    return "%d alerts in db 2 via --redis (%d duplicates)" % (len(alerts), dups)
+
+
+def t_sentinel(env):
+    """Sentinel discovery: the first sentinel is down, the second names the
+    master; alerts arrive there."""
+    master = env.redis()
+    sentinel = start_sentinel(env, master.port)
+    s = sentinel.client()
+    wait_for("Sentinel to know mymaster",
+             lambda: s.cmd("SENTINEL", "get-master-addr-by-name", "mymaster"), 10.0)
+    s.close()
+    dead = free_port()
+    conf = env.config("redis://127.0.0.1:%d/0" % dead,
+                      sentinels=["127.0.0.1:%d" % dead, "127.0.0.1:%d" % sentinel.port],
+                      master_name="mymaster")
+    rc, err, alerts, _ = env.run(conf, vendor_pcaps(env.args)[:3])
+    expect_rc(rc, 0, err)
+    c = master.client()
+    dups = expect_all_delivered(c, alerts, "via Sentinel")
+    c.close()
+    return "%d alerts to the master named by Sentinel (%d duplicates)" % (len(alerts), dups)
+
+
+def start_sentinel(env, master_port, replicas=()):
+    sport = free_port()
+    sdir = tempfile.mkdtemp(prefix="sentinel.", dir=env.tmp)
+    sconf = os.path.join(sdir, "sentinel.conf")
+    with open(sconf, "w") as fp:
+        fp.write("sentinel monitor mymaster 127.0.0.1 %d 1\n" % master_port)
+        fp.write("sentinel down-after-milliseconds mymaster 5000\n")
+        fp.write("sentinel failover-timeout mymaster 10000\n")
+        for r in replicas:
+            fp.write("sentinel known-replica mymaster 127.0.0.1 %d\n" % r)
+    sentinel = RedisServer(env.args.redis_server, sdir, port=sport, sentinel_conf=sconf)
+    env.servers.append(sentinel)
+    sentinel.start()
+    return sentinel
+
+
+def t_sentinel_failover(env):
+    """A forced failover in the middle of a run: the old master turns
+    replica (READONLY), the sensor asks Sentinel again and writes to the new
+    master; every alert is there."""
+    m1 = env.redis()
+    m2 = env.redis(args=["--replicaof", "127.0.0.1", str(m1.port)])
+    c1 = m1.client()
+    wait_for("the replica to sync",
+             lambda: "connected_slaves:1" in c1.cmd("INFO", "replication"), 10.0)
+    sentinel = start_sentinel(env, m1.port, [m2.port])
+    s = sentinel.client()
+
+    def replica_ready():
+        reps = [pairs(r) for r in s.cmd("SENTINEL", "replicas", "mymaster")]
+        return any(r.get("flags") == "slave" and r.get("master-link-status") == "ok"
+                   for r in reps)
+
+    wait_for("Sentinel to see the replica in sync", replica_ready, 15.0)
+    conf = env.config("redis://127.0.0.1:%d/0" % m1.port,
+                      sentinels=["127.0.0.1:%d" % sentinel.port], master_name="mymaster",
+                      flush_timeout=10, command_timeout_ms=500)
+    pcaps = vendor_pcaps(env.args)
+    half = len(pcaps) // 2
+    header, caps = pcap_stream(pcaps)
+    cmd, alerts_path = env.sensor_cmd(conf, ["-"])
+    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+    try:
+        proc.stdin.write(header + b"".join(b"".join(r) for r in caps[:half]))
+        proc.stdin.flush()
+        wait_for("the first alerts on the old master", lambda: c1.cmd("XLEN", STREAM), 10.0)
+        # Writes after the promotion would be lost with the old master's data
+        # (Redis replication is asynchronous): let the first half settle.
+        seen = []
+
+        def settled():
+            seen.append(c1.cmd("XLEN", STREAM))
+            return len(seen) >= 4 and seen[-1] == seen[-4]
+
+        wait_for("the first half to settle", settled, 10.0, step=0.1)
+        before = seen[-1]
+        def failover():
+            try:
+                return s.cmd("SENTINEL", "FAILOVER", "mymaster")
+            except RespError as e:  # NOGOODSLAVE until Sentinel has fresh replica info
+                if "NOGOODSLAVE" in str(e):
+                    return None
+                raise
+
+        wait_for("Sentinel to accept the failover", failover, 10.0, step=0.2)
+        wait_for("Sentinel to name the new master",
+                 lambda: s.cmd("SENTINEL", "get-master-addr-by-name", "mymaster")[1]
+                 == str(m2.port), 15.0)
+        # Sentinel turns the old master into a replica only at its next INFO
+        # round (10 s); do what it will do, now.
+        c1.close()
+        c = m1.client()
+        c.cmd("REPLICAOF", "127.0.0.1", str(m2.port))
+        c.close()
+
+        def demoted():
+            c = m1.client(timeout=1.0)
+            try:
+                return "role:slave" in c.cmd("INFO", "replication")
+            finally:
+                c.close()
+
+        wait_for("the old master to turn replica", demoted, 15.0)
+        for recs in caps[half:]:
+            proc.stdin.write(b"".join(recs))
+            proc.stdin.flush()
+        _, err = proc.communicate(timeout=30)
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
+    err = err.decode(errors="replace")
+    alerts = read_alerts(alerts_path)
+    expect_rc(proc.returncode, 0, err)
+    check(len(alerts) > before, "no alerts after the failover")
+    m = re.search(r"(\d+) reconnects", err)
+    check(m and int(m.group(1)) >= 1, "no reconnect reported: %s" % summary_line(err))
+    c2 = m2.client()
+    dups = expect_all_delivered(c2, alerts, "on the new master")
+    c2.close()
+    s.close()
+    return "%d alerts, %d before the failover, all on the new master (%d duplicates)" % (
+        len(alerts), before, dups)
+
+
+TESTS = [
+    ("delivery", t_delivery),
+    ("down-at-start", t_down_at_start),
+    ("killed-midway", t_killed_midway),
+    ("oom", t_oom),
+    ("wrong-password", t_wrong_password),
+    ("unreachable", t_unreachable),
+    ("acl-user", t_acl_user),
+    ("unix-socket", t_unix_socket),
+    ("sentinel", t_sentinel),
+    ("sentinel-failover", t_sentinel_failover),
+]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--sensor", default=os.path.join(ROOT, "build", "egress-sensor"),
+                    help="the egress-sensor binary (default: build/egress-sensor)")
+    ap.add_argument("--geo", default=os.path.join(ROOT, "build", "tests", "geo"),
+                    help="folder with the test databases (default: build/tests/geo)")
+    ap.add_argument("--signatures", default=SIGNATURES, help="signature pack folder")
+    ap.add_argument("--pcaps", default=PCAPS, help="capture folder (default: pcaps/detect)")
+    ap.add_argument("--redis-server", default=shutil.which("redis-server"),
+                    help="the redis-server binary (default: from PATH)")
+    ap.add_argument("names", nargs="*", help="only these tests")
+    args = ap.parse_args()
+
+    todo = [(n, f) for n, f in TESTS if not args.names or n in args.names]
+    if not args.redis_server or not os.access(args.redis_server, os.X_OK):
+        print("redis: redis-server is not installed; skipping %d tests "
+              "(apt-get install redis-server)" % len(todo))
+        print("0 passed, 0 failed, %d skipped" % len(todo))
+        return 0
+    problems = []
+    if not os.access(args.sensor, os.X_OK):
+        problems.append("%s: not found (run make)" % args.sensor)
+    for f in ("country-dbip.mmdb", "asn.mmdb"):
+        if not os.path.exists(os.path.join(args.geo, f)):
+            problems.append("%s: missing (make builds it)" % os.path.join(args.geo, f))
+    if problems:
+        for p in problems:
+            print("redis: %s" % p)
+        print("0 passed, %d failed" % len(todo))
+        return 1
+
+    passed = failed = 0
+    t_all = time.monotonic()
+    for name, fn in todo:
+        env = Env(args, name)
+        t0 = time.monotonic()
+        try:
+            detail = fn(env)
+            passed += 1
+            print("  ok   %-15s %s (%.1f s)" % (name, detail, time.monotonic() - t0))
+        except TestFailure as e:
+            failed += 1
+            print("  FAIL %-15s %s" % (name, e))
+        except Exception as e:  # a broken test is a failure, not a crash
+            failed += 1
+            print("  FAIL %-15s %s: %s" % (name, type(e).__name__, e))
+        finally:
+            env.close()
+        sys.stdout.flush()
+    print()
+    print("%d passed, %d failed (%.1f s)" % (passed, failed, time.monotonic() - t_all))
+    return 0 if failed == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
