@@ -14,7 +14,7 @@
 VERSION := 0.1.0
 B ?= build
 
-PKGS := libpcap libndpi libmaxminddb jansson libconfig libxxhash libcrypto
+PKGS := libpcap libndpi libmaxminddb jansson libconfig libxxhash libcrypto hiredis
 
 # Debian packages: the build, the tests, the benchmark, and the geo builder.
 DEB_BUILD := build-essential pkg-config libpcap-dev libndpi-dev libmaxminddb-dev \
@@ -56,12 +56,12 @@ LIB_SRCS := \
 	sensor/alerts.c sensor/assets.c \
 	dissectors/registry.c dissectors/dns.c dissectors/fortiguard.c dissectors/fgfm.c \
 	dissectors/checkpoint.c dissectors/velocloud.c dissectors/carbonblack.c \
-	sensor/source-pcap-file.c
+	sensor/source-pcap-file.c sensor/options.c sensor/spool.c sensor/output-redis.c
 
 MAIN_SRCS := sensor/main.c
 
 UNIT_TESTS := decode netset community_id geo config flow frag lru_map classify output \
-	dissectors dns dns_cache alerts signature match_domain
+	dissectors dns dns_cache alerts signature match_domain spool redis_url
 
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o)
 MAIN_OBJS := $(MAIN_SRCS:%.c=$(B)/%.o)
@@ -69,7 +69,7 @@ PROG := $(B)/egress-sensor
 LIB := $(B)/libsensor.a
 TEST_BINS := $(UNIT_TESTS:%=$(B)/tests/test_%)
 
-.PHONY: all deps deps-geo geo demo test unit golden golden-update detection cli conformance robustness \
+.PHONY: all deps deps-geo geo demo test unit golden golden-update detection cli redis conformance robustness \
 	asan bench clean
 
 all: $(PROG)
@@ -91,6 +91,11 @@ $(B)/tests/test_%: tests/test_%.c $(LIB)
 	@mkdir -p $(dir $@)
 	@echo "  TEST    $@"
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests -o $@ $< $(LIB) $(LIBS) -lcmocka
+
+$(B)/tests/bench_%: tests/bench_%.c $(LIB)
+	@mkdir -p $(dir $@)
+	@echo "  BENCH   $@"
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests -o $@ $< $(LIB) $(LIBS)
 
 -include $(LIB_OBJS:.o=.d) $(MAIN_OBJS:.o=.d) $(TEST_BINS:=.d)
 
@@ -131,7 +136,7 @@ include tests/tests.mk
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)$(MAKE) --no-print-directory unit golden detection cli conformance
+	$(Q)$(MAKE) --no-print-directory unit golden detection cli redis conformance
 	$(Q)$(MAKE) --no-print-directory asan
 
 clean:

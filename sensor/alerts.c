@@ -16,6 +16,7 @@
 #include "lru-map.h"
 #include "output-json-flow.h"
 #include "output-json.h"
+#include "output-redis.h"
 #include "signature.h"
 
 /* De-duplication key: one alert per (internal host, signature, country). */
@@ -41,6 +42,7 @@ struct alert_sink {
     uint64_t window_us;
     FILE *fp;
     bool own_fp;
+    struct out_redis *redis;
     char path[1024];
     int first_errno;
     struct alert_stats st;
@@ -125,18 +127,45 @@ static void make_alert_id(const struct alert_sink *s, const struct alert_flow *a
              (unsigned long long)h.low64);
 }
 
+void alert_sink_set_redis(struct alert_sink *s, struct out_redis *r)
+{
+    s->redis = r;
+}
+
 static void write_alert(struct alert_sink *s, const struct alert_rec *a)
 {
-    if (s->fp == NULL)
+    if (s->fp == NULL && s->redis == NULL)
         return;
     size_t n = out_alert_format(a, s->buf, sizeof(s->buf));
-    if (n == 0 || fwrite(s->buf, 1, n, s->fp) != n) {
+    if (n == 0) {
         if (s->st.write_errors++ == 0)
-            s->first_errno = n == 0 ? EMSGSIZE : errno;
+            s->first_errno = EMSGSIZE;
+        return;
+    }
+    /* The Redis output copies the record and never blocks on Redis; what
+     * it cannot queue or spool it counts itself. */
+    if (s->redis != NULL)
+        out_redis_submit(s->redis, s->buf, n - 1);
+    if (s->fp == NULL)
+        return;
+    if (fwrite(s->buf, 1, n, s->fp) != n) {
+        if (s->st.write_errors++ == 0)
+            s->first_errno = errno;
         return;
     }
     /* Alerts are few and matter: flush each one so a reader sees it now. */
     fflush(s->fp);
+}
+
+/* Hand the host's updated inventory record to Redis. */
+static void push_asset(struct alert_sink *s, int fam, const uint8_t *host)
+{
+    char addr[64];
+    if (s->redis == NULL || s->assets == NULL)
+        return;
+    int n = assets_host_json(s->assets, fam, host, s->buf, sizeof(s->buf), addr, sizeof(addr));
+    if (n > 0)
+        out_redis_asset(s->redis, addr, s->buf, (size_t)n);
 }
 
 void alert_sink_offer(struct alert_sink *s, const struct alert_flow *af, const struct sig_hit *hits,
@@ -185,6 +214,8 @@ void alert_sink_offer(struct alert_sink *s, const struct alert_flow *af, const s
             assets_note_alert(s->assets, fam, k->src);
         write_alert(s, &a);
     }
+    if (n > 0)
+        push_asset(s, fam, k->src);
     pthread_mutex_unlock(&s->lock);
 }
 
@@ -192,9 +223,11 @@ void alert_sink_flow_bytes(struct alert_sink *s, const struct flow *f, uint64_t 
 {
     if (s->assets == NULL || f->sig_best == 0 || f->sig_best > sig_pack_count(s->pack))
         return;
+    int fam = f->key.ipver == 6 ? 6 : 4;
     pthread_mutex_lock(&s->lock);
-    assets_add_bytes(s->assets, f->key.ipver == 6 ? 6 : 4, f->key.src,
-                     sig_pack_get(s->pack, f->sig_best - 1u), bytes_out);
+    assets_add_bytes(s->assets, fam, f->key.src, sig_pack_get(s->pack, f->sig_best - 1u),
+                     bytes_out);
+    push_asset(s, fam, f->key.src);
     pthread_mutex_unlock(&s->lock);
 }
 

@@ -60,6 +60,11 @@ struct alert_sink *alert_sink_new(const struct sensor_config *cfg, const struct 
                                   const char *alerts_path, struct assets *assets, char *errbuf,
                                   size_t errlen);
 
+/* Also hand every alert and every changed inventory record to the Redis
+ * output (NULL to stop). Call before traffic starts. */
+struct out_redis;
+void alert_sink_set_redis(struct alert_sink *s, struct out_redis *r);
+
 /* Offer the hits of one flow (all of them at once, strongest first). */
 void alert_sink_offer(struct alert_sink *s, const struct alert_flow *af, const struct sig_hit *hits,
                       size_t n);

@@ -1,9 +1,9 @@
 /* main.c -- egress-sensor: options, wiring of the stages, the run loop.
  *
  * Exit codes: 0 done; 1 runtime failure (an input could not be read, an
- * output could not be written); 2 usage or configuration error. */
+ * output could not be written); 2 usage or configuration error; 3 alerts
+ * left in the Redis spool. */
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,7 +21,9 @@
 #include "flow.h"
 #include "frag.h"
 #include "geo.h"
+#include "options.h"
 #include "output-json-flow.h"
+#include "output-redis.h"
 #include "pipeline.h"
 #include "signature.h"
 #include "source-pcap-file.h"
@@ -29,7 +31,7 @@
 
 #define EXIT_RUNTIME 1
 #define EXIT_USAGE 2
-#define MAX_INPUTS 256
+#define EXIT_UNDELIVERED 3
 #define ASSETS_MAX_HOSTS 16384
 
 static volatile sig_atomic_t stop_requested;
@@ -38,165 +40,6 @@ static void on_signal(int sig)
 {
     (void)sig;
     stop_requested = 1;
-}
-
-struct options {
-    const char *inputs[MAX_INPUTS];
-    unsigned n_inputs;
-    const char *bpf;
-    const char *config;
-    const char *flows;
-    const char *alerts;
-    const char *assets;
-    const char *stats;
-    int check_config;
-    int list_signatures;
-    int quiet;
-    int progress; /* -1 auto, 0 off, 1 on */
-};
-
-static void usage(FILE *fp)
-{
-    fprintf(fp,
-            "Usage: egress-sensor [options] -r FILE [-r FILE ...]\n"
-            "\n"
-            "Classify every flow in the given captures by application (nDPI), destination\n"
-            "country and autonomous system; recognise the phone-home traffic of foreign\n"
-            "security products (signature pack) and report it as alerts and an inventory\n"
-            "of the internal hosts that run them.\n"
-            "\n"
-            "Input:\n"
-            "  -r, --read FILE       read a pcap or pcapng file; '-' reads standard input.\n"
-            "                        Repeat to read several files in order; flow state is\n"
-            "                        kept across them.\n"
-            "  -f, --filter BPF      only analyse packets matching this BPF expression\n"
-            "\n"
-            "Configuration:\n"
-            "  -c, --config FILE     configuration file (default: " CONFIG_DEFAULT_FILE
-            " when it\n"
-            "                        exists, otherwise built-in defaults)\n"
-            "      --check-config    validate the configuration, print a summary, exit 0 when\n"
-            "                        valid or 2 when not\n"
-            "\n"
-            "      --list-signatures print the signature pack and exit\n"
-            "\n"
-            "Output (PATH '-' is standard output; each overrides output.* in the\n"
-            "configuration; with none of them alerts go to standard output):\n"
-            "      --alerts PATH     write alerts (JSON lines): egress flows that match a\n"
-            "                        signature of the pack, one per (internal host,\n"
-            "                        signature, destination country) per suppression window\n"
-            "      --assets PATH     write the asset inventory (JSON) at the end: per internal\n"
-            "                        host, the vendors, products and categories seen\n"
-            "      --flows PATH      write flow records (JSON lines)\n"
-            "      --stats PATH      write the end-of-run statistics as JSON\n"
-            "  -q, --quiet           no summary and no progress on standard error\n"
-            "      --progress        always show the progress line\n"
-            "      --no-progress     never show it (default: shown when standard error is\n"
-            "                        a terminal)\n"
-            "\n"
-            "Information:\n"
-            "  -h, --help            this text\n"
-            "  -V, --version         versions of the sensor, nDPI, libpcap and the geo\n"
-            "                        databases\n"
-            "\n"
-            "Exit status: 0 done; 1 an input could not be read or an output not written;\n"
-            "2 usage or configuration error.\n");
-}
-
-enum {
-    OPT_FLOWS = 256,
-    OPT_ALERTS,
-    OPT_ASSETS,
-    OPT_STATS,
-    OPT_CHECK,
-    OPT_LIST_SIGS,
-    OPT_PROGRESS,
-    OPT_NO_PROGRESS
-};
-
-static int parse_options(int argc, char **argv, struct options *o, int *exit_now)
-{
-    static const struct option longopts[] = {
-        {"read", required_argument, NULL, 'r'},
-        {"filter", required_argument, NULL, 'f'},
-        {"config", required_argument, NULL, 'c'},
-        {"flows", required_argument, NULL, OPT_FLOWS},
-        {"alerts", required_argument, NULL, OPT_ALERTS},
-        {"assets", required_argument, NULL, OPT_ASSETS},
-        {"list-signatures", no_argument, NULL, OPT_LIST_SIGS},
-        {"stats", required_argument, NULL, OPT_STATS},
-        {"check-config", no_argument, NULL, OPT_CHECK},
-        {"quiet", no_argument, NULL, 'q'},
-        {"progress", no_argument, NULL, OPT_PROGRESS},
-        {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},
-        {NULL, 0, NULL, 0},
-    };
-    int c;
-    memset(o, 0, sizeof(*o));
-    o->progress = -1;
-    *exit_now = -1;
-    while ((c = getopt_long(argc, argv, "r:f:c:qhV", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'r':
-            if (o->n_inputs == MAX_INPUTS) {
-                fprintf(stderr, "egress-sensor: at most %d input files\n", MAX_INPUTS);
-                return -1;
-            }
-            o->inputs[o->n_inputs++] = optarg;
-            break;
-        case 'f':
-            o->bpf = optarg;
-            break;
-        case 'c':
-            o->config = optarg;
-            break;
-        case OPT_FLOWS:
-            o->flows = optarg;
-            break;
-        case OPT_ALERTS:
-            o->alerts = optarg;
-            break;
-        case OPT_ASSETS:
-            o->assets = optarg;
-            break;
-        case OPT_LIST_SIGS:
-            o->list_signatures = 1;
-            break;
-        case OPT_STATS:
-            o->stats = optarg;
-            break;
-        case OPT_CHECK:
-            o->check_config = 1;
-            break;
-        case 'q':
-            o->quiet = 1;
-            break;
-        case OPT_PROGRESS:
-            o->progress = 1;
-            break;
-        case OPT_NO_PROGRESS:
-            o->progress = 0;
-            break;
-        case 'h':
-            usage(stdout);
-            *exit_now = 0;
-            return 0;
-        case 'V':
-            *exit_now = 'V';
-            return 0;
-        default:
-            fprintf(stderr, "Try 'egress-sensor --help'.\n");
-            return -1;
-        }
-    }
-    if (optind < argc) {
-        fprintf(stderr, "egress-sensor: unexpected argument '%s' (inputs are given with -r)\n",
-                argv[optind]);
-        return -1;
-    }
-    return 0;
 }
 
 static void print_version(const struct sensor_config *cfg)
@@ -264,16 +107,38 @@ static double now_s(void)
 
 struct progress {
     struct pipeline *pl;
-    double start, last;
+    struct alert_sink *sink;
+    struct out_redis *redis;
+    int show;
+    double start, last, last_health;
     const char *file;
-    uint64_t base_packets;
 };
 
+/* Hand the current counters to the Redis output (its thread writes them). */
+static void push_health(struct progress *pr)
+{
+    struct out_redis_health h;
+    struct alert_stats as;
+    const struct pipeline_stats *ps = pipeline_stats(pr->pl);
+    alert_sink_stats(pr->sink, &as);
+    memset(&h, 0, sizeof(h));
+    h.packets = ps->packets;
+    h.flows = pipeline_flow_stats(pr->pl)->created;
+    h.alerts = as.alerts;
+    h.suppressed = as.suppressed;
+    out_redis_health(pr->redis, &h);
+}
+
+/* Called every few thousand packets: the progress line, Redis health. */
 static void on_progress(double frac, const struct source_file_stats *fs, void *ud)
 {
     struct progress *pr = ud;
     double t = now_s();
-    if (t - pr->last < 0.25)
+    if (pr->redis != NULL && t - pr->last_health >= 1.0) {
+        pr->last_health = t;
+        push_health(pr);
+    }
+    if (!pr->show || t - pr->last < 0.25)
         return;
     pr->last = t;
     const struct pipeline_stats *ps = pipeline_stats(pr->pl);
@@ -298,19 +163,21 @@ int main(int argc, char **argv)
     struct sig_pack *pack = NULL;
     struct assets *assets = NULL;
     struct alert_sink *sink = NULL;
+    struct out_redis *redis = NULL;
     char err[1024];
-    int exit_now, rc = 0;
+    int action, rc = 0;
 
     memset(&cfg, 0, sizeof(cfg));
-    if (parse_options(argc, argv, &o, &exit_now) < 0)
+    action = parse_options(argc, argv, &o);
+    if (action < 0)
         return EXIT_USAGE;
-    if (exit_now == 0)
+    if (action == OPT_EXIT_OK)
         return 0;
     if (load_config(&o, &cfg) < 0) {
         config_fini(&cfg);
         return EXIT_USAGE;
     }
-    if (exit_now == 'V') {
+    if (action == OPT_VERSION) {
         print_version(&cfg);
         config_fini(&cfg);
         return 0;
@@ -360,14 +227,16 @@ int main(int argc, char **argv)
     const char *alerts_path = o.alerts ? o.alerts : cfg.alerts_path;
     const char *assets_path = o.assets ? o.assets : cfg.assets_path;
     const char *stats_path = o.stats ? o.stats : cfg.stats_path;
-    if (!flows_path[0] && !alerts_path[0] && !assets_path[0] && !stats_path[0])
+    const char *redis_url = o.redis ? o.redis : cfg.redis_url;
+    if (!flows_path[0] && !alerts_path[0] && !assets_path[0] && !stats_path[0] && !redis_url[0])
         alerts_path = "-"; /* an analyst's default: what phones home */
 
     err[0] = '\0';
     geo = geo_open(cfg.country_db, cfg.asn_db, err, sizeof(err));
     if (err[0] && !o.quiet)
         fprintf(stderr, "egress-sensor: warning: %s\n", err);
-    if (flows_path[0]) {
+    int flows_to_redis = redis_url[0] && cfg.redis_flows_stream[0];
+    if (flows_path[0] || flows_to_redis) {
         flows = out_flows_open(flows_path, err, sizeof(err));
         if (flows == NULL) {
             fprintf(stderr, "egress-sensor: %s\n", err);
@@ -381,6 +250,38 @@ int main(int argc, char **argv)
         fprintf(stderr, "egress-sensor: %s\n", assets ? err : "out of memory");
         rc = EXIT_RUNTIME;
         goto done;
+    }
+    if (redis_url[0]) {
+        const char *sentinels[CONFIG_MAX_SENTINELS];
+        for (unsigned i = 0; i < cfg.n_redis_sentinels; i++)
+            sentinels[i] = cfg.redis_sentinels[i];
+        struct out_redis_config rcfg = {
+            .url = redis_url,
+            .sentinels = cfg.n_redis_sentinels ? sentinels : NULL,
+            .n_sentinels = cfg.n_redis_sentinels,
+            .master_name = cfg.redis_master_name,
+            .sensor = cfg.sensor_name,
+            .key_prefix = cfg.redis_key_prefix,
+            .stream = cfg.redis_stream,
+            .maxlen = cfg.redis_maxlen,
+            .channel = cfg.redis_channel,
+            .flows_stream = cfg.redis_flows_stream,
+            .spool_dir = cfg.redis_spool_dir,
+            .spool_max_bytes = cfg.redis_spool_max_bytes,
+            .queue_size = cfg.redis_queue_size,
+            .connect_timeout_ms = cfg.redis_connect_timeout_ms,
+            .command_timeout_ms = cfg.redis_command_timeout_ms,
+            .stats_interval_s = cfg.redis_stats_interval,
+        };
+        redis = out_redis_start(&rcfg, err, sizeof(err));
+        if (redis == NULL) {
+            fprintf(stderr, "egress-sensor: redis: %s\n", err);
+            rc = EXIT_USAGE;
+            goto done;
+        }
+        alert_sink_set_redis(sink, redis);
+        if (flows_to_redis)
+            out_flows_set_redis(flows, redis);
     }
     pl = pipeline_new(&cfg, geo, flows, pack, sink, err, sizeof(err));
     if (pl == NULL) {
@@ -396,14 +297,14 @@ int main(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
 
     int show_progress = o.progress < 0 ? (!o.quiet && isatty(STDERR_FILENO)) : o.progress;
-    struct progress pr = {.pl = pl, .start = now_s()};
+    struct progress pr = {.pl = pl, .sink = sink, .redis = redis, .show = show_progress,
+                          .start = now_s()};
     struct run_report rep = {.top_n = 10};
     for (unsigned i = 0; i < o.n_inputs && !stop_requested; i++) {
         struct source_file_stats fs;
         pr.file = o.inputs[i];
         int r = source_pcap_file_run(o.inputs[i], o.bpf, pl, &stop_requested,
-                                     show_progress ? on_progress : NULL, &pr, &fs, err,
-                                     sizeof(err));
+                                     on_progress, &pr, &fs, err, sizeof(err));
         if (show_progress)
             fprintf(stderr, "\r%*s\r", 79, "");
         if (r == SRC_FILE_ERROR) {
@@ -433,6 +334,21 @@ int main(int argc, char **argv)
     rep.elapsed_s = now_s() - pr.start;
     rep.peak_rss_kb = stats_peak_rss_kb();
 
+    /* Redis: the last health numbers, then wait (bounded) for delivery. */
+    struct out_redis_stats rst;
+    char redis_desc[512];
+    if (redis != NULL) {
+        push_health(&pr);
+        rep.redis_undelivered = out_redis_drain(redis, cfg.redis_flush_timeout * 1000u);
+        out_redis_stats(redis, &rst);
+        rep.rs = &rst;
+        out_redis_describe(redis, redis_desc, sizeof(redis_desc));
+        rep.redis_url = redis_desc; /* without credentials */
+        rep.redis_spool_dir = cfg.redis_spool_dir;
+        if (rep.redis_undelivered > 0 && rc == 0)
+            rc = EXIT_UNDELIVERED;
+    }
+
     if (out_flows_close(flows, err, sizeof(err)) < 0) {
         fprintf(stderr, "egress-sensor: %s\n", err);
         rc = EXIT_RUNTIME;
@@ -457,6 +373,7 @@ done:
     if (flows != NULL)
         out_flows_close(flows, err, sizeof(err));
     pipeline_free(pl);
+    out_redis_stop(redis); /* pending alerts stay in the spool */
     if (alert_sink_close(sink, err, sizeof(err)) < 0) {
         fprintf(stderr, "egress-sensor: %s\n", err);
         rc = EXIT_RUNTIME;

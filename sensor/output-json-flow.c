@@ -11,9 +11,11 @@
 #include "classify.h"
 #include "flow.h"
 #include "output-json.h"
+#include "output-redis.h"
 
 struct out_flows {
-    FILE *fp;
+    FILE *fp; /* NULL: no file */
+    struct out_redis *redis;
     bool is_stdout;
     uint64_t written;
     uint64_t errors;
@@ -37,7 +39,9 @@ struct out_flows *out_flows_open(const char *path, char *errbuf, size_t errlen)
         return NULL;
     }
     snprintf(o->path, sizeof(o->path), "%s", path);
-    if (strcmp(path, "-") == 0) {
+    if (path[0] == '\0') {
+        o->fp = NULL;
+    } else if (strcmp(path, "-") == 0) {
         o->fp = stdout;
         o->is_stdout = true;
     } else {
@@ -56,11 +60,11 @@ int out_flows_close(struct out_flows *o, char *errbuf, size_t errlen)
     if (o == NULL)
         return 0;
     int rc = 0;
-    if (fflush(o->fp) != 0 && o->errors == 0) {
+    if (o->fp != NULL && fflush(o->fp) != 0 && o->errors == 0) {
         o->errors++;
         o->first_errno = errno;
     }
-    if (!o->is_stdout && fclose(o->fp) != 0 && o->errors == 0) {
+    if (o->fp != NULL && !o->is_stdout && fclose(o->fp) != 0 && o->errors == 0) {
         o->errors++;
         o->first_errno = errno;
     }
@@ -279,10 +283,18 @@ size_t out_flow_format(const struct flow_info *fi, char *buf, size_t cap)
     return jw_finish(&w);
 }
 
+void out_flows_set_redis(struct out_flows *o, struct out_redis *r)
+{
+    if (o != NULL)
+        o->redis = r;
+}
+
 int out_flows_write(struct out_flows *o, const struct flow_info *fi)
 {
     size_t n = out_flow_format(fi, o->buf, sizeof(o->buf));
-    if (n > 0 && fwrite(o->buf, 1, n, o->fp) == n) {
+    if (n > 0 && o->redis != NULL)
+        out_redis_submit_flow(o->redis, o->buf, n - 1);
+    if (n > 0 && (o->fp == NULL || fwrite(o->buf, 1, n, o->fp) == n)) {
         o->written++;
         return 0;
     }

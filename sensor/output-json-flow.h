@@ -35,9 +35,15 @@ struct flow_info {
     size_t n_risks;
 };
 
-/* Open path for writing flow records ("-" = standard output). Returns NULL
- * with a message in errbuf on failure. Close with out_flows_close(). */
+/* Open path for writing flow records ("-" = standard output, "" = no file:
+ * records go only to the Redis flows stream, see out_flows_set_redis()).
+ * Returns NULL with a message in errbuf on failure. Close with
+ * out_flows_close(). */
 struct out_flows *out_flows_open(const char *path, char *errbuf, size_t errlen);
+
+/* Also hand every record to the Redis output's flows stream (NULL to stop). */
+struct out_redis;
+void out_flows_set_redis(struct out_flows *o, struct out_redis *r);
 
 /* Write one record. Returns 0, or -1 on a write error (counted; the record
  * is lost and the error is reported once by out_flows_close()). */

@@ -13,6 +13,7 @@ struct detect_stats;
 struct assets;
 
 #include "alerts.h"
+#include "output-redis.h"
 
 /* Everything the summary reports; pointers are borrowed. */
 struct run_report {
@@ -23,6 +24,10 @@ struct run_report {
     const struct detect_stats *ds;  /* may be NULL */
     struct alert_stats as;
     const struct assets *assets;    /* may be NULL */
+    const struct out_redis_stats *rs; /* NULL when Redis is off */
+    const char *redis_url;
+    const char *redis_spool_dir;
+    uint64_t redis_undelivered;
     size_t bytes_per_flow;
     double elapsed_s;    /* wall-clock seconds */
     long peak_rss_kb;    /* 0 when unknown */

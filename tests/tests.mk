@@ -27,6 +27,12 @@ golden-update: $(PROG) $(TEST_MMDB)
 detection: $(PROG) $(TEST_MMDB)
 	$(Q)python3 tests/detection.py --sensor $(PROG) --geo $(B)/tests/geo
 
+# Redis delivery against real redis-server instances on loopback: stream
+# fields, Redis down/killed/out of memory/wrong password/unreachable, ACL
+# user, unix socket, Sentinel discovery and failover.
+redis: $(PROG) $(TEST_MMDB)
+	$(Q)python3 tests/redis_test.py --sensor $(PROG) --geo $(B)/tests/geo
+
 # Command-line behaviour: exit codes, messages, inputs and outputs.
 cli: $(PROG)
 	$(Q)python3 tests/cli.py --sensor $(PROG)
@@ -47,5 +53,6 @@ asan:
 # Packet rate and peak memory against ndpiReader on a large capture built
 # from the corpus (figures only, never pass/fail).
 bench: deps
-	$(Q)$(MAKE) --no-print-directory all
-	$(Q)python3 tests/bench.py --sensor $(PROG) --corpus $(CORPUS) --out $(B)/bench
+	$(Q)$(MAKE) --no-print-directory all $(B)/tests/bench_redis
+	$(Q)python3 tests/bench.py --sensor $(PROG) --corpus $(CORPUS) --out $(B)/bench \
+		--bench-redis $(B)/tests/bench_redis

@@ -1,0 +1,36 @@
+/* options.h -- the command line of egress-sensor. */
+#ifndef OPTIONS_H
+#define OPTIONS_H
+
+#include <stdio.h>
+
+#define OPT_MAX_INPUTS 256
+
+struct options {
+    const char *inputs[OPT_MAX_INPUTS];
+    unsigned n_inputs;
+    const char *bpf;
+    const char *config;
+    const char *flows;
+    const char *alerts;
+    const char *assets;
+    const char *stats;
+    const char *redis;
+    int check_config;
+    int list_signatures;
+    int quiet;
+    int progress; /* -1 auto, 0 off, 1 on */
+};
+
+/* What parse_options() asks the caller to do. */
+enum { OPT_RUN = 0, OPT_EXIT_OK, OPT_VERSION };
+
+/* Parse argv into o. Returns OPT_RUN, OPT_EXIT_OK (--help was printed) or
+ * OPT_VERSION, or -1 after printing a usage error to standard error. The
+ * strings in o point into argv. */
+int parse_options(int argc, char **argv, struct options *o);
+
+/* The --help text. */
+void usage(FILE *fp);
+
+#endif
