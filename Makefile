@@ -70,7 +70,7 @@ LIB := $(B)/libsensor.a
 TEST_BINS := $(UNIT_TESTS:%=$(B)/tests/test_%)
 
 .PHONY: all deps deps-geo geo demo test unit golden golden-update detection cli redis conformance robustness \
-	asan bench clean
+	asan valgrind bench clean
 
 all: $(PROG)
 
@@ -137,6 +137,7 @@ include tests/tests.mk
 test: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)$(MAKE) --no-print-directory unit golden detection cli redis conformance
+	$(Q)$(MAKE) --no-print-directory valgrind
 	$(Q)$(MAKE) --no-print-directory asan
 
 clean:

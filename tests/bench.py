@@ -17,9 +17,11 @@ import json
 import os
 import re
 import shutil
+import socket
 import struct
 import subprocess
 import sys
+import tempfile
 import time
 
 PCAP_MAGIC_US = 0xa1b2c3d4
@@ -120,6 +122,59 @@ def measure(cmd):
     return wall, rss, p.stdout.decode(errors="replace") + err
 
 
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_redis(tmp):
+    """A redis-server on a free loopback port in tmp; (process, url) or (None, None)."""
+    if not shutil.which("redis-server"):
+        return None, None
+    port = free_port()
+    p = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1",
+                          "--save", "", "--appendonly", "no", "--dir", tmp],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
+            return p, "redis://127.0.0.1:%d/0" % port
+        except OSError:
+            time.sleep(0.05)
+    p.kill()
+    return None, None
+
+
+def redis_figures(args, cap, n, sensor_cmd):
+    """Alerts/s through the output thread, and the packet rate with --redis."""
+    out = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        proc, url = start_redis(tmp)
+        if proc is None:
+            print("  redis: redis-server not available, skipped")
+            return out
+        try:
+            if args.bench_redis:
+                for count in (20000, 50000):
+                    r = subprocess.run([args.bench_redis, url, os.path.join(tmp, "spool%d" % count),
+                                        str(count)], stdout=subprocess.PIPE, check=False)
+                    try:
+                        out["alerts_%d" % count] = json.loads(r.stdout.decode())
+                    except ValueError:
+                        pass
+            conf = os.path.join(tmp, "redis.conf")
+            with open(conf, "w") as fp:
+                fp.write('redis = { url = "%s"; spool_dir = "%s"; };\n'
+                         % (url, os.path.join(tmp, "sensor-spool")))
+            r_wall, _, _ = min(measure(sensor_cmd + ["-c", conf]) for _ in range(3))
+            out["sensor_with_redis"] = {"seconds": r_wall, "packets_per_s": n / r_wall}
+        finally:
+            proc.terminate()
+            proc.wait()
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--sensor", required=True)
@@ -127,6 +182,7 @@ def main():
     ap.add_argument("--out", default="build/bench")
     ap.add_argument("--copies", type=int, default=64)
     ap.add_argument("--reader", default="ndpiReader")
+    ap.add_argument("--bench-redis", help="the bench_redis program (alerts/s)")
     ap.add_argument("--config", default=os.devnull,
                     help="configuration for the main run (default: built-in defaults)")
     args = ap.parse_args()
@@ -162,6 +218,7 @@ def main():
     with open(nodet, "w") as fp:
         fp.write('signatures = { dir = ""; };\n')
     n_wall, _, _ = min(measure(sensor_cmd + ["-c", nodet]) for _ in range(3))
+    red = redis_figures(args, cap, n, sensor_cmd)
     with open(stats) as fp:
         st = json.load(fp)
     flows = st["flows"]["total"]
@@ -174,6 +231,7 @@ def main():
         "rate_ratio": s_pps / r_pps, "memory_ratio": s_rss / r_rss if r_rss else None,
         "no_detection": {"seconds": n_wall, "packets_per_s": n / n_wall},
         "detection_cost": 1.0 - (n / s_wall) / (n / n_wall),
+        "redis": red,
     }
     with open(os.path.join(args.out, "results.json"), "w") as fp:
         json.dump(res, fp, indent=2)
@@ -189,6 +247,15 @@ def main():
     print("  flows: %d, %d bytes of table memory per flow" % (flows, st["flows"]["bytes_per_flow"]))
     print("  detection (signatures, dissectors, DNS cache): %.0f packets/s without it, so it costs"
           " %.1f%% of the rate (target <= 10%%)" % (n / n_wall, 100.0 * res["detection_cost"]))
+    for k in ("alerts_20000", "alerts_50000"):
+        if k in red:
+            a = red[k]
+            print("  redis: %d alerts delivered at %.0f alerts/s (pipelined XADD, %d spooled)"
+                  % (a["alerts"], a["alerts_per_s"], a["spooled"]))
+    if "sensor_with_redis" in red:
+        w = red["sensor_with_redis"]["packets_per_s"]
+        print("  redis: %.0f packets/s with --redis, %.1f%% of the rate without (target >= 95%%)"
+              % (w, 100.0 * w / s_pps))
     return 0
 
 

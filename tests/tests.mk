@@ -45,10 +45,23 @@ conformance: $(PROG)
 robustness: $(PROG)
 	$(Q)python3 tests/robustness.py $(PROG) $(CORPUS) --extra pcaps --extra pcaps/detect
 
-# The same under AddressSanitizer and UndefinedBehaviorSanitizer.
+# The whole suite under AddressSanitizer (with leak checking) and
+# UndefinedBehaviorSanitizer: unit, golden, detection, command line, Redis
+# and robustness tests all run the sanitizer build.
 ASAN_OPT := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 asan:
-	$(Q)$(MAKE) --no-print-directory B=build/asan OPT="$(ASAN_OPT)" all unit robustness
+	$(Q)ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		$(MAKE) --no-print-directory B=build/asan OPT="$(ASAN_OPT)" \
+		all unit golden detection cli redis robustness
+
+# The unit tests under valgrind: no invalid access, no leak.
+VALGRIND := valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect
+valgrind: $(TEST_BINS) $(TEST_MMDB)
+	$(Q)fail=0; for t in $(TEST_BINS); do \
+		echo "  VALGRIND $$t"; \
+		TEST_GEO_DIR=$(B)/tests/geo TEST_SRCDIR=tests $(VALGRIND) $$t > $$t.valgrind.log 2>&1 || \
+			{ fail=1; tail -40 $$t.valgrind.log; }; \
+	done; exit $$fail
 
 # Packet rate and peak memory against ndpiReader on a large capture built
 # from the corpus (figures only, never pass/fail).
