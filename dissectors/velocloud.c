@@ -9,11 +9,12 @@
  * Zeek or nDPI dissector, no plugin) or documents, and its payload is
  * encrypted, so there are no magic bytes to check.
  *
- * The heuristic, per payload packet, in either direction:
+ * The heuristic, per payload packet:
  *
  *   UDP port 2426 and VCMP_MIN_LEN <= length <= VCMP_MAX_LEN
  *   and not all bytes equal
  *   and not a DNS message
+ *   and sent by the server (a reply): the tunnel is two-way
  *
  * Why: an overlay packet carries at least a tunnel header and an
  * authenticated (encrypted) body, so it is never a few bytes; it carries
@@ -21,8 +22,10 @@
  * (VCMP_MAX_LEN leaves room for that). Port scanners' probes are empty,
  * zero-filled or DNS-shaped. A packet outside the size window is
  * NEED_MORE (keepalives may be small; the next packet decides), at most
- * max_packets times. The port is the evidence: nothing else common uses
- * UDP 2426, which is why a single plausible packet is enough. */
+ * max_packets times. A plausible packet from the client waits for the
+ * server's answer (NEED_MORE): a gateway answers its edge, while a flood of
+ * random datagrams to port 2426 never gets a reply and must not be taken
+ * for an SD-WAN edge. */
 #include "dissector.h"
 
 #include <netinet/in.h>
@@ -52,7 +55,7 @@ static int velocloud_dissect(const struct dis_packet *pkt)
         return DIS_NEED_MORE;
     if (all_same(pkt->payload, pkt->len) || dis_dns_looks_like_dns(pkt->payload, pkt->len))
         return DIS_NOT_MINE;
-    return DIS_MATCH;
+    return pkt->to_server ? DIS_NEED_MORE : DIS_MATCH;
 }
 
 /* The "velocloud-vcmp" descriptor, listed in dis_registry (registry.c). Its
@@ -60,9 +63,9 @@ static int velocloud_dissect(const struct dis_packet *pkt)
  * through struct rd and answers an enum dis_result. */
 const struct dissector dis_velocloud_vcmp = {
     .name = "velocloud-vcmp",
-    .summary = "VeloCloud SD-WAN VCMP overlay: UDP 2426, plausible tunnel packet sizes",
+    .summary = "VeloCloud SD-WAN VCMP overlay: UDP 2426, plausible tunnel packets both ways",
     .proto = IPPROTO_UDP,
     .ports = {2426},
-    .max_packets = 4,
+    .max_packets = 8,
     .dissect = velocloud_dissect,
 };
