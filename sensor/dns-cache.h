@@ -4,8 +4,9 @@
  * kept for the record's TTL (clamped to [min_ttl, max_ttl]). A later flow
  * from that client to that address without a server name of its own (TLS
  * without SNI, ECH, UDP rating queries) is attributed to the name. Bounded:
- * at most max entries; when full the entry closest to expiry is replaced
- * (counted). Time is packet time, as everywhere in the pipeline. */
+ * at most max entries; when full, expired entries go first, then the least
+ * recently used entry is replaced (counted). Time is packet time, as
+ * everywhere in the pipeline. */
 #ifndef DNS_CACHE_H
 #define DNS_CACHE_H
 
@@ -22,6 +23,7 @@ struct dns_cache_stats {
     uint64_t hits;
     uint64_t misses;
     uint64_t entries;   /* now */
+    uint64_t peak_entries;
 };
 
 /* Create a cache of at most max entries. NULL on allocation failure. */

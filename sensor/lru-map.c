@@ -2,11 +2,15 @@
  *
  * Entries live in one array: a header (chain link, LRU links) followed by
  * the key and the value, each rounded up to 8 bytes. Buckets and links hold
- * entry index + 1, so 0 means none. */
+ * entry index + 1, so 0 means none. Keys are hashed with a random seed: they
+ * may come off the wire, and an outsider must not be able to pile them into
+ * one bucket. */
 #include "lru-map.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
 
 #include <xxhash.h>
 
@@ -21,6 +25,7 @@ struct lru_map {
     uint32_t *buckets;
     uint32_t nbuckets, max, used, count, free_head;
     uint32_t head, tail; /* least / most recently used */
+    uint64_t seed;       /* random: keys may come off the wire */
 };
 
 static size_t round8(size_t n)
@@ -44,6 +49,8 @@ struct lru_map *lru_map_new(uint32_t max, size_t key_len, size_t val_len)
     m->nbuckets = 16;
     while (m->nbuckets < max && m->nbuckets < (1u << 31))
         m->nbuckets <<= 1;
+    if (getrandom(&m->seed, sizeof(m->seed), 0) != (ssize_t)sizeof(m->seed))
+        m->seed = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)m;
     m->ents = calloc(max, m->ent_size);
     m->buckets = calloc(m->nbuckets, sizeof(uint32_t));
     if (m->ents == NULL || m->buckets == NULL) {
@@ -134,7 +141,7 @@ static void remove_ent(struct lru_map *m, struct ent_hdr *e)
 
 void *lru_map_get(struct lru_map *m, const void *key)
 {
-    struct ent_hdr *e = find(m, key, (uint32_t)XXH3_64bits(key, m->key_len));
+    struct ent_hdr *e = find(m, key, (uint32_t)XXH3_64bits_withSeed(key, m->key_len, m->seed));
     if (e == NULL)
         return NULL;
     unlink_lru(m, e);
@@ -144,7 +151,7 @@ void *lru_map_get(struct lru_map *m, const void *key)
 
 void *lru_map_put(struct lru_map *m, const void *key, bool *created, bool *evicted)
 {
-    uint32_t h = (uint32_t)XXH3_64bits(key, m->key_len);
+    uint32_t h = (uint32_t)XXH3_64bits_withSeed(key, m->key_len, m->seed);
     struct ent_hdr *e = find(m, key, h);
     *created = *evicted = false;
     if (e != NULL) {
@@ -186,7 +193,7 @@ void *lru_map_oldest(struct lru_map *m, const void **key)
 
 int lru_map_del(struct lru_map *m, const void *key)
 {
-    struct ent_hdr *e = find(m, key, (uint32_t)XXH3_64bits(key, m->key_len));
+    struct ent_hdr *e = find(m, key, (uint32_t)XXH3_64bits_withSeed(key, m->key_len, m->seed));
     if (e == NULL)
         return 0;
     remove_ent(m, e);

@@ -1,6 +1,6 @@
 /* test_dns_cache.c -- (client, address) -> name cache: TTL expiry and
  * clamping, the bound and who is evicted, per-client keys, mixed families,
- * and the heap against a plain model. */
+ * and the whole policy against a plain model. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -107,32 +107,34 @@ static void test_update(void **state)
     dns_cache_free(c);
 }
 
-/* Full: the entry closest to expiry is the one replaced. */
-static void test_evicts_soonest(void **state)
+/* Full: the least recently used entry is the one replaced, whatever its
+ * TTL -- a flood of long-TTL answers cannot push out a fresh binding ahead
+ * of older ones. */
+static void test_evicts_least_recent(void **state)
 {
     (void)state;
     uint8_t cl[4], ad[4];
-    struct dns_cache *c = dns_cache_new(8, 0, 3600);
+    struct dns_cache *c = dns_cache_new(8, 0, 86400);
     v4(10, 0, 0, 1, cl);
-    /* TTLs 100, 200, ..., except address 3 which expires first */
+    /* addresses 0..7 in that order; 3 has the shortest TTL */
     for (uint8_t i = 0; i < 8; i++)
         dns_cache_put(c, 4, cl, 4, v4(192, 0, 2, i, ad), "n.example", i == 3 ? 50 : 100u * (i + 1),
-                      0);
-    dns_cache_put(c, 4, cl, 4, v4(192, 0, 2, 100, ad), "new.example", 10, 1 * SEC);
+                      i);
+    /* a lookup refreshes address 0: address 1 is now the least recent */
+    assert_non_null(dns_cache_get(c, 4, cl, 4, v4(192, 0, 2, 0, ad), 10));
+    dns_cache_put(c, 4, cl, 4, v4(192, 0, 2, 100, ad), "new.example", 86400, 1 * SEC);
     const struct dns_cache_stats *st = dns_cache_stats(c);
     assert_int_equal(st->evicted, 1);
     assert_int_equal(st->entries, 8);
-    assert_null(dns_cache_get(c, 4, cl, 4, v4(192, 0, 2, 3, ad), 2 * SEC));
-    for (uint8_t i = 0; i < 8; i++)
-        if (i != 3)
-            assert_non_null(dns_cache_get(c, 4, cl, 4, v4(192, 0, 2, i, ad), 2 * SEC));
+    assert_null(dns_cache_get(c, 4, cl, 4, v4(192, 0, 2, 1, ad), 2 * SEC));
+    /* the short-TTL entry stays until it expires */
+    assert_string_equal(dns_cache_get(c, 4, cl, 4, v4(192, 0, 2, 3, ad), 2 * SEC), "n.example");
     assert_string_equal(dns_cache_get(c, 4, cl, 4, v4(192, 0, 2, 100, ad), 2 * SEC), "new.example");
-    /* next to go: the newcomer (expires at 11 s), then address 0 (100 s) */
-    dns_cache_put(c, 4, cl, 4, v4(192, 0, 2, 101, ad), "b.example", 3000, 3 * SEC);
-    assert_null(dns_cache_get(c, 4, cl, 4, v4(192, 0, 2, 100, ad), 4 * SEC));
-    dns_cache_put(c, 4, cl, 4, v4(192, 0, 2, 102, ad), "c.example", 3000, 5 * SEC);
-    assert_null(dns_cache_get(c, 4, cl, 4, v4(192, 0, 2, 0, ad), 6 * SEC));
-    assert_int_equal(st->evicted, 3);
+    /* long-TTL newcomers replace the least recent ones, in order */
+    dns_cache_put(c, 4, cl, 4, v4(192, 0, 2, 101, ad), "b.example", 86400, 3 * SEC);
+    assert_null(dns_cache_get(c, 4, cl, 4, v4(192, 0, 2, 2, ad), 4 * SEC));
+    assert_non_null(dns_cache_get(c, 4, cl, 4, v4(192, 0, 2, 4, ad), 4 * SEC));
+    assert_int_equal(st->evicted, 2);
     dns_cache_free(c);
 }
 
@@ -248,12 +250,11 @@ static void test_zero_and_size(void **state)
 }
 
 /* ------------------------------------------------------------ against a model
- * The same operations on a plain array with the documented policy: an
- * update keeps the slot; a new key first frees up to 8 expired entries,
- * soonest first, then replaces the soonest-to-expire when still full; a
- * get frees an expired entry. Expiry times are all distinct (time moves
- * by 1 us per operation, TTLs are whole seconds), so the policy decides
- * every choice. */
+ * The same operations on a plain array with the documented policy: every
+ * put and every successful get makes the entry the most recent; a new key
+ * first frees up to 8 expired entries from the least recent end (stopping
+ * at the first live one), then replaces the least recent entry when still
+ * full; a get frees an expired entry. */
 
 #define MODEL_MAX 16
 #define MODEL_KEYS 40
@@ -261,7 +262,9 @@ static void test_zero_and_size(void **state)
 struct model {
     int key[MODEL_MAX];
     uint64_t exp[MODEL_MAX];
+    uint64_t used[MODEL_MAX]; /* larger = more recent */
     int n;
+    uint64_t clock;
     uint64_t evicted, expired;
 };
 
@@ -273,11 +276,11 @@ static int model_find(const struct model *m, int key)
     return -1;
 }
 
-static int model_soonest(const struct model *m)
+static int model_lru(const struct model *m)
 {
     int best = 0;
     for (int i = 1; i < m->n; i++)
-        if (m->exp[i] < m->exp[best])
+        if (m->used[i] < m->used[best])
             best = i;
     return best;
 }
@@ -286,6 +289,7 @@ static void model_drop(struct model *m, int i)
 {
     m->key[i] = m->key[m->n - 1];
     m->exp[i] = m->exp[m->n - 1];
+    m->used[i] = m->used[m->n - 1];
     m->n--;
 }
 
@@ -294,21 +298,23 @@ static void model_put(struct model *m, int key, uint64_t exp, uint64_t now)
     int i = model_find(m, key);
     if (i >= 0) {
         m->exp[i] = exp;
+        m->used[i] = ++m->clock;
         return;
     }
     for (int k = 0; k < 8 && m->n > 0; k++) {
-        int s = model_soonest(m);
+        int s = model_lru(m);
         if (m->exp[s] > now)
             break;
         model_drop(m, s);
         m->expired++;
     }
     if (m->n == MODEL_MAX) {
-        model_drop(m, model_soonest(m));
+        model_drop(m, model_lru(m));
         m->evicted++;
     }
     m->key[m->n] = key;
     m->exp[m->n] = exp;
+    m->used[m->n] = ++m->clock;
     m->n++;
 }
 
@@ -322,6 +328,7 @@ static int model_get(struct model *m, int key, uint64_t now)
         m->expired++;
         return 0;
     }
+    m->used[i] = ++m->clock;
     return 1;
 }
 
@@ -364,7 +371,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_put_get),         cmocka_unit_test(test_ttl_expiry),
         cmocka_unit_test(test_ttl_clamp),       cmocka_unit_test(test_update),
-        cmocka_unit_test(test_evicts_soonest),  cmocka_unit_test(test_bound),
+        cmocka_unit_test(test_evicts_least_recent),  cmocka_unit_test(test_bound),
         cmocka_unit_test(test_full_of_expired), cmocka_unit_test(test_per_client),
         cmocka_unit_test(test_families),        cmocka_unit_test(test_long_name),
         cmocka_unit_test(test_zero_and_size),   cmocka_unit_test(test_against_model),
