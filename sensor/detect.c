@@ -62,10 +62,20 @@ void detector_free(struct detector *d)
     free(d);
 }
 
-void detector_flow_new(struct detector *d, struct flow *f)
+/* Longer names are not kept with the flow: the metadata buffer is small and
+ * the cache is asked again when the flow is matched. */
+#define DNSNAME_KEEP_MAX 128
+
+void detector_flow_new(struct detector *d, struct flow *f, uint64_t ts_us)
 {
-    if (d->pack != NULL && (f->key.proto == IPPROTO_TCP || f->key.proto == IPPROTO_UDP))
-        f->dis_mask = dis_interest(f->key.proto, f->key.dport);
+    const struct flow_key *k = &f->key;
+    if (d->pack == NULL || (k->proto != IPPROTO_TCP && k->proto != IPPROTO_UDP))
+        return;
+    f->dis_mask = dis_interest(k->proto, k->dport);
+    int af = k->ipver == 6 ? 6 : 4;
+    const char *name = dns_cache_get(d->dns, af, k->src, af, k->dst, ts_us);
+    if (name != NULL && strlen(name) < DNSNAME_KEEP_MAX)
+        flow_meta_set(f, FLOW_META_DNSNAME, name);
 }
 
 struct dns_ctx {
@@ -166,7 +176,9 @@ void detector_flow(struct detector *d, struct flow *f, const struct classifier *
     const char *host = flow_meta_get(f, FLOW_META_HOST);
     int tls = classify_is(f, CLASSIFY_IS_TLS), quic = classify_is(f, CLASSIFY_IS_QUIC);
     int http = classify_is(f, CLASSIFY_IS_HTTP);
-    const char *dns_name = dns_cache_get(d->dns, af, k->src, af, k->dst, ts_us);
+    const char *dns_name = flow_meta_get(f, FLOW_META_DNSNAME);
+    if (dns_name[0] == '\0')
+        dns_name = dns_cache_get(d->dns, af, k->src, af, k->dst, ts_us);
     const char *verdict = f->dis_verdict ? dis_registry[f->dis_verdict - 1]->name : NULL;
     struct sig_flow in = {
         .ipver = k->ipver,

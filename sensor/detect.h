@@ -41,8 +41,10 @@ struct detector *detector_new(const struct sensor_config *cfg, const struct sig_
                               size_t errlen);
 void detector_free(struct detector *d);
 
-/* A new flow (orientation settled): decide which dissectors want it. */
-void detector_flow_new(struct detector *d, struct flow *f);
+/* A new flow (orientation settled) at ts_us: decide which dissectors want
+ * it, and note the name its client resolved to the server now -- the DNS
+ * answer is freshest then, before a flood of answers can push it out. */
+void detector_flow_new(struct detector *d, struct flow *f, uint64_t ts_us);
 
 /* Per packet of flow f (dir: FLOW_TOSERVER / FLOW_TOCLIENT). Cheap unless
  * the packet is a DNS response or the flow has an interested dissector. */

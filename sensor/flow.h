@@ -59,6 +59,7 @@ enum flow_meta {
     FLOW_META_SUBJECT,  /* TLS server certificate subject */
     FLOW_META_ISSUER,
     FLOW_META_PATH,     /* HTTP request path */
+    FLOW_META_DNSNAME,  /* name the client resolved to the server, at flow start */
     FLOW_META_MAX
 };
 

@@ -84,6 +84,8 @@ void frag_note_first(struct frag_table *ft, const struct packet *pkt, uint64_t n
     v->dport = pkt->dport;
     v->last_us = now_us;
     ft->st.active = lru_map_count(ft->map);
+    if (ft->st.active > ft->st.peak_active)
+        ft->st.peak_active = ft->st.active;
 }
 
 int frag_attribute(struct frag_table *ft, struct packet *pkt, uint64_t now_us)

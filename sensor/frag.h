@@ -21,6 +21,7 @@ struct frag_stats {
     uint64_t evicted;  /* trains dropped because the table was full */
     uint64_t expired;  /* trains forgotten after the timeout */
     uint64_t active;
+    uint64_t peak_active;
 };
 
 /* Create a table for max trains. Returns NULL on allocation failure. Free

@@ -17,6 +17,7 @@
 #include "alerts.h"
 #include "config.h"
 #include "detect.h"
+#include "dns-cache.h"
 #include "flow.h"
 #include "frag.h"
 #include "geo.h"
@@ -180,7 +181,7 @@ void pipeline_packet(struct pipeline *pl, int dlt, uint64_t ts_us, const uint8_t
             flow_swap(f);
             dir = FLOW_TOCLIENT;
         }
-        detector_flow_new(pl->det, f);
+        detector_flow_new(pl->det, f, ts_us);
     }
 
     f->pkts[dir]++;
@@ -324,6 +325,11 @@ const struct frag_stats *pipeline_frag_stats(const struct pipeline *pl)
 const struct detect_stats *pipeline_detect_stats(const struct pipeline *pl)
 {
     return detector_stats(pl->det);
+}
+
+const struct dns_cache_stats *pipeline_dns_cache_stats(const struct pipeline *pl)
+{
+    return dns_cache_stats(detector_dns_cache(pl->det));
 }
 
 size_t pipeline_bytes_per_flow(const struct pipeline *pl)

@@ -78,6 +78,8 @@ const struct flow_table_stats *pipeline_flow_stats(const struct pipeline *pl);
 const struct classify_stats *pipeline_classify_stats(const struct pipeline *pl);
 const struct frag_stats *pipeline_frag_stats(const struct pipeline *pl);
 const struct detect_stats *pipeline_detect_stats(const struct pipeline *pl);
+struct dns_cache_stats;
+const struct dns_cache_stats *pipeline_dns_cache_stats(const struct pipeline *pl);
 size_t pipeline_bytes_per_flow(const struct pipeline *pl);
 
 #endif
