@@ -1,0 +1,461 @@
+#!/usr/bin/env python3
+"""Live capture integration tests: the real sensor on a veth pair.
+
+Each test creates a network namespace (named with this process's id) and a
+veth pair with one end inside it, starts build/egress-sensor with -i on the
+host end, replays vendor captures from pcaps/detect/ into the other end
+with tcpreplay from inside the namespace, and checks what the sensor
+reported:
+
+  - capture: the alerts tests/detection.json expects for the captures
+    replayed (same vendor, category, src_ip, dest_ip) and no other, flow
+    records, every flow ended by the wall clock on the quiet link (short
+    idle timeouts) before SIGTERM, the switch to --user nobody
+    (/proc/PID/status while it runs),
+    the periodic status line, capture counters and drops in the summary and
+    --stats, exit 0 after SIGTERM; with redis-server installed, the same
+    run delivering to Redis on loopback through a spool nobody created;
+  - an interface that does not exist: exit 1, the message names it;
+  - the veth deleted while the sensor runs: exit 1, the message names it,
+    the records of what was captured are written; a run as root without
+    --user warns once;
+  - -i with -r: exit 2.
+
+Traffic only ever goes through the veth pair this script creates; the pair
+and the namespace are removed whatever happens. Needs root, ip (iproute2)
+and tcpreplay: without them every test is skipped and the script exits 0.
+Python standard library only. Prints "N passed, M failed" at the end and
+exits 1 on any failure.
+"""
+
+import argparse
+import collections
+import ipaddress
+import json
+import os
+import pwd
+import re
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+PCAPS = os.path.join(ROOT, "pcaps", "detect")
+MANIFEST = os.path.join(HERE, "detection.json")
+SIGNATURES = os.path.join(ROOT, "config", "signatures")
+REPLAYED = ("vendor-fortinet.pcap", "vendor-checkpoint.pcap")
+IDLE_TIMEOUT = 2  # seconds, every flow class
+TESTS = ("capture", "no such interface", "interface deleted", "-i with -r")
+
+
+class TestFailure(Exception):
+    pass
+
+
+def check(cond, msg):
+    if not cond:
+        raise TestFailure(msg)
+
+
+def wait_for(what, fn, timeout, step=0.05):
+    """Poll fn() until it returns a true value; TestFailure after timeout s."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        v = fn()
+        if v:
+            return v
+        time.sleep(step)
+    raise TestFailure("timed out after %.1f s waiting for %s" % (timeout, what))
+
+
+def run(cmd, timeout=10):
+    """Run a helper command; TestFailure when it fails."""
+    try:
+        p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout,
+                           check=False)
+    except subprocess.TimeoutExpired:
+        raise TestFailure("%s: timed out after %d s" % (" ".join(cmd), timeout))
+    if p.returncode != 0:
+        raise TestFailure("%s: exit %d: %s" % (" ".join(cmd), p.returncode,
+                                               p.stderr.decode(errors="replace").strip()))
+    return p.stdout.decode(errors="replace")
+
+
+def norm_ip(text):
+    return ipaddress.ip_address(text).compressed
+
+
+def cfg_str(s):
+    return '"%s"' % s.replace("\\", "\\\\").replace('"', '\\"')
+
+
+class Veth:
+    """A namespace and a veth pair: host end `host`, `inner` inside `ns`."""
+
+    def __init__(self, tag):
+        pid = os.getpid()
+        self.ns = "egress-live-%d-%s" % (pid, tag)
+        self.host = "elh%d%s" % (pid % 1000000, tag)
+        self.inner = "eln%d%s" % (pid % 1000000, tag)
+
+    def __enter__(self):
+        try:
+            run(["ip", "netns", "add", self.ns])
+            run(["ip", "link", "add", self.host, "type", "veth", "peer", "name", self.inner])
+            run(["ip", "link", "set", self.inner, "netns", self.ns])
+            # No IPv6 on the pair: the kernel's own neighbour discovery and
+            # MLD packets would be flows of their own on a quiet link.
+            for pre, dev in (([], self.host), (["ip", "netns", "exec", self.ns], self.inner)):
+                knob = "/proc/sys/net/ipv6/conf/%s/disable_ipv6" % dev
+                run(pre + ["sh", "-c", "[ ! -e %s ] || echo 1 > %s" % (knob, knob)])
+            run(["ip", "link", "set", self.host, "up"])
+            run(["ip", "netns", "exec", self.ns, "ip", "link", "set", self.inner, "up"])
+            run(["ip", "netns", "exec", self.ns, "ip", "link", "set", "lo", "up"])
+        except BaseException:
+            self.remove()
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+        return False
+
+    def remove(self):
+        for cmd in (["ip", "link", "del", self.host], ["ip", "netns", "del", self.ns]):
+            subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                           timeout=10, check=False)
+
+    def replay(self, pcap):
+        run(["ip", "netns", "exec", self.ns, "tcpreplay", "-q", "--intf1=" + self.inner,
+             "--pps=2000", pcap], timeout=20)
+
+
+class Sensor:
+    """The sensor in the background, standard error in a file."""
+
+    def __init__(self, sensor, args, tmp, name):
+        self.err_path = os.path.join(tmp, name + ".stderr")
+        self.err_fp = open(self.err_path, "wb")
+        self.p = subprocess.Popen([sensor] + args, stdin=subprocess.DEVNULL,
+                                  stdout=subprocess.DEVNULL, stderr=self.err_fp)
+
+    def stderr(self):
+        with open(self.err_path, "rb") as fp:
+            return fp.read().decode(errors="replace")
+
+    def wait_capturing(self, timeout=15):
+        def ready():
+            if self.p.poll() is not None:
+                raise TestFailure("sensor exited %d before capturing: %s"
+                                  % (self.p.returncode, self.stderr().strip()))
+            return "capturing on" in self.stderr()
+        wait_for("the 'capturing on' line", ready, timeout)
+
+    def wait_exit(self, timeout):
+        try:
+            return self.p.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise TestFailure("sensor still running after %d s: %s"
+                              % (timeout, self.stderr().strip()[-500:]))
+
+    def stop(self, timeout=20):
+        if self.p.poll() is None:
+            self.p.send_signal(signal.SIGTERM)
+        return self.wait_exit(timeout)
+
+    def kill(self):
+        if self.p.poll() is None:
+            self.p.kill()
+            self.p.wait(timeout=10)
+        self.err_fp.close()
+
+
+def read_json_lines(path):
+    if not os.path.exists(path):
+        return []
+    out = []
+    with open(path) as fp:
+        for n, line in enumerate(fp, 1):
+            if line.strip():
+                try:
+                    out.append(json.loads(line))
+                except ValueError as e:
+                    raise TestFailure("%s line %d is not JSON: %s" % (path, n, e))
+    return out
+
+
+def alert_keys(alerts):
+    keys = set()
+    for rec in alerts:
+        a = rec.get("alert", {})
+        keys.add((a.get("vendor"), a.get("category"), norm_ip(rec["src_ip"]),
+                  norm_ip(rec["dest_ip"])))
+    return keys
+
+
+def expected_keys(names):
+    with open(MANIFEST) as fp:
+        manifest = json.load(fp)
+    return {(a["vendor"], a["category"], norm_ip(a["src_ip"]), norm_ip(a["dest_ip"]))
+            for n in names for a in manifest[n]}
+
+
+def pcap_packets(path):
+    """Records in a classic pcap file."""
+    with open(path, "rb") as fp:
+        data = fp.read()
+    magic = struct.unpack("<I", data[:4])[0]
+    endian = "<" if magic in (0xa1b2c3d4, 0xa1b23c4d) else ">"
+    n, off = 0, 24
+    while off + 16 <= len(data):
+        incl = struct.unpack(endian + "I", data[off + 8:off + 12])[0]
+        off += 16 + incl
+        n += 1
+    return n
+
+
+def proc_uids(pid):
+    with open("/proc/%d/status" % pid) as fp:
+        for line in fp:
+            if line.startswith("Uid:"):
+                return [int(x) for x in line.split()[1:]]
+    return []
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Redis:
+    """A redis-server on a free loopback port in its own directory."""
+
+    def __init__(self, tmp):
+        self.dir = os.path.join(tmp, "redis")
+        os.mkdir(self.dir)
+        self.port = free_port()
+        self.p = subprocess.Popen(["redis-server", "--port", str(self.port), "--bind",
+                                   "127.0.0.1", "--dir", self.dir, "--save", "",
+                                   "--appendonly", "no"],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for("redis-server on port %d" % self.port, self.ping, 10)
+
+    def cli(self, *args):
+        p = subprocess.run(["redis-cli", "-p", str(self.port)] + list(args),
+                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, timeout=10,
+                           check=False)
+        return p.stdout.decode(errors="replace").strip()
+
+    def ping(self):
+        return self.cli("PING") == "PONG"
+
+    def stop(self):
+        if self.p.poll() is None:
+            self.p.terminate()
+            try:
+                self.p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.p.kill()
+                self.p.wait(timeout=10)
+
+
+def write_config(tmp, geo, spool=None, port=None):
+    path = os.path.join(tmp, "live.conf")
+    geo = os.path.abspath(geo)
+    with open(path, "w") as fp:
+        fp.write('sensor_name = "live";\n')
+        fp.write("geo = { country_db = %s; asn_db = %s; };\n"
+                 % (cfg_str(os.path.join(geo, "country-dbip.mmdb")),
+                    cfg_str(os.path.join(geo, "asn.mmdb"))))
+        fp.write('home_countries = [ "CN" ];\n')
+        fp.write("signatures = { dir = %s; };\n" % cfg_str(SIGNATURES))
+        # Short idle timeouts: on a quiet link, flows end by the wall clock.
+        fp.write("flow = { timeouts = { tcp = %d; tcp_closed = 1; udp = %d; icmp = %d; "
+                 "other = %d; }; };\n" % ((IDLE_TIMEOUT,) * 4))
+        if spool is not None:
+            fp.write("redis = { url = %s; spool_dir = %s; flush_timeout = 5; "
+                     "stats_interval = 1; };\n"
+                     % (cfg_str("redis://127.0.0.1:%d/0" % port), cfg_str(spool)))
+    return path
+
+
+def test_capture(a, tmp):
+    nobody = pwd.getpwnam("nobody")
+    # Outputs and the spool are opened after the switch, as nobody.
+    out = os.path.join(tmp, "out")
+    os.mkdir(out)
+    os.chown(out, nobody.pw_uid, nobody.pw_gid)
+    redis = None
+    if shutil.which("redis-server") and shutil.which("redis-cli"):
+        redis = Redis(tmp)
+        conf = write_config(tmp, a.geo, os.path.join(out, "spool"), redis.port)
+    else:
+        print("       (redis-server or redis-cli missing: the Redis part is skipped)")
+        conf = write_config(tmp, a.geo)
+    alerts, flows, stats = (os.path.join(out, "alerts.json"), os.path.join(out, "flows.json"),
+                            os.path.join(out, "stats.json"))
+    sensor = None
+    try:
+        with Veth("a") as v:
+            sensor = Sensor(a.sensor, ["-c", conf, "-i", v.host, "--alerts", alerts, "--flows",
+                                       flows, "--stats", stats, "--user", "nobody",
+                                       "--stats-interval", "1", "--no-progress"], tmp, "capture")
+            sensor.wait_capturing()
+            uids = proc_uids(sensor.p.pid)
+            check(uids == [nobody.pw_uid] * 4,
+                  "after start the sensor runs as uids %s, not nobody (%d)" % (uids, nobody.pw_uid))
+            before = len(sensor.stderr())
+            for name in REPLAYED:
+                v.replay(os.path.join(PCAPS, name))
+            # No packet after the replay: the once-a-second tick ends every
+            # flow by the wall clock, and a status line says none is left.
+            wait_for("a status line with 0 flows active after the replay",
+                     lambda: re.search(r"status: [1-9]\d* packets .* 0 flows active",
+                                       sensor.stderr()[before:]), IDLE_TIMEOUT + 8)
+            rc = sensor.stop()
+        err = sensor.stderr()
+        check(rc == 0, "exit %d after SIGTERM: %s" % (rc, err[-800:]))
+        want, got = expected_keys(REPLAYED), alert_keys(read_json_lines(alerts))
+        missing, extra = sorted(want - got), sorted(got - want)
+        check(not missing, "expected alerts missing: %s" % missing)
+        check(not extra, "alerts not in tests/detection.json: %s" % extra)
+        recs = read_json_lines(flows)
+        srcs = {norm_ip(r.get("src_ip", "::")) for r in recs if r.get("event_type") == "flow"}
+        check(len(recs) >= len(want) and all(k[2] in srcs for k in want),
+              "flow records: %d, missing clients %s"
+              % (len(recs), sorted(k[2] for k in want if k[2] not in srcs)))
+        reasons = collections.Counter(r.get("flow", {}).get("reason") for r in recs)
+        check(reasons.get("end-of-input", 0) == 0,
+              "flows still open at SIGTERM despite the idle timeouts: %s" % dict(reasons))
+        check(re.search(r"status: \d+ packets .*dropped \(kernel \d+, interface \d+\)", err),
+              "no status line with drops: %s" % err[-800:])
+        check(re.search(r"capture +\d+ received, \d+ dropped by the kernel, \d+ dropped by "
+                        r"the interface", err), "no capture line in the summary: %s" % err[-800:])
+        with open(stats) as fp:
+            st = json.load(fp)
+        cap = st.get("capture", {})
+        npk = sum(pcap_packets(os.path.join(PCAPS, n)) for n in REPLAYED)
+        check(all(k in cap for k in ("received", "kernel_drops", "if_drops")) and
+              cap.get("interfaces") == [v.host] and st["packets"]["total"] >= npk,
+              "--stats capture section: %s, %d packets (replayed %d)"
+              % (cap, st["packets"]["total"], npk))
+        check(err.count("running as root") == 0, "warned about root despite --user")
+        if redis is not None:
+            xlen = redis.cli("XLEN", "egress:alerts")
+            n_alerts = len(read_json_lines(alerts))
+            check(xlen == str(n_alerts), "Redis stream has %s entries, --alerts %d"
+                  % (xlen, n_alerts))
+            fields = redis.cli("HGETALL", "egress:stats:live").split("\n")
+            check("drops" in fields and "if_drops" in fields,
+                  "Redis stats hash without drops: %s" % fields)
+        ends = ", ".join("%s %d" % kv for kv in sorted(reasons.items()))
+        counters = {k: cap.get(k) for k in ("received", "kernel_drops", "if_drops")}
+        return "%d alerts, %d flow records (%s), capture %s%s" % (
+            len(got), len(recs), ends, counters,
+            "; Redis took every alert" if redis is not None else "")
+    finally:
+        if sensor is not None:
+            sensor.kill()
+        if redis is not None:
+            redis.stop()
+
+
+def test_no_such_interface(a, tmp):
+    name = "nosuch%d" % (os.getpid() % 100000)
+    try:
+        p = subprocess.run([a.sensor, "-c", write_config(tmp, a.geo), "-i", name, "--alerts",
+                            os.path.join(tmp, "none.json")], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=20, check=False)
+    except subprocess.TimeoutExpired:
+        raise TestFailure("timed out")
+    err = p.stderr.decode(errors="replace")
+    check(p.returncode == 1 and name in err and "no such device" in err,
+          "exit %d: %s" % (p.returncode, err.strip()))
+    return err.strip()
+
+
+def test_interface_deleted(a, tmp):
+    conf = write_config(tmp, a.geo)
+    alerts, flows = os.path.join(tmp, "del-alerts.json"), os.path.join(tmp, "del-flows.json")
+    sensor = None
+    try:
+        with Veth("d") as v:
+            sensor = Sensor(a.sensor, ["-c", conf, "-i", v.host, "--alerts", alerts, "--flows",
+                                       flows, "-q"], tmp, "deleted")
+            sensor.wait_capturing()
+            v.replay(os.path.join(PCAPS, REPLAYED[0]))
+            time.sleep(0.5)
+            run(["ip", "link", "del", v.host])
+            rc = sensor.wait_exit(15)
+        err = sensor.stderr()
+        check(rc == 1, "exit %d after the interface was deleted: %s" % (rc, err[-800:]))
+        check(re.search(re.escape(v.host) + r": capture stopped", err),
+              "no message naming %s: %s" % (v.host, err[-800:]))
+        want, got = expected_keys(REPLAYED[:1]), alert_keys(read_json_lines(alerts))
+        check(not (want - got), "alerts missing: %s" % sorted(want - got))
+        check(len(read_json_lines(flows)) >= len(want), "flow records not written")
+        check(err.count("running as root") == 1,
+              "a run as root without --user warns %d times" % err.count("running as root"))
+        return [l for l in err.split("\n") if "capture stopped" in l][0]
+    finally:
+        if sensor is not None:
+            sensor.kill()
+
+
+def test_live_and_files(a, tmp):
+    p = subprocess.run([a.sensor, "-i", "lo", "-r", os.path.join(PCAPS, REPLAYED[0])],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=20, check=False)
+    err = p.stderr.decode(errors="replace")
+    check(p.returncode == 2 and "-i" in err and "-r" in err,
+          "exit %d: %s" % (p.returncode, err.strip()))
+    return err.strip()
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--sensor", required=True, help="the egress-sensor binary")
+    ap.add_argument("--geo", required=True,
+                    help="folder with the test databases country-dbip.mmdb and asn.mmdb")
+    args = ap.parse_args()
+
+    why = None
+    if os.geteuid() != 0:
+        why = "needs root"
+    elif not (shutil.which("ip") and shutil.which("tcpreplay")):
+        why = "needs ip and tcpreplay"
+    if why:
+        print("live capture test skipped: %s" % why)
+        print("0 passed, 0 failed, %d skipped" % len(TESTS))
+        return 0
+
+    args.sensor = os.path.abspath(args.sensor)
+    funcs = collections.OrderedDict(zip(TESTS, (test_capture, test_no_such_interface,
+                                                test_interface_deleted, test_live_and_files)))
+    passed = failed = 0
+    start = time.monotonic()
+    for name, fn in funcs.items():
+        tmp = tempfile.mkdtemp(prefix="live.")
+        os.chmod(tmp, 0o711)  # nobody reaches its output folder and the config
+        try:
+            note = fn(args, tmp)
+            passed += 1
+            print("  ok   %s%s" % (name, ": " + note if note else ""))
+        except TestFailure as e:
+            failed += 1
+            print("  FAIL %s: %s" % (name, e))
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    print("(%.1f s)" % (time.monotonic() - start))
+    print("%d passed, %d failed" % (passed, failed))
+    return 0 if failed == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
