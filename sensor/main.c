@@ -1,13 +1,16 @@
 /* main.c -- egress-sensor: options, wiring of the stages, the run loop.
  *
  * Exit codes: 0 done; 1 runtime failure (an input could not be read, an
- * output could not be written); 2 usage or configuration error; 3 alerts
- * left in the Redis spool. */
+ * interface could not be opened or went away, an output could not be
+ * written); 2 usage or configuration error; 3 alerts left in the Redis
+ * spool. */
 #include <errno.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -25,8 +28,10 @@
 #include "output-json-flow.h"
 #include "output-redis.h"
 #include "pipeline.h"
+#include "privs.h"
 #include "signature.h"
 #include "source-pcap-file.h"
+#include "source-pcap-live.h"
 #include "stats.h"
 
 #define EXIT_RUNTIME 1
@@ -35,11 +40,38 @@
 #define ASSETS_MAX_HOSTS 16384
 
 static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t hup_received;
+static int log_to_syslog; /* --syslog */
 
 static void on_signal(int sig)
 {
-    (void)sig;
-    stop_requested = 1;
+    if (sig == SIGHUP)
+        hup_received = 1;
+    else
+        stop_requested = 1;
+}
+
+/* One log line: "egress-sensor: [warning: ]msg" on standard error, or the
+ * message at priority prio to syslog with --syslog. */
+static void log_msg(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void log_msg(int prio, const char *fmt, ...)
+{
+    char msg[1536];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (log_to_syslog)
+        syslog(prio, "%s", msg);
+    else
+        fprintf(stderr, "egress-sensor: %s%s\n", prio == LOG_WARNING ? "warning: " : "", msg);
+}
+
+static void on_source_log(void *ud, int prio, const char *msg)
+{
+    (void)ud;
+    log_msg(prio, "%s", msg);
 }
 
 static void print_version(const struct sensor_config *cfg)
@@ -60,14 +92,14 @@ static int load_config(const struct options *o, struct sensor_config *cfg)
 {
     char err[512];
     if (config_init_defaults(cfg) < 0) {
-        fprintf(stderr, "egress-sensor: out of memory\n");
+        log_msg(LOG_ERR, "out of memory");
         return -1;
     }
     const char *path = o->config;
     if (path == NULL && access(CONFIG_DEFAULT_FILE, F_OK) == 0)
         path = CONFIG_DEFAULT_FILE;
     if (path != NULL && config_load(cfg, path, err, sizeof(err)) < 0) {
-        fprintf(stderr, "egress-sensor: %s\n", err);
+        log_msg(LOG_ERR, "%s", err);
         return -1;
     }
     return 0;
@@ -107,11 +139,17 @@ static double now_s(void)
 
 struct progress {
     struct pipeline *pl;
+    struct out_flows *flows; /* may be NULL */
     struct alert_sink *sink;
     struct out_redis *redis;
+    struct source_live *live; /* NULL reading files */
     int show;
     double start, last, last_health;
     const char *file;
+    /* live: the periodic status line */
+    unsigned interval;
+    double last_line;
+    uint64_t last_packets;
 };
 
 /* Hand the current counters to the Redis output (its thread writes them). */
@@ -126,6 +164,12 @@ static void push_health(struct progress *pr)
     h.flows = pipeline_flow_stats(pr->pl)->created;
     h.alerts = as.alerts;
     h.suppressed = as.suppressed;
+    if (pr->live != NULL) {
+        struct source_live_stats ls;
+        source_live_stats(pr->live, &ls);
+        h.drops = ls.drops;
+        h.if_drops = ls.if_drops;
+    }
     out_redis_health(pr->redis, &h);
 }
 
@@ -153,10 +197,128 @@ static void on_progress(double frac, const struct source_file_stats *fs, void *u
     (void)fs;
 }
 
+/* Called once a second by the capture loop: Redis health, the status line,
+ * a SIGHUP noted. */
+static void on_live_tick(void *ud, uint64_t wall_us)
+{
+    struct progress *pr = ud;
+    double t = now_s();
+    (void)wall_us;
+    if (hup_received) {
+        hup_received = 0;
+        log_msg(LOG_WARNING, "SIGHUP: reloading is not implemented; ignored");
+    }
+    /* A live run's records should reach their file while it runs. */
+    out_flows_flush(pr->flows);
+    if (pr->redis != NULL && t - pr->last_health >= 1.0) {
+        pr->last_health = t;
+        push_health(pr);
+    }
+    if (pr->interval == 0 || t - pr->last_line < (double)pr->interval)
+        return;
+    struct source_live_stats ls;
+    struct alert_stats as;
+    char a[16];
+    source_live_stats(pr->live, &ls);
+    alert_sink_stats(pr->sink, &as);
+    double rate = (double)(ls.packets - pr->last_packets) / (t - pr->last_line);
+    log_msg(LOG_INFO,
+            "status: %llu packets (%s/s), %llu dropped (kernel %llu, interface %llu), "
+            "%llu flows active, %llu alerts",
+            (unsigned long long)ls.packets, stats_human(rate, a, sizeof(a)),
+            (unsigned long long)(ls.drops + ls.if_drops), (unsigned long long)ls.drops,
+            (unsigned long long)ls.if_drops,
+            (unsigned long long)pipeline_flow_stats(pr->pl)->active,
+            (unsigned long long)as.alerts);
+    pr->last_line = t;
+    pr->last_packets = ls.packets;
+}
+
+/* Switch to --user (when given), or warn once that live capture keeps
+ * running as root. Returns 0 or -1 (logged). */
+static int drop_privileges(const struct options *o, const struct privs_user *u, int live)
+{
+    char err[512];
+    if (o->user == NULL) {
+        if (live && privs_running_as_root())
+            log_msg(LOG_WARNING, "running as root; give --user NAME to switch to an "
+                                 "unprivileged user once the interfaces are open");
+        return 0;
+    }
+    if (privs_drop(u, err, sizeof(err)) < 0) {
+        log_msg(LOG_ERR, "%s", err);
+        return -1;
+    }
+    return 0;
+}
+
+/* Read the -r files in order into the pipeline. Returns the exit code. */
+static int run_files(const struct options *o, struct progress *pr, struct run_report *rep)
+{
+    char err[1024];
+    int rc = 0;
+    for (unsigned i = 0; i < o->n_inputs && !stop_requested; i++) {
+        struct source_file_stats fs;
+        pr->file = o->inputs[i];
+        int r = source_pcap_file_run(o->inputs[i], o->bpf, pr->pl, &stop_requested,
+                                     on_progress, pr, &fs, err, sizeof(err));
+        if (pr->show)
+            fprintf(stderr, "\r%*s\r", 79, "");
+        if (r == SRC_FILE_ERROR) {
+            log_msg(LOG_ERR, "%s", err);
+            rep->files_failed++;
+            rc = EXIT_RUNTIME;
+        } else if (r == SRC_FILE_TRUNCATED) {
+            log_msg(LOG_WARNING, "%s", err);
+            rep->files_truncated++;
+            rep->files_read++;
+        } else {
+            rep->files_read++;
+        }
+    }
+    if (stop_requested && !o->quiet)
+        log_msg(LOG_NOTICE, "interrupted; finishing flows");
+    return rc;
+}
+
+/* Capture on the open interfaces until a signal or until every one is
+ * gone. Returns the exit code. */
+static int run_live(const struct options *o, struct progress *pr, struct run_report *rep)
+{
+    char names[512];
+    int rc = 0;
+    source_live_names(pr->live, names, sizeof(names));
+    log_msg(LOG_INFO, "capturing on %s as %s (snaplen %d, buffer %u MiB per interface)", names,
+            o->user ? o->user : privs_running_as_root() ? "root" : "an unprivileged user",
+            o->snaplen, o->buffer_mb);
+    pr->last_line = now_s();
+    int r = source_live_run(pr->live, pr->pl, &stop_requested, on_live_tick, pr);
+    source_live_stop(pr->live);
+
+    struct source_live_stats ls;
+    source_live_stats(pr->live, &ls);
+    rep->ifaces = o->ifaces;
+    rep->n_ifaces = o->n_ifaces;
+    rep->ifaces_lost = ls.lost;
+    rep->cap_received = ls.received;
+    rep->cap_drops = ls.drops;
+    rep->cap_if_drops = ls.if_drops;
+    if (r == SRC_LIVE_ALL_LOST)
+        log_msg(LOG_ERR, "no interface left to capture on; finishing flows");
+    else if (r == SRC_LIVE_FAILED)
+        log_msg(LOG_ERR, "capture failed; finishing flows");
+    else
+        log_msg(LOG_NOTICE, "stopping on a signal; finishing flows");
+    if (ls.lost || r == SRC_LIVE_FAILED)
+        rc = EXIT_RUNTIME;
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     struct options o;
     struct sensor_config cfg;
+    struct privs_user user;
     struct geo *geo = NULL;
     struct out_flows *flows = NULL;
     struct pipeline *pl = NULL;
@@ -164,15 +326,21 @@ int main(int argc, char **argv)
     struct assets *assets = NULL;
     struct alert_sink *sink = NULL;
     struct out_redis *redis = NULL;
+    struct source_live *live = NULL;
     char err[1024];
     int action, rc = 0;
 
     memset(&cfg, 0, sizeof(cfg));
+    memset(&user, 0, sizeof(user));
     action = parse_options(argc, argv, &o);
     if (action < 0)
         return EXIT_USAGE;
     if (action == OPT_EXIT_OK)
         return 0;
+    if (o.use_syslog) {
+        openlog("egress-sensor", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+        log_to_syslog = 1;
+    }
     if (load_config(&o, &cfg) < 0) {
         config_fini(&cfg);
         return EXIT_USAGE;
@@ -185,7 +353,7 @@ int main(int argc, char **argv)
     /* signatures.dir = "" turns detection off (flows only). */
     pack = cfg.signatures_dir[0] ? sig_pack_load(cfg.signatures_dir, err, sizeof(err)) : NULL;
     if (pack == NULL && cfg.signatures_dir[0]) {
-        fprintf(stderr, "egress-sensor: signature pack: %s\n", err);
+        log_msg(LOG_ERR, "signature pack: %s", err);
         config_fini(&cfg);
         return EXIT_USAGE;
     }
@@ -198,8 +366,14 @@ int main(int argc, char **argv)
         config_fini(&cfg);
         return 0;
     }
-    if (o.n_inputs == 0) {
-        fprintf(stderr, "egress-sensor: no input; give one or more -r FILE (see --help)\n");
+    if (o.n_inputs == 0 && o.n_ifaces == 0) {
+        log_msg(LOG_ERR, "no input; give one or more -r FILE or -i IFACE (see --help)");
+        sig_pack_free(pack);
+        config_fini(&cfg);
+        return EXIT_USAGE;
+    }
+    if (o.user != NULL && privs_lookup(o.user, &user, err, sizeof(err)) < 0) {
+        log_msg(LOG_ERR, "%s", err);
         sig_pack_free(pack);
         config_fini(&cfg);
         return EXIT_USAGE;
@@ -210,8 +384,7 @@ int main(int argc, char **argv)
         pcap_t *dead = pcap_open_dead(DLT_EN10MB, 65535);
         int bad = dead == NULL || pcap_compile(dead, &prog, o.bpf, 1, PCAP_NETMASK_UNKNOWN) < 0;
         if (bad)
-            fprintf(stderr, "egress-sensor: filter \"%s\": %s\n", o.bpf,
-                    dead ? pcap_geterr(dead) : "cannot check");
+            log_msg(LOG_ERR, "filter \"%s\": %s", o.bpf, dead ? pcap_geterr(dead) : "cannot check");
         else
             pcap_freecode(&prog);
         if (dead)
@@ -221,6 +394,33 @@ int main(int argc, char **argv)
             config_fini(&cfg);
             return EXIT_USAGE;
         }
+    }
+
+    /* Live capture: open every interface first, while privileged, and
+     * before any output is created. */
+    if (o.n_ifaces > 0) {
+        struct source_live_config lc = {
+            .ifaces = o.ifaces,
+            .n_ifaces = o.n_ifaces,
+            .bpf = o.bpf,
+            .snaplen = o.snaplen,
+            .buffer_mb = o.buffer_mb,
+        };
+        live = source_live_open(&lc, on_source_log, NULL, err, sizeof(err));
+        if (live == NULL) {
+            log_msg(LOG_ERR, "%s", err);
+            sig_pack_free(pack);
+            config_fini(&cfg);
+            return EXIT_RUNTIME;
+        }
+    }
+    /* Nothing else needs root: outputs, the Redis spool and the geo
+     * databases are opened as --user, and no packet has been read yet. */
+    if (drop_privileges(&o, &user, live != NULL) < 0) {
+        source_live_free(live);
+        sig_pack_free(pack);
+        config_fini(&cfg);
+        return EXIT_RUNTIME;
     }
 
     const char *flows_path = o.flows ? o.flows : cfg.flows_path;
@@ -234,12 +434,12 @@ int main(int argc, char **argv)
     err[0] = '\0';
     geo = geo_open(cfg.country_db, cfg.asn_db, err, sizeof(err));
     if (err[0] && !o.quiet)
-        fprintf(stderr, "egress-sensor: warning: %s\n", err);
+        log_msg(LOG_WARNING, "%s", err);
     int flows_to_redis = redis_url[0] && cfg.redis_flows_stream[0];
     if (flows_path[0] || flows_to_redis) {
         flows = out_flows_open(flows_path, err, sizeof(err));
         if (flows == NULL) {
-            fprintf(stderr, "egress-sensor: %s\n", err);
+            log_msg(LOG_ERR, "%s", err);
             rc = EXIT_RUNTIME;
             goto done;
         }
@@ -247,7 +447,7 @@ int main(int argc, char **argv)
     assets = assets_new(ASSETS_MAX_HOSTS);
     sink = assets ? alert_sink_new(&cfg, pack, alerts_path, assets, err, sizeof(err)) : NULL;
     if (sink == NULL) {
-        fprintf(stderr, "egress-sensor: %s\n", assets ? err : "out of memory");
+        log_msg(LOG_ERR, "%s", assets ? err : "out of memory");
         rc = EXIT_RUNTIME;
         goto done;
     }
@@ -275,7 +475,7 @@ int main(int argc, char **argv)
         };
         redis = out_redis_start(&rcfg, err, sizeof(err));
         if (redis == NULL) {
-            fprintf(stderr, "egress-sensor: redis: %s\n", err);
+            log_msg(LOG_ERR, "redis: %s", err);
             rc = EXIT_USAGE;
             goto done;
         }
@@ -285,7 +485,7 @@ int main(int argc, char **argv)
     }
     pl = pipeline_new(&cfg, geo, flows, pack, sink, err, sizeof(err));
     if (pl == NULL) {
-        fprintf(stderr, "egress-sensor: %s\n", err);
+        log_msg(LOG_ERR, "%s", err);
         rc = EXIT_RUNTIME;
         goto done;
     }
@@ -295,32 +495,15 @@ int main(int argc, char **argv)
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    if (live != NULL) /* a daemon's reload request must not kill it */
+        sigaction(SIGHUP, &sa, NULL);
 
     int show_progress = o.progress < 0 ? (!o.quiet && isatty(STDERR_FILENO)) : o.progress;
-    struct progress pr = {.pl = pl, .sink = sink, .redis = redis, .show = show_progress,
-                          .start = now_s()};
+    struct progress pr = {.pl = pl, .flows = flows, .sink = sink, .redis = redis, .live = live,
+                          .show = live ? 0 : show_progress, .start = now_s(),
+                          .interval = o.quiet ? 0 : o.stats_interval};
     struct run_report rep = {.top_n = 10};
-    for (unsigned i = 0; i < o.n_inputs && !stop_requested; i++) {
-        struct source_file_stats fs;
-        pr.file = o.inputs[i];
-        int r = source_pcap_file_run(o.inputs[i], o.bpf, pl, &stop_requested,
-                                     on_progress, &pr, &fs, err, sizeof(err));
-        if (show_progress)
-            fprintf(stderr, "\r%*s\r", 79, "");
-        if (r == SRC_FILE_ERROR) {
-            fprintf(stderr, "egress-sensor: %s\n", err);
-            rep.files_failed++;
-            rc = EXIT_RUNTIME;
-        } else if (r == SRC_FILE_TRUNCATED) {
-            fprintf(stderr, "egress-sensor: warning: %s\n", err);
-            rep.files_truncated++;
-            rep.files_read++;
-        } else {
-            rep.files_read++;
-        }
-    }
-    if (stop_requested && !o.quiet)
-        fprintf(stderr, "egress-sensor: interrupted; finishing flows\n");
+    rc = live != NULL ? run_live(&o, &pr, &rep) : run_files(&o, &pr, &rep);
     pipeline_flush(pl);
 
     rep.ps = pipeline_stats(pl);
@@ -328,6 +511,8 @@ int main(int argc, char **argv)
     rep.cs = pipeline_classify_stats(pl);
     rep.frs = pipeline_frag_stats(pl);
     rep.ds = pipeline_detect_stats(pl);
+    rep.dcs = pipeline_dns_cache_stats(pl);
+    rep.ast = assets_stats(assets);
     alert_sink_stats(sink, &rep.as);
     rep.assets = assets;
     rep.bytes_per_flow = pipeline_bytes_per_flow(pl);
@@ -350,7 +535,7 @@ int main(int argc, char **argv)
     }
 
     if (out_flows_close(flows, err, sizeof(err)) < 0) {
-        fprintf(stderr, "egress-sensor: %s\n", err);
+        log_msg(LOG_ERR, "%s", err);
         rc = EXIT_RUNTIME;
     }
     flows = NULL;
@@ -361,26 +546,29 @@ int main(int argc, char **argv)
     }
     if (assets_path[0] && assets_write_json(assets, cfg.sensor_name, assets_path, err,
                                             sizeof(err)) < 0) {
-        fprintf(stderr, "egress-sensor: %s\n", err);
+        log_msg(LOG_ERR, "%s", err);
         rc = EXIT_RUNTIME;
     }
     if (stats_path[0] && stats_write_json(stats_path, &rep, err, sizeof(err)) < 0) {
-        fprintf(stderr, "egress-sensor: %s\n", err);
+        log_msg(LOG_ERR, "%s", err);
         rc = EXIT_RUNTIME;
     }
 
 done:
     if (flows != NULL)
         out_flows_close(flows, err, sizeof(err));
+    source_live_free(live);
     pipeline_free(pl);
     out_redis_stop(redis); /* pending alerts stay in the spool */
     if (alert_sink_close(sink, err, sizeof(err)) < 0) {
-        fprintf(stderr, "egress-sensor: %s\n", err);
+        log_msg(LOG_ERR, "%s", err);
         rc = EXIT_RUNTIME;
     }
     assets_free(assets);
     sig_pack_free(pack);
     geo_free(geo);
     config_fini(&cfg);
+    if (log_to_syslog)
+        closelog();
     return rc;
 }

@@ -1,7 +1,9 @@
 /* options.c -- the command line of egress-sensor: getopt_long and --help. */
 #include "options.h"
 
+#include <errno.h>
 #include <getopt.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
@@ -10,6 +12,7 @@ void usage(FILE *fp)
 {
     fprintf(fp,
             "Usage: egress-sensor [options] -r FILE [-r FILE ...]\n"
+            "       egress-sensor [options] -i IFACE [-i IFACE ...]\n"
             "\n"
             "Classify every flow in the given captures by application (nDPI), destination\n"
             "country and autonomous system; recognise the phone-home traffic of foreign\n"
@@ -20,7 +23,24 @@ void usage(FILE *fp)
             "  -r, --read FILE       read a pcap or pcapng file; '-' reads standard input.\n"
             "                        Repeat to read several files in order; flow state is\n"
             "                        kept across them.\n"
+            "  -i, --interface IFACE capture live on this network interface (promiscuous);\n"
+            "                        repeat for several, read by one thread. Not with -r.\n"
+            "                        Runs until SIGTERM or SIGINT, then finishes every\n"
+            "                        flow; exit 1 when every interface has gone away\n"
             "  -f, --filter BPF      only analyse packets matching this BPF expression\n"
+            "\n"
+            "Live capture:\n"
+            "      --snaplen N       bytes kept per packet (default 65535)\n"
+            "      --buffer-mb N     kernel capture buffer per interface, MiB (default 64)\n"
+            "      --user NAME       once the interfaces are open, switch to this user for\n"
+            "                        good; outputs, the Redis spool, the geo databases and\n"
+            "                        -r files are opened as this user. Live capture as\n"
+            "                        root without --user warns that it runs as root\n"
+            "      --stats-interval S\n"
+            "                        log a one-line status every S seconds: packets, rate,\n"
+            "                        drops, active flows, alerts (default 10; 0: never)\n"
+            "      --syslog          log lines (start, warnings, errors, the status line)\n"
+            "                        go to syslog (facility daemon), not standard error\n"
             "\n"
             "Configuration:\n"
             "  -c, --config FILE     configuration file (default: " CONFIG_DEFAULT_FILE
@@ -55,8 +75,9 @@ void usage(FILE *fp)
             "  -V, --version         versions of the sensor, nDPI, libpcap and the geo\n"
             "                        databases\n"
             "\n"
-            "Exit status: 0 done; 1 an input could not be read or an output not written;\n"
-            "2 usage or configuration error; 3 alerts were left in the Redis spool (not\n"
+            "Exit status: 0 done; 1 an input could not be read (an interface could not\n"
+            "be opened or every one went away) or an output not written; 2 usage or\n"
+            "configuration error; 3 alerts were left in the Redis spool (not\n"
             "yet delivered when redis.flush_timeout ran out).\n");
 }
 
@@ -69,14 +90,39 @@ enum {
     OPT_CHECK,
     OPT_LIST_SIGS,
     OPT_PROGRESS,
-    OPT_NO_PROGRESS
+    OPT_NO_PROGRESS,
+    OPT_SNAPLEN,
+    OPT_BUFFER_MB,
+    OPT_USER,
+    OPT_STATS_INTERVAL,
+    OPT_SYSLOG
 };
+
+/* A whole decimal number in [lo, hi], or -1 after a usage message. */
+static long number_arg(const char *opt, const char *arg, long lo, long hi)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(arg, &end, 10);
+    if (errno != 0 || end == arg || *end != '\0' || v < lo || v > hi) {
+        fprintf(stderr, "egress-sensor: %s: '%s' is not a number from %ld to %ld\n", opt, arg,
+                lo, hi);
+        return -1;
+    }
+    return v;
+}
 
 int parse_options(int argc, char **argv, struct options *o)
 {
     static const struct option longopts[] = {
         {"read", required_argument, NULL, 'r'},
+        {"interface", required_argument, NULL, 'i'},
         {"filter", required_argument, NULL, 'f'},
+        {"snaplen", required_argument, NULL, OPT_SNAPLEN},
+        {"buffer-mb", required_argument, NULL, OPT_BUFFER_MB},
+        {"user", required_argument, NULL, OPT_USER},
+        {"stats-interval", required_argument, NULL, OPT_STATS_INTERVAL},
+        {"syslog", no_argument, NULL, OPT_SYSLOG},
         {"config", required_argument, NULL, 'c'},
         {"flows", required_argument, NULL, OPT_FLOWS},
         {"alerts", required_argument, NULL, OPT_ALERTS},
@@ -92,10 +138,14 @@ int parse_options(int argc, char **argv, struct options *o)
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
-    int c;
+    int c, live_only = 0;
+    long v;
     memset(o, 0, sizeof(*o));
     o->progress = -1;
-    while ((c = getopt_long(argc, argv, "r:f:c:qhV", longopts, NULL)) != -1) {
+    o->snaplen = OPT_SNAPLEN_DEFAULT;
+    o->buffer_mb = OPT_BUFFER_MB_DEFAULT;
+    o->stats_interval = OPT_STATS_INTERVAL_DEFAULT;
+    while ((c = getopt_long(argc, argv, "r:i:f:c:qhV", longopts, NULL)) != -1) {
         switch (c) {
         case 'r':
             if (o->n_inputs == OPT_MAX_INPUTS) {
@@ -103,6 +153,47 @@ int parse_options(int argc, char **argv, struct options *o)
                 return -1;
             }
             o->inputs[o->n_inputs++] = optarg;
+            break;
+        case 'i':
+            if (o->n_ifaces == OPT_MAX_IFACES) {
+                fprintf(stderr, "egress-sensor: at most %d interfaces\n", OPT_MAX_IFACES);
+                return -1;
+            }
+            if (optarg[0] == '\0') {
+                fprintf(stderr, "egress-sensor: -i: an interface name is needed\n");
+                return -1;
+            }
+            for (unsigned i = 0; i < o->n_ifaces; i++) {
+                if (strcmp(o->ifaces[i], optarg) == 0) {
+                    fprintf(stderr, "egress-sensor: -i %s: given twice\n", optarg);
+                    return -1;
+                }
+            }
+            o->ifaces[o->n_ifaces++] = optarg;
+            break;
+        case OPT_SNAPLEN:
+            if ((v = number_arg("--snaplen", optarg, 64, 262144)) < 0)
+                return -1;
+            o->snaplen = (int)v;
+            live_only = 1;
+            break;
+        case OPT_BUFFER_MB:
+            if ((v = number_arg("--buffer-mb", optarg, 1, 2047)) < 0)
+                return -1;
+            o->buffer_mb = (unsigned)v;
+            live_only = 1;
+            break;
+        case OPT_STATS_INTERVAL:
+            if ((v = number_arg("--stats-interval", optarg, 0, 86400)) < 0)
+                return -1;
+            o->stats_interval = (unsigned)v;
+            live_only = 1;
+            break;
+        case OPT_USER:
+            o->user = optarg;
+            break;
+        case OPT_SYSLOG:
+            o->use_syslog = 1;
             break;
         case 'f':
             o->bpf = optarg;
@@ -151,8 +242,19 @@ int parse_options(int argc, char **argv, struct options *o)
         }
     }
     if (optind < argc) {
-        fprintf(stderr, "egress-sensor: unexpected argument '%s' (inputs are given with -r)\n",
+        fprintf(stderr,
+                "egress-sensor: unexpected argument '%s' (inputs are given with -r or -i)\n",
                 argv[optind]);
+        return -1;
+    }
+    if (o->n_ifaces > 0 && o->n_inputs > 0) {
+        fprintf(stderr, "egress-sensor: -i and -r cannot be combined: capture live or read "
+                        "files\n");
+        return -1;
+    }
+    if (live_only && o->n_ifaces == 0 && o->n_inputs > 0) {
+        fprintf(stderr, "egress-sensor: --snaplen, --buffer-mb and --stats-interval apply to "
+                        "live capture (-i)\n");
         return -1;
     }
     return 0;

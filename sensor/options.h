@@ -5,10 +5,22 @@
 #include <stdio.h>
 
 #define OPT_MAX_INPUTS 256
+#define OPT_MAX_IFACES 64
+
+#define OPT_SNAPLEN_DEFAULT 65535
+#define OPT_BUFFER_MB_DEFAULT 64
+#define OPT_STATS_INTERVAL_DEFAULT 10
 
 struct options {
     const char *inputs[OPT_MAX_INPUTS];
     unsigned n_inputs;
+    const char *ifaces[OPT_MAX_IFACES]; /* -i: live capture (never with -r) */
+    unsigned n_ifaces;
+    int snaplen;             /* --snaplen, bytes */
+    unsigned buffer_mb;      /* --buffer-mb, kernel buffer per interface */
+    unsigned stats_interval; /* --stats-interval, s; 0 = no periodic line */
+    const char *user;        /* --user: switch to this user before the first packet */
+    int use_syslog;          /* --syslog: log lines to syslog, not standard error */
     const char *bpf;
     const char *config;
     const char *flows;

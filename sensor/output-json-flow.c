@@ -283,6 +283,12 @@ size_t out_flow_format(const struct flow_info *fi, char *buf, size_t cap)
     return jw_finish(&w);
 }
 
+void out_flows_flush(struct out_flows *o)
+{
+    if (o != NULL && o->fp != NULL && fflush(o->fp) != 0 && o->errors++ == 0)
+        o->first_errno = errno;
+}
+
 void out_flows_set_redis(struct out_flows *o, struct out_redis *r)
 {
     if (o != NULL)

@@ -49,6 +49,10 @@ void out_flows_set_redis(struct out_flows *o, struct out_redis *r);
  * is lost and the error is reported once by out_flows_close()). */
 int out_flows_write(struct out_flows *o, const struct flow_info *fi);
 
+/* Push buffered records to the file now (live runs call it once a second).
+ * NULL is a no-op. */
+void out_flows_flush(struct out_flows *o);
+
 /* Flush and close. Returns 0, or -1 with a message in errbuf if any write
  * failed. NULL is a no-op returning 0. */
 int out_flows_close(struct out_flows *o, char *errbuf, size_t errlen);

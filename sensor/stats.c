@@ -11,7 +11,9 @@
 
 #include "classify.h"
 #include "decode.h"
+#include "assets.h"
 #include "detect.h"
+#include "dns-cache.h"
 #include "signature.h"
 #include "flow.h"
 #include "frag.h"
@@ -108,12 +110,26 @@ void stats_print_summary(FILE *fp, const struct run_report *r)
     double rate = r->elapsed_s > 0 ? (double)ps->packets / r->elapsed_s : 0;
 
     fprintf(fp, "\n== egress-sensor summary ==\n");
-    fprintf(fp, "  input       %u file(s) read", r->files_read);
-    if (r->files_truncated)
-        fprintf(fp, ", %u truncated", r->files_truncated);
-    if (r->files_failed)
-        fprintf(fp, ", %u FAILED", r->files_failed);
-    fprintf(fp, "; capture spans %.1f s\n", span);
+    if (r->n_ifaces > 0) {
+        fprintf(fp, "  input       live on");
+        for (unsigned i = 0; i < r->n_ifaces; i++)
+            fprintf(fp, "%s %s", i ? "," : "", r->ifaces[i]);
+        if (r->ifaces_lost)
+            fprintf(fp, " (%u LOST during the run)", r->ifaces_lost);
+        fprintf(fp, "; capture spans %.1f s\n", span);
+        fprintf(fp,
+                "  capture     %llu received, %llu dropped by the kernel, %llu dropped by the "
+                "interface\n",
+                (unsigned long long)r->cap_received, (unsigned long long)r->cap_drops,
+                (unsigned long long)r->cap_if_drops);
+    } else {
+        fprintf(fp, "  input       %u file(s) read", r->files_read);
+        if (r->files_truncated)
+            fprintf(fp, ", %u truncated", r->files_truncated);
+        if (r->files_failed)
+            fprintf(fp, ", %u FAILED", r->files_failed);
+        fprintf(fp, "; capture spans %.1f s\n", span);
+    }
     fprintf(fp, "  packets     %llu (%s), %s on the wire; %llu IP, %llu not IP, %llu malformed\n",
             (unsigned long long)ps->packets, stats_human((double)ps->packets, a, sizeof(a)),
             human_bytes((double)ps->bytes, b, sizeof(b)), (unsigned long long)ps->ip_packets,
@@ -264,6 +280,25 @@ int stats_write_json(const char *path, const struct run_report *r, char *errbuf,
         json_object_set_new(dt, "dns_bad", u64(r->ds->dns_bad));
         json_object_set_new(dt, "dissector_packets", u64(r->ds->dis_packets));
         json_object_set_new(dt, "dissector_verdicts", u64(r->ds->dis_verdicts));
+        if (r->dcs != NULL) {
+            json_t *dc = json_object();
+            json_object_set_new(dc, "entries", u64(r->dcs->entries));
+            json_object_set_new(dc, "peak_entries", u64(r->dcs->peak_entries));
+            json_object_set_new(dc, "inserts", u64(r->dcs->inserts));
+            json_object_set_new(dc, "updates", u64(r->dcs->updates));
+            json_object_set_new(dc, "evicted", u64(r->dcs->evicted));
+            json_object_set_new(dc, "expired", u64(r->dcs->expired));
+            json_object_set_new(dc, "hits", u64(r->dcs->hits));
+            json_object_set_new(dc, "misses", u64(r->dcs->misses));
+            json_object_set_new(dt, "dns_cache", dc);
+        }
+        if (r->ast != NULL) {
+            json_t *as = json_object();
+            json_object_set_new(as, "hosts", u64(r->ast->hosts));
+            json_object_set_new(as, "hosts_evicted", u64(r->ast->hosts_evicted));
+            json_object_set_new(as, "products_dropped", u64(r->ast->products_dropped));
+            json_object_set_new(dt, "assets", as);
+        }
         json_object_set_new(o, "detection", dt);
     }
 
@@ -288,6 +323,8 @@ int stats_write_json(const char *path, const struct run_report *r, char *errbuf,
     json_object_set_new(fr, "orphans", u64(r->frs->orphans));
     json_object_set_new(fr, "evicted", u64(r->frs->evicted));
     json_object_set_new(fr, "expired", u64(r->frs->expired));
+    json_object_set_new(fr, "active", u64(r->frs->active));
+    json_object_set_new(fr, "peak_active", u64(r->frs->peak_active));
     json_object_set_new(o, "fragments", fr);
 
     size_t idx[STATS_APP_SLOTS];
@@ -315,6 +352,19 @@ int stats_write_json(const char *path, const struct run_report *r, char *errbuf,
         json_array_append_new(cs, a);
     }
     json_object_set_new(o, "dest_countries", cs);
+
+    if (r->n_ifaces > 0) {
+        json_t *cap = json_object();
+        json_t *names = json_array();
+        for (unsigned i = 0; i < r->n_ifaces; i++)
+            json_array_append_new(names, json_string(r->ifaces[i]));
+        json_object_set_new(cap, "interfaces", names);
+        json_object_set_new(cap, "interfaces_lost", u64(r->ifaces_lost));
+        json_object_set_new(cap, "received", u64(r->cap_received));
+        json_object_set_new(cap, "kernel_drops", u64(r->cap_drops));
+        json_object_set_new(cap, "if_drops", u64(r->cap_if_drops));
+        json_object_set_new(o, "capture", cap);
+    }
 
     json_t *run = json_object();
     json_object_set_new(run, "files_read", u64(r->files_read));

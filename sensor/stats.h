@@ -3,6 +3,7 @@
 #define STATS_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 struct pipeline_stats;
@@ -11,6 +12,8 @@ struct classify_stats;
 struct frag_stats;
 struct detect_stats;
 struct assets;
+struct assets_stats;
+struct dns_cache_stats;
 
 #include "alerts.h"
 #include "output-redis.h"
@@ -24,6 +27,8 @@ struct run_report {
     const struct detect_stats *ds;  /* may be NULL */
     struct alert_stats as;
     const struct assets *assets;    /* may be NULL */
+    const struct dns_cache_stats *dcs; /* may be NULL */
+    const struct assets_stats *ast;    /* may be NULL */
     const struct out_redis_stats *rs; /* NULL when Redis is off */
     const char *redis_url;
     const char *redis_spool_dir;
@@ -35,6 +40,14 @@ struct run_report {
     unsigned files_truncated;
     unsigned files_failed;
     unsigned top_n;      /* rows in the top tables */
+    /* Live capture (n_ifaces > 0): the interfaces and pcap_stats() summed
+     * over them; zero for an offline run. */
+    const char *const *ifaces;
+    unsigned n_ifaces;
+    unsigned ifaces_lost; /* stopped by an error during the run */
+    uint64_t cap_received; /* ps_recv */
+    uint64_t cap_drops;    /* ps_drop: no room in the kernel buffer */
+    uint64_t cap_if_drops; /* ps_ifdrop: dropped by the interface or driver */
 };
 
 /* Print the summary a person reads at a glance. Cannot fail. */

@@ -33,6 +33,18 @@ detection: $(PROG) $(TEST_MMDB)
 redis: $(PROG) $(TEST_MMDB)
 	$(Q)python3 tests/redis_test.py --sensor $(PROG) --geo $(B)/tests/geo
 
+# Live capture on a veth pair in a network namespace the test creates:
+# alerts and flows of replayed captures, --user, drops, a vanishing
+# interface. Skipped (exit 0) when not root or without ip and tcpreplay.
+live: $(PROG) $(TEST_MMDB)
+	$(Q)python3 tests/live_test.py --sensor $(PROG) --geo $(B)/tests/geo
+
+# Floods (SYN, UDP, fragments, DNS answers, alert storm, TLS buffers) with
+# phone-home flows mixed in: bounds, eviction counters, alerts, peak memory
+# under the documented formula.
+floods: $(PROG) $(TEST_MMDB)
+	$(Q)python3 tests/floods.py --sensor $(PROG) --geo $(B)/tests/geo
+
 # Command-line behaviour: exit codes, messages, inputs and outputs.
 cli: $(PROG)
 	$(Q)python3 tests/cli.py --sensor $(PROG)
@@ -46,13 +58,13 @@ robustness: $(PROG)
 	$(Q)python3 tests/robustness.py $(PROG) $(CORPUS) --extra pcaps --extra pcaps/detect
 
 # The whole suite under AddressSanitizer (with leak checking) and
-# UndefinedBehaviorSanitizer: unit, golden, detection, command line, Redis
-# and robustness tests all run the sanitizer build.
+# UndefinedBehaviorSanitizer: unit, golden, detection, command line, Redis,
+# live capture and robustness tests all run the sanitizer build.
 ASAN_OPT := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 asan:
 	$(Q)ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		$(MAKE) --no-print-directory B=build/asan OPT="$(ASAN_OPT)" \
-		all unit golden detection cli redis robustness
+		all unit golden detection cli redis live robustness
 
 # The unit tests under valgrind: no invalid access, no leak.
 VALGRIND := valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect
