@@ -229,6 +229,48 @@ class SilentServer:
         self.sock.close()
 
 
+class GarbageServer:
+    """A loopback port whose every connection is answered with bytes that
+    are not RESP (or RESP that lies about its lengths), in a thread."""
+
+    REPLIES = (b"\x00\xff garbage \r\n", b"$99999999999\r\nab", b"*-7\r\n", b"+OK\r\n:x\r\n",
+               b"HTTP/1.1 200 OK\r\n\r\n")
+
+    def __init__(self):
+        import threading
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.accepted = 0
+        self.running = True
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        while self.running:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                continue
+            reply = self.REPLIES[self.accepted % len(self.REPLIES)]
+            self.accepted += 1
+            try:
+                c.settimeout(1.0)
+                c.recv(65536)
+                c.sendall(reply)
+            except OSError:
+                pass
+            finally:
+                c.close()
+
+    def stop(self):
+        self.running = False
+        self.thread.join(2)
+        self.sock.close()
+
+
 # ---------------------------------------------------------------- the sensor
 
 def cfg_str(s):
@@ -661,6 +703,32 @@ def t_unreachable(env):
     return ", ".join(out) + ", %d records kept" % n
 
 
+def t_garbage(env):
+    """A server that answers with bytes that are not RESP: the sensor keeps
+    going, names the server, keeps every alert in the spool (exit 3); a real
+    Redis on the same spool then receives them all."""
+    g = GarbageServer()
+    try:
+        conf = env.config("redis://127.0.0.1:%d/0" % g.port, connect_timeout_ms=500,
+                          command_timeout_ms=500)
+        rc, err, alerts, secs = env.run(conf, vendor_pcaps(env.args)[:2], timeout=30)
+    finally:
+        g.stop()
+    check(alerts, "no alerts")
+    expect_rc(rc, EXIT_UNDELIVERED, err)
+    check("127.0.0.1:%d" % g.port in err, "stderr does not name the server: %s" % summary_line(err))
+    check(g.accepted > 0, "the sensor never connected")
+    srv = env.redis()
+    conf = env.config("redis://127.0.0.1:%d/0" % srv.port)
+    rc, err, _, _ = env.run(conf, [decoy_pcap(env.args)])
+    expect_rc(rc, 0, err)
+    c = srv.client()
+    dups = expect_all_delivered(c, alerts, "after the garbage server")
+    c.close()
+    return "%d connections answered with garbage in %.1f s, then %d alerts delivered (%d duplicates)" % (
+        g.accepted, secs, len(alerts), dups)
+
+
 def t_acl_user(env):
     """An ACL user limited to egress:* keys logs in with AUTH user pass."""
     srv = env.redis()
@@ -832,6 +900,7 @@ TESTS = [
     ("oom", t_oom),
     ("wrong-password", t_wrong_password),
     ("unreachable", t_unreachable),
+    ("garbage", t_garbage),
     ("acl-user", t_acl_user),
     ("unix-socket", t_unix_socket),
     ("sentinel", t_sentinel),
