@@ -140,6 +140,7 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory unit golden detection cli redis live floods conformance
 	$(Q)$(MAKE) --no-print-directory valgrind
 	$(Q)$(MAKE) --no-print-directory asan
+	$(Q)$(MAKE) --no-print-directory fuzz-smoke
 
 clean:
 	rm -rf build

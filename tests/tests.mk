@@ -4,6 +4,9 @@
 # (defines TEST_MMDB and the rules that build it).
 include tests/geo.mk
 
+# libFuzzer targets: fuzz, fuzz-seeds, fuzz-smoke (tests/fuzz/README.md).
+include tests/fuzz.mk
+
 CORPUS ?= ../shared/corpus
 
 # Unit tests: one cmocka binary per module. TEST_GEO_DIR tells test_geo
