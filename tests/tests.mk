@@ -67,7 +67,7 @@ ASAN_OPT := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-san
 asan:
 	$(Q)ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		$(MAKE) --no-print-directory B=build/asan OPT="$(ASAN_OPT)" \
-		all unit golden detection cli redis live robustness
+		all unit golden detection cli redis live conformance robustness
 
 # The unit tests under valgrind: no invalid access, no leak.
 VALGRIND := valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect
