@@ -140,7 +140,7 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory unit golden detection cli redis live floods conformance
 	$(Q)$(MAKE) --no-print-directory valgrind
 	$(Q)$(MAKE) --no-print-directory asan
-	$(Q)$(MAKE) --no-print-directory fuzz-smoke
+	$(Q)$(MAKE) --no-print-directory -j2 fuzz-smoke
 
 clean:
 	rm -rf build
