@@ -240,13 +240,6 @@ void alert_sink_stats(struct alert_sink *s, struct alert_stats *out)
 
 /* ---------------------------------------------------------------- output */
 
-static void put_addr(struct jw *w, const char *key, int ipver, const uint8_t *a)
-{
-    char s[64];
-    inet_ntop(ipver == 6 ? AF_INET6 : AF_INET, a, s, sizeof(s));
-    jw_str(w, key, s);
-}
-
 size_t out_alert_format(const struct alert_rec *a, char *buf, size_t cap)
 {
     const struct alert_flow *af = a->af;
@@ -258,14 +251,14 @@ size_t out_alert_format(const struct alert_rec *a, char *buf, size_t cap)
 
     jw_init(&w, buf, cap);
     jw_object(&w, NULL);
-    out_format_time(af->ts_us, t, sizeof(t));
+    jw_format_time(af->ts_us, t, sizeof(t));
     jw_str(&w, "timestamp", t);
     jw_str(&w, "event_type", "alert");
     jw_str(&w, "alert_id", a->alert_id);
     jw_str(&w, "sensor", a->sensor);
-    put_addr(&w, "src_ip", k->ipver, k->src);
+    jw_ip(&w, "src_ip", k->ipver, k->src);
     jw_u64(&w, "src_port", k->sport);
-    put_addr(&w, "dest_ip", k->ipver, k->dst);
+    jw_ip(&w, "dest_ip", k->ipver, k->dst);
     jw_u64(&w, "dest_port", k->dport);
     jw_str(&w, "proto", k->proto == 6 ? "TCP" : k->proto == 17 ? "UDP" : "other");
     jw_str(&w, "app", af->app);
@@ -310,7 +303,7 @@ size_t out_alert_format(const struct alert_rec *a, char *buf, size_t cap)
     jw_u64(&w, "pkts_toclient", f->pkts[FLOW_TOCLIENT]);
     jw_u64(&w, "bytes_toserver", f->bytes[FLOW_TOSERVER]);
     jw_u64(&w, "bytes_toclient", f->bytes[FLOW_TOCLIENT]);
-    out_format_time(f->first_us, t, sizeof(t));
+    jw_format_time(f->first_us, t, sizeof(t));
     jw_str(&w, "start", t);
     jw_end_object(&w);
     jw_end_object(&w);

@@ -219,13 +219,6 @@ static void categories_json(struct jw *w, uint8_t mask)
     jw_end_array(w);
 }
 
-static void put_time(struct jw *w, const char *key, uint64_t us)
-{
-    char t[40];
-    out_format_time(us, t, sizeof(t));
-    jw_str(w, key, t);
-}
-
 /* One host's record as a JSON line into buf; returns its length or 0. */
 static size_t format_host(const struct host_key *k, const struct host_rec *h, char *buf,
                           size_t cap)
@@ -236,8 +229,8 @@ static size_t format_host(const struct host_key *k, const struct host_rec *h, ch
     jw_init(&w, buf, cap);
     jw_object(&w, NULL);
     jw_str(&w, "host", addr);
-    put_time(&w, "first_seen", h->first_us);
-    put_time(&w, "last_seen", h->last_us);
+    jw_time(&w, "first_seen", h->first_us);
+    jw_time(&w, "last_seen", h->last_us);
     jw_u64(&w, "flows", h->flows);
     jw_u64(&w, "bytes_out", h->bytes_out);
     jw_u64(&w, "alerts", h->alerts);
@@ -262,8 +255,8 @@ static size_t format_host(const struct host_key *k, const struct host_rec *h, ch
         jw_end_array(&w);
         jw_u64(&w, "flows", pr->flows);
         jw_u64(&w, "bytes_out", pr->bytes_out);
-        put_time(&w, "first_seen", pr->first_us);
-        put_time(&w, "last_seen", pr->last_us);
+        jw_time(&w, "first_seen", pr->first_us);
+        jw_time(&w, "last_seen", pr->last_us);
         jw_end_object(&w);
     }
     jw_end_array(&w);
@@ -357,8 +350,8 @@ void assets_print_table(const struct assets *a, FILE *fp)
                     snprintf(cats + l, sizeof(cats) - l, "%s%s", l ? "," : "",
                              sig_category_name(c));
                 }
-            out_format_time(pr->first_us, t1, sizeof(t1));
-            out_format_time(pr->last_us, t2, sizeof(t2));
+            jw_format_time(pr->first_us, t1, sizeof(t1));
+            jw_format_time(pr->last_us, t2, sizeof(t2));
             t1[19] = t2[19] = '\0'; /* to the second */
             t1[10] = t2[10] = ' ';
             fprintf(fp, "    %-24s %-20s %-36s %-28s %-10s %6llu %10llu  %s .. %s\n",

@@ -77,50 +77,6 @@ int out_flows_close(struct out_flows *o, char *errbuf, size_t errlen)
     return rc;
 }
 
-static char *put_digits(char *p, unsigned v, int width)
-{
-    for (int i = width - 1; i >= 0; i--, v /= 10)
-        p[i] = (char)('0' + v % 10);
-    return p + width;
-}
-
-void out_format_time(uint64_t us, char *buf, size_t len)
-{
-    if (len < 32) {
-        if (len)
-            buf[0] = '\0';
-        return;
-    }
-    /* Proleptic Gregorian date from days since 1970-01-01 (the "civil from
-     * days" algorithm): formatting without gmtime/strftime keeps it cheap. */
-    uint64_t sec = us / 1000000u;
-    int64_t z = (int64_t)(sec / 86400u) + 719468;
-    unsigned sod = (unsigned)(sec % 86400u);
-    int64_t era = z / 146097;
-    unsigned doe = (unsigned)(z - era * 146097);
-    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    unsigned mp = (5 * doy + 2) / 153;
-    unsigned d = doy - (153 * mp + 2) / 5 + 1;
-    unsigned m = mp < 10 ? mp + 3 : mp - 9;
-    unsigned y = (unsigned)(yoe + era * 400 + (m <= 2));
-    char *p = buf;
-    p = put_digits(p, y, 4);
-    *p++ = '-';
-    p = put_digits(p, m, 2);
-    *p++ = '-';
-    p = put_digits(p, d, 2);
-    *p++ = 'T';
-    p = put_digits(p, sod / 3600, 2);
-    *p++ = ':';
-    p = put_digits(p, sod / 60 % 60, 2);
-    *p++ = ':';
-    p = put_digits(p, sod % 60, 2);
-    *p++ = '.';
-    p = put_digits(p, (unsigned)(us % 1000000u), 6);
-    memcpy(p, "+0000", 6);
-}
-
 static const char *proto_name(uint8_t p, char *buf, size_t len)
 {
     switch (p) {
@@ -144,33 +100,6 @@ static const char *proto_name(uint8_t p, char *buf, size_t len)
         snprintf(buf, len, "%u", p);
         return buf;
     }
-}
-
-static void put_addr(struct jw *w, const char *key, int ipver, const uint8_t *a)
-{
-    char s[INET6_ADDRSTRLEN];
-    if (ipver == 6) {
-        inet_ntop(AF_INET6, a, s, sizeof(s));
-    } else { /* dotted quad without sprintf */
-        char *p = s;
-        for (int i = 0; i < 4; i++) {
-            unsigned v = a[i];
-            if (v >= 100)
-                *p++ = (char)('0' + v / 100);
-            if (v >= 10)
-                *p++ = (char)('0' + v / 10 % 10);
-            *p++ = (char)('0' + v % 10);
-            *p++ = i < 3 ? '.' : '\0';
-        }
-    }
-    jw_str(w, key, s);
-}
-
-static void put_time(struct jw *w, const char *key, uint64_t us)
-{
-    char t[40];
-    out_format_time(us, t, sizeof(t));
-    jw_str(w, key, t);
 }
 
 static void put_geo(struct jw *w, const char *key, const struct geo_result *g)
@@ -200,13 +129,13 @@ size_t out_flow_format(const struct flow_info *fi, char *buf, size_t cap)
 
     jw_init(&w, buf, cap);
     jw_object(&w, NULL);
-    put_time(&w, "timestamp", f->first_us);
+    jw_time(&w, "timestamp", f->first_us);
     jw_str(&w, "event_type", "flow");
     bool ports = k->proto == 6 || k->proto == 17 || k->proto == 132;
-    put_addr(&w, "src_ip", k->ipver, k->src);
+    jw_ip(&w, "src_ip", k->ipver, k->src);
     if (ports)
         jw_u64(&w, "src_port", k->sport);
-    put_addr(&w, "dest_ip", k->ipver, k->dst);
+    jw_ip(&w, "dest_ip", k->ipver, k->dst);
     if (ports)
         jw_u64(&w, "dest_port", k->dport);
     jw_str(&w, "proto", proto_name(k->proto, pbuf, sizeof(pbuf)));
@@ -232,8 +161,8 @@ size_t out_flow_format(const struct flow_info *fi, char *buf, size_t cap)
     jw_u64(&w, "pkts_toclient", f->pkts[FLOW_TOCLIENT]);
     jw_u64(&w, "bytes_toserver", f->bytes[FLOW_TOSERVER]);
     jw_u64(&w, "bytes_toclient", f->bytes[FLOW_TOCLIENT]);
-    put_time(&w, "start", f->first_us);
-    put_time(&w, "end", f->last_us);
+    jw_time(&w, "start", f->first_us);
+    jw_time(&w, "end", f->last_us);
     jw_u64(&w, "age", (f->last_us - f->first_us) / 1000000u);
     jw_str(&w, "reason", flow_end_name(f->end_reason));
     jw_end_object(&w);

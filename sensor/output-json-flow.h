@@ -61,8 +61,5 @@ int out_flows_close(struct out_flows *o, char *errbuf, size_t errlen);
  * its length, or 0 when cap is too small. Used by writers and tests. */
 size_t out_flow_format(const struct flow_info *fi, char *buf, size_t cap);
 
-/* Format microseconds since the epoch as EVE does:
- * "2023-11-14T22:13:20.123456+0000". buf needs 32 bytes. */
-void out_format_time(uint64_t us, char *buf, size_t len);
 
 #endif

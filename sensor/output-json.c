@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <arpa/inet.h>
+
 #include <jansson.h>
 
 void jw_init(struct jw *w, char *buf, size_t cap)
@@ -204,3 +206,78 @@ size_t jw_finish(struct jw *w)
     w->buf[w->len] = '\0';
     return w->len;
 }
+
+static char *put_digits(char *p, unsigned v, int width)
+{
+    for (int i = width - 1; i >= 0; i--, v /= 10)
+        p[i] = (char)('0' + v % 10);
+    return p + width;
+}
+
+
+void jw_format_time(uint64_t us, char *buf, size_t len)
+{
+    if (len < 32) {
+        if (len)
+            buf[0] = '\0';
+        return;
+    }
+    /* Proleptic Gregorian date from days since 1970-01-01 (the "civil from
+     * days" algorithm): formatting without gmtime/strftime keeps it cheap. */
+    uint64_t sec = us / 1000000u;
+    int64_t z = (int64_t)(sec / 86400u) + 719468;
+    unsigned sod = (unsigned)(sec % 86400u);
+    int64_t era = z / 146097;
+    unsigned doe = (unsigned)(z - era * 146097);
+    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    unsigned mp = (5 * doy + 2) / 153;
+    unsigned d = doy - (153 * mp + 2) / 5 + 1;
+    unsigned m = mp < 10 ? mp + 3 : mp - 9;
+    unsigned y = (unsigned)(yoe + era * 400 + (m <= 2));
+    char *p = buf;
+    p = put_digits(p, y, 4);
+    *p++ = '-';
+    p = put_digits(p, m, 2);
+    *p++ = '-';
+    p = put_digits(p, d, 2);
+    *p++ = 'T';
+    p = put_digits(p, sod / 3600, 2);
+    *p++ = ':';
+    p = put_digits(p, sod / 60 % 60, 2);
+    *p++ = ':';
+    p = put_digits(p, sod % 60, 2);
+    *p++ = '.';
+    p = put_digits(p, (unsigned)(us % 1000000u), 6);
+    memcpy(p, "+0000", 6);
+}
+
+
+void jw_ip(struct jw *w, const char *key, int ipver, const uint8_t *a)
+{
+    char s[INET6_ADDRSTRLEN];
+    if (ipver == 6) {
+        inet_ntop(AF_INET6, a, s, sizeof(s));
+    } else { /* dotted quad without sprintf */
+        char *p = s;
+        for (int i = 0; i < 4; i++) {
+            unsigned v = a[i];
+            if (v >= 100)
+                *p++ = (char)('0' + v / 100);
+            if (v >= 10)
+                *p++ = (char)('0' + v / 10 % 10);
+            *p++ = (char)('0' + v % 10);
+            *p++ = i < 3 ? '.' : '\0';
+        }
+    }
+    jw_str(w, key, s);
+}
+
+
+void jw_time(struct jw *w, const char *key, uint64_t us)
+{
+    char t[40];
+    jw_format_time(us, t, sizeof(t));
+    jw_str(w, key, t);
+}
+

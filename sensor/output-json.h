@@ -41,6 +41,17 @@ void jw_str(struct jw *w, const char *key, const char *s);
 void jw_u64(struct jw *w, const char *key, uint64_t v);
 void jw_bool(struct jw *w, const char *key, bool v);
 
+/* An address as text: IPv4 (ipver 4, the first 4 bytes) or IPv6. */
+void jw_ip(struct jw *w, const char *key, int ipver, const uint8_t *addr);
+
+/* A time (microseconds since the epoch) as EVE writes it. */
+void jw_time(struct jw *w, const char *key, uint64_t us);
+
+/* Format microseconds since the epoch as EVE does:
+ * "2023-11-14T22:13:20.123456+0000". buf needs 32 bytes (else "" is
+ * written). Without gmtime or strftime: cheap enough for every record. */
+void jw_format_time(uint64_t us, char *buf, size_t len);
+
 /* Finish: appends '\n' and NUL. Returns the record length (with '\n'), or 0
  * when the buffer was too small or the nesting is unbalanced. */
 size_t jw_finish(struct jw *w);

@@ -34,16 +34,16 @@ static void test_time_format(void **state)
 {
     (void)state;
     char buf[40];
-    out_format_time(1700000000123456ull, buf, sizeof(buf));
+    jw_format_time(1700000000123456ull, buf, sizeof(buf));
     assert_string_equal(buf, "2023-11-14T22:13:20.123456+0000");
-    out_format_time(0, buf, sizeof(buf));
+    jw_format_time(0, buf, sizeof(buf));
     assert_string_equal(buf, "1970-01-01T00:00:00.000000+0000");
     /* leap day, end of a leap year, a century that is not a leap year */
-    out_format_time(951782400000001ull, buf, sizeof(buf));
+    jw_format_time(951782400000001ull, buf, sizeof(buf));
     assert_string_equal(buf, "2000-02-29T00:00:00.000001+0000");
-    out_format_time(1735689599999999ull, buf, sizeof(buf));
+    jw_format_time(1735689599999999ull, buf, sizeof(buf));
     assert_string_equal(buf, "2024-12-31T23:59:59.999999+0000");
-    out_format_time(4107542400000000ull, buf, sizeof(buf));
+    jw_format_time(4107542400000000ull, buf, sizeof(buf));
     assert_string_equal(buf, "2100-03-01T00:00:00.000000+0000");
     /* the same as gmtime over a span of days */
     for (uint64_t t = 0; t < 4200000000ull; t += 86399 * 97) {
@@ -52,7 +52,7 @@ static void test_time_format(void **state)
         struct tm tm;
         gmtime_r(&sec, &tm);
         strftime(ref, sizeof(ref), "%Y-%m-%dT%H:%M:%S.000000+0000", &tm);
-        out_format_time(t * 1000000ull, buf, sizeof(buf));
+        jw_format_time(t * 1000000ull, buf, sizeof(buf));
         assert_string_equal(buf, ref);
     }
 }
