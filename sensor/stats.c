@@ -22,6 +22,20 @@
 
 long stats_peak_rss_kb(void)
 {
+    /* VmHWM is this process's own high-water mark; getrusage()'s ru_maxrss
+     * can carry the parent's across exec (a sensor started from a large
+     * process would report the parent's size). */
+    FILE *fp = fopen("/proc/self/status", "r");
+    if (fp != NULL) {
+        char line[256];
+        long kb = 0;
+        while (fgets(line, sizeof(line), fp) != NULL)
+            if (sscanf(line, "VmHWM: %ld kB", &kb) == 1)
+                break;
+        fclose(fp);
+        if (kb > 0)
+            return kb;
+    }
     struct rusage ru;
     if (getrusage(RUSAGE_SELF, &ru) != 0)
         return 0;
