@@ -57,7 +57,7 @@ LIB_SRCS := \
 	dissectors/registry.c dissectors/dns.c dissectors/fortiguard.c dissectors/fgfm.c \
 	dissectors/checkpoint.c dissectors/velocloud.c dissectors/carbonblack.c \
 	sensor/source-pcap-file.c sensor/source-pcap-live.c sensor/privs.c sensor/options.c \
-	sensor/spool.c sensor/output-redis.c
+	sensor/spool.c sensor/output-redis.c sensor/workers.c
 
 MAIN_SRCS := sensor/main.c
 
@@ -70,7 +70,7 @@ PROG := $(B)/egress-sensor
 LIB := $(B)/libsensor.a
 TEST_BINS := $(UNIT_TESTS:%=$(B)/tests/test_%)
 
-.PHONY: all deps deps-geo geo demo test unit golden golden-update detection cli redis live floods conformance robustness \
+.PHONY: all deps deps-geo geo demo test unit golden golden-update detection cli redis live floods conformance workers robustness \
 	asan valgrind bench clean
 
 all: $(PROG)
@@ -137,7 +137,7 @@ include tests/tests.mk
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)$(MAKE) --no-print-directory unit golden detection cli redis live floods conformance
+	$(Q)$(MAKE) --no-print-directory unit golden detection cli redis live floods conformance workers
 	$(Q)$(MAKE) --no-print-directory valgrind
 	$(Q)$(MAKE) --no-print-directory asan
 	$(Q)$(MAKE) --no-print-directory -j2 fuzz-smoke

@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,7 +47,28 @@ struct alert_sink {
     char path[1024];
     int first_errno;
     struct alert_stats st;
+    /* ordered mode: offers held until released */
+    bool ordered;
+    atomic_size_t n_pending; /* n_held, readable without the lock */
+    struct held **held;
+    size_t n_held, cap_held;
     char buf[16384];
+};
+
+enum { HELD_OFFER, HELD_BYTES };
+
+static void flow_bytes_locked(struct alert_sink *s, const struct flow *f, uint64_t bytes_out);
+
+/* An offer held in ordered mode: copies of everything it points to. */
+struct held {
+    int kind; /* HELD_OFFER or HELD_BYTES */
+    uint64_t bytes_out;
+    struct flow f;
+    struct alert_flow af;
+    char app[64];
+    size_t n;
+    struct sig_hit *hits;
+    char *arena; /* the evidence values */
 };
 
 struct alert_sink *alert_sink_new(const struct sensor_config *cfg, const struct sig_pack *pack,
@@ -90,6 +112,15 @@ fail:
     return NULL;
 }
 
+static void held_free(struct held *h)
+{
+    if (h == NULL)
+        return;
+    free(h->hits);
+    free(h->arena);
+    free(h);
+}
+
 int alert_sink_close(struct alert_sink *s, char *errbuf, size_t errlen)
 {
     if (s == NULL)
@@ -106,6 +137,9 @@ int alert_sink_close(struct alert_sink *s, char *errbuf, size_t errlen)
                  (unsigned long long)s->st.write_errors, strerror(s->first_errno));
         rc = -1;
     }
+    for (size_t i = 0; i < s->n_held; i++)
+        held_free(s->held[i]);
+    free(s->held);
     lru_map_free(s->dedup);
     pthread_mutex_destroy(&s->lock);
     free(s);
@@ -168,14 +202,14 @@ static void push_asset(struct alert_sink *s, int fam, const uint8_t *host)
         out_redis_asset(s->redis, addr, s->buf, (size_t)n);
 }
 
-void alert_sink_offer(struct alert_sink *s, const struct alert_flow *af, const struct sig_hit *hits,
-                      size_t n)
+/* Decide and write one offer; the lock is held. */
+static void offer_locked(struct alert_sink *s, const struct alert_flow *af,
+                         const struct sig_hit *hits, size_t n)
 {
     const struct flow_key *k = &af->f->key;
     int fam = k->ipver == 6 ? 6 : 4;
     const char *cc = af->has_geo ? af->geo.country : "";
 
-    pthread_mutex_lock(&s->lock);
     for (size_t i = 0; i < n; i++) {
         const struct signature *sig = hits[i].sig;
         s->st.hits++;
@@ -216,18 +250,167 @@ void alert_sink_offer(struct alert_sink *s, const struct alert_flow *af, const s
     }
     if (n > 0)
         push_asset(s, fam, k->src);
+}
+
+/* Copy an offer: the flow may be reused and the evidence values borrowed
+ * from it or from the DNS cache once the caller returns. NULL when out of
+ * memory. */
+static struct held *hold(const struct alert_flow *af, const struct sig_hit *hits, size_t n)
+{
+    struct held *h = calloc(1, sizeof(*h));
+    size_t need = 1;
+    for (size_t i = 0; i < n; i++)
+        for (size_t e = 0; e < hits[i].n_ev; e++)
+            need += strlen(hits[i].ev[e].value) + 1;
+    if (h == NULL || (h->hits = calloc(n ? n : 1, sizeof(*hits))) == NULL ||
+        (h->arena = malloc(need)) == NULL) {
+        held_free(h);
+        return NULL;
+    }
+    h->f = *af->f;
+    h->af = *af;
+    h->af.f = &h->f;
+    snprintf(h->app, sizeof(h->app), "%s", af->app ? af->app : "");
+    h->af.app = h->app;
+    h->n = n;
+    size_t off = 0;
+    for (size_t i = 0; i < n; i++) {
+        h->hits[i] = hits[i];
+        for (size_t e = 0; e < hits[i].n_ev; e++) {
+            size_t len = strlen(hits[i].ev[e].value);
+            memcpy(h->arena + off, hits[i].ev[e].value, len + 1);
+            h->hits[i].ev[e].value = h->arena + off;
+            off += len + 1;
+        }
+    }
+    return h;
+}
+
+/* Append h to the held offers; -1 when out of memory (h not taken). */
+static int held_push(struct alert_sink *s, struct held *h)
+{
+    if (s->n_held == s->cap_held) {
+        size_t cap = s->cap_held ? s->cap_held * 2 : 64;
+        struct held **v = realloc(s->held, cap * sizeof(*v));
+        if (v == NULL)
+            return -1;
+        s->held = v;
+        s->cap_held = cap;
+    }
+    s->held[s->n_held++] = h;
+    atomic_store_explicit(&s->n_pending, s->n_held, memory_order_relaxed);
+    return 0;
+}
+
+void alert_sink_offer(struct alert_sink *s, const struct alert_flow *af, const struct sig_hit *hits,
+                      size_t n)
+{
+    pthread_mutex_lock(&s->lock);
+    if (!s->ordered) {
+        offer_locked(s, af, hits, n);
+        pthread_mutex_unlock(&s->lock);
+        return;
+    }
+    struct held *h = hold(af, hits, n);
+    if (h == NULL || held_push(s, h) < 0) {
+        held_free(h); /* no memory to hold it: decide now rather than lose it */
+        offer_locked(s, af, hits, n);
+    }
     pthread_mutex_unlock(&s->lock);
 }
 
-void alert_sink_flow_bytes(struct alert_sink *s, const struct flow *f, uint64_t bytes_out)
+size_t alert_sink_pending(struct alert_sink *s)
 {
-    if (s->assets == NULL || f->sig_best == 0 || f->sig_best > sig_pack_count(s->pack))
-        return;
-    int fam = f->key.ipver == 6 ? 6 : 4;
+    return atomic_load_explicit(&s->n_pending, memory_order_relaxed);
+}
+
+void alert_sink_set_ordered(struct alert_sink *s, bool on)
+{
+    s->ordered = on;
+}
+
+static int key_cmp(const struct flow_key *a, const struct flow_key *b)
+{
+    int c = memcmp(a->src, b->src, 16);
+    if (c == 0)
+        c = memcmp(a->dst, b->dst, 16);
+    if (c == 0 && a->sport != b->sport)
+        c = a->sport < b->sport ? -1 : 1;
+    if (c == 0 && a->dport != b->dport)
+        c = a->dport < b->dport ? -1 : 1;
+    if (c == 0 && a->proto != b->proto)
+        c = a->proto < b->proto ? -1 : 1;
+    if (c == 0 && a->vlan != b->vlan)
+        c = a->vlan < b->vlan ? -1 : 1;
+    return c;
+}
+
+/* Stream order, then the flow (start time, then key), then the match
+ * before the flow's end, then the signature. */
+static int held_cmp(const void *a, const void *b)
+{
+    const struct held *x = *(struct held *const *)a, *y = *(struct held *const *)b;
+    if (x->af.order != y->af.order)
+        return x->af.order < y->af.order ? -1 : 1;
+    if (x->f.first_us != y->f.first_us)
+        return x->f.first_us < y->f.first_us ? -1 : 1;
+    int c = key_cmp(&x->f.key, &y->f.key);
+    if (c != 0)
+        return c;
+    if (x->kind != y->kind)
+        return x->kind < y->kind ? -1 : 1;
+    uint32_t sx = x->n ? x->hits[0].sig->index : 0, sy = y->n ? y->hits[0].sig->index : 0;
+    return sx < sy ? -1 : sx > sy;
+}
+
+void alert_sink_release(struct alert_sink *s, uint64_t horizon)
+{
     pthread_mutex_lock(&s->lock);
+    if (s->n_held == 0) {
+        pthread_mutex_unlock(&s->lock);
+        return;
+    }
+    qsort(s->held, s->n_held, sizeof(*s->held), held_cmp);
+    size_t i = 0;
+    for (; i < s->n_held && s->held[i]->af.order < horizon; i++) {
+        struct held *h = s->held[i];
+        if (h->kind == HELD_OFFER)
+            offer_locked(s, &h->af, h->hits, h->n);
+        else
+            flow_bytes_locked(s, &h->f, h->bytes_out);
+        held_free(h);
+    }
+    memmove(s->held, s->held + i, (s->n_held - i) * sizeof(*s->held));
+    s->n_held -= i;
+    atomic_store_explicit(&s->n_pending, s->n_held, memory_order_relaxed);
+    pthread_mutex_unlock(&s->lock);
+}
+
+static void flow_bytes_locked(struct alert_sink *s, const struct flow *f, uint64_t bytes_out)
+{
+    int fam = f->key.ipver == 6 ? 6 : 4;
     assets_add_bytes(s->assets, fam, f->key.src, sig_pack_get(s->pack, f->sig_best - 1u),
                      bytes_out);
     push_asset(s, fam, f->key.src);
+}
+
+void alert_sink_flow_bytes(struct alert_sink *s, const struct flow *f, uint64_t bytes_out,
+                           uint64_t order)
+{
+    if (s->assets == NULL || f->sig_best == 0 || f->sig_best > sig_pack_count(s->pack))
+        return;
+    pthread_mutex_lock(&s->lock);
+    struct held *h = s->ordered ? calloc(1, sizeof(*h)) : NULL;
+    if (h != NULL && held_push(s, h) == 0) {
+        h->kind = HELD_BYTES;
+        h->bytes_out = bytes_out;
+        h->f = *f;
+        h->af.f = &h->f;
+        h->af.order = order;
+    } else {
+        free(h);
+        flow_bytes_locked(s, f, bytes_out);
+    }
     pthread_mutex_unlock(&s->lock);
 }
 

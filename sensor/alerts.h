@@ -31,6 +31,7 @@ struct alert_flow {
     struct geo_result geo; /* server side */
     bool has_geo;
     uint64_t ts_us;        /* packet time of the match */
+    uint64_t order;        /* position in the packet stream (ordered sinks) */
 };
 
 /* One alert as written (see out_alert_format()). */
@@ -65,12 +66,31 @@ struct alert_sink *alert_sink_new(const struct sensor_config *cfg, const struct 
 struct out_redis;
 void alert_sink_set_redis(struct alert_sink *s, struct out_redis *r);
 
+/* Ordered mode (offline reading). Workers offer hits as they go, so two
+ * workers' alerts reach the sink in no fixed order, while de-duplication
+ * keeps the first alert of a key. In ordered mode an offer is only copied;
+ * alert_sink_release() decides and writes, in the order of the packet
+ * stream (alert_flow.order, then the flow's start time, Community ID and
+ * signature), every offer made before position horizon. The same capture
+ * then gives the same alerts with one worker or several. Call before
+ * traffic starts. */
+void alert_sink_set_ordered(struct alert_sink *s, bool on);
+
+/* Decide and write every held offer whose order is below horizon
+ * (UINT64_MAX: all of them). No-op unless ordered. */
+void alert_sink_release(struct alert_sink *s, uint64_t horizon);
+
+/* How many offers are held (cheap, no lock). */
+size_t alert_sink_pending(struct alert_sink *s);
+
 /* Offer the hits of one flow (all of them at once, strongest first). */
 void alert_sink_offer(struct alert_sink *s, const struct alert_flow *af, const struct sig_hit *hits,
                       size_t n);
 
-/* A flow that matched sig_best ended having sent bytes_out (inventory). */
-void alert_sink_flow_bytes(struct alert_sink *s, const struct flow *f, uint64_t bytes_out);
+/* A flow that matched sig_best ended having sent bytes_out (inventory), at
+ * stream position order (ordered mode). */
+void alert_sink_flow_bytes(struct alert_sink *s, const struct flow *f, uint64_t bytes_out,
+                           uint64_t order);
 
 /* Snapshot of the counters. */
 void alert_sink_stats(struct alert_sink *s, struct alert_stats *out);

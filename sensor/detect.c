@@ -2,6 +2,7 @@
  * match per egress flow. */
 #include "detect.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,6 +30,9 @@ struct detector {
     const struct geo *geo;
     struct alert_sink *sink;
     struct dns_cache *dns;
+    struct dns_cache *own_dns;  /* NULL while sharing another's */
+    pthread_mutex_t *dns_lock;  /* taken around the cache when shared */
+    uint64_t order;             /* position in the packet stream (alerts.h) */
     struct detect_stats st;
 };
 
@@ -45,7 +49,7 @@ struct detector *detector_new(const struct sensor_config *cfg, const struct sig_
     d->pack = pack;
     d->geo = geo;
     d->sink = sink;
-    d->dns = dns_cache_new(cfg->dns_cache_size, cfg->dns_min_ttl, cfg->dns_max_ttl);
+    d->dns = d->own_dns = dns_cache_new(cfg->dns_cache_size, cfg->dns_min_ttl, cfg->dns_max_ttl);
     if (d->dns == NULL) {
         snprintf(errbuf, errlen, "cannot allocate a DNS cache of %u entries", cfg->dns_cache_size);
         free(d);
@@ -58,13 +62,43 @@ void detector_free(struct detector *d)
 {
     if (d == NULL)
         return;
-    dns_cache_free(d->dns);
+    dns_cache_free(d->own_dns);
     free(d);
+}
+
+void detector_share_dns(struct detector *d, struct dns_cache *c, pthread_mutex_t *lock)
+{
+    dns_cache_free(d->own_dns);
+    d->own_dns = NULL;
+    d->dns = c;
+    d->dns_lock = lock;
+}
+
+void detector_set_order(struct detector *d, uint64_t order)
+{
+    d->order = order;
+}
+
+/* The name client resolved to addr, copied into buf (another worker may
+ * replace the entry as soon as the lock is dropped), or NULL. */
+static const char *dns_lookup(struct detector *d, const struct flow_key *k, uint64_t ts_us,
+                              char *buf, size_t len)
+{
+    int af = k->ipver == 6 ? 6 : 4;
+    if (d->dns_lock)
+        pthread_mutex_lock(d->dns_lock);
+    const char *name = dns_cache_get(d->dns, af, k->src, af, k->dst, ts_us);
+    if (name != NULL)
+        snprintf(buf, len, "%s", name);
+    if (d->dns_lock)
+        pthread_mutex_unlock(d->dns_lock);
+    return name != NULL ? buf : NULL;
 }
 
 /* Longer names are not kept with the flow: the metadata buffer is small and
  * the cache is asked again when the flow is matched. */
 #define DNSNAME_KEEP_MAX 128
+#define DNS_NAME_BUF 256
 
 void detector_flow_new(struct detector *d, struct flow *f, uint64_t ts_us)
 {
@@ -72,24 +106,43 @@ void detector_flow_new(struct detector *d, struct flow *f, uint64_t ts_us)
     if (d->pack == NULL || (k->proto != IPPROTO_TCP && k->proto != IPPROTO_UDP))
         return;
     f->dis_mask = dis_interest(k->proto, k->dport);
-    int af = k->ipver == 6 ? 6 : 4;
-    const char *name = dns_cache_get(d->dns, af, k->src, af, k->dst, ts_us);
+    char buf[DNS_NAME_BUF];
+    const char *name = dns_lookup(d, k, ts_us, buf, sizeof(buf));
     if (name != NULL && strlen(name) < DNSNAME_KEEP_MAX)
         flow_meta_set(f, FLOW_META_DNSNAME, name);
 }
 
 struct dns_ctx {
     struct detector *d;
-    const struct flow *f;
+    const struct packet *pkt;
     uint64_t ts_us;
+    int count;
 };
 
 static void on_binding(const char *name, int af, const uint8_t *addr, uint32_t ttl, void *ud)
 {
     struct dns_ctx *c = ud;
-    const struct flow_key *k = &c->f->key;
-    dns_cache_put(c->d->dns, k->ipver == 6 ? 6 : 4, k->src, af, addr, name, ttl, c->ts_us);
-    c->d->st.dns_bindings++;
+    const struct packet *p = c->pkt; /* the answer goes to the client */
+    dns_cache_put(c->d->dns, p->ipver == 6 ? 6 : 4, p->dst, af, addr, name, ttl, c->ts_us);
+    if (c->count)
+        c->d->st.dns_bindings++;
+}
+
+void detector_dns(struct detector *d, const struct packet *pkt, uint64_t ts_us, int count)
+{
+    if (d->pack == NULL || pkt->l4proto != IPPROTO_UDP || pkt->sport != 53 ||
+        pkt->payload_len == 0)
+        return;
+    struct dns_ctx c = {d, pkt, ts_us, count};
+    if (count)
+        d->st.dns_responses++;
+    if (d->dns_lock)
+        pthread_mutex_lock(d->dns_lock);
+    int r = dis_dns_parse_response(pkt->payload, pkt->payload_len, on_binding, &c);
+    if (d->dns_lock)
+        pthread_mutex_unlock(d->dns_lock);
+    if (count && (r == DNS_TRUNCATED || r == DNS_INVALID))
+        d->st.dns_bad++;
 }
 
 static void run_dissectors(struct detector *d, struct flow *f, const struct packet *pkt, int dir)
@@ -125,18 +178,9 @@ static void run_dissectors(struct detector *d, struct flow *f, const struct pack
 void detector_packet(struct detector *d, struct flow *f, const struct packet *pkt, int dir,
                      uint64_t ts_us)
 {
+    (void)ts_us;
     if (pkt->payload_len == 0)
         return;
-    /* DNS answers: every response carries new bindings, so they are read
-     * for as long as the flow lives, not only while it is classified. */
-    if (f->key.proto == IPPROTO_UDP && f->key.dport == 53 && dir == FLOW_TOCLIENT &&
-        d->pack != NULL) {
-        struct dns_ctx c = {d, f, ts_us};
-        d->st.dns_responses++;
-        int r = dis_dns_parse_response(pkt->payload, pkt->payload_len, on_binding, &c);
-        if (r == DNS_TRUNCATED || r == DNS_INVALID)
-            d->st.dns_bad++;
-    }
     if (f->dis_mask)
         run_dissectors(d, f, pkt, dir);
 }
@@ -166,6 +210,7 @@ void detector_flow(struct detector *d, struct flow *f, const struct classifier *
     memset(&alf, 0, sizeof(alf));
     alf.f = f;
     alf.ts_us = ts_us;
+    alf.order = d->order;
     if (d->geo != NULL && geo_lookup(d->geo, af, k->dst, &alf.geo) == 0) {
         alf.has_geo = true;
         f->asn = alf.geo.asn;
@@ -177,8 +222,9 @@ void detector_flow(struct detector *d, struct flow *f, const struct classifier *
     int tls = classify_is(f, CLASSIFY_IS_TLS), quic = classify_is(f, CLASSIFY_IS_QUIC);
     int http = classify_is(f, CLASSIFY_IS_HTTP);
     const char *dns_name = flow_meta_get(f, FLOW_META_DNSNAME);
+    char dns_buf[DNS_NAME_BUF];
     if (dns_name[0] == '\0')
-        dns_name = dns_cache_get(d->dns, af, k->src, af, k->dst, ts_us);
+        dns_name = dns_lookup(d, k, ts_us, dns_buf, sizeof(dns_buf));
     const char *verdict = f->dis_verdict ? dis_registry[f->dis_verdict - 1]->name : NULL;
     struct sig_flow in = {
         .ipver = k->ipver,

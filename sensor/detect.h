@@ -10,6 +10,7 @@
 #ifndef DETECT_H
 #define DETECT_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -40,6 +41,23 @@ struct detector *detector_new(const struct sensor_config *cfg, const struct sig_
                               const struct geo *geo, struct alert_sink *sink, char *errbuf,
                               size_t errlen);
 void detector_free(struct detector *d);
+
+/* Use c, shared with other workers under lock, instead of this detector's
+ * own DNS cache (live capture with several workers: the answer and the
+ * flow it names may reach different workers). c and lock outlive d. */
+void detector_share_dns(struct detector *d, struct dns_cache *c, pthread_mutex_t *lock);
+
+/* The position in the packet stream of what is being processed now; it
+ * orders the alerts raised meanwhile (struct alert_flow). */
+void detector_set_order(struct detector *d, uint64_t order);
+
+/* A packet, before its flow is looked up: a DNS response (UDP from port
+ * 53) feeds its bindings for the client (the packet's destination) into
+ * the cache. Every response carries new bindings, so they are read for as
+ * long as a flow lives. count: 0 when this worker only keeps its cache up
+ * to date with an answer that belongs to another worker's flow (not
+ * counted in the statistics). */
+void detector_dns(struct detector *d, const struct packet *pkt, uint64_t ts_us, int count);
 
 /* A new flow (orientation settled) at ts_us: decide which dissectors want
  * it, and note the name its client resolved to the server now -- the DNS

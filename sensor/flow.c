@@ -115,6 +115,11 @@ static int endpoint_cmp(const uint8_t *a, uint16_t pa, const uint8_t *b, uint16_
 
 uint32_t flow_hash(const struct flow_table *t, const struct flow_key *k)
 {
+    return flow_key_hash(k, t->seed);
+}
+
+uint32_t flow_key_hash(const struct flow_key *k, uint64_t seed)
+{
     struct canon c;
     memset(&c, 0, sizeof(c));
     if (endpoint_cmp(k->src, k->sport, k->dst, k->dport) <= 0) {
@@ -127,7 +132,7 @@ uint32_t flow_hash(const struct flow_table *t, const struct flow_key *k)
     c.vlan = k->vlan;
     c.ipver = k->ipver;
     c.proto = k->proto;
-    return (uint32_t)XXH3_64bits_withSeed(&c, sizeof(c), t->seed);
+    return (uint32_t)XXH3_64bits_withSeed(&c, sizeof(c), seed);
 }
 
 /* 1: same orientation, -1: reversed, 0: different flow. */

@@ -153,6 +153,10 @@ void flow_table_free(struct flow_table *t);
 /* Symmetric hash of a key (same value for both orientations). */
 uint32_t flow_hash(const struct flow_table *t, const struct flow_key *k);
 
+/* The same hash with any seed: equal for both directions of a flow. The
+ * offline dispatcher (workers.c) picks a flow's worker with it. */
+uint32_t flow_key_hash(const struct flow_key *k, uint64_t seed);
+
 /* Find the flow of key k (either orientation) or create it with k's
  * orientation. *dir receives FLOW_TOSERVER when k is the flow's own
  * orientation, FLOW_TOCLIENT otherwise; *created is set when the flow is new.

@@ -5,7 +5,9 @@
  * written); 2 usage or configuration error; 3 alerts left in the Redis
  * spool. */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +23,7 @@
 #include "classify.h"
 #include "config.h"
 #include "detect.h"
+#include "dns-cache.h"
 #include "flow.h"
 #include "frag.h"
 #include "geo.h"
@@ -33,6 +36,7 @@
 #include "source-pcap-file.h"
 #include "source-pcap-live.h"
 #include "stats.h"
+#include "workers.h"
 
 #define EXIT_RUNTIME 1
 #define EXIT_USAGE 2
@@ -137,8 +141,25 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-struct progress {
+/* A live worker: its capture set (one socket per interface in a fanout
+ * group), its pipeline, and counters it publishes once a second. */
+struct live_worker {
+    struct source_live *src;
     struct pipeline *pl;
+    pthread_t thread;
+    int started;
+    int rc;
+    atomic_int running;
+    pthread_mutex_t mu; /* guards what follows */
+    struct source_live_stats ls;
+    uint64_t flows_created, flows_active;
+};
+
+struct progress {
+    struct pipeline *pl;      /* the first (the only one with one worker) */
+    unsigned n;               /* workers */
+    struct workers *workers;  /* reading files with several */
+    struct live_worker *lws;  /* capturing with several */
     struct out_flows *flows; /* may be NULL */
     struct alert_sink *sink;
     struct out_redis *redis;
@@ -153,23 +174,59 @@ struct progress {
 };
 
 /* Hand the current counters to the Redis output (its thread writes them). */
-static void push_health(struct progress *pr)
+/* Counters of the whole run so far, whichever thread does the work. */
+struct totals {
+    uint64_t packets, flows, active;
+    struct source_live_stats ls; /* live capture */
+};
+
+static void get_totals(struct progress *pr, struct totals *t)
+{
+    memset(t, 0, sizeof(*t));
+    if (pr->lws != NULL) {
+        for (unsigned i = 0; i < pr->n; i++) {
+            struct live_worker *lw = &pr->lws[i];
+            pthread_mutex_lock(&lw->mu);
+            t->ls.packets += lw->ls.packets;
+            t->ls.bytes += lw->ls.bytes;
+            t->ls.received += lw->ls.received;
+            t->ls.drops += lw->ls.drops;
+            t->ls.if_drops += lw->ls.if_drops;
+            t->ls.ifaces = lw->ls.ifaces;
+            if (lw->ls.lost > t->ls.lost)
+                t->ls.lost = lw->ls.lost;
+            t->flows += lw->flows_created;
+            t->active += lw->flows_active;
+            pthread_mutex_unlock(&lw->mu);
+        }
+        t->packets = t->ls.packets;
+        return;
+    }
+    if (pr->workers != NULL) {
+        workers_progress(pr->workers, &t->packets, &t->flows);
+        return;
+    }
+    t->packets = pipeline_stats(pr->pl)->packets;
+    t->flows = pipeline_flow_stats(pr->pl)->created;
+    t->active = pipeline_flow_stats(pr->pl)->active;
+    if (pr->live != NULL) {
+        source_live_stats(pr->live, &t->ls);
+        t->packets = t->ls.packets;
+    }
+}
+
+static void push_health(struct progress *pr, const struct totals *t)
 {
     struct out_redis_health h;
     struct alert_stats as;
-    const struct pipeline_stats *ps = pipeline_stats(pr->pl);
     alert_sink_stats(pr->sink, &as);
     memset(&h, 0, sizeof(h));
-    h.packets = ps->packets;
-    h.flows = pipeline_flow_stats(pr->pl)->created;
+    h.packets = t->packets;
+    h.flows = t->flows;
     h.alerts = as.alerts;
     h.suppressed = as.suppressed;
-    if (pr->live != NULL) {
-        struct source_live_stats ls;
-        source_live_stats(pr->live, &ls);
-        h.drops = ls.drops;
-        h.if_drops = ls.if_drops;
-    }
+    h.drops = t->ls.drops;
+    h.if_drops = t->ls.if_drops;
     out_redis_health(pr->redis, &h);
 }
 
@@ -177,24 +234,28 @@ static void push_health(struct progress *pr)
 static void on_progress(double frac, const struct source_file_stats *fs, void *ud)
 {
     struct progress *pr = ud;
+    struct totals tot;
     double t = now_s();
-    if (pr->redis != NULL && t - pr->last_health >= 1.0) {
+    (void)fs;
+    int health = pr->redis != NULL && t - pr->last_health >= 1.0;
+    int line = pr->show && t - pr->last >= 0.25;
+    if (!health && !line)
+        return;
+    get_totals(pr, &tot);
+    if (health) {
         pr->last_health = t;
-        push_health(pr);
+        push_health(pr, &tot);
     }
-    if (!pr->show || t - pr->last < 0.25)
+    if (!line)
         return;
     pr->last = t;
-    const struct pipeline_stats *ps = pipeline_stats(pr->pl);
-    const struct flow_table_stats *fts = pipeline_flow_stats(pr->pl);
     char a[16], b[16], c[16];
     fprintf(stderr, "\r  %s: ", pr->file);
     if (frac >= 0)
         fprintf(stderr, "%3.0f%%  ", frac * 100.0);
-    fprintf(stderr, "%s packets  %s pkt/s  %s flows   ", stats_human((double)ps->packets, a, 16),
-            stats_human((double)ps->packets / (t - pr->start), b, 16),
-            stats_human((double)fts->created, c, 16));
-    (void)fs;
+    fprintf(stderr, "%s packets  %s pkt/s  %s flows   ", stats_human((double)tot.packets, a, 16),
+            stats_human((double)tot.packets / (t - pr->start), b, 16),
+            stats_human((double)tot.flows, c, 16));
 }
 
 /* Called once a second by the capture loop: Redis health, the status line,
@@ -210,28 +271,32 @@ static void on_live_tick(void *ud, uint64_t wall_us)
     }
     /* A live run's records should reach their file while it runs. */
     out_flows_flush(pr->flows);
-    if (pr->redis != NULL && t - pr->last_health >= 1.0) {
-        pr->last_health = t;
-        push_health(pr);
-    }
-    if (pr->interval == 0 || t - pr->last_line < (double)pr->interval)
+    int health = pr->redis != NULL && t - pr->last_health >= 1.0;
+    int line = pr->interval != 0 && t - pr->last_line >= (double)pr->interval;
+    if (!health && !line)
         return;
-    struct source_live_stats ls;
+    struct totals tot;
+    get_totals(pr, &tot);
+    if (health) {
+        pr->last_health = t;
+        push_health(pr, &tot);
+    }
+    if (!line)
+        return;
+    const struct source_live_stats *ls = &tot.ls;
     struct alert_stats as;
     char a[16];
-    source_live_stats(pr->live, &ls);
     alert_sink_stats(pr->sink, &as);
-    double rate = (double)(ls.packets - pr->last_packets) / (t - pr->last_line);
+    double rate = (double)(ls->packets - pr->last_packets) / (t - pr->last_line);
     log_msg(LOG_INFO,
             "status: %llu packets (%s/s), %llu dropped (kernel %llu, interface %llu), "
             "%llu flows active, %llu alerts",
-            (unsigned long long)ls.packets, stats_human(rate, a, sizeof(a)),
-            (unsigned long long)(ls.drops + ls.if_drops), (unsigned long long)ls.drops,
-            (unsigned long long)ls.if_drops,
-            (unsigned long long)pipeline_flow_stats(pr->pl)->active,
+            (unsigned long long)ls->packets, stats_human(rate, a, sizeof(a)),
+            (unsigned long long)(ls->drops + ls->if_drops), (unsigned long long)ls->drops,
+            (unsigned long long)ls->if_drops, (unsigned long long)tot.active,
             (unsigned long long)as.alerts);
     pr->last_line = t;
-    pr->last_packets = ls.packets;
+    pr->last_packets = ls->packets;
 }
 
 /* Switch to --user (when given), or warn once that live capture keeps
@@ -252,7 +317,14 @@ static int drop_privileges(const struct options *o, const struct privs_user *u, 
     return 0;
 }
 
-/* Read the -r files in order into the pipeline. Returns the exit code. */
+static void to_workers(void *w, int dlt, uint64_t ts_us, const uint8_t *frame, size_t caplen,
+                       size_t wirelen)
+{
+    workers_packet(w, dlt, ts_us, frame, caplen, wirelen);
+}
+
+/* Read the -r files in order into the pipeline (or the workers). Returns
+ * the exit code. */
 static int run_files(const struct options *o, struct progress *pr, struct run_report *rep)
 {
     char err[1024];
@@ -260,8 +332,12 @@ static int run_files(const struct options *o, struct progress *pr, struct run_re
     for (unsigned i = 0; i < o->n_inputs && !stop_requested; i++) {
         struct source_file_stats fs;
         pr->file = o->inputs[i];
-        int r = source_pcap_file_run(o->inputs[i], o->bpf, pr->pl, &stop_requested,
-                                     on_progress, pr, &fs, err, sizeof(err));
+        int r = pr->workers != NULL
+                    ? source_pcap_file_read(o->inputs[i], o->bpf, to_workers, pr->workers,
+                                            &stop_requested, on_progress, pr, &fs, err,
+                                            sizeof(err))
+                    : source_pcap_file_run(o->inputs[i], o->bpf, pr->pl, &stop_requested,
+                                           on_progress, pr, &fs, err, sizeof(err));
         if (pr->show)
             fprintf(stderr, "\r%*s\r", 79, "");
         if (r == SRC_FILE_ERROR) {
@@ -281,22 +357,97 @@ static int run_files(const struct options *o, struct progress *pr, struct run_re
     return rc;
 }
 
+/* A live worker's second: publish its counters for the status line. */
+static void on_worker_tick(void *ud, uint64_t wall_us)
+{
+    struct live_worker *lw = ud;
+    struct source_live_stats ls;
+    (void)wall_us;
+    source_live_stats(lw->src, &ls);
+    const struct flow_table_stats *fts = pipeline_flow_stats(lw->pl);
+    pthread_mutex_lock(&lw->mu);
+    lw->ls = ls;
+    lw->flows_created = fts->created;
+    lw->flows_active = fts->active;
+    pthread_mutex_unlock(&lw->mu);
+}
+
+static void *live_worker_main(void *arg)
+{
+    struct live_worker *lw = arg;
+    lw->rc = source_live_run(lw->src, lw->pl, &stop_requested, on_worker_tick, lw);
+    source_live_stop(lw->src);
+    on_worker_tick(lw, 0);
+    atomic_store(&lw->running, 0);
+    return NULL;
+}
+
 /* Capture on the open interfaces until a signal or until every one is
- * gone. Returns the exit code. */
+ * gone. With several workers, each captures on its own thread and this
+ * one keeps the clock: outputs, health, the status line. Returns the exit
+ * code. */
 static int run_live(const struct options *o, struct progress *pr, struct run_report *rep)
 {
     char names[512];
-    int rc = 0;
-    source_live_names(pr->live, names, sizeof(names));
-    log_msg(LOG_INFO, "capturing on %s as %s (snaplen %d, buffer %u MiB per interface)", names,
-            o->user ? o->user : privs_running_as_root() ? "root" : "an unprivileged user",
-            o->snaplen, o->buffer_mb);
-    pr->last_line = now_s();
-    int r = source_live_run(pr->live, pr->pl, &stop_requested, on_live_tick, pr);
-    source_live_stop(pr->live);
-
+    int rc = 0, r = SRC_LIVE_STOPPED;
     struct source_live_stats ls;
-    source_live_stats(pr->live, &ls);
+    source_live_names(pr->live, names, sizeof(names));
+    log_msg(LOG_INFO, "capturing on %s as %s (snaplen %d, buffer %u MiB per interface, %u %s)",
+            names,
+            o->user ? o->user : privs_running_as_root() ? "root" : "an unprivileged user",
+            o->snaplen, o->buffer_mb, pr->n, pr->n == 1 ? "worker" : "workers");
+    pr->last_line = now_s();
+    if (pr->lws == NULL) {
+        r = source_live_run(pr->live, pr->pl, &stop_requested, on_live_tick, pr);
+        source_live_stop(pr->live);
+        source_live_stats(pr->live, &ls);
+    } else {
+        /* the workers never take a signal: this thread does */
+        sigset_t block, old;
+        sigemptyset(&block);
+        sigaddset(&block, SIGINT);
+        sigaddset(&block, SIGTERM);
+        sigaddset(&block, SIGHUP);
+        pthread_sigmask(SIG_BLOCK, &block, &old);
+        for (unsigned i = 0; i < pr->n; i++) {
+            struct live_worker *lw = &pr->lws[i];
+            atomic_store(&lw->running, 1);
+            int e = pthread_create(&lw->thread, NULL, live_worker_main, lw);
+            if (e != 0) {
+                atomic_store(&lw->running, 0);
+                log_msg(LOG_ERR, "cannot start worker %u: %s", i + 1, strerror(e));
+                stop_requested = 1;
+                r = SRC_LIVE_FAILED;
+                break;
+            }
+            lw->started = 1;
+        }
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        for (;;) {
+            struct timespec nap = {0, 200 * 1000 * 1000};
+            nanosleep(&nap, NULL); /* a signal cuts it short */
+            unsigned alive = 0;
+            for (unsigned i = 0; i < pr->n; i++)
+                alive += (unsigned)atomic_load(&pr->lws[i].running);
+            if (stop_requested || alive < pr->n)
+                break;
+            on_live_tick(pr, 0);
+        }
+        stop_requested = 1; /* one worker ended: the others stop too */
+        memset(&ls, 0, sizeof(ls));
+        for (unsigned i = 0; i < pr->n; i++) {
+            struct live_worker *lw = &pr->lws[i];
+            if (lw->started)
+                pthread_join(lw->thread, NULL);
+            lw->started = 0;
+            if (lw->rc == SRC_LIVE_FAILED || (lw->rc == SRC_LIVE_ALL_LOST && r == SRC_LIVE_STOPPED))
+                r = lw->rc;
+        }
+        struct totals tot;
+        get_totals(pr, &tot);
+        ls = tot.ls;
+    }
+
     rep->ifaces = o->ifaces;
     rep->n_ifaces = o->n_ifaces;
     rep->ifaces_lost = ls.lost;
@@ -322,6 +473,12 @@ int main(int argc, char **argv)
     struct geo *geo = NULL;
     struct out_flows *flows = NULL;
     struct pipeline *pl = NULL;
+    struct pipeline *pls[OPT_MAX_WORKERS];
+    struct live_worker *lws = NULL;
+    struct workers *workers = NULL;
+    struct dns_cache *shared_dns = NULL;
+    pthread_mutex_t dns_lock = PTHREAD_MUTEX_INITIALIZER;
+    unsigned nw;
     struct sig_pack *pack = NULL;
     struct assets *assets = NULL;
     struct alert_sink *sink = NULL;
@@ -332,9 +489,11 @@ int main(int argc, char **argv)
 
     memset(&cfg, 0, sizeof(cfg));
     memset(&user, 0, sizeof(user));
+    memset(pls, 0, sizeof(pls));
     action = parse_options(argc, argv, &o);
     if (action < 0)
         return EXIT_USAGE;
+    nw = o.workers;
     if (action == OPT_EXIT_OK)
         return 0;
     if (o.use_syslog) {
@@ -406,9 +565,31 @@ int main(int argc, char **argv)
             .snaplen = o.snaplen,
             .buffer_mb = o.buffer_mb,
         };
-        live = source_live_open(&lc, on_source_log, NULL, err, sizeof(err));
+        if (nw > 1) {
+            /* one capture set per worker, in per-interface fanout groups
+             * whose ids this process is unlikely to share with another */
+            lc.fanout_group = ((unsigned)getpid() % 1000u) * OPT_MAX_IFACES + 1u;
+            lws = calloc(nw, sizeof(*lws));
+            for (unsigned i = 0; lws != NULL && i < nw; i++) {
+                pthread_mutex_init(&lws[i].mu, NULL);
+                lws[i].src = source_live_open(&lc, on_source_log, NULL, err, sizeof(err));
+                if (lws[i].src == NULL)
+                    break;
+            }
+            live = lws != NULL ? lws[0].src : NULL;
+            if (lws != NULL && lws[nw - 1].src == NULL) {
+                for (unsigned i = 0; i < nw; i++)
+                    source_live_free(lws[i].src);
+                live = NULL;
+            }
+            if (lws == NULL)
+                snprintf(err, sizeof(err), "out of memory");
+        } else {
+            live = source_live_open(&lc, on_source_log, NULL, err, sizeof(err));
+        }
         if (live == NULL) {
             log_msg(LOG_ERR, "%s", err);
+            free(lws);
             sig_pack_free(pack);
             config_fini(&cfg);
             return EXIT_RUNTIME;
@@ -417,7 +598,11 @@ int main(int argc, char **argv)
     /* Nothing else needs root: outputs, the Redis spool and the geo
      * databases are opened as --user, and no packet has been read yet. */
     if (drop_privileges(&o, &user, live != NULL) < 0) {
-        source_live_free(live);
+        for (unsigned i = 0; lws != NULL && i < nw; i++)
+            source_live_free(lws[i].src);
+        if (lws == NULL)
+            source_live_free(live);
+        free(lws);
         sig_pack_free(pack);
         config_fini(&cfg);
         return EXIT_RUNTIME;
@@ -483,11 +668,43 @@ int main(int argc, char **argv)
         if (flows_to_redis)
             out_flows_set_redis(flows, redis);
     }
-    pl = pipeline_new(&cfg, geo, flows, pack, sink, err, sizeof(err));
-    if (pl == NULL) {
-        log_msg(LOG_ERR, "%s", err);
-        rc = EXIT_RUNTIME;
-        goto done;
+    for (unsigned i = 0; i < nw; i++) {
+        pls[i] = pipeline_new_share(&cfg, geo, flows, pack, sink, nw, err, sizeof(err));
+        if (pls[i] == NULL) {
+            log_msg(LOG_ERR, "%s", err);
+            rc = EXIT_RUNTIME;
+            goto done;
+        }
+    }
+    pl = pls[0];
+    /* Reading files, alerts are decided in stream order, so the same
+     * capture gives the same alerts whatever the number of workers. */
+    alert_sink_set_ordered(sink, live == NULL);
+    if (lws != NULL) {
+        /* A DNS answer and the flow it names may reach different workers. */
+        shared_dns = dns_cache_new(cfg.dns_cache_size, cfg.dns_min_ttl, cfg.dns_max_ttl);
+        if (shared_dns == NULL) {
+            log_msg(LOG_ERR, "cannot allocate a DNS cache of %u entries", cfg.dns_cache_size);
+            rc = EXIT_RUNTIME;
+            goto done;
+        }
+        for (unsigned i = 0; i < nw; i++) {
+            pipeline_share_dns(pls[i], shared_dns, &dns_lock);
+            lws[i].pl = pls[i];
+        }
+    } else if (nw > 1) {
+        for (unsigned i = 0; i < nw; i++)
+            pipeline_set_dispatched(pls[i]);
+        sigset_t block, old; /* the workers never take a signal */
+        sigfillset(&block);
+        pthread_sigmask(SIG_BLOCK, &block, &old);
+        workers = workers_start(pls, nw, sink, cfg.max_fragments, err, sizeof(err));
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        if (workers == NULL) {
+            log_msg(LOG_ERR, "%s", err);
+            rc = EXIT_RUNTIME;
+            goto done;
+        }
     }
 
     struct sigaction sa;
@@ -499,19 +716,36 @@ int main(int argc, char **argv)
         sigaction(SIGHUP, &sa, NULL);
 
     int show_progress = o.progress < 0 ? (!o.quiet && isatty(STDERR_FILENO)) : o.progress;
-    struct progress pr = {.pl = pl, .flows = flows, .sink = sink, .redis = redis, .live = live,
+    struct progress pr = {.pl = pl, .n = nw, .workers = workers, .lws = lws, .flows = flows, .sink = sink, .redis = redis, .live = live,
                           .show = live ? 0 : show_progress, .start = now_s(),
                           .interval = o.quiet ? 0 : o.stats_interval};
     struct run_report rep = {.top_n = 10};
     rc = live != NULL ? run_live(&o, &pr, &rep) : run_files(&o, &pr, &rep);
-    pipeline_flush(pl);
+    if (workers != NULL)
+        workers_finish(workers); /* each worker flushes its own flows */
+    else
+        for (unsigned i = 0; i < nw; i++)
+            pipeline_flush(pls[i]);
+    alert_sink_release(sink, UINT64_MAX);
 
-    rep.ps = pipeline_stats(pl);
-    rep.fts = pipeline_flow_stats(pl);
-    rep.cs = pipeline_classify_stats(pl);
-    rep.frs = pipeline_frag_stats(pl);
-    rep.ds = pipeline_detect_stats(pl);
-    rep.dcs = pipeline_dns_cache_stats(pl);
+    static struct pipeline_stats ps; /* large: not on the stack */
+    struct flow_table_stats fts;
+    struct classify_stats cs;
+    struct frag_stats frs;
+    struct detect_stats ds;
+    struct dns_cache_stats dcs;
+    pipeline_stats_sum(pls, nw, &ps, &fts, &cs, &frs, &ds, &dcs);
+    if (workers != NULL)
+        ps.time_backwards += workers_time_backwards(workers);
+    if (shared_dns != NULL) /* one cache, not one per worker */
+        dcs = *dns_cache_stats(shared_dns);
+    rep.workers = nw;
+    rep.ps = &ps;
+    rep.fts = &fts;
+    rep.cs = &cs;
+    rep.frs = &frs;
+    rep.ds = &ds;
+    rep.dcs = &dcs;
     rep.ast = assets_stats(assets);
     alert_sink_stats(sink, &rep.as);
     rep.assets = assets;
@@ -523,7 +757,13 @@ int main(int argc, char **argv)
     struct out_redis_stats rst;
     char redis_desc[512];
     if (redis != NULL) {
-        push_health(&pr);
+        struct totals tot;
+        memset(&tot, 0, sizeof(tot));
+        tot.packets = ps.packets;
+        tot.flows = fts.created;
+        tot.ls.drops = rep.cap_drops;
+        tot.ls.if_drops = rep.cap_if_drops;
+        push_health(&pr, &tot);
         rep.redis_undelivered = out_redis_drain(redis, cfg.redis_flush_timeout * 1000u);
         out_redis_stats(redis, &rst);
         rep.rs = &rst;
@@ -557,8 +797,19 @@ int main(int argc, char **argv)
 done:
     if (flows != NULL)
         out_flows_close(flows, err, sizeof(err));
-    source_live_free(live);
-    pipeline_free(pl);
+    workers_free(workers);
+    if (lws != NULL) {
+        for (unsigned i = 0; i < nw; i++) {
+            source_live_free(lws[i].src);
+            pthread_mutex_destroy(&lws[i].mu);
+        }
+        free(lws);
+    } else {
+        source_live_free(live);
+    }
+    for (unsigned i = 0; i < nw; i++)
+        pipeline_free(pls[i]);
+    dns_cache_free(shared_dns);
     out_redis_stop(redis); /* pending alerts stay in the spool */
     if (alert_sink_close(sink, err, sizeof(err)) < 0) {
         log_msg(LOG_ERR, "%s", err);

@@ -24,10 +24,19 @@ void usage(FILE *fp)
             "                        Repeat to read several files in order; flow state is\n"
             "                        kept across them.\n"
             "  -i, --interface IFACE capture live on this network interface (promiscuous);\n"
-            "                        repeat for several, read by one thread. Not with -r.\n"
+            "                        repeat for several (each read by every worker). Not\n"
+            "                        with -r.\n"
             "                        Runs until SIGTERM or SIGINT, then finishes every\n"
             "                        flow; exit 1 when every interface has gone away\n"
             "  -f, --filter BPF      only analyse packets matching this BPF expression\n"
+            "  -w, --workers N       analyse on N threads, each owning the flows that hash\n"
+            "                        to it (1 to 64, default 1). Reading files, one thread\n"
+            "                        reads and hands each packet to its flow's worker; the\n"
+            "                        alerts and flow records are the same as with one.\n"
+            "                        Live, each worker has its own socket per interface in\n"
+            "                        a PACKET_FANOUT group (hash mode; IP fragments go by\n"
+            "                        address pair) and the workers share the DNS cache.\n"
+            "                        Each worker gets 1/N of flows.max and frag.max\n"
             "\n"
             "Live capture:\n"
             "      --snaplen N       bytes kept per packet (default 65535)\n"
@@ -123,6 +132,7 @@ int parse_options(int argc, char **argv, struct options *o)
         {"user", required_argument, NULL, OPT_USER},
         {"stats-interval", required_argument, NULL, OPT_STATS_INTERVAL},
         {"syslog", no_argument, NULL, OPT_SYSLOG},
+        {"workers", required_argument, NULL, 'w'},
         {"config", required_argument, NULL, 'c'},
         {"flows", required_argument, NULL, OPT_FLOWS},
         {"alerts", required_argument, NULL, OPT_ALERTS},
@@ -145,7 +155,8 @@ int parse_options(int argc, char **argv, struct options *o)
     o->snaplen = OPT_SNAPLEN_DEFAULT;
     o->buffer_mb = OPT_BUFFER_MB_DEFAULT;
     o->stats_interval = OPT_STATS_INTERVAL_DEFAULT;
-    while ((c = getopt_long(argc, argv, "r:i:f:c:qhV", longopts, NULL)) != -1) {
+    o->workers = 1;
+    while ((c = getopt_long(argc, argv, "r:i:f:c:w:qhV", longopts, NULL)) != -1) {
         switch (c) {
         case 'r':
             if (o->n_inputs == OPT_MAX_INPUTS) {
@@ -188,6 +199,11 @@ int parse_options(int argc, char **argv, struct options *o)
                 return -1;
             o->stats_interval = (unsigned)v;
             live_only = 1;
+            break;
+        case 'w':
+            if ((v = number_arg("--workers", optarg, 1, OPT_MAX_WORKERS)) < 0)
+                return -1;
+            o->workers = (unsigned)v;
             break;
         case OPT_USER:
             o->user = optarg;

@@ -11,6 +11,8 @@
 #define OPT_BUFFER_MB_DEFAULT 64
 #define OPT_STATS_INTERVAL_DEFAULT 10
 
+#define OPT_MAX_WORKERS 64
+
 struct options {
     const char *inputs[OPT_MAX_INPUTS];
     unsigned n_inputs;
@@ -21,6 +23,7 @@ struct options {
     unsigned stats_interval; /* --stats-interval, s; 0 = no periodic line */
     const char *user;        /* --user: switch to this user before the first packet */
     int use_syslog;          /* --syslog: log lines to syslog, not standard error */
+    unsigned workers;        /* --workers: analysis threads */
     const char *bpf;
     const char *config;
     const char *flows;

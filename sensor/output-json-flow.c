@@ -2,6 +2,7 @@
 #include "output-json-flow.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include "output-redis.h"
 
 struct out_flows {
+    pthread_mutex_t lock; /* workers write records concurrently */
     FILE *fp; /* NULL: no file */
     struct out_redis *redis;
     bool is_stdout;
@@ -21,8 +23,9 @@ struct out_flows {
     uint64_t errors;
     int first_errno;
     char path[1024];
-    char buf[16384];
 };
+
+#define FLOW_RECORD_MAX 16384
 
 static const char *const dir_names[DIR_MAX] = {"egress", "ingress", "internal", "external"};
 
@@ -34,6 +37,8 @@ const char *out_direction_name(int d)
 struct out_flows *out_flows_open(const char *path, char *errbuf, size_t errlen)
 {
     struct out_flows *o = calloc(1, sizeof(*o));
+    if (o != NULL)
+        pthread_mutex_init(&o->lock, NULL);
     if (o == NULL) {
         snprintf(errbuf, errlen, "out of memory");
         return NULL;
@@ -73,6 +78,7 @@ int out_flows_close(struct out_flows *o, char *errbuf, size_t errlen)
                  (unsigned long long)o->errors, strerror(o->first_errno));
         rc = -1;
     }
+    pthread_mutex_destroy(&o->lock);
     free(o);
     return rc;
 }
@@ -214,8 +220,12 @@ size_t out_flow_format(const struct flow_info *fi, char *buf, size_t cap)
 
 void out_flows_flush(struct out_flows *o)
 {
-    if (o != NULL && o->fp != NULL && fflush(o->fp) != 0 && o->errors++ == 0)
+    if (o == NULL)
+        return;
+    pthread_mutex_lock(&o->lock);
+    if (o->fp != NULL && fflush(o->fp) != 0 && o->errors++ == 0)
         o->first_errno = errno;
+    pthread_mutex_unlock(&o->lock);
 }
 
 void out_flows_set_redis(struct out_flows *o, struct out_redis *r)
@@ -226,14 +236,19 @@ void out_flows_set_redis(struct out_flows *o, struct out_redis *r)
 
 int out_flows_write(struct out_flows *o, const struct flow_info *fi)
 {
-    size_t n = out_flow_format(fi, o->buf, sizeof(o->buf));
+    char buf[FLOW_RECORD_MAX];
+    int rc = 0;
+    size_t n = out_flow_format(fi, buf, sizeof(buf));
+    pthread_mutex_lock(&o->lock);
     if (n > 0 && o->redis != NULL)
-        out_redis_submit_flow(o->redis, o->buf, n - 1);
-    if (n > 0 && (o->fp == NULL || fwrite(o->buf, 1, n, o->fp) == n)) {
+        out_redis_submit_flow(o->redis, buf, n - 1);
+    if (n > 0 && (o->fp == NULL || fwrite(buf, 1, n, o->fp) == n)) {
         o->written++;
-        return 0;
+    } else {
+        if (o->errors++ == 0)
+            o->first_errno = n == 0 ? EMSGSIZE : errno ? errno : EIO;
+        rc = -1;
     }
-    if (o->errors++ == 0)
-        o->first_errno = n == 0 ? EMSGSIZE : errno ? errno : EIO;
-    return -1;
+    pthread_mutex_unlock(&o->lock);
+    return rc;
 }

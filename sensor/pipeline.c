@@ -41,6 +41,9 @@ struct pipeline {
     struct alert_sink *sink;
     uint64_t clock_us;       /* latest packet time seen */
     uint64_t next_expire_us; /* next expiry pass, packet time */
+    uint64_t seq;            /* packets so far (own clock) */
+    uint64_t order;          /* stream position now: PIPELINE_ORDER() */
+    int ext_clock;           /* a dispatcher drives time and order */
     struct pipeline_stats st;
 };
 
@@ -50,6 +53,16 @@ struct pipeline *pipeline_new(const struct sensor_config *cfg, const struct geo 
                               struct out_flows *out, const struct sig_pack *pack,
                               struct alert_sink *sink, char *errbuf, size_t errlen)
 {
+    return pipeline_new_share(cfg, geo, out, pack, sink, 1, errbuf, errlen);
+}
+
+struct pipeline *pipeline_new_share(const struct sensor_config *cfg, const struct geo *geo,
+                                    struct out_flows *out, const struct sig_pack *pack,
+                                    struct alert_sink *sink, unsigned nworkers, char *errbuf,
+                                    size_t errlen)
+{
+    if (nworkers == 0)
+        nworkers = 1;
     struct pipeline *pl = calloc(1, sizeof(*pl));
     if (pl == NULL) {
         snprintf(errbuf, errlen, "out of memory");
@@ -59,16 +72,17 @@ struct pipeline *pipeline_new(const struct sensor_config *cfg, const struct geo 
     pl->geo = geo;
     pl->out = out;
 
-    struct flow_table_config fc = {.max_flows = cfg->max_flows};
+    /* each of n workers owns its share of the tables */
+    struct flow_table_config fc = {.max_flows = (cfg->max_flows + nworkers - 1) / nworkers};
     fc.timeout[FLOW_TC_TCP] = cfg->timeout_tcp;
     fc.timeout[FLOW_TC_TCP_CLOSED] = cfg->timeout_tcp_closed;
     fc.timeout[FLOW_TC_UDP] = cfg->timeout_udp;
     fc.timeout[FLOW_TC_ICMP] = cfg->timeout_icmp;
     fc.timeout[FLOW_TC_OTHER] = cfg->timeout_other;
     pl->ft = flow_table_new(&fc, on_flow_end, pl);
-    pl->frags = frag_table_new(cfg->max_fragments, FRAG_TIMEOUT_S);
+    pl->frags = frag_table_new((cfg->max_fragments + nworkers - 1) / nworkers, FRAG_TIMEOUT_S);
     if (pl->ft == NULL || pl->frags == NULL) {
-        snprintf(errbuf, errlen, "cannot allocate a flow table of %u flows", cfg->max_flows);
+        snprintf(errbuf, errlen, "cannot allocate a flow table of %u flows", fc.max_flows);
         goto fail;
     }
     struct classify_config cc = {
@@ -121,31 +135,95 @@ void pipeline_tick(struct pipeline *pl, uint64_t now_us)
     flow_expire(pl->ft, now_us);
 }
 
+uint64_t pipeline_order(const struct pipeline *pl)
+{
+    return pl->order;
+}
+
+void pipeline_share_dns(struct pipeline *pl, struct dns_cache *c, pthread_mutex_t *lock)
+{
+    detector_share_dns(pl->det, c, lock);
+}
+
+void pipeline_set_dispatched(struct pipeline *pl)
+{
+    pl->ext_clock = 1;
+}
+
+static void set_order(struct pipeline *pl, uint64_t order)
+{
+    pl->order = order;
+    detector_set_order(pl->det, order);
+}
+
+void pipeline_tick_at(struct pipeline *pl, uint64_t order, uint64_t now_us)
+{
+    set_order(pl, order);
+    flow_expire(pl->ft, now_us);
+}
+
+void pipeline_dns_only(struct pipeline *pl, int dlt, uint64_t ts_us, const uint8_t *frame,
+                       size_t caplen)
+{
+    struct packet pkt;
+    struct decode_stats ds; /* counted by the worker that owns the packet */
+    if (decode_packet(dlt, frame, caplen, &pkt, &ds) == 0 && pkt.frag != PKT_FRAG_LATER)
+        detector_dns(pl->det, &pkt, ts_us, 0);
+}
+
+static void packet_body(struct pipeline *pl, int dlt, uint64_t ts_us, const uint8_t *frame,
+                        size_t caplen, size_t wirelen);
+
 void pipeline_packet(struct pipeline *pl, int dlt, uint64_t ts_us, const uint8_t *frame,
                      size_t caplen, size_t wirelen)
 {
     struct pipeline_stats *st = &pl->st;
-    st->packets++;
-    st->bytes += wirelen;
-    if (st->first_us == 0)
-        st->first_us = ts_us;
     /* Flow time only moves forward; a capture with a step back in time is
      * clamped rather than expiring flows backwards. */
     if (ts_us < pl->clock_us) {
         st->time_backwards++;
         ts_us = pl->clock_us;
     }
+    pl->seq++;
+    if (!pl->ext_clock && ts_us >= pl->next_expire_us) {
+        set_order(pl, PIPELINE_ORDER(pl->seq, 0));
+        flow_expire(pl->ft, ts_us);
+        pl->next_expire_us = ts_us + PIPELINE_EXPIRE_US;
+    }
+    set_order(pl, PIPELINE_ORDER(pl->seq, 1));
+    packet_body(pl, dlt, ts_us, frame, caplen, wirelen);
+    /* An ordered sink (reading files) holds what this packet raised until
+     * the packet is done: alone, this pipeline can let it out now. */
+    if (pl->sink != NULL && alert_sink_pending(pl->sink) != 0)
+        alert_sink_release(pl->sink, pl->order + 1u);
+}
+
+void pipeline_packet_at(struct pipeline *pl, uint64_t order, int dlt, uint64_t ts_us,
+                        const uint8_t *frame, size_t caplen, size_t wirelen)
+{
+    if (ts_us < pl->clock_us) /* the dispatcher clamps; this cannot happen */
+        ts_us = pl->clock_us;
+    set_order(pl, order);
+    packet_body(pl, dlt, ts_us, frame, caplen, wirelen);
+}
+
+static void packet_body(struct pipeline *pl, int dlt, uint64_t ts_us, const uint8_t *frame,
+                        size_t caplen, size_t wirelen)
+{
+    struct pipeline_stats *st = &pl->st;
+    st->packets++;
+    st->bytes += wirelen;
+    if (st->first_us == 0)
+        st->first_us = ts_us;
     pl->clock_us = ts_us;
     st->last_us = ts_us;
-    if (ts_us >= pl->next_expire_us) {
-        flow_expire(pl->ft, ts_us);
-        pl->next_expire_us = ts_us + 1000000u;
-    }
 
     struct packet pkt;
     if (decode_packet(dlt, frame, caplen, &pkt, &st->dec) < 0)
         return;
     st->ip_packets++;
+    if (pkt.frag != PKT_FRAG_LATER)
+        detector_dns(pl->det, &pkt, ts_us, 1);
     if (pkt.frag == PKT_FRAG_FIRST)
         frag_note_first(pl->frags, &pkt, ts_us);
     else if (pkt.frag == PKT_FRAG_LATER && frag_attribute(pl->frags, &pkt, ts_us) < 0)
@@ -207,6 +285,7 @@ void pipeline_packet(struct pipeline *pl, int dlt, uint64_t ts_us, const uint8_t
 
 void pipeline_flush(struct pipeline *pl)
 {
+    set_order(pl, PIPELINE_ORDER_EOF);
     flow_flush(pl->ft, FLOW_END_EOF);
 }
 
@@ -241,7 +320,7 @@ static void on_flow_end(struct flow *f, void *ud)
     f->dis_mask = 0; /* dissectors still undecided: no verdict */
     detector_flow(pl->det, f, pl->cl, f->last_us);
     if (f->sig_best && pl->sink != NULL)
-        alert_sink_flow_bytes(pl->sink, f, f->bytes[FLOW_TOSERVER]);
+        alert_sink_flow_bytes(pl->sink, f, f->bytes[FLOW_TOSERVER], pl->order);
 
     memset(&fi, 0, sizeof(fi));
     fi.f = f;
@@ -300,6 +379,66 @@ static void on_flow_end(struct flow *f, void *ud)
 
     if (pl->out != NULL)
         out_flows_write(pl->out, &fi);
+}
+
+static void add_u64(void *dst, const void *src, size_t size)
+{
+    uint64_t *d = dst;
+    const uint64_t *v = src;
+    for (size_t i = 0; i < size / sizeof(uint64_t); i++)
+        d[i] += v[i];
+}
+
+void pipeline_stats_add(struct pipeline_stats *dst, const struct pipeline_stats *src)
+{
+    uint64_t first = dst->first_us, last = dst->last_us;
+    struct app_tally apps[STATS_APP_SLOTS];
+    memcpy(apps, dst->apps, sizeof(apps));
+    memset(dst->apps, 0, sizeof(dst->apps));
+    /* every field but the times and the tallies is a counter */
+    add_u64(dst, src, sizeof(*dst));
+    memcpy(dst->apps, apps, sizeof(apps));
+    dst->first_us = first == 0 || (src->first_us != 0 && src->first_us < first) ? src->first_us
+                                                                                 : first;
+    dst->last_us = src->last_us > last ? src->last_us : last;
+    for (size_t i = 0; i < STATS_APP_SLOTS; i++) {
+        const struct app_tally *a = &src->apps[i];
+        if (!a->used)
+            continue;
+        struct app_tally *d = app_slot(dst, a->key);
+        if (d == NULL) {
+            dst->app_overflow += a->flows;
+            continue;
+        }
+        if (!d->used)
+            *d = (struct app_tally){.key = a->key, .used = 1};
+        if (d->name[0] == '\0')
+            memcpy(d->name, a->name, sizeof(d->name));
+        d->flows += a->flows;
+        d->bytes += a->bytes;
+        d->bytes_out += a->bytes_out;
+    }
+}
+
+void pipeline_stats_sum(struct pipeline *const *pls, unsigned n, struct pipeline_stats *ps,
+                        struct flow_table_stats *fts, struct classify_stats *cs,
+                        struct frag_stats *frs, struct detect_stats *ds,
+                        struct dns_cache_stats *dcs)
+{
+    memset(ps, 0, sizeof(*ps));
+    memset(fts, 0, sizeof(*fts));
+    memset(cs, 0, sizeof(*cs));
+    memset(frs, 0, sizeof(*frs));
+    memset(ds, 0, sizeof(*ds));
+    memset(dcs, 0, sizeof(*dcs));
+    for (unsigned i = 0; i < n; i++) {
+        pipeline_stats_add(ps, pipeline_stats(pls[i]));
+        add_u64(fts, pipeline_flow_stats(pls[i]), sizeof(*fts));
+        add_u64(cs, pipeline_classify_stats(pls[i]), sizeof(*cs));
+        add_u64(frs, pipeline_frag_stats(pls[i]), sizeof(*frs));
+        add_u64(ds, pipeline_detect_stats(pls[i]), sizeof(*ds));
+        add_u64(dcs, pipeline_dns_cache_stats(pls[i]), sizeof(*dcs));
+    }
 }
 
 const struct pipeline_stats *pipeline_stats(const struct pipeline *pl)

@@ -7,6 +7,7 @@
 #ifndef PIPELINE_H
 #define PIPELINE_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -60,11 +61,55 @@ struct pipeline *pipeline_new(const struct sensor_config *cfg, const struct geo 
                               struct alert_sink *sink, char *errbuf, size_t errlen);
 void pipeline_free(struct pipeline *pl);
 
+/* The same for one of nworkers pipelines sharing the traffic: the flow and
+ * fragment tables get their share (1/nworkers) of the configured sizes. */
+struct pipeline *pipeline_new_share(const struct sensor_config *cfg, const struct geo *geo,
+                                    struct out_flows *out, const struct sig_pack *pack,
+                                    struct alert_sink *sink, unsigned nworkers, char *errbuf,
+                                    size_t errlen);
+
 /* Process one frame of link type dlt. ts_us is the capture time, caplen
  * the captured bytes, wirelen the frame's length on the wire. Never fails:
  * bad frames are counted. */
 void pipeline_packet(struct pipeline *pl, int dlt, uint64_t ts_us, const uint8_t *frame,
                      size_t caplen, size_t wirelen);
+
+/* Stream order. Every packet and every expiry pass has a position in the
+ * packet stream: the packet with sequence number seq (1, 2, ...) is
+ * PIPELINE_ORDER(seq, 1), an expiry pass run just before it
+ * PIPELINE_ORDER(seq, 0), the final flush PIPELINE_ORDER_EOF. Alerts carry
+ * the position at which they were raised (alerts.h), which is the same
+ * whether one pipeline reads a capture or several share it. */
+#define PIPELINE_ORDER(seq, phase) ((uint64_t)(seq) * 2u + (phase))
+#define PIPELINE_ORDER_EOF (UINT64_MAX - 1u)
+#define PIPELINE_EXPIRE_US 1000000u /* expiry passes, in packet time */
+
+/* The stream position of the packet or pass processed last. */
+uint64_t pipeline_order(const struct pipeline *pl);
+
+/* Live capture with several workers: use the DNS cache c, shared under
+ * lock, instead of this pipeline's own (detector_share_dns()). */
+struct dns_cache;
+void pipeline_share_dns(struct pipeline *pl, struct dns_cache *c, pthread_mutex_t *lock);
+
+/* This pipeline is one of several fed by a dispatcher (workers.h), which
+ * owns the clock: it clamps packet time, numbers the packets and decides
+ * when expiry passes run (pipeline_tick_at()); pipeline_packet() is not
+ * used. Call before the first packet. */
+void pipeline_set_dispatched(struct pipeline *pl);
+
+/* A packet from the dispatcher, at stream position order. */
+void pipeline_packet_at(struct pipeline *pl, uint64_t order, int dlt, uint64_t ts_us,
+                        const uint8_t *frame, size_t caplen, size_t wirelen);
+
+/* An expiry pass from the dispatcher at stream position order. */
+void pipeline_tick_at(struct pipeline *pl, uint64_t order, uint64_t now_us);
+
+/* A DNS response that belongs to another pipeline's flow: only its
+ * bindings are read, into this pipeline's DNS cache, so every pipeline
+ * knows every name a client resolved. Nothing is counted. */
+void pipeline_dns_only(struct pipeline *pl, int dlt, uint64_t ts_us, const uint8_t *frame,
+                       size_t caplen);
 
 /* Expire idle flows as of now_us (also done by pipeline_packet once a
  * second of packet time; live capture calls this on wall-clock ticks). */
@@ -81,5 +126,16 @@ const struct detect_stats *pipeline_detect_stats(const struct pipeline *pl);
 struct dns_cache_stats;
 const struct dns_cache_stats *pipeline_dns_cache_stats(const struct pipeline *pl);
 size_t pipeline_bytes_per_flow(const struct pipeline *pl);
+
+/* Add src's counters to dst (times: the earliest first, the latest last;
+ * application tallies by application). */
+void pipeline_stats_add(struct pipeline_stats *dst, const struct pipeline_stats *src);
+
+/* Every counter of n pipelines, summed, into the given structures (the
+ * peaks are sums of each pipeline's peak: an upper bound). */
+void pipeline_stats_sum(struct pipeline *const *pls, unsigned n, struct pipeline_stats *ps,
+                        struct flow_table_stats *fts, struct classify_stats *cs,
+                        struct frag_stats *frs, struct detect_stats *ds,
+                        struct dns_cache_stats *dcs);
 
 #endif

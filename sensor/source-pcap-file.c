@@ -13,9 +13,24 @@
 
 #define PROGRESS_EVERY 8192
 
+static void to_pipeline(void *pl, int dlt, uint64_t ts_us, const uint8_t *frame, size_t caplen,
+                        size_t wirelen)
+{
+    pipeline_packet(pl, dlt, ts_us, frame, caplen, wirelen);
+}
+
 int source_pcap_file_run(const char *path, const char *bpf, struct pipeline *pl,
                          volatile sig_atomic_t *stop, source_progress_cb progress, void *ud,
                          struct source_file_stats *fs, char *errbuf, size_t errlen)
+{
+    return source_pcap_file_read(path, bpf, to_pipeline, pl, stop, progress, ud, fs, errbuf,
+                                 errlen);
+}
+
+int source_pcap_file_read(const char *path, const char *bpf, source_packet_cb packet,
+                          void *packet_ud, volatile sig_atomic_t *stop,
+                          source_progress_cb progress, void *ud, struct source_file_stats *fs,
+                          char *errbuf, size_t errlen)
 {
     char pcap_err[PCAP_ERRBUF_SIZE] = "";
     pcap_t *p = NULL;
@@ -70,7 +85,7 @@ int source_pcap_file_run(const char *path, const char *bpf, struct pipeline *pl,
     int r = 1;
     while ((stop == NULL || !*stop) && (r = pcap_next_ex(p, &h, &data)) == 1) {
         uint64_t ts = (uint64_t)h->ts.tv_sec * 1000000u + (uint64_t)h->ts.tv_usec;
-        pipeline_packet(pl, fs->dlt, ts, data, h->caplen, h->len);
+        packet(packet_ud, fs->dlt, ts, data, h->caplen, h->len);
         fs->packets++;
         fs->bytes += h->len;
         if (progress != NULL && fs->packets % PROGRESS_EVERY == 0) {

@@ -36,4 +36,13 @@ int source_pcap_file_run(const char *path, const char *bpf, struct pipeline *pl,
                          volatile sig_atomic_t *stop, source_progress_cb progress, void *ud,
                          struct source_file_stats *fs, char *errbuf, size_t errlen);
 
+/* The same, handing every frame to packet(packet_ud, ...) instead of a
+ * pipeline (the dispatcher of several workers). */
+typedef void (*source_packet_cb)(void *packet_ud, int dlt, uint64_t ts_us, const uint8_t *frame,
+                                 size_t caplen, size_t wirelen);
+int source_pcap_file_read(const char *path, const char *bpf, source_packet_cb packet,
+                          void *packet_ud, volatile sig_atomic_t *stop,
+                          source_progress_cb progress, void *ud, struct source_file_stats *fs,
+                          char *errbuf, size_t errlen);
+
 #endif

@@ -31,7 +31,9 @@
 #include <syslog.h>
 #include <time.h>
 
+#include <linux/if_packet.h>
 #include <pcap/pcap.h>
+#include <sys/socket.h>
 
 #include "decode.h"
 #include "pipeline.h"
@@ -110,7 +112,7 @@ static void activate_error(const char *name, int rc, pcap_t *p, char *errbuf, si
 
 /* Create and activate one interface; on failure errbuf names it. */
 static int open_one(struct source_live *s, struct live_if *li, const struct source_live_config *cfg,
-                    char *errbuf, size_t errlen)
+                    unsigned index, char *errbuf, size_t errlen)
 {
     char perr[PCAP_ERRBUF_SIZE] = "";
     pcap_t *p = pcap_create(li->name, perr);
@@ -133,6 +135,22 @@ static int open_one(struct source_live *s, struct live_if *li, const struct sour
     if (rc > 0) /* a warning: capture works, perhaps not as asked */
         src_log(s, LOG_WARNING, "%s: %s%s%s", li->name, pcap_statustostr(rc),
                 pcap_geterr(p)[0] ? ": " : "", pcap_geterr(p));
+    if (cfg->fanout_group != 0) {
+        /* One group per interface: the kernel hashes each packet's flow
+         * (both directions alike) to one socket of the group, so a flow
+         * always reaches the same worker. Not PACKET_FANOUT_FLAG_DEFRAG:
+         * it hands over reassembled datagrams and silently loses the
+         * fragments it cannot complete. IP fragments carry no ports, so the
+         * kernel hashes them by address pair: a flow's fragmented datagrams
+         * may reach another worker than its other packets. */
+        unsigned id = (cfg->fanout_group + index) & 0xffffu;
+        int arg = (int)(id | (unsigned)PACKET_FANOUT_HASH << 16);
+        if (setsockopt(pcap_fileno(p), SOL_PACKET, PACKET_FANOUT, &arg, sizeof(arg)) < 0) {
+            snprintf(errbuf, errlen, "%s: cannot join fanout group %u: %s", li->name, id,
+                     strerror(errno));
+            goto fail;
+        }
+    }
     li->dlt = pcap_datalink(p);
     if (!decode_link_supported(li->dlt)) {
         const char *dn = pcap_datalink_val_to_name(li->dlt);
@@ -194,7 +212,7 @@ struct source_live *source_live_open(const struct source_live_config *cfg, sourc
         snprintf(li->name, sizeof(li->name), "%s", cfg->ifaces[i]);
         li->fd = -1;
         s->n = i + 1;
-        if (open_one(s, li, cfg, errbuf, errlen) < 0)
+        if (open_one(s, li, cfg, i, errbuf, errlen) < 0)
             goto fail;
     }
     return s;

@@ -29,6 +29,10 @@ struct source_live_config {
     const char *bpf;    /* NULL or "": no filter */
     int snaplen;        /* bytes kept per packet */
     unsigned buffer_mb; /* kernel ring per interface, MiB */
+    /* Several workers: each opens its own capture set with the same
+     * fanout_group, and interface i joins PACKET_FANOUT group
+     * fanout_group + i in hash mode. 0: no fanout (one reader). */
+    unsigned fanout_group;
 };
 
 /* Messages the source has for the operator; priority is a syslog(3) level

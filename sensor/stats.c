@@ -188,8 +188,9 @@ void stats_print_summary(FILE *fp, const struct run_report *r)
     fprintf(fp, "  memory      %zu bytes per tracked flow, peak %llu flows, peak RSS %s\n",
             r->bytes_per_flow, (unsigned long long)r->fts->peak_active,
             human_bytes((double)r->peak_rss_kb * 1024.0, c, sizeof(c)));
-    fprintf(fp, "  time        %.2f s, %s packets/s\n", r->elapsed_s,
-            stats_human(rate, a, sizeof(a)));
+    fprintf(fp, "  time        %.2f s, %s packets/s, %u %s\n", r->elapsed_s,
+            stats_human(rate, a, sizeof(a)), r->workers > 1 ? r->workers : 1u,
+            r->workers > 1 ? "workers" : "worker");
 
     if (dec_err) {
         fprintf(fp, "\n  decode errors\n");
@@ -385,6 +386,7 @@ int stats_write_json(const char *path, const struct run_report *r, char *errbuf,
     json_object_set_new(run, "files_truncated", u64(r->files_truncated));
     json_object_set_new(run, "files_failed", u64(r->files_failed));
     json_object_set_new(run, "elapsed_s", json_real(r->elapsed_s));
+    json_object_set_new(run, "workers", u64(r->workers ? r->workers : 1));
     json_object_set_new(run, "packets_per_s",
                         json_real(r->elapsed_s > 0 ? (double)ps->packets / r->elapsed_s : 0));
     json_object_set_new(run, "peak_rss_kb", u64((uint64_t)r->peak_rss_kb));

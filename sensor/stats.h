@@ -35,6 +35,7 @@ struct run_report {
     uint64_t redis_undelivered;
     size_t bytes_per_flow;
     double elapsed_s;    /* wall-clock seconds */
+    unsigned workers;    /* analysis threads (0 is shown as 1) */
     long peak_rss_kb;    /* 0 when unknown */
     unsigned files_read; /* inputs fully read */
     unsigned files_truncated;

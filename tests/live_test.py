@@ -51,7 +51,8 @@ MANIFEST = os.path.join(HERE, "detection.json")
 SIGNATURES = os.path.join(ROOT, "config", "signatures")
 REPLAYED = ("vendor-fortinet.pcap", "vendor-checkpoint.pcap")
 IDLE_TIMEOUT = 2  # seconds, every flow class
-TESTS = ("capture", "no such interface", "interface deleted", "-i with -r")
+TESTS = ("capture", "capture, 2 workers", "no such interface", "interface deleted",
+         "-i with -r")
 
 
 class TestFailure(Exception):
@@ -286,7 +287,7 @@ def write_config(tmp, geo, spool=None, port=None):
     return path
 
 
-def test_capture(a, tmp):
+def test_capture(a, tmp, workers=1):
     nobody = pwd.getpwnam("nobody")
     # Outputs and the spool are opened after the switch, as nobody.
     out = os.path.join(tmp, "out")
@@ -306,7 +307,8 @@ def test_capture(a, tmp):
         with Veth("a") as v:
             sensor = Sensor(a.sensor, ["-c", conf, "-i", v.host, "--alerts", alerts, "--flows",
                                        flows, "--stats", stats, "--user", "nobody",
-                                       "--stats-interval", "1", "--no-progress"], tmp, "capture")
+                                       "--stats-interval", "1", "--no-progress",
+                                       "--workers", str(workers)], tmp, "capture")
             sensor.wait_capturing()
             uids = proc_uids(sensor.p.pid)
             check(uids == [nobody.pw_uid] * 4,
@@ -357,6 +359,8 @@ def test_capture(a, tmp):
                   "Redis stats hash without drops: %s" % fields)
         ends = ", ".join("%s %d" % kv for kv in sorted(reasons.items()))
         counters = {k: cap.get(k) for k in ("received", "kernel_drops", "if_drops")}
+        check(st.get("run", {}).get("workers") == workers,
+              "--stats run.workers is %s, not %d" % (st.get("run", {}).get("workers"), workers))
         return "%d alerts, %d flow records (%s), capture %s%s" % (
             len(got), len(recs), ends, counters,
             "; Redis took every alert" if redis is not None else "")
@@ -436,7 +440,9 @@ def main():
         return 0
 
     args.sensor = os.path.abspath(args.sensor)
-    funcs = collections.OrderedDict(zip(TESTS, (test_capture, test_no_such_interface,
+    funcs = collections.OrderedDict(zip(TESTS, (test_capture,
+                                                lambda a, t: test_capture(a, t, workers=2),
+                                                test_no_such_interface,
                                                 test_interface_deleted, test_live_and_files)))
     passed = failed = 0
     start = time.monotonic()
