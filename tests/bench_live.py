@@ -13,12 +13,8 @@ reading the file does not slow the replayer), waits until the sensor has
 taken every packet or its count stops moving, stops it with SIGTERM and
 reads its --stats file.
 
-IPv4 fragments (about 0.1% of the bench capture) are left out of the
-prefix unless --keep-fragments: with --workers 2 or more the sensor's
-capture sockets form a PACKET_FANOUT group with the defrag flag, so the
-kernel hands them whole datagrams and keeps fragments it cannot complete,
-and the sensor would analyse fewer packets than were sent without dropping
-any.
+IPv4 fragments (about 0.1% of the bench capture) are replayed like any
+other packet; --no-fragments leaves them out of the prefix.
 
 A trial sends min(prefix, rate x --seconds) packets. Its drop ratio is
 
@@ -409,8 +405,8 @@ def main():
                     help="seconds to wait after the sensor has drained (default 1.5)")
     ap.add_argument("--workers", type=parse_workers,
                     help="worker counts to measure, e.g. 1,2 (when the sensor has --workers)")
-    ap.add_argument("--keep-fragments", action="store_true",
-                    help="replay IPv4 fragments too (see above why they are left out)")
+    ap.add_argument("--no-fragments", dest="keep_fragments", action="store_false",
+                    help="leave IPv4 fragments out of the replayed prefix")
     ap.add_argument("--config", default=os.devnull,
                     help="sensor configuration (default: built-in defaults, detection on)")
     args = ap.parse_args()
