@@ -20,12 +20,14 @@
 #include "output-redis.h"
 #include "signature.h"
 
-/* De-duplication key: one alert per (internal host, signature, country). */
+/* De-duplication key: one alert per (internal host, signature, country).
+ * The signature is named by a hash of its id, not its place in the pack, so
+ * a window outlives a reload that reorders the pack. */
 struct dedup_key {
     uint8_t af;
     char country[2];
-    uint8_t pad;
-    uint32_t sig;
+    uint8_t pad[5];
+    uint64_t sig;
     uint8_t host[16];
 };
 
@@ -37,7 +39,6 @@ struct dedup_val {
 struct alert_sink {
     pthread_mutex_t lock;
     const struct sensor_config *cfg;
-    const struct sig_pack *pack;
     struct assets *assets;
     struct lru_map *dedup;
     uint64_t window_us;
@@ -57,12 +58,14 @@ struct alert_sink {
 
 enum { HELD_OFFER, HELD_BYTES };
 
-static void flow_bytes_locked(struct alert_sink *s, const struct flow *f, uint64_t bytes_out);
+static void flow_bytes_locked(struct alert_sink *s, const struct flow *f,
+                              const struct signature *sig, uint64_t bytes_out);
 
 /* An offer held in ordered mode: copies of everything it points to. */
 struct held {
     int kind; /* HELD_OFFER or HELD_BYTES */
     uint64_t bytes_out;
+    const struct signature *sig; /* HELD_BYTES: the flow's strongest match */
     struct flow f;
     struct alert_flow af;
     char app[64];
@@ -71,9 +74,8 @@ struct held {
     char *arena; /* the evidence values */
 };
 
-struct alert_sink *alert_sink_new(const struct sensor_config *cfg, const struct sig_pack *pack,
-                                  const char *alerts_path, struct assets *assets, char *errbuf,
-                                  size_t errlen)
+struct alert_sink *alert_sink_new(const struct sensor_config *cfg, const char *alerts_path,
+                                  struct assets *assets, char *errbuf, size_t errlen)
 {
     struct alert_sink *s = calloc(1, sizeof(*s));
     if (s == NULL) {
@@ -82,7 +84,6 @@ struct alert_sink *alert_sink_new(const struct sensor_config *cfg, const struct 
     }
     pthread_mutex_init(&s->lock, NULL);
     s->cfg = cfg;
-    s->pack = pack;
     s->assets = assets;
     s->window_us = (uint64_t)cfg->suppress_window * 1000000u;
     s->dedup = lru_map_new(cfg->max_alert_keys, sizeof(struct dedup_key), sizeof(struct dedup_val));
@@ -166,6 +167,14 @@ void alert_sink_set_redis(struct alert_sink *s, struct out_redis *r)
     s->redis = r;
 }
 
+void alert_sink_reconfigure(struct alert_sink *s, const struct sensor_config *cfg)
+{
+    pthread_mutex_lock(&s->lock);
+    s->cfg = cfg;
+    s->window_us = (uint64_t)cfg->suppress_window * 1000000u;
+    pthread_mutex_unlock(&s->lock);
+}
+
 static void write_alert(struct alert_sink *s, const struct alert_rec *a)
 {
     if (s->fp == NULL && s->redis == NULL)
@@ -221,7 +230,7 @@ static void offer_locked(struct alert_sink *s, const struct alert_flow *af,
         dk.af = (uint8_t)fam;
         if (cc[0] && cc[1])
             dk.country[0] = cc[0], dk.country[1] = cc[1];
-        dk.sig = sig->index;
+        dk.sig = XXH3_64bits(sig->id, strlen(sig->id));
         memcpy(dk.host, k->src, fam == 6 ? 16 : 4);
         bool created, evicted;
         struct dedup_val *v = lru_map_put(s->dedup, &dk, &created, &evicted);
@@ -377,7 +386,7 @@ void alert_sink_release(struct alert_sink *s, uint64_t horizon)
         if (h->kind == HELD_OFFER)
             offer_locked(s, &h->af, h->hits, h->n);
         else
-            flow_bytes_locked(s, &h->f, h->bytes_out);
+            flow_bytes_locked(s, &h->f, h->sig, h->bytes_out);
         held_free(h);
     }
     memmove(s->held, s->held + i, (s->n_held - i) * sizeof(*s->held));
@@ -386,30 +395,31 @@ void alert_sink_release(struct alert_sink *s, uint64_t horizon)
     pthread_mutex_unlock(&s->lock);
 }
 
-static void flow_bytes_locked(struct alert_sink *s, const struct flow *f, uint64_t bytes_out)
+static void flow_bytes_locked(struct alert_sink *s, const struct flow *f,
+                              const struct signature *sig, uint64_t bytes_out)
 {
     int fam = f->key.ipver == 6 ? 6 : 4;
-    assets_add_bytes(s->assets, fam, f->key.src, sig_pack_get(s->pack, f->sig_best - 1u),
-                     bytes_out);
+    assets_add_bytes(s->assets, fam, f->key.src, sig, bytes_out);
     push_asset(s, fam, f->key.src);
 }
 
-void alert_sink_flow_bytes(struct alert_sink *s, const struct flow *f, uint64_t bytes_out,
-                           uint64_t order)
+void alert_sink_flow_bytes(struct alert_sink *s, const struct flow *f,
+                           const struct signature *sig, uint64_t bytes_out, uint64_t order)
 {
-    if (s->assets == NULL || f->sig_best == 0 || f->sig_best > sig_pack_count(s->pack))
+    if (s->assets == NULL || sig == NULL)
         return;
     pthread_mutex_lock(&s->lock);
     struct held *h = s->ordered ? calloc(1, sizeof(*h)) : NULL;
     if (h != NULL && held_push(s, h) == 0) {
         h->kind = HELD_BYTES;
         h->bytes_out = bytes_out;
+        h->sig = sig;
         h->f = *f;
         h->af.f = &h->f;
         h->af.order = order;
     } else {
         free(h);
-        flow_bytes_locked(s, f, bytes_out);
+        flow_bytes_locked(s, f, sig, bytes_out);
     }
     pthread_mutex_unlock(&s->lock);
 }

@@ -54,12 +54,17 @@ struct alert_stats {
 };
 
 /* Create a sink. alerts_path: "" for no alert output, "-" for standard
- * output, else a file (created/truncated). assets may be NULL. Returns NULL
- * with a message in errbuf. Close with alert_sink_close(). */
-struct sig_pack;
-struct alert_sink *alert_sink_new(const struct sensor_config *cfg, const struct sig_pack *pack,
-                                  const char *alerts_path, struct assets *assets, char *errbuf,
-                                  size_t errlen);
+ * output, else a file (created/truncated). assets may be NULL. cfg gives
+ * the sensor name, the home countries and the suppression window. Returns
+ * NULL with a message in errbuf. Close with alert_sink_close(). */
+struct alert_sink *alert_sink_new(const struct sensor_config *cfg, const char *alerts_path,
+                                  struct assets *assets, char *errbuf, size_t errlen);
+
+/* A reload: take the home countries and the suppression window from cfg
+ * (which must outlive the sink or the next call). The sensor name and the
+ * number of de-duplication keys stay as they were. Open windows are kept:
+ * they are keyed by signature id, not by the place in the pack. */
+void alert_sink_reconfigure(struct alert_sink *s, const struct sensor_config *cfg);
 
 /* Also hand every alert and every changed inventory record to the Redis
  * output (NULL to stop). Call before traffic starts. */
@@ -87,10 +92,12 @@ size_t alert_sink_pending(struct alert_sink *s);
 void alert_sink_offer(struct alert_sink *s, const struct alert_flow *af, const struct sig_hit *hits,
                       size_t n);
 
-/* A flow that matched sig_best ended having sent bytes_out (inventory), at
- * stream position order (ordered mode). */
-void alert_sink_flow_bytes(struct alert_sink *s, const struct flow *f, uint64_t bytes_out,
-                           uint64_t order);
+/* A flow whose strongest match was sig ended having sent bytes_out
+ * (inventory), at stream position order (ordered mode: sig must then stay
+ * valid until released). */
+struct signature;
+void alert_sink_flow_bytes(struct alert_sink *s, const struct flow *f,
+                           const struct signature *sig, uint64_t bytes_out, uint64_t order);
 
 /* Snapshot of the counters. */
 void alert_sink_stats(struct alert_sink *s, struct alert_stats *out);

@@ -660,3 +660,70 @@ int config_is_home_country(const struct sensor_config *c, const char *cc)
             return 1;
     return 0;
 }
+
+/* ---------------------------------------------------------------- reload */
+
+/* The keys a running sensor applies on a reload; every other one sizes or
+ * opens something at start. */
+static const char *const cfg_reloadable[] = {
+    "home_net",
+    "home_countries",
+    "signatures.dir",
+    "alerts.suppress_window",
+};
+
+static int cfg_is_reloadable(const char *path)
+{
+    for (size_t i = 0; i < sizeof(cfg_reloadable) / sizeof(cfg_reloadable[0]); i++)
+        if (strcmp(cfg_reloadable[i], path) == 0)
+            return 1;
+    return 0;
+}
+
+/* Whether key k has the same value in a and b. */
+static int cfg_same(const struct cfg_key *k, const struct sensor_config *a,
+                    const struct sensor_config *b)
+{
+    const char *pa = (const char *)a + k->off, *pb = (const char *)b + k->off;
+
+    if (k->apply == cfg_apply_u32)
+        return memcmp(pa, pb, sizeof(uint32_t)) == 0;
+    if (k->apply == cfg_apply_str)
+        return strcmp(pa, pb) == 0;
+    if (k->apply == cfg_apply_sentinels)
+        return a->n_redis_sentinels == b->n_redis_sentinels &&
+               memcmp(a->redis_sentinels, b->redis_sentinels, sizeof(a->redis_sentinels)) == 0;
+    return 1;
+}
+
+int config_reload_merge(struct sensor_config *next, const struct sensor_config *running,
+                        struct sensor_config *loaded, char *restart, size_t restart_len)
+{
+    size_t used = 0, i;
+    int n = 0;
+
+    if (restart_len > 0)
+        restart[0] = '\0';
+    for (i = 0; i < CFG_NKEYS; i++) {
+        const struct cfg_key *k = &cfg_keys[i];
+        if (k->apply == NULL || cfg_is_reloadable(k->path) || cfg_same(k, running, loaded))
+            continue;
+        if (used < restart_len) {
+            int w = snprintf(restart + used, restart_len - used, "%s%s", n ? ", " : "", k->path);
+            used += w > 0 ? (size_t)w : 0;
+        }
+        n++;
+    }
+
+    memcpy(next, running, sizeof(*next));
+    memcpy(next->source, loaded->source, sizeof(next->source));
+    memcpy(next->home_net_text, loaded->home_net_text, sizeof(next->home_net_text));
+    next->n_home_net = loaded->n_home_net;
+    next->home_net = loaded->home_net; /* next owns it now */
+    loaded->home_net = NULL;
+    memcpy(next->home_countries, loaded->home_countries, sizeof(next->home_countries));
+    next->n_home_countries = loaded->n_home_countries;
+    memcpy(next->signatures_dir, loaded->signatures_dir, sizeof(next->signatures_dir));
+    next->suppress_window = loaded->suppress_window;
+    return n;
+}

@@ -93,6 +93,16 @@ int config_load(struct sensor_config *c, const char *path, char *errbuf, size_t 
 /* Release what c owns. Safe on a zeroed or already finished struct. */
 void config_fini(struct sensor_config *c);
 
+/* A reload (SIGHUP). A running sensor applies home_net, home_countries,
+ * signatures.dir and alerts.suppress_window; every other key sizes or opens
+ * something at start. Fill next with running's values, except those four
+ * taken from loaded (a config_load() that succeeded): next takes over
+ * loaded's home_net set, so config_fini() both. Returns the number of keys
+ * whose new value waits for a restart, and their names, comma separated, in
+ * restart. */
+int config_reload_merge(struct sensor_config *next, const struct sensor_config *running,
+                        struct sensor_config *loaded, char *restart, size_t restart_len);
+
 /* Whether cc (two letters, any case) is one of the home countries. */
 int config_is_home_country(const struct sensor_config *c, const char *cc);
 

@@ -74,6 +74,18 @@ void detector_share_dns(struct detector *d, struct dns_cache *c, pthread_mutex_t
     d->dns_lock = lock;
 }
 
+void detector_reconfigure(struct detector *d, const struct sensor_config *cfg,
+                          const struct sig_pack *pack)
+{
+    d->cfg = cfg;
+    d->pack = pack;
+}
+
+const struct sig_pack *detector_pack(const struct detector *d)
+{
+    return d->pack;
+}
+
 void detector_set_order(struct detector *d, uint64_t order)
 {
     d->order = order;

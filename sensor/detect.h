@@ -47,6 +47,14 @@ void detector_free(struct detector *d);
  * flow it names may reach different workers). c and lock outlive d. */
 void detector_share_dns(struct detector *d, struct dns_cache *c, pthread_mutex_t *lock);
 
+/* A reload: match with pack (NULL: detection off) and take home_net from
+ * cfg from now on. Both must outlive d or the next call. The DNS cache is
+ * kept (its size is not reloaded). Flows that hold an index into the old
+ * pack are the caller's to translate (pipeline_reconfigure()). */
+void detector_reconfigure(struct detector *d, const struct sensor_config *cfg,
+                          const struct sig_pack *pack);
+const struct sig_pack *detector_pack(const struct detector *d);
+
 /* The position in the packet stream of what is being processed now; it
  * orders the alerts raised meanwhile (struct alert_flow). */
 void detector_set_order(struct detector *d, uint64_t order);

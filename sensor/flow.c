@@ -368,6 +368,16 @@ size_t flow_flush(struct flow_table *t, int reason)
     return n;
 }
 
+void flow_table_foreach(struct flow_table *t, void (*fn)(struct flow *f, void *ud), void *ud)
+{
+    for (int tc = 0; tc < FLOW_TC_MAX; tc++)
+        for (uint32_t i = t->lru[tc].head; i != 0;) {
+            struct flow *f = slot(t, i);
+            i = f->lru_next;
+            fn(f, ud);
+        }
+}
+
 const struct flow_table_stats *flow_table_stats(const struct flow_table *t)
 {
     return &t->st;

@@ -186,6 +186,10 @@ size_t flow_expire(struct flow_table *t, uint64_t now_us);
 /* End every flow with the given reason (end of input, shutdown). */
 size_t flow_flush(struct flow_table *t, int reason);
 
+/* Call fn for every flow in the table (in no particular order). fn must
+ * not end or create flows. */
+void flow_table_foreach(struct flow_table *t, void (*fn)(struct flow *f, void *ud), void *ud);
+
 const struct flow_table_stats *flow_table_stats(const struct flow_table *t);
 
 /* Bytes of table memory one tracked flow costs (slot + hash bucket). */

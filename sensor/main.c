@@ -32,6 +32,7 @@
 #include "output-redis.h"
 #include "pipeline.h"
 #include "privs.h"
+#include "reload.h"
 #include "signature.h"
 #include "source-pcap-file.h"
 #include "source-pcap-live.h"
@@ -146,6 +147,8 @@ static double now_s(void)
 struct live_worker {
     struct source_live *src;
     struct pipeline *pl;
+    struct reloader *reload;
+    unsigned index;
     pthread_t thread;
     int started;
     int rc;
@@ -164,6 +167,8 @@ struct progress {
     struct alert_sink *sink;
     struct out_redis *redis;
     struct source_live *live; /* NULL reading files */
+    struct reloader *reload;  /* live: SIGHUP */
+    char reload_msg[1536];    /* what a reload brings, until every worker has it */
     int show;
     double start, last, last_health;
     const char *file;
@@ -258,17 +263,41 @@ static void on_progress(double frac, const struct source_file_stats *fs, void *u
             stats_human((double)tot.flows, c, 16));
 }
 
-/* Called once a second by the capture loop: Redis health, the status line,
- * a SIGHUP noted. */
+/* SIGHUP: load the configuration and the pack again; the workers switch
+ * at their next tick (this one's own pipeline, with one worker, now). */
+static void reload(struct progress *pr)
+{
+    char restart[512];
+    char *msg = pr->reload_msg;
+    if (hup_received) {
+        hup_received = 0;
+        int r = reloader_load(pr->reload, pr->sink, msg, sizeof(pr->reload_msg), restart,
+                              sizeof(restart));
+        if (r == RELOAD_BUSY) {
+            hup_received = 1; /* again at the next tick */
+        } else if (r == RELOAD_REFUSED) {
+            log_msg(LOG_ERR, "reload refused: %s; still running the previous configuration "
+                             "and signatures", msg);
+        } else if (restart[0]) {
+            log_msg(LOG_WARNING, "reload: %s changed; the new value takes effect at the "
+                                 "next start", restart);
+        }
+    }
+    if (pr->lws == NULL)
+        reloader_apply(pr->reload, 0, pr->pl);
+    if (reloader_collect(pr->reload)) /* every worker has switched */
+        log_msg(LOG_NOTICE, "reloaded %s", msg);
+}
+
+/* Called once a second by the capture loop (by the main thread, five
+ * times a second, with several workers): Redis health, the status line, a
+ * SIGHUP. */
 static void on_live_tick(void *ud, uint64_t wall_us)
 {
     struct progress *pr = ud;
     double t = now_s();
     (void)wall_us;
-    if (hup_received) {
-        hup_received = 0;
-        log_msg(LOG_WARNING, "SIGHUP: reloading is not implemented; ignored");
-    }
+    reload(pr);
     /* A live run's records should reach their file while it runs. */
     out_flows_flush(pr->flows);
     int health = pr->redis != NULL && t - pr->last_health >= 1.0;
@@ -363,6 +392,7 @@ static void on_worker_tick(void *ud, uint64_t wall_us)
     struct live_worker *lw = ud;
     struct source_live_stats ls;
     (void)wall_us;
+    reloader_apply(lw->reload, lw->index, lw->pl);
     source_live_stats(lw->src, &ls);
     const struct flow_table_stats *fts = pipeline_flow_stats(lw->pl);
     pthread_mutex_lock(&lw->mu);
@@ -484,6 +514,7 @@ int main(int argc, char **argv)
     struct alert_sink *sink = NULL;
     struct out_redis *redis = NULL;
     struct source_live *live = NULL;
+    struct reloader *reloader = NULL;
     char err[1024];
     int action, rc = 0;
 
@@ -630,7 +661,7 @@ int main(int argc, char **argv)
         }
     }
     assets = assets_new(ASSETS_MAX_HOSTS);
-    sink = assets ? alert_sink_new(&cfg, pack, alerts_path, assets, err, sizeof(err)) : NULL;
+    sink = assets ? alert_sink_new(&cfg, alerts_path, assets, err, sizeof(err)) : NULL;
     if (sink == NULL) {
         log_msg(LOG_ERR, "%s", assets ? err : "out of memory");
         rc = EXIT_RUNTIME;
@@ -677,6 +708,20 @@ int main(int argc, char **argv)
         }
     }
     pl = pls[0];
+    if (live != NULL) {
+        /* SIGHUP swaps the pack: from here the reloader owns it. */
+        reloader = reloader_new(&cfg, pack, nw);
+        if (reloader == NULL) {
+            log_msg(LOG_ERR, "out of memory");
+            rc = EXIT_RUNTIME;
+            goto done;
+        }
+        pack = NULL;
+        for (unsigned i = 0; lws != NULL && i < nw; i++) {
+            lws[i].reload = reloader;
+            lws[i].index = i;
+        }
+    }
     /* Reading files, alerts are decided in stream order, so the same
      * capture gives the same alerts whatever the number of workers. */
     alert_sink_set_ordered(sink, live == NULL);
@@ -716,8 +761,17 @@ int main(int argc, char **argv)
         sigaction(SIGHUP, &sa, NULL);
 
     int show_progress = o.progress < 0 ? (!o.quiet && isatty(STDERR_FILENO)) : o.progress;
-    struct progress pr = {.pl = pl, .n = nw, .workers = workers, .lws = lws, .flows = flows, .sink = sink, .redis = redis, .live = live,
-                          .show = live ? 0 : show_progress, .start = now_s(),
+    struct progress pr = {.pl = pl,
+                          .n = nw,
+                          .workers = workers,
+                          .lws = lws,
+                          .flows = flows,
+                          .sink = sink,
+                          .redis = redis,
+                          .live = live,
+                          .reload = reloader,
+                          .show = live ? 0 : show_progress,
+                          .start = now_s(),
                           .interval = o.quiet ? 0 : o.stats_interval};
     struct run_report rep = {.top_n = 10};
     rc = live != NULL ? run_live(&o, &pr, &rep) : run_files(&o, &pr, &rep);
@@ -816,6 +870,7 @@ done:
         rc = EXIT_RUNTIME;
     }
     assets_free(assets);
+    reloader_free(reloader);
     sig_pack_free(pack);
     geo_free(geo);
     config_fini(&cfg);

@@ -22,6 +22,7 @@
 #include "frag.h"
 #include "geo.h"
 #include "output-json-flow.h"
+#include "signature.h"
 
 #define TCP_FIN 0x01
 #define TCP_SYN 0x02
@@ -113,6 +114,37 @@ void pipeline_free(struct pipeline *pl)
     classify_free(pl->cl);
     detector_free(pl->det);
     free(pl);
+}
+
+/* A reload's translation of the flows' strongest match from the old pack
+ * to the new one, by signature id. */
+struct remap {
+    const struct sig_pack *from, *to;
+    size_t kept, dropped;
+};
+
+static void remap_flow(struct flow *f, void *ud)
+{
+    struct remap *r = ud;
+    if (f->sig_best == 0)
+        return;
+    const struct signature *old = sig_pack_get(r->from, f->sig_best - 1u);
+    const struct signature *now = old != NULL ? sig_pack_find(r->to, old->id) : NULL;
+    f->sig_best = now != NULL ? (uint16_t)(now->index + 1) : 0;
+    if (now != NULL)
+        r->kept++;
+    else
+        r->dropped++;
+}
+
+void pipeline_reconfigure(struct pipeline *pl, const struct sensor_config *cfg,
+                          const struct sig_pack *pack)
+{
+    struct remap r = {detector_pack(pl->det), pack, 0, 0};
+    if (r.from != pack)
+        flow_table_foreach(pl->ft, remap_flow, &r);
+    pl->cfg = cfg;
+    detector_reconfigure(pl->det, cfg, pack);
 }
 
 static int tclass_of(uint8_t proto)
@@ -320,7 +352,8 @@ static void on_flow_end(struct flow *f, void *ud)
     f->dis_mask = 0; /* dissectors still undecided: no verdict */
     detector_flow(pl->det, f, pl->cl, f->last_us);
     if (f->sig_best && pl->sink != NULL)
-        alert_sink_flow_bytes(pl->sink, f, f->bytes[FLOW_TOSERVER], pl->order);
+        alert_sink_flow_bytes(pl->sink, f, sig_pack_get(detector_pack(pl->det), f->sig_best - 1u),
+                              f->bytes[FLOW_TOSERVER], pl->order);
 
     memset(&fi, 0, sizeof(fi));
     fi.f = f;

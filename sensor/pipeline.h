@@ -87,6 +87,15 @@ void pipeline_packet(struct pipeline *pl, int dlt, uint64_t ts_us, const uint8_t
 /* The stream position of the packet or pass processed last. */
 uint64_t pipeline_order(const struct pipeline *pl);
 
+/* A reload (SIGHUP), on the thread that runs pl: match with pack from now
+ * on (NULL: detection off), home_net from cfg. Flows in the table keep
+ * their state; the strongest match each one holds is translated to the
+ * new pack by signature id (dropped when the signature is gone). cfg and
+ * pack must outlive pl or the next call; the old ones are no longer used
+ * once this returns. */
+void pipeline_reconfigure(struct pipeline *pl, const struct sensor_config *cfg,
+                          const struct sig_pack *pack);
+
 /* Live capture with several workers: use the DNS cache c, shared under
  * lock, instead of this pipeline's own (detector_share_dns()). */
 struct dns_cache;

@@ -1285,6 +1285,16 @@ const struct signature *sig_pack_get(const struct sig_pack *p, size_t i)
     return p != NULL && i < p->n_sigs ? &p->sigs[i] : NULL;
 }
 
+/* The signature with this id, or NULL (also for a NULL pack). A linear
+ * scan: it serves a reload, never a packet. */
+const struct signature *sig_pack_find(const struct sig_pack *p, const char *id)
+{
+    for (size_t i = 0; p != NULL && i < p->n_sigs; i++)
+        if (strcmp(p->sigs[i].id, id) == 0)
+            return &p->sigs[i];
+    return NULL;
+}
+
 /* Number of files loaded; 0 for NULL. */
 size_t sig_pack_files(const struct sig_pack *p)
 {

@@ -112,6 +112,9 @@ void sig_pack_free(struct sig_pack *p);
 size_t sig_pack_count(const struct sig_pack *p);
 const struct signature *sig_pack_get(const struct sig_pack *p, size_t i);
 
+/* The signature with this id, or NULL. Not for the packet path. */
+const struct signature *sig_pack_find(const struct sig_pack *p, const char *id);
+
 /* Number of vendor files loaded. */
 size_t sig_pack_files(const struct sig_pack *p);
 

@@ -145,7 +145,7 @@ static void test_dedup_and_severity(void **state)
 {
     struct fixture *fx = *state;
     char err[256];
-    struct alert_sink *s = alert_sink_new(&fx->cfg, fx->pack, fx->out_path, fx->assets, err,
+    struct alert_sink *s = alert_sink_new(&fx->cfg, fx->out_path, fx->assets, err,
                                           sizeof(err));
     assert_non_null(s);
     struct flow f;
@@ -215,7 +215,7 @@ static void test_alert_id_stable(void **state)
     size_t n = hits_for(fx, &f, hits);
     for (int round = 0; round < 2; round++) {
         struct alert_sink *s =
-            alert_sink_new(&fx->cfg, fx->pack, fx->out_path, NULL, err, sizeof(err));
+            alert_sink_new(&fx->cfg, fx->out_path, NULL, err, sizeof(err));
         offer(s, &f, "US", f.first_us, hits, n);
         assert_int_equal(alert_sink_close(s, err, sizeof(err)), 0);
         size_t na;

@@ -539,6 +539,68 @@ static void test_small_errbuf(void **state)
     config_fini(&c);
 }
 
+/* ---------------------------------------------------------------- reload */
+
+/* A reload takes home_net, home_countries, signatures.dir and the
+ * suppression window; every other change is listed as waiting for a
+ * restart and the running value is kept. */
+static void test_reload_merge(void **state)
+{
+    struct sensor_config run, loaded, next;
+    char path[1024], restart[256];
+
+    (void)state;
+    const char *first = "sensor_name = \"gw\";\nflow = { max_flows = 100; };\n";
+    assert_int_equal(config_init_defaults(&run), 0);
+    write_temp(path, sizeof(path), first);
+    assert_int_equal(config_load(&run, path, errbuf, sizeof(errbuf)), 0);
+    unlink(path);
+
+    assert_int_equal(config_init_defaults(&loaded), 0);
+    write_temp(path, sizeof(path),
+               "sensor_name = \"other\";\n"
+               "home_net = [ \"192.0.2.0/24\" ];\n"
+               "home_countries = [ \"FR\" ];\n"
+               "signatures = { dir = \"/srv/pack\"; };\n"
+               "alerts = { suppress_window = 60; };\n"
+               "flow = { max_flows = 200; timeouts = { udp = 7; }; };\n"
+               "redis = { sentinels = [ \"h:1\" ]; };\n");
+    assert_int_equal(config_load(&loaded, path, errbuf, sizeof(errbuf)), 0);
+    unlink(path);
+
+    assert_int_equal(config_reload_merge(&next, &run, &loaded, restart, sizeof(restart)), 4);
+    assert_string_equal(restart, "sensor_name, flow.max_flows, flow.timeouts.udp, "
+                                 "redis.sentinels");
+    /* reloaded */
+    assert_string_equal(next.signatures_dir, "/srv/pack");
+    assert_int_equal(next.suppress_window, 60);
+    assert_true(config_is_home_country(&next, "FR"));
+    assert_int_equal(next.n_home_net, 1);
+    assert_true(is_home(&next, "192.0.2.1"));
+    assert_false(is_home(&next, "10.1.2.3"));
+    /* kept */
+    assert_string_equal(next.sensor_name, "gw");
+    assert_int_equal(next.max_flows, 100);
+    assert_int_equal(next.timeout_udp, run.timeout_udp);
+    assert_int_equal(next.n_redis_sentinels, 0);
+    assert_true(is_home(&run, "10.1.2.3")); /* the running set is untouched */
+
+    /* the same file again: nothing waits for a restart */
+    struct sensor_config again, next2;
+    assert_int_equal(config_init_defaults(&again), 0);
+    write_temp(path, sizeof(path), first);
+    assert_int_equal(config_load(&again, path, errbuf, sizeof(errbuf)), 0);
+    unlink(path);
+    assert_int_equal(config_reload_merge(&next2, &run, &again, restart, sizeof(restart)), 0);
+    assert_string_equal(restart, "");
+    assert_true(is_home(&next2, "10.1.2.3"));
+    config_fini(&next2);
+    config_fini(&again); /* its home_net went to next2 */
+    config_fini(&next);
+    config_fini(&loaded);
+    config_fini(&run);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -562,6 +624,7 @@ int main(void)
         cmocka_unit_test(test_fini_twice),
         cmocka_unit_test(test_failure_then_fini),
         cmocka_unit_test(test_small_errbuf),
+        cmocka_unit_test(test_reload_merge),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
