@@ -51,8 +51,8 @@ MANIFEST = os.path.join(HERE, "detection.json")
 SIGNATURES = os.path.join(ROOT, "config", "signatures")
 REPLAYED = ("vendor-fortinet.pcap", "vendor-checkpoint.pcap")
 IDLE_TIMEOUT = 2  # seconds, every flow class
-TESTS = ("capture", "capture, 2 workers", "no such interface", "interface deleted",
-         "-i with -r")
+TESTS = ("capture", "capture, 2 workers", "reload", "reload, 2 workers", "no such interface",
+         "interface deleted", "-i with -r")
 
 
 class TestFailure(Exception):
@@ -267,7 +267,8 @@ class Redis:
                 self.p.wait(timeout=10)
 
 
-def write_config(tmp, geo, spool=None, port=None):
+def write_config(tmp, geo, spool=None, port=None, sigs=SIGNATURES, idle=IDLE_TIMEOUT, closed=1,
+                 flow_extra="", extra=""):
     path = os.path.join(tmp, "live.conf")
     geo = os.path.abspath(geo)
     with open(path, "w") as fp:
@@ -276,10 +277,11 @@ def write_config(tmp, geo, spool=None, port=None):
                  % (cfg_str(os.path.join(geo, "country-dbip.mmdb")),
                     cfg_str(os.path.join(geo, "asn.mmdb"))))
         fp.write('home_countries = [ "CN" ];\n')
-        fp.write("signatures = { dir = %s; };\n" % cfg_str(SIGNATURES))
+        fp.write("signatures = { dir = %s; };\n" % cfg_str(sigs))
         # Short idle timeouts: on a quiet link, flows end by the wall clock.
-        fp.write("flow = { timeouts = { tcp = %d; tcp_closed = 1; udp = %d; icmp = %d; "
-                 "other = %d; }; };\n" % ((IDLE_TIMEOUT,) * 4))
+        fp.write("flow = { timeouts = { tcp = %d; tcp_closed = %d; udp = %d; icmp = %d; "
+                 "other = %d; }; %s};\n" % (idle, closed, idle, idle, idle, flow_extra))
+        fp.write(extra)
         if spool is not None:
             fp.write("redis = { url = %s; spool_dir = %s; flush_timeout = 5; "
                      "stats_interval = 1; };\n"
@@ -371,6 +373,165 @@ def test_capture(a, tmp, workers=1):
             redis.stop()
 
 
+def vendor_count(path, vendor):
+    return sum(1 for r in read_json_lines(path) if r.get("alert", {}).get("vendor") == vendor)
+
+
+def test_reload(a, tmp, workers=1):
+    """SIGHUP while flows are open: a new pack takes effect and the open
+    flows keep their state and their match; a broken pack or config is
+    refused and the running one stays; a new home_net applies."""
+    nobody = pwd.getpwnam("nobody")
+    sigs = os.path.join(tmp, "sigs")
+    os.mkdir(sigs)
+    # Without avast.conf (sorted before checkpoint.conf) and fortinet.conf:
+    # adding them back moves every Check Point signature to a new index.
+    later = ("avast.conf", "fortinet.conf")
+    for name in os.listdir(SIGNATURES):
+        if name.endswith(".conf") and name not in later:
+            shutil.copy(os.path.join(SIGNATURES, name), sigs)
+    idle = 4
+    window = "alerts = { suppress_window = 1; };\n"
+    # Closed flows linger as long as idle ones: those of step 1 must still
+    # be open when the workers take the reload.
+    def config(**kw):
+        return write_config(tmp, a.geo, sigs=sigs, idle=idle, closed=idle, **kw)
+    conf = config(extra=window)
+    out = os.path.join(tmp, "out")
+    os.mkdir(out)
+    os.chown(out, nobody.pw_uid, nobody.pw_gid)
+    alerts, flows, assets = (os.path.join(out, n) for n in ("alerts.json", "flows.json",
+                                                            "assets.json"))
+    cp, ft = (os.path.join(PCAPS, n) for n in ("vendor-checkpoint.pcap", "vendor-fortinet.pcap"))
+    sensor = None
+    try:
+        with Veth("r") as v:
+            sensor = Sensor(a.sensor, ["-c", conf, "-i", v.host, "--alerts", alerts, "--flows",
+                                       flows, "--assets", assets, "--user", "nobody",
+                                       "--stats-interval", "1", "--no-progress",
+                                       "--workers", str(workers)], tmp, "reload")
+            sensor.wait_capturing()
+
+            def hup(expect, what):
+                before = len(sensor.stderr())
+                sensor.p.send_signal(signal.SIGHUP)
+                try:
+                    wait_for(what, lambda: re.search(expect, sensor.stderr()[before:]), 10)
+                except TestFailure as e:
+                    raise TestFailure("%s: %s" % (e, sensor.stderr()[before:][:1500]))
+                return sensor.stderr()[before:]
+
+            sent = [0]
+
+            def replay(pcap):
+                v.replay(pcap)
+                sent[0] += pcap_packets(pcap)
+
+            def quiet(before):
+                # A status line that counts every packet sent so far (with
+                # several workers, counters are published once a second)
+                # and no flow left.
+                def done():
+                    for m in re.finditer(r"status: (\d+) packets .* (\d+) flows active",
+                                         sensor.stderr()[before:]):
+                        if int(m.group(1)) >= sent[0] and m.group(2) == "0":
+                            return True
+                    return False
+                wait_for("a status line with %d packets and 0 flows active" % sent[0], done,
+                         idle + 8)
+
+            # 1. Check Point flows open, then the pack grows under them.
+            before = len(sensor.stderr())
+            replay(cp)
+            config(extra=window, flow_extra="max_flows = 5000; ")
+            for name in later:
+                shutil.copy(os.path.join(SIGNATURES, name), sigs)
+            log = hup(r"reloaded .*live\.conf: \d+ signatures in \d+ vendor files",
+                      "the 'reloaded' line")
+            check(re.search(r"flow\.max_flows changed; the new value takes effect at the next "
+                            r"start", sensor.stderr()[-2000:]),
+                  "no warning that flow.max_flows waits for a restart: %s" % log)
+            quiet(before)
+            n_cp = vendor_count(alerts, "Check Point")
+            check(n_cp == len(expected_keys(["vendor-checkpoint.pcap"])) and
+                  vendor_count(alerts, "Fortinet") == 0,
+                  "before the new pack was used: %d Check Point alerts, %d Fortinet"
+                  % (n_cp, vendor_count(alerts, "Fortinet")))
+
+            # 2. The new pack matches.
+            before = len(sensor.stderr())
+            replay(ft)
+            quiet(before)
+            want = expected_keys(["vendor-fortinet.pcap"])
+            got = {k for k in alert_keys(read_json_lines(alerts)) if k[0] == "Fortinet"}
+            check(got == want, "after the reload, Fortinet alerts missing %s, extra %s"
+                  % (sorted(want - got), sorted(got - want)))
+            n_ft = vendor_count(alerts, "Fortinet")
+
+            # 3. A broken pack (and fortinet.conf gone) is refused: the
+            #    running pack keeps matching Fortinet.
+            with open(os.path.join(sigs, "zz-broken.conf"), "w") as fp:
+                fp.write("vendor = \"Broken\";\nsignatures = ( { id = ; } );\n")
+            os.unlink(os.path.join(sigs, "fortinet.conf"))
+            log = hup(r"reload refused: .*zz-broken\.conf:2: .*still running the previous",
+                      "the 'reload refused' line naming zz-broken.conf:2")
+            before = len(sensor.stderr())
+            replay(ft)
+            quiet(before)
+            check(vendor_count(alerts, "Fortinet") == 2 * n_ft,
+                  "after a refused reload: %d Fortinet alerts, not %d"
+                  % (vendor_count(alerts, "Fortinet"), 2 * n_ft))
+
+            # 4. A broken configuration is refused too.
+            os.unlink(os.path.join(sigs, "zz-broken.conf"))
+            shutil.copy(os.path.join(SIGNATURES, "fortinet.conf"), sigs)
+            config(extra=window + "flows = 3;\n")
+            hup(r"reload refused: .*live\.conf:\d+: unknown key \"flows\"",
+                "the 'reload refused' line naming live.conf")
+
+            # 5. A new home_net: Check Point's 172.16.2.x clients are no
+            #    longer inside, so their flows are not egress any more.
+            config(extra=window + 'home_net = [ "10.0.0.0/8" ];\n')
+            hup(r"reloaded .*live\.conf", "the 'reloaded' line")
+            before = len(sensor.stderr())
+            replay(cp)
+            replay(ft)
+            quiet(before)
+            check(vendor_count(alerts, "Check Point") == n_cp and
+                  vendor_count(alerts, "Fortinet") == 3 * n_ft,
+                  "with home_net 10.0.0.0/8: %d Check Point alerts (want %d), %d Fortinet "
+                  "(want %d)" % (vendor_count(alerts, "Check Point"), n_cp,
+                                 vendor_count(alerts, "Fortinet"), 3 * n_ft))
+            rc = sensor.stop()
+        err = sensor.stderr()
+        check(rc == 0, "exit %d after SIGTERM: %s" % (rc, err[-800:]))
+        # The Check Point flows of step 1 ended after the reload: their
+        # bytes reach the inventory only if their match was carried over to
+        # the new pack (where every Check Point signature moved).
+        with open(assets) as fp:
+            hosts = {h["host"]: h for h in json.load(fp)["hosts"]}
+        cp_hosts = sorted({k[2] for k in expected_keys(["vendor-checkpoint.pcap"])})
+        no_bytes = [h for h in cp_hosts
+                    if not any(p["vendor"] == "Check Point" and p["bytes_out"] > 0
+                               for p in hosts.get(h, {}).get("products", []))]
+        check(not no_bytes, "Check Point hosts whose flows lost their match in the reload "
+              "(no bytes_out in the inventory): %s" % no_bytes)
+        recs = [r for r in read_json_lines(flows) if r.get("event_type") == "flow"]
+        keys = collections.Counter((r["src_ip"], r.get("src_port"), r["dest_ip"],
+                                    r.get("dest_port"), r.get("proto")) for r in recs
+                                   if norm_ip(r["src_ip"]) in cp_hosts)
+        # Replayed twice (steps 1 and 5): each flow has one record per replay.
+        check(keys and set(keys.values()) == {2},
+              "Check Point flows should have 2 records each (one per replay): %s"
+              % sorted(kv for kv in keys.items() if kv[1] != 2)[:5])
+        return "%d reloads applied, 2 refused; %d Check Point and %d Fortinet alerts" % (
+            err.count("reloaded "), vendor_count(alerts, "Check Point"),
+            vendor_count(alerts, "Fortinet"))
+    finally:
+        if sensor is not None:
+            sensor.kill()
+
+
 def test_no_such_interface(a, tmp):
     name = "nosuch%d" % (os.getpid() % 100000)
     try:
@@ -442,6 +603,8 @@ def main():
     args.sensor = os.path.abspath(args.sensor)
     funcs = collections.OrderedDict(zip(TESTS, (test_capture,
                                                 lambda a, t: test_capture(a, t, workers=2),
+                                                test_reload,
+                                                lambda a, t: test_reload(a, t, workers=2),
                                                 test_no_such_interface,
                                                 test_interface_deleted, test_live_and_files)))
     passed = failed = 0
