@@ -22,6 +22,7 @@
 #include "assets.h"
 #include "classify.h"
 #include "config.h"
+#include "decode.h"
 #include "detect.h"
 #include "dns-cache.h"
 #include "flow.h"
@@ -700,7 +701,12 @@ int main(int argc, char **argv)
             out_flows_set_redis(flows, redis);
     }
     for (unsigned i = 0; i < nw; i++) {
-        pls[i] = pipeline_new_share(&cfg, geo, flows, pack, sink, nw, err, sizeof(err));
+        /* live, the kernel spreads flows evenly; reading files, the
+         * reading thread, also a worker, takes a smaller share */
+        int files = live == NULL && nw > 1;
+        pls[i] = pipeline_new_share(&cfg, geo, flows, pack, sink,
+                                    files ? workers_slots(nw, i) : 1, files ? WORKERS_SLOTS : nw,
+                                    err, sizeof(err));
         if (pls[i] == NULL) {
             log_msg(LOG_ERR, "%s", err);
             rc = EXIT_RUNTIME;
@@ -789,8 +795,10 @@ int main(int argc, char **argv)
     struct detect_stats ds;
     struct dns_cache_stats dcs;
     pipeline_stats_sum(pls, nw, &ps, &fts, &cs, &frs, &ds, &dcs);
-    if (workers != NULL)
+    if (workers != NULL) {
         ps.time_backwards += workers_time_backwards(workers);
+        ps.dec = *workers_decode_stats(workers); /* decoded there, once */
+    }
     if (shared_dns != NULL) /* one cache, not one per worker */
         dcs = *dns_cache_stats(shared_dns);
     rep.workers = nw;

@@ -54,16 +54,24 @@ struct pipeline *pipeline_new(const struct sensor_config *cfg, const struct geo 
                               struct out_flows *out, const struct sig_pack *pack,
                               struct alert_sink *sink, char *errbuf, size_t errlen)
 {
-    return pipeline_new_share(cfg, geo, out, pack, sink, 1, errbuf, errlen);
+    return pipeline_new_share(cfg, geo, out, pack, sink, 1, 1, errbuf, errlen);
+}
+
+/* parts/whole of n, rounded up, at least SHARE_MIN_FLOWS (or n if less). */
+static uint32_t share_of(uint32_t n, unsigned parts, unsigned whole)
+{
+    uint64_t v = ((uint64_t)n * parts + whole - 1) / whole;
+    uint32_t floor = n < SHARE_MIN_FLOWS ? n : SHARE_MIN_FLOWS;
+    return v < floor ? floor : (uint32_t)v;
 }
 
 struct pipeline *pipeline_new_share(const struct sensor_config *cfg, const struct geo *geo,
                                     struct out_flows *out, const struct sig_pack *pack,
-                                    struct alert_sink *sink, unsigned nworkers, char *errbuf,
-                                    size_t errlen)
+                                    struct alert_sink *sink, unsigned parts, unsigned whole,
+                                    char *errbuf, size_t errlen)
 {
-    if (nworkers == 0)
-        nworkers = 1;
+    if (whole == 0 || parts > whole)
+        parts = whole = 1;
     struct pipeline *pl = calloc(1, sizeof(*pl));
     if (pl == NULL) {
         snprintf(errbuf, errlen, "out of memory");
@@ -73,15 +81,15 @@ struct pipeline *pipeline_new_share(const struct sensor_config *cfg, const struc
     pl->geo = geo;
     pl->out = out;
 
-    /* each of n workers owns its share of the tables */
-    struct flow_table_config fc = {.max_flows = (cfg->max_flows + nworkers - 1) / nworkers};
+    /* each worker owns its share of the tables */
+    struct flow_table_config fc = {.max_flows = share_of(cfg->max_flows, parts, whole)};
     fc.timeout[FLOW_TC_TCP] = cfg->timeout_tcp;
     fc.timeout[FLOW_TC_TCP_CLOSED] = cfg->timeout_tcp_closed;
     fc.timeout[FLOW_TC_UDP] = cfg->timeout_udp;
     fc.timeout[FLOW_TC_ICMP] = cfg->timeout_icmp;
     fc.timeout[FLOW_TC_OTHER] = cfg->timeout_other;
     pl->ft = flow_table_new(&fc, on_flow_end, pl);
-    pl->frags = frag_table_new((cfg->max_fragments + nworkers - 1) / nworkers, FRAG_TIMEOUT_S);
+    pl->frags = frag_table_new(share_of(cfg->max_fragments, parts, whole), FRAG_TIMEOUT_S);
     if (pl->ft == NULL || pl->frags == NULL) {
         snprintf(errbuf, errlen, "cannot allocate a flow table of %u flows", fc.max_flows);
         goto fail;
@@ -194,17 +202,14 @@ void pipeline_tick_at(struct pipeline *pl, uint64_t order, uint64_t now_us)
     flow_expire(pl->ft, now_us);
 }
 
-void pipeline_dns_only(struct pipeline *pl, int dlt, uint64_t ts_us, const uint8_t *frame,
-                       size_t caplen)
+void pipeline_dns_only(struct pipeline *pl, uint64_t ts_us, const struct packet *pkt)
 {
-    struct packet pkt;
-    struct decode_stats ds; /* counted by the worker that owns the packet */
-    if (decode_packet(dlt, frame, caplen, &pkt, &ds) == 0 && pkt.frag != PKT_FRAG_LATER)
-        detector_dns(pl->det, &pkt, ts_us, 0);
+    if (pkt->frag != PKT_FRAG_LATER)
+        detector_dns(pl->det, pkt, ts_us, 0);
 }
 
-static void packet_body(struct pipeline *pl, int dlt, uint64_t ts_us, const uint8_t *frame,
-                        size_t caplen, size_t wirelen);
+static void packet_count(struct pipeline *pl, uint64_t ts_us, size_t wirelen);
+static void packet_ip(struct pipeline *pl, uint64_t ts_us, struct packet *pkt);
 
 void pipeline_packet(struct pipeline *pl, int dlt, uint64_t ts_us, const uint8_t *frame,
                      size_t caplen, size_t wirelen)
@@ -223,24 +228,29 @@ void pipeline_packet(struct pipeline *pl, int dlt, uint64_t ts_us, const uint8_t
         pl->next_expire_us = ts_us + PIPELINE_EXPIRE_US;
     }
     set_order(pl, PIPELINE_ORDER(pl->seq, 1));
-    packet_body(pl, dlt, ts_us, frame, caplen, wirelen);
+    packet_count(pl, ts_us, wirelen);
+    struct packet pkt;
+    if (decode_packet(dlt, frame, caplen, &pkt, &st->dec) == 0)
+        packet_ip(pl, ts_us, &pkt);
     /* An ordered sink (reading files) holds what this packet raised until
      * the packet is done: alone, this pipeline can let it out now. */
     if (pl->sink != NULL && alert_sink_pending(pl->sink) != 0)
         alert_sink_release(pl->sink, pl->order + 1u);
 }
 
-void pipeline_packet_at(struct pipeline *pl, uint64_t order, int dlt, uint64_t ts_us,
-                        const uint8_t *frame, size_t caplen, size_t wirelen)
+void pipeline_packet_at(struct pipeline *pl, uint64_t order, uint64_t ts_us, struct packet *pkt,
+                        size_t wirelen)
 {
     if (ts_us < pl->clock_us) /* the dispatcher clamps; this cannot happen */
         ts_us = pl->clock_us;
     set_order(pl, order);
-    packet_body(pl, dlt, ts_us, frame, caplen, wirelen);
+    packet_count(pl, ts_us, wirelen);
+    if (pkt != NULL)
+        packet_ip(pl, ts_us, pkt);
 }
 
-static void packet_body(struct pipeline *pl, int dlt, uint64_t ts_us, const uint8_t *frame,
-                        size_t caplen, size_t wirelen)
+/* Every frame, decoded or not: the packet counters and the clock. */
+static void packet_count(struct pipeline *pl, uint64_t ts_us, size_t wirelen)
 {
     struct pipeline_stats *st = &pl->st;
     st->packets++;
@@ -249,45 +259,48 @@ static void packet_body(struct pipeline *pl, int dlt, uint64_t ts_us, const uint
         st->first_us = ts_us;
     pl->clock_us = ts_us;
     st->last_us = ts_us;
+}
 
-    struct packet pkt;
-    if (decode_packet(dlt, frame, caplen, &pkt, &st->dec) < 0)
-        return;
+/* A decoded IP packet: DNS answers, fragments, its flow, inspection. A
+ * later fragment gets its datagram's ports in *pp. */
+static void packet_ip(struct pipeline *pl, uint64_t ts_us, struct packet *pkt)
+{
+    struct pipeline_stats *st = &pl->st;
     st->ip_packets++;
-    if (pkt.frag != PKT_FRAG_LATER)
-        detector_dns(pl->det, &pkt, ts_us, 1);
-    if (pkt.frag == PKT_FRAG_FIRST)
-        frag_note_first(pl->frags, &pkt, ts_us);
-    else if (pkt.frag == PKT_FRAG_LATER && frag_attribute(pl->frags, &pkt, ts_us) < 0)
+    if (pkt->frag != PKT_FRAG_LATER)
+        detector_dns(pl->det, pkt, ts_us, 1);
+    if (pkt->frag == PKT_FRAG_FIRST)
+        frag_note_first(pl->frags, pkt, ts_us);
+    else if (pkt->frag == PKT_FRAG_LATER && frag_attribute(pl->frags, pkt, ts_us) < 0)
         return;
 
     struct flow_key k;
-    memcpy(k.src, pkt.src, 16);
-    memcpy(k.dst, pkt.dst, 16);
-    k.sport = pkt.sport;
-    k.dport = pkt.dport;
-    k.vlan = pkt.vlan;
-    k.ipver = pkt.ipver;
-    k.proto = pkt.l4proto;
+    memcpy(k.src, pkt->src, 16);
+    memcpy(k.dst, pkt->dst, 16);
+    k.sport = pkt->sport;
+    k.dport = pkt->dport;
+    k.vlan = pkt->vlan;
+    k.ipver = pkt->ipver;
+    k.proto = pkt->l4proto;
 
     int dir;
     bool created;
     struct flow *f = flow_lookup_create(pl->ft, &k, ts_us, &dir, &created);
     if (f == NULL)
         return;
-    if (pkt.l4proto == IPPROTO_TCP && !created && f->tclass == FLOW_TC_TCP_CLOSED &&
-        (pkt.tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN) {
+    if (pkt->l4proto == IPPROTO_TCP && !created && f->tclass == FLOW_TC_TCP_CLOSED &&
+        (pkt->tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN) {
         /* A new connection reusing the 5-tuple of a closed one. */
         flow_end(pl->ft, f, (f->tcp_flags[0] | f->tcp_flags[1]) & TCP_RST ? FLOW_END_TCP_RST
                                                                           : FLOW_END_TCP_FIN);
         f = flow_lookup_create(pl->ft, &k, ts_us, &dir, &created);
     }
     if (created) {
-        f->icmp_type = pkt.icmp_type;
-        f->icmp_code = pkt.icmp_code;
+        f->icmp_type = pkt->icmp_type;
+        f->icmp_code = pkt->icmp_code;
         /* First packet is the server's SYN-ACK: the sender is the server. */
-        if (pkt.l4proto == IPPROTO_TCP &&
-            (pkt.tcp_flags & (TCP_SYN | TCP_ACK)) == (TCP_SYN | TCP_ACK)) {
+        if (pkt->l4proto == IPPROTO_TCP &&
+            (pkt->tcp_flags & (TCP_SYN | TCP_ACK)) == (TCP_SYN | TCP_ACK)) {
             flow_swap(f);
             dir = FLOW_TOCLIENT;
         }
@@ -295,22 +308,22 @@ static void packet_body(struct pipeline *pl, int dlt, uint64_t ts_us, const uint
     }
 
     f->pkts[dir]++;
-    f->bytes[dir] += pkt.ip_len;
+    f->bytes[dir] += pkt->ip_len;
 
-    int tc = tclass_of(pkt.l4proto);
-    if (pkt.l4proto == IPPROTO_TCP) {
-        f->tcp_flags[dir] |= pkt.tcp_flags;
-        if (pkt.tcp_flags & TCP_FIN)
+    int tc = tclass_of(pkt->l4proto);
+    if (pkt->l4proto == IPPROTO_TCP) {
+        f->tcp_flags[dir] |= pkt->tcp_flags;
+        if (pkt->tcp_flags & TCP_FIN)
             f->fin_seen |= (uint8_t)(1u << dir);
-        if ((pkt.tcp_flags & TCP_RST) || f->fin_seen == 3 || f->tclass == FLOW_TC_TCP_CLOSED)
+        if ((pkt->tcp_flags & TCP_RST) || f->fin_seen == 3 || f->tclass == FLOW_TC_TCP_CLOSED)
             tc = FLOW_TC_TCP_CLOSED;
     }
     flow_touch(pl->ft, f, ts_us, tc);
 
-    if (pkt.frag == PKT_FRAG_LATER)
+    if (pkt->frag == PKT_FRAG_LATER)
         return;
-    classify_packet(pl->cl, f, &pkt, ts_us / 1000u);
-    detector_packet(pl->det, f, &pkt, dir, ts_us);
+    classify_packet(pl->cl, f, pkt, ts_us / 1000u);
+    detector_packet(pl->det, f, pkt, dir, ts_us);
     if (detector_ready(f))
         detector_flow(pl->det, f, pl->cl, ts_us);
 }

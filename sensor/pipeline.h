@@ -61,12 +61,15 @@ struct pipeline *pipeline_new(const struct sensor_config *cfg, const struct geo 
                               struct alert_sink *sink, char *errbuf, size_t errlen);
 void pipeline_free(struct pipeline *pl);
 
-/* The same for one of nworkers pipelines sharing the traffic: the flow and
- * fragment tables get their share (1/nworkers) of the configured sizes. */
+/* The same for one of several pipelines sharing the traffic, this one
+ * taking parts/whole of the flows: the flow and fragment tables get that
+ * share of the configured sizes (at least SHARE_MIN_FLOWS flows and
+ * fragment trains, for the DNS answers and ticks every worker sees). */
+#define SHARE_MIN_FLOWS 64
 struct pipeline *pipeline_new_share(const struct sensor_config *cfg, const struct geo *geo,
                                     struct out_flows *out, const struct sig_pack *pack,
-                                    struct alert_sink *sink, unsigned nworkers, char *errbuf,
-                                    size_t errlen);
+                                    struct alert_sink *sink, unsigned parts, unsigned whole,
+                                    char *errbuf, size_t errlen);
 
 /* Process one frame of link type dlt. ts_us is the capture time, caplen
  * the captured bytes, wirelen the frame's length on the wire. Never fails:
@@ -107,9 +110,13 @@ void pipeline_share_dns(struct pipeline *pl, struct dns_cache *c, pthread_mutex_
  * used. Call before the first packet. */
 void pipeline_set_dispatched(struct pipeline *pl);
 
-/* A packet from the dispatcher, at stream position order. */
-void pipeline_packet_at(struct pipeline *pl, uint64_t order, int dlt, uint64_t ts_us,
-                        const uint8_t *frame, size_t caplen, size_t wirelen);
+/* A packet from the dispatcher, at stream position order, already
+ * decoded there: pkt, or NULL when it is not IP or is malformed (the
+ * dispatcher counts why: workers_decode_stats()). A later fragment gets
+ * its datagram's ports in *pkt. */
+struct packet;
+void pipeline_packet_at(struct pipeline *pl, uint64_t order, uint64_t ts_us, struct packet *pkt,
+                        size_t wirelen);
 
 /* An expiry pass from the dispatcher at stream position order. */
 void pipeline_tick_at(struct pipeline *pl, uint64_t order, uint64_t now_us);
@@ -117,8 +124,7 @@ void pipeline_tick_at(struct pipeline *pl, uint64_t order, uint64_t now_us);
 /* A DNS response that belongs to another pipeline's flow: only its
  * bindings are read, into this pipeline's DNS cache, so every pipeline
  * knows every name a client resolved. Nothing is counted. */
-void pipeline_dns_only(struct pipeline *pl, int dlt, uint64_t ts_us, const uint8_t *frame,
-                       size_t caplen);
+void pipeline_dns_only(struct pipeline *pl, uint64_t ts_us, const struct packet *pkt);
 
 /* Expire idle flows as of now_us (also done by pipeline_packet once a
  * second of packet time; live capture calls this on wall-clock ticks). */

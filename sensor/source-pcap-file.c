@@ -12,6 +12,7 @@
 #include "pipeline.h"
 
 #define PROGRESS_EVERY 8192
+#define READ_BUFFER (1u << 20) /* bytes of stdio buffer on a capture file */
 
 static void to_pipeline(void *pl, int dlt, uint64_t ts_us, const uint8_t *frame, size_t caplen,
                         size_t wirelen)
@@ -49,7 +50,17 @@ int source_pcap_file_read(const char *path, const char *bpf, source_packet_cb pa
             }
             fs->file_size = (uint64_t)sb.st_size;
         }
-        p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_MICRO, pcap_err);
+        /* Our own stream, with a large buffer: stdio's default would take
+         * one read() per few KiB of capture. libpcap closes it. */
+        fp = fopen(path, "rb");
+        if (fp == NULL) {
+            snprintf(errbuf, errlen, "%s: %s", path, strerror(errno));
+            return SRC_FILE_ERROR;
+        }
+        setvbuf(fp, NULL, _IOFBF, READ_BUFFER);
+        p = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_MICRO, pcap_err);
+        if (p == NULL)
+            fclose(fp);
     }
     if (p == NULL) {
         snprintf(errbuf, errlen, "%s: %s", path, pcap_err[0] ? pcap_err : "cannot open");

@@ -29,17 +29,28 @@
 #define SYNC_EVERY 8192    /* frames between two syncs */
 #define FRAG_TIMEOUT_S 30  /* as the pipelines' */
 #define HASH_SEED 0x5eed0f10c0ffee11ull
+#define SLOTS WORKERS_SLOTS /* hash slots shared out among the workers */
+/* Reading and dispatching cost about this share of what analysing every
+ * packet costs (the benchmark capture: read, decode, hash, copy against
+ * flow lookup, nDPI, detection, records), so the reading thread analyses
+ * that much less than a worker thread. */
+#define READ_COST 0.28
 
 enum { REC_PACKET, REC_DNS, REC_TICK };
 
-/* One record in a batch, followed by caplen bytes of frame, padded to 8. */
+/* One record in a batch, followed by caplen bytes of frame, padded to 8.
+ * The reader has decoded the frame: pkt is its result, with the two
+ * pointers into the frame kept as offsets (the worker points them into
+ * its copy). */
 struct rec {
     uint64_t order;
     uint64_t ts_us;
     uint32_t caplen;
     uint32_t wirelen;
-    int32_t dlt;
     uint32_t kind;
+    uint32_t ip; /* 1: pkt holds the decoded packet; 0: not IP or malformed */
+    uint32_t l3_off, payload_off; /* + 1; 0 for NULL */
+    struct packet pkt;
 };
 
 struct batch {
@@ -51,6 +62,7 @@ struct batch {
 struct worker {
     struct workers *w;
     struct pipeline *pl;
+    bool inline_; /* run by the reading thread itself: no thread, no batches */
     pthread_t thread;
     bool started;
     pthread_mutex_t mu;
@@ -70,15 +82,30 @@ struct worker {
 struct workers {
     struct worker *ws;
     unsigned n;
+    uint8_t owner[SLOTS]; /* hash slot -> worker */
     struct alert_sink *sink;
     struct frag_table *frags;
-    struct decode_stats dec; /* scratch: the owning worker counts */
+    struct decode_stats dec; /* every frame is decoded once, here */
     uint64_t seq, clock_us, next_expire_us, last_order;
     uint64_t since_sync;
     uint64_t time_backwards;
 };
 
 static void *worker_main(void *arg);
+
+/* Share the hash slots out: worker 0 is run by the reading thread, which
+ * also reads and dispatches every frame, so it takes fewer flows, and the
+ * rest go evenly to the others; with many workers the reading thread
+ * takes none. The same n always gives the same table. */
+static void share_slots(uint8_t owner[SLOTS], unsigned n)
+{
+    double first = n > 1 ? (1.0 - READ_COST * (double)(n - 1)) / (double)n : 1.0;
+    if (first < 0)
+        first = 0;
+    unsigned own = (unsigned)(first * SLOTS + 0.5), rest = SLOTS - own;
+    for (unsigned s = 0; s < SLOTS; s++)
+        owner[s] = (uint8_t)(s < own || n == 1 ? 0 : 1 + (s - own) * (n - 1) / rest);
+}
 
 static size_t rec_size(size_t caplen)
 {
@@ -103,16 +130,20 @@ struct workers *workers_start(struct pipeline *const *pls, unsigned n, struct al
     }
     w->n = n;
     w->sink = sink;
+    share_slots(w->owner, n);
     for (unsigned i = 0; i < n; i++) {
         struct worker *k = &w->ws[i];
         k->w = w;
         k->pl = pls[i];
+        k->inline_ = i == 0;
         pthread_mutex_init(&k->mu, NULL);
         pthread_cond_init(&k->has_work, NULL);
         pthread_cond_init(&k->has_free, NULL);
     }
     for (unsigned i = 0; i < n; i++) {
         struct worker *k = &w->ws[i];
+        if (k->inline_)
+            continue;
         k->pool = malloc(BATCHES * sizeof(struct batch));
         if (k->pool == NULL) {
             snprintf(errbuf, errlen, "out of memory for %u capture batches", BATCHES);
@@ -126,6 +157,8 @@ struct workers *workers_start(struct pipeline *const *pls, unsigned n, struct al
     }
     for (unsigned i = 0; i < n; i++) {
         struct worker *k = &w->ws[i];
+        if (k->inline_)
+            continue;
         int e = pthread_create(&k->thread, NULL, worker_main, k);
         if (e != 0) {
             snprintf(errbuf, errlen, "cannot start worker %u: %s", i + 1, strerror(e));
@@ -158,11 +191,26 @@ static void hand_over(struct workers *w, struct worker *k)
     k->cur->upto = 0;
 }
 
-static void put(struct workers *w, struct worker *k, int kind, uint64_t order, int dlt,
-                uint64_t ts_us, const uint8_t *frame, size_t caplen, size_t wirelen)
+/* Hand worker k a record: run it now when k is the reading thread's own,
+ * else copy it into k's batch. pkt: the decoded frame, or NULL. */
+static void put(struct workers *w, struct worker *k, int kind, uint64_t order, uint64_t ts_us,
+                const uint8_t *frame, size_t caplen, size_t wirelen, const struct packet *pkt)
 {
+    if (k->inline_) {
+        struct packet copy; /* the worker may fill a fragment's ports */
+        if (pkt != NULL)
+            copy = *pkt;
+        if (kind == REC_PACKET)
+            pipeline_packet_at(k->pl, order, ts_us, pkt ? &copy : NULL, wirelen);
+        else if (kind == REC_DNS)
+            pipeline_dns_only(k->pl, ts_us, pkt);
+        else
+            pipeline_tick_at(k->pl, order, ts_us);
+        return;
+    }
+    /* a frame too large for a batch cannot have been decoded whole */
     if (caplen > BATCH_BYTES - sizeof(struct rec))
-        caplen = BATCH_BYTES - sizeof(struct rec);
+        caplen = 0, pkt = NULL;
     size_t need = rec_size(caplen);
     if (k->cur->len + need > BATCH_BYTES)
         hand_over(w, k);
@@ -171,36 +219,42 @@ static void put(struct workers *w, struct worker *k, int kind, uint64_t order, i
     r->ts_us = ts_us;
     r->caplen = (uint32_t)caplen;
     r->wirelen = (uint32_t)wirelen;
-    r->dlt = dlt;
     r->kind = (uint32_t)kind;
-    if (caplen)
+    r->ip = pkt != NULL;
+    if (pkt != NULL) {
+        r->pkt = *pkt;
+        r->l3_off = pkt->l3 ? (uint32_t)(pkt->l3 - frame) + 1u : 0;
+        r->payload_off = pkt->payload ? (uint32_t)(pkt->payload - frame) + 1u : 0;
         memcpy(r + 1, frame, caplen);
+    }
     k->cur->len += need;
 }
 
-/* The worker of a frame: its flow's, or the first for what has no flow. */
-static unsigned owner_of(struct workers *w, int dlt, const uint8_t *frame, size_t caplen,
-                         uint64_t ts_us, int *dns)
+/* The worker of a decoded frame: its flow's, or the first for an orphan
+ * fragment. */
+static unsigned owner_of(struct workers *w, const struct packet *pkt, uint64_t ts_us, int *dns)
 {
-    struct packet pkt;
+    struct packet later; /* ports filled in; the worker attributes on its own */
     *dns = 0;
-    if (w->n == 1 || decode_packet(dlt, frame, caplen, &pkt, &w->dec) < 0)
-        return 0;
-    if (pkt.frag == PKT_FRAG_FIRST)
-        frag_note_first(w->frags, &pkt, ts_us);
-    else if (pkt.frag == PKT_FRAG_LATER && frag_attribute(w->frags, &pkt, ts_us) < 0)
-        return 0; /* an orphan: whoever gets it counts and drops it */
-    *dns = pkt.l4proto == IPPROTO_UDP && pkt.sport == 53 && pkt.payload_len > 0 &&
-           pkt.frag != PKT_FRAG_LATER;
+    if (pkt->frag == PKT_FRAG_FIRST) {
+        frag_note_first(w->frags, pkt, ts_us);
+    } else if (pkt->frag == PKT_FRAG_LATER) {
+        later = *pkt;
+        if (frag_attribute(w->frags, &later, ts_us) < 0)
+            return 0; /* an orphan: whoever gets it counts and drops it */
+        pkt = &later;
+    }
+    *dns = pkt->l4proto == IPPROTO_UDP && pkt->sport == 53 && pkt->payload_len > 0 &&
+           pkt->frag != PKT_FRAG_LATER;
     struct flow_key k;
-    memcpy(k.src, pkt.src, 16);
-    memcpy(k.dst, pkt.dst, 16);
-    k.sport = pkt.sport;
-    k.dport = pkt.dport;
-    k.vlan = pkt.vlan;
-    k.ipver = pkt.ipver;
-    k.proto = pkt.l4proto;
-    return flow_key_hash(&k, HASH_SEED) % w->n;
+    memcpy(k.src, pkt->src, 16);
+    memcpy(k.dst, pkt->dst, 16);
+    k.sport = pkt->sport;
+    k.dport = pkt->dport;
+    k.vlan = pkt->vlan;
+    k.ipver = pkt->ipver;
+    k.proto = pkt->l4proto;
+    return w->owner[flow_key_hash(&k, HASH_SEED) % SLOTS];
 }
 
 void workers_packet(struct workers *w, int dlt, uint64_t ts_us, const uint8_t *frame,
@@ -216,17 +270,20 @@ void workers_packet(struct workers *w, int dlt, uint64_t ts_us, const uint8_t *f
     if (ts_us >= w->next_expire_us) {
         w->last_order = PIPELINE_ORDER(w->seq, 0);
         for (unsigned i = 0; i < w->n; i++)
-            put(w, &w->ws[i], REC_TICK, w->last_order, 0, ts_us, NULL, 0, 0);
+            put(w, &w->ws[i], REC_TICK, w->last_order, ts_us, NULL, 0, 0, NULL);
         w->next_expire_us = ts_us + PIPELINE_EXPIRE_US;
     }
-    int dns;
-    unsigned o = owner_of(w, dlt, frame, caplen, ts_us, &dns);
+    struct packet pkt;
+    int dns = 0;
+    int ip = decode_packet(dlt, frame, caplen, &pkt, &w->dec) == 0;
+    unsigned o = ip ? owner_of(w, &pkt, ts_us, &dns) : 0;
     w->last_order = PIPELINE_ORDER(w->seq, 1);
     if (dns)
         for (unsigned i = 0; i < w->n; i++)
             if (i != o)
-                put(w, &w->ws[i], REC_DNS, w->last_order, dlt, ts_us, frame, caplen, wirelen);
-    put(w, &w->ws[o], REC_PACKET, w->last_order, dlt, ts_us, frame, caplen, wirelen);
+                put(w, &w->ws[i], REC_DNS, w->last_order, ts_us, frame, caplen, wirelen, &pkt);
+    put(w, &w->ws[o], REC_PACKET, w->last_order, ts_us, frame, caplen, wirelen,
+        ip ? &pkt : NULL);
     if (++w->since_sync >= SYNC_EVERY)
         workers_sync(w);
 }
@@ -237,12 +294,16 @@ void workers_sync(struct workers *w)
     w->since_sync = 0;
     for (unsigned i = 0; i < w->n; i++) {
         struct worker *k = &w->ws[i];
+        if (k->inline_)
+            continue; /* done up to last_order */
         if (k->cur->len > 0 || k->cur->upto != w->last_order)
             hand_over(w, k);
         uint64_t d = atomic_load_explicit(&k->done, memory_order_acquire);
         if (d < horizon)
             horizon = d;
     }
+    if (horizon == UINT64_MAX)
+        horizon = w->last_order;
     if (w->sink != NULL && horizon > 0)
         alert_sink_release(w->sink, horizon + 1);
 }
@@ -253,17 +314,18 @@ static void run_batch(struct worker *k, const struct batch *b)
     while (off < b->len) {
         const struct rec *r = (const struct rec *)(const void *)(b->data + off);
         const uint8_t *frame = (const uint8_t *)(r + 1);
-        switch (r->kind) {
-        case REC_PACKET:
-            pipeline_packet_at(k->pl, r->order, r->dlt, r->ts_us, frame, r->caplen, r->wirelen);
-            break;
-        case REC_DNS:
-            pipeline_dns_only(k->pl, r->dlt, r->ts_us, frame, r->caplen);
-            break;
-        default:
-            pipeline_tick_at(k->pl, r->order, r->ts_us);
-            break;
+        struct packet pkt;
+        if (r->ip) {
+            pkt = r->pkt;
+            pkt.l3 = r->l3_off ? frame + r->l3_off - 1 : NULL;
+            pkt.payload = r->payload_off ? frame + r->payload_off - 1 : NULL;
         }
+        if (r->kind == REC_PACKET)
+            pipeline_packet_at(k->pl, r->order, r->ts_us, r->ip ? &pkt : NULL, r->wirelen);
+        else if (r->kind == REC_DNS && r->ip)
+            pipeline_dns_only(k->pl, r->ts_us, &pkt);
+        else
+            pipeline_tick_at(k->pl, r->order, r->ts_us);
         off += rec_size(r->caplen);
     }
 }
@@ -305,6 +367,12 @@ void workers_finish(struct workers *w)
         return;
     for (unsigned i = 0; i < w->n; i++) {
         struct worker *k = &w->ws[i];
+        if (k->inline_) {
+            if (k->pl != NULL)
+                pipeline_flush(k->pl);
+            k->pl = NULL; /* once */
+            continue;
+        }
         if (!k->started)
             continue;
         if (k->cur != NULL && k->cur->len > 0)
@@ -328,9 +396,32 @@ void workers_progress(struct workers *w, uint64_t *packets, uint64_t *flows)
 {
     *packets = *flows = 0;
     for (unsigned i = 0; i < w->n; i++) {
-        *packets += atomic_load_explicit(&w->ws[i].packets, memory_order_relaxed);
-        *flows += atomic_load_explicit(&w->ws[i].flows, memory_order_relaxed);
+        struct worker *k = &w->ws[i];
+        if (k->inline_ && k->pl != NULL) { /* this thread's own */
+            *packets += pipeline_stats(k->pl)->packets;
+            *flows += pipeline_flow_stats(k->pl)->created;
+            continue;
+        }
+        *packets += atomic_load_explicit(&k->packets, memory_order_relaxed);
+        *flows += atomic_load_explicit(&k->flows, memory_order_relaxed);
     }
+}
+
+unsigned workers_slots(unsigned n, unsigned i)
+{
+    uint8_t owner[SLOTS];
+    unsigned k = 0;
+    if (n == 0 || n > WORKERS_MAX)
+        return 0;
+    share_slots(owner, n);
+    for (unsigned s = 0; s < SLOTS; s++)
+        k += owner[s] == i;
+    return k;
+}
+
+const struct decode_stats *workers_decode_stats(const struct workers *w)
+{
+    return &w->dec;
 }
 
 uint64_t workers_time_backwards(const struct workers *w)

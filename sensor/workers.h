@@ -61,6 +61,16 @@ void workers_progress(struct workers *w, uint64_t *packets, uint64_t *flows);
 /* Packets whose time went backwards (clamped by the dispatcher). */
 uint64_t workers_time_backwards(const struct workers *w);
 
+/* The share of the flows worker i of n takes reading files: slots out of
+ * WORKERS_SLOTS (size its pipeline with pipeline_new_share()). */
+#define WORKERS_SLOTS 256
+unsigned workers_slots(unsigned n, unsigned i);
+
+/* What decoding found (the reading thread decodes every frame once; the
+ * pipelines count none of it). */
+struct decode_stats;
+const struct decode_stats *workers_decode_stats(const struct workers *w);
+
 /* Free (after workers_finish()). NULL is a no-op. */
 void workers_free(struct workers *w);
 
