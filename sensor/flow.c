@@ -7,6 +7,7 @@
  * keeps its flows in a doubly-linked list ordered by last packet time: a
  * packet moves its flow to the tail, expiry pops from the head. */
 #include "flow.h"
+#include "decode.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -366,6 +367,17 @@ size_t flow_flush(struct flow_table *t, int reason)
         n++;
     }
     return n;
+}
+
+void flow_key_from_packet(struct flow_key *k, const struct packet *pkt)
+{
+    memcpy(k->src, pkt->src, 16);
+    memcpy(k->dst, pkt->dst, 16);
+    k->sport = pkt->sport;
+    k->dport = pkt->dport;
+    k->vlan = pkt->vlan;
+    k->ipver = pkt->ipver;
+    k->proto = pkt->l4proto;
 }
 
 void flow_table_foreach(struct flow_table *t, void (*fn)(struct flow *f, void *ud), void *ud)

@@ -28,6 +28,10 @@ struct flow_key {
     uint8_t proto;
 };
 
+/* The key of a decoded packet, in its own orientation (source first). */
+struct packet;
+void flow_key_from_packet(struct flow_key *k, const struct packet *pkt);
+
 /* Why a flow ended (keep flow_end_name() in step). */
 enum flow_end {
     FLOW_END_NONE = 0,

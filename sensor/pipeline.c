@@ -275,13 +275,7 @@ static void packet_ip(struct pipeline *pl, uint64_t ts_us, struct packet *pkt)
         return;
 
     struct flow_key k;
-    memcpy(k.src, pkt->src, 16);
-    memcpy(k.dst, pkt->dst, 16);
-    k.sport = pkt->sport;
-    k.dport = pkt->dport;
-    k.vlan = pkt->vlan;
-    k.ipver = pkt->ipver;
-    k.proto = pkt->l4proto;
+    flow_key_from_packet(&k, pkt);
 
     int dir;
     bool created;

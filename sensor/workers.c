@@ -249,13 +249,7 @@ static unsigned owner_of(struct workers *w, const struct packet *pkt, uint64_t t
     *dns = pkt->l4proto == IPPROTO_UDP && pkt->sport == 53 && pkt->payload_len > 0 &&
            pkt->frag != PKT_FRAG_LATER;
     struct flow_key k;
-    memcpy(k.src, pkt->src, 16);
-    memcpy(k.dst, pkt->dst, 16);
-    k.sport = pkt->sport;
-    k.dport = pkt->dport;
-    k.vlan = pkt->vlan;
-    k.ipver = pkt->ipver;
-    k.proto = pkt->l4proto;
+    flow_key_from_packet(&k, pkt);
     return w->owner[flow_key_hash(&k, HASH_SEED) % SLOTS];
 }
 

@@ -49,12 +49,13 @@ import json
 import os
 import re
 import shutil
-import signal
 import struct
 import subprocess
 import sys
 import tempfile
 import time
+
+import netns
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -63,21 +64,8 @@ MIN_PPS = 1000          # the search does not go below this rate
 TPACKET_OVERHEAD = 80   # bytes per packet in the capture ring beyond its data (approx.)
 
 
-class SetupError(Exception):
-    pass
-
-
-def run(cmd, timeout=20):
-    """Run a helper command; its standard output, SetupError when it fails."""
-    try:
-        p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout,
-                           check=False)
-    except subprocess.TimeoutExpired:
-        raise SetupError("%s: timed out after %d s" % (" ".join(cmd), timeout))
-    if p.returncode != 0:
-        raise SetupError("%s: exit %d: %s" % (" ".join(cmd), p.returncode,
-                                              p.stderr.decode(errors="replace").strip()))
-    return p.stdout.decode(errors="replace")
+SetupError = netns.Failure
+run = netns.run
 
 
 def ipv4_fragment(data):
@@ -135,44 +123,11 @@ def write_prefix(src, dst, count, keep_fragments):
     return n, size, left_out
 
 
-class Veth:
-    """A namespace and a veth pair: host end `host`, `inner` inside `ns`."""
-
+class Veth(netns.Veth):
+    # The capture holds frames larger than 1500 bytes (taken after
+    # segmentation offload); the largest veth MTU lets them all through.
     def __init__(self):
-        pid = os.getpid()
-        self.ns = "egress-bench-%d" % pid
-        self.host = "ebh%d" % (pid % 10000000)
-        self.inner = "ebn%d" % (pid % 10000000)
-
-    def __enter__(self):
-        try:
-            run(["ip", "netns", "add", self.ns])
-            run(["ip", "link", "add", self.host, "type", "veth", "peer", "name", self.inner])
-            run(["ip", "link", "set", self.inner, "netns", self.ns])
-            inside = ["ip", "netns", "exec", self.ns]
-            # No IPv6 on the pair: the kernel's own neighbour discovery and
-            # MLD packets would be counted as analysed packets.
-            for pre, dev in (([], self.host), (inside, self.inner)):
-                knob = "/proc/sys/net/ipv6/conf/%s/disable_ipv6" % dev
-                run(pre + ["sh", "-c", "[ ! -e %s ] || echo 1 > %s" % (knob, knob)])
-            # The capture holds frames larger than 1500 bytes (taken after
-            # segmentation offload); the largest veth MTU lets them all through.
-            run(["ip", "link", "set", self.host, "mtu", "65535", "up"])
-            run(inside + ["ip", "link", "set", self.inner, "mtu", "65535", "up"])
-            run(inside + ["ip", "link", "set", "lo", "up"])
-        except BaseException:
-            self.remove()
-            raise
-        return self
-
-    def __exit__(self, *exc):
-        self.remove()
-        return False
-
-    def remove(self):
-        for cmd in (["ip", "link", "del", self.host], ["ip", "netns", "del", self.ns]):
-            subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                           timeout=10, check=False)
+        super().__init__("bench", "", mtu=65535)
 
     def replay(self, pcap, pps, limit):
         """Send limit packets of pcap into the pair at pps (None: top speed).
@@ -182,8 +137,7 @@ class Veth:
         rate = ["--topspeed"] if pps is None else ["--pps=%d" % pps]
         # Preloading the prefix takes a few seconds before the clock starts.
         timeout = 120 + (limit / pps * 2 if pps else 30)
-        out = run(["ip", "netns", "exec", self.ns, "tcpreplay", "-q", "--intf1=" + self.inner,
-                   "--preload-pcap", "--limit=%d" % limit] + rate + [pcap], timeout=timeout)
+        out = self.tcpreplay(pcap, ["--preload-pcap", "--limit=%d" % limit] + rate, timeout)
         m = re.search(r"Actual: (\d+) packets \(\d+ bytes\) sent in ([\d.]+) seconds", out)
         ok = re.search(r"Successful packets:\s+(\d+)", out)
         bad = re.search(r"Failed packets:\s+(\d+)", out)
@@ -194,15 +148,13 @@ class Veth:
                 "pps": sent / secs if secs > 0 else 0.0}
 
 
-class Sensor:
-    """The sensor capturing on one interface, standard error in a file."""
+class Sensor(netns.Sensor):
+    """The sensor capturing on one interface."""
 
     def __init__(self, args, iface, tmp, workers):
         self.stats_path = os.path.join(tmp, "stats.json")
         if os.path.exists(self.stats_path):
             os.unlink(self.stats_path)
-        self.err_path = os.path.join(tmp, "sensor.stderr")
-        self.err_fp = open(self.err_path, "wb")
         cmd = [args.sensor, "-c", args.config, "-i", iface, "--buffer-mb", str(args.buffer_mb),
                "--no-progress", "--stats-interval", "1", "--alerts", os.devnull,
                "--flows", os.devnull, "--stats", self.stats_path]
@@ -210,24 +162,10 @@ class Sensor:
             cmd += ["--workers", str(workers)]
         # Relative paths in the built-in configuration (config/signatures,
         # geo/data) are taken from the repository root.
-        self.p = subprocess.Popen(cmd, cwd=ROOT, stdin=subprocess.DEVNULL,
-                                  stdout=subprocess.DEVNULL, stderr=self.err_fp)
-
-    def stderr(self):
-        with open(self.err_path, "rb") as fp:
-            return fp.read().decode(errors="replace")
+        super().__init__(cmd, tmp, "sensor", cwd=ROOT)
 
     def wait_capturing(self, timeout=30):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.p.poll() is not None:
-                raise SetupError("sensor exited %d before capturing: %s"
-                                 % (self.p.returncode, self.stderr().strip()[-800:]))
-            if "capturing on" in self.stderr():
-                return
-            time.sleep(0.05)
-        raise SetupError("sensor not capturing after %d s: %s"
-                         % (timeout, self.stderr().strip()[-800:]))
+        super().wait_capturing(timeout)
 
     def packets(self):
         """The packet count of the latest status line, or -1 before the first."""
@@ -252,11 +190,7 @@ class Sensor:
 
     def stop(self, timeout=120):
         """SIGTERM, wait, and return the --stats document."""
-        self.p.send_signal(signal.SIGTERM)
-        try:
-            rc = self.p.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            raise SetupError("sensor still running %d s after SIGTERM" % timeout)
+        rc = super().stop(timeout)
         if rc != 0:
             raise SetupError("sensor exited %d: %s" % (rc, self.stderr().strip()[-800:]))
         try:
@@ -264,12 +198,6 @@ class Sensor:
                 return json.load(fp)
         except (OSError, ValueError) as e:
             raise SetupError("cannot read the sensor's --stats file: %s" % e)
-
-    def kill(self):
-        if self.p.poll() is None:
-            self.p.kill()
-            self.p.wait(timeout=10)
-        self.err_fp.close()
 
 
 def trial(args, veth, tmp, prefix_n, workers, pps):

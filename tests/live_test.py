@@ -44,6 +44,8 @@ import sys
 import tempfile
 import time
 
+import netns
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 PCAPS = os.path.join(ROOT, "pcaps", "detect")
@@ -55,8 +57,7 @@ TESTS = ("capture", "capture, 2 workers", "reload", "reload, 2 workers", "no suc
          "interface deleted", "-i with -r")
 
 
-class TestFailure(Exception):
-    pass
+TestFailure = netns.Failure
 
 
 def check(cond, msg):
@@ -64,28 +65,8 @@ def check(cond, msg):
         raise TestFailure(msg)
 
 
-def wait_for(what, fn, timeout, step=0.05):
-    """Poll fn() until it returns a true value; TestFailure after timeout s."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = fn()
-        if v:
-            return v
-        time.sleep(step)
-    raise TestFailure("timed out after %.1f s waiting for %s" % (timeout, what))
-
-
-def run(cmd, timeout=10):
-    """Run a helper command; TestFailure when it fails."""
-    try:
-        p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout,
-                           check=False)
-    except subprocess.TimeoutExpired:
-        raise TestFailure("%s: timed out after %d s" % (" ".join(cmd), timeout))
-    if p.returncode != 0:
-        raise TestFailure("%s: exit %d: %s" % (" ".join(cmd), p.returncode,
-                                               p.stderr.decode(errors="replace").strip()))
-    return p.stdout.decode(errors="replace")
+wait_for = netns.wait_for
+run = netns.run
 
 
 def norm_ip(text):
@@ -96,85 +77,17 @@ def cfg_str(s):
     return '"%s"' % s.replace("\\", "\\\\").replace('"', '\\"')
 
 
-class Veth:
-    """A namespace and a veth pair: host end `host`, `inner` inside `ns`."""
-
+class Veth(netns.Veth):
     def __init__(self, tag):
-        pid = os.getpid()
-        self.ns = "egress-live-%d-%s" % (pid, tag)
-        self.host = "elh%d%s" % (pid % 1000000, tag)
-        self.inner = "eln%d%s" % (pid % 1000000, tag)
-
-    def __enter__(self):
-        try:
-            run(["ip", "netns", "add", self.ns])
-            run(["ip", "link", "add", self.host, "type", "veth", "peer", "name", self.inner])
-            run(["ip", "link", "set", self.inner, "netns", self.ns])
-            # No IPv6 on the pair: the kernel's own neighbour discovery and
-            # MLD packets would be flows of their own on a quiet link.
-            for pre, dev in (([], self.host), (["ip", "netns", "exec", self.ns], self.inner)):
-                knob = "/proc/sys/net/ipv6/conf/%s/disable_ipv6" % dev
-                run(pre + ["sh", "-c", "[ ! -e %s ] || echo 1 > %s" % (knob, knob)])
-            run(["ip", "link", "set", self.host, "up"])
-            run(["ip", "netns", "exec", self.ns, "ip", "link", "set", self.inner, "up"])
-            run(["ip", "netns", "exec", self.ns, "ip", "link", "set", "lo", "up"])
-        except BaseException:
-            self.remove()
-            raise
-        return self
-
-    def __exit__(self, *exc):
-        self.remove()
-        return False
-
-    def remove(self):
-        for cmd in (["ip", "link", "del", self.host], ["ip", "netns", "del", self.ns]):
-            subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                           timeout=10, check=False)
+        super().__init__("live", tag)
 
     def replay(self, pcap):
-        run(["ip", "netns", "exec", self.ns, "tcpreplay", "-q", "--intf1=" + self.inner,
-             "--pps=2000", pcap], timeout=20)
+        self.tcpreplay(pcap, ["--pps=2000"], timeout=20)
 
 
-class Sensor:
-    """The sensor in the background, standard error in a file."""
-
+class Sensor(netns.Sensor):
     def __init__(self, sensor, args, tmp, name):
-        self.err_path = os.path.join(tmp, name + ".stderr")
-        self.err_fp = open(self.err_path, "wb")
-        self.p = subprocess.Popen([sensor] + args, stdin=subprocess.DEVNULL,
-                                  stdout=subprocess.DEVNULL, stderr=self.err_fp)
-
-    def stderr(self):
-        with open(self.err_path, "rb") as fp:
-            return fp.read().decode(errors="replace")
-
-    def wait_capturing(self, timeout=15):
-        def ready():
-            if self.p.poll() is not None:
-                raise TestFailure("sensor exited %d before capturing: %s"
-                                  % (self.p.returncode, self.stderr().strip()))
-            return "capturing on" in self.stderr()
-        wait_for("the 'capturing on' line", ready, timeout)
-
-    def wait_exit(self, timeout):
-        try:
-            return self.p.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            raise TestFailure("sensor still running after %d s: %s"
-                              % (timeout, self.stderr().strip()[-500:]))
-
-    def stop(self, timeout=20):
-        if self.p.poll() is None:
-            self.p.send_signal(signal.SIGTERM)
-        return self.wait_exit(timeout)
-
-    def kill(self):
-        if self.p.poll() is None:
-            self.p.kill()
-            self.p.wait(timeout=10)
-        self.err_fp.close()
+        super().__init__([sensor] + args, tmp, name)
 
 
 def read_json_lines(path):
