@@ -210,9 +210,12 @@ static void put(struct workers *w, struct worker *k, int kind, uint64_t order, u
             pipeline_tick_at(k->pl, order, ts_us);
         return;
     }
-    /* a frame too large for a batch cannot have been decoded whole */
+    /* a frame too large for a batch cannot have been decoded whole; one
+     * that is not IP is only counted: its bytes are not needed */
     if (caplen > BATCH_BYTES - sizeof(struct rec))
-        caplen = 0, pkt = NULL;
+        pkt = NULL;
+    if (pkt == NULL)
+        caplen = 0;
     size_t need = rec_size(caplen);
     if (k->cur->len + need > BATCH_BYTES)
         hand_over(w, k);
