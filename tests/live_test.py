@@ -15,11 +15,23 @@ reported:
     the periodic status line, capture counters and drops in the summary and
     --stats, exit 0 after SIGTERM; with redis-server installed, the same
     run delivering to Redis on loopback through a spool nobody created;
+  - reload (1 and 2 workers): SIGHUP while Check Point flows are open
+    brings a pack grown by two vendor files that moves every Check Point
+    signature; the open flows keep their match (their bytes reach the
+    inventory) and the next Fortinet replay raises its alerts; a pack with
+    a broken file and a configuration with an unknown key are refused,
+    naming file and line, while the running pack keeps matching; a new
+    home_net applies; a changed flow.max_flows is reported as waiting for
+    a restart;
   - an interface that does not exist: exit 1, the message names it;
   - the veth deleted while the sensor runs: exit 1, the message names it,
     the records of what was captured are written; a run as root without
     --user warns once;
-  - -i with -r: exit 2.
+  - -i with -r: exit 2;
+  - --syslog, in a private mount namespace whose /dev/log is a socket this
+    script reads: a truncated capture's warning and a missing file's error
+    reach it (facility daemon, tagged egress-sensor[PID]) and not standard
+    error.
 
 Traffic only ever goes through the veth pair this script creates; the pair
 and the namespace are removed whatever happens. Needs root, ip (iproute2)
@@ -54,7 +66,7 @@ SIGNATURES = os.path.join(ROOT, "config", "signatures")
 REPLAYED = ("vendor-fortinet.pcap", "vendor-checkpoint.pcap")
 IDLE_TIMEOUT = 2  # seconds, every flow class
 TESTS = ("capture", "capture, 2 workers", "reload", "reload, 2 workers", "no such interface",
-         "interface deleted", "-i with -r")
+         "interface deleted", "-i with -r", "--syslog")
 
 
 TestFailure = netns.Failure
@@ -487,6 +499,57 @@ def test_interface_deleted(a, tmp):
             sensor.kill()
 
 
+# Runs inside a private mount namespace: a tmpfs on /dev, where a datagram
+# socket at /dev/log stands in for the system logger while the sensor runs.
+SYSLOG_PROBE = r"""
+import json, os, socket, stat, subprocess, sys
+subprocess.run(["mount", "-t", "tmpfs", "tmpfs", "/dev"], check=True)
+os.mknod("/dev/null", 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+log = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+log.bind("/dev/log")
+runs = []
+for cmd in json.loads(sys.argv[1]):
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
+    msgs = []
+    log.settimeout(0.5)
+    while True:
+        try:
+            msgs.append(log.recv(8192).decode(errors="replace"))
+        except socket.timeout:
+            break
+    runs.append({"rc": p.returncode, "stderr": p.stderr.decode(errors="replace"), "log": msgs})
+print(json.dumps(runs))
+"""
+
+
+def test_syslog(a, tmp):
+    """--syslog: warnings and errors reach the system logger (facility
+    daemon, tagged with the program name and pid), not standard error."""
+    trunc = os.path.join(tmp, "cut.pcap")
+    with open(os.path.join(ROOT, "pcaps", "example.pcap"), "rb") as fp:
+        data = fp.read()
+    with open(trunc, "wb") as fp:
+        fp.write(data[:len(data) * 2 // 3])
+    missing = os.path.join(tmp, "missing.pcap")
+    base = [a.sensor, "-c", write_config(tmp, a.geo), "--syslog", "-q", "--alerts",
+            os.path.join(tmp, "alerts.json")]
+    cmds = [base + ["-r", trunc], base + ["-r", missing]]
+    out = run(["unshare", "--mount", "--propagation", "private", sys.executable, "-c",
+               SYSLOG_PROBE, json.dumps(cmds)], timeout=90)
+    cut, miss = json.loads(out)
+    # <28>: daemon (3) * 8 + warning (4); <27>: daemon, error (3)
+    warn = [m for m in cut["log"] if m.startswith("<28>") and "egress-sensor[" in m and
+            trunc in m and "truncated" in m]
+    check(cut["rc"] == 0 and warn and "truncated" not in cut["stderr"],
+          "truncated capture with --syslog: exit %d, logged %s, stderr %r"
+          % (cut["rc"], cut["log"], cut["stderr"][-300:]))
+    err = [m for m in miss["log"] if m.startswith("<27>") and missing in m]
+    check(miss["rc"] == 1 and err and missing not in miss["stderr"],
+          "missing file with --syslog: exit %d, logged %s, stderr %r"
+          % (miss["rc"], miss["log"], miss["stderr"][-300:]))
+    return "%s | %s" % (warn[0].strip(), err[0].strip())
+
+
 def test_live_and_files(a, tmp):
     p = subprocess.run([a.sensor, "-i", "lo", "-r", os.path.join(PCAPS, REPLAYED[0])],
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=20, check=False)
@@ -519,7 +582,8 @@ def main():
                                                 test_reload,
                                                 lambda a, t: test_reload(a, t, workers=2),
                                                 test_no_such_interface,
-                                                test_interface_deleted, test_live_and_files)))
+                                                test_interface_deleted, test_live_and_files,
+                                                test_syslog)))
     passed = failed = 0
     start = time.monotonic()
     for name, fn in funcs.items():
