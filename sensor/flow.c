@@ -116,11 +116,6 @@ static int endpoint_cmp(const uint8_t *a, uint16_t pa, const uint8_t *b, uint16_
 
 uint32_t flow_hash(const struct flow_table *t, const struct flow_key *k)
 {
-    return flow_key_hash(k, t->seed);
-}
-
-uint32_t flow_key_hash(const struct flow_key *k, uint64_t seed)
-{
     struct canon c;
     memset(&c, 0, sizeof(c));
     if (endpoint_cmp(k->src, k->sport, k->dst, k->dport) <= 0) {
@@ -133,7 +128,27 @@ uint32_t flow_key_hash(const struct flow_key *k, uint64_t seed)
     c.vlan = k->vlan;
     c.ipver = k->ipver;
     c.proto = k->proto;
-    return (uint32_t)XXH3_64bits_withSeed(&c, sizeof(c), seed);
+    return (uint32_t)XXH3_64bits_withSeed(&c, sizeof(c), t->seed);
+}
+
+uint32_t flow_key_hash(const struct flow_key *k, uint64_t seed)
+{
+    struct {
+        uint64_t addr[2];
+        uint16_t ports, vlan;
+        uint8_t ipver, proto, pad[2];
+    } x;
+    uint64_t s[2], d[2];
+    memcpy(s, k->src, 16);
+    memcpy(d, k->dst, 16);
+    x.addr[0] = s[0] ^ d[0];
+    x.addr[1] = s[1] ^ d[1];
+    x.ports = (uint16_t)(k->sport ^ k->dport);
+    x.vlan = k->vlan;
+    x.ipver = k->ipver;
+    x.proto = k->proto;
+    x.pad[0] = x.pad[1] = 0;
+    return (uint32_t)XXH3_64bits_withSeed(&x, sizeof(x), seed);
 }
 
 /* 1: same orientation, -1: reversed, 0: different flow. */

@@ -157,8 +157,12 @@ void flow_table_free(struct flow_table *t);
 /* Symmetric hash of a key (same value for both orientations). */
 uint32_t flow_hash(const struct flow_table *t, const struct flow_key *k);
 
-/* The same hash with any seed: equal for both directions of a flow. The
- * offline dispatcher (workers.c) picks a flow's worker with it. */
+/* A cheaper symmetric hash, for spreading flows over workers (workers.c):
+ * the two endpoints are folded together with XOR, so no ordering step is
+ * needed, and the 24-byte result is hashed with seed. Equal for both
+ * directions of a flow. Flows whose endpoints XOR alike collide whatever
+ * the seed, which only puts them on the same worker: it is no table hash
+ * (flow_hash() is, keyed by the table's random seed). */
 uint32_t flow_key_hash(const struct flow_key *k, uint64_t seed);
 
 /* Find the flow of key k (either orientation) or create it with k's

@@ -81,6 +81,26 @@ static void test_hash_symmetric(void **state)
     flow_table_free(t);
 }
 
+/* The dispatch hash: equal both ways, and it spreads flows evenly over
+ * the 256 slots the workers share (every slot within 25% of the mean over
+ * 64k flows from one client to many servers and ports). */
+static void test_key_hash_spreads(void **state)
+{
+    (void)state;
+    unsigned slots[256] = {0};
+    for (uint32_t i = 0; i < 65536; i++) {
+        struct flow_key k = mk(7, (uint16_t)(32768 + (i & 1023)), (uint8_t)(1 + (i >> 10)), 443, 6);
+        struct flow_key r = rev(k);
+        uint32_t h = flow_key_hash(&k, 0x5eed);
+        assert_int_equal(h, flow_key_hash(&r, 0x5eed));
+        slots[h % 256]++;
+    }
+    for (unsigned s = 0; s < 256; s++) {
+        if (slots[s] < 256 * 3 / 4 || slots[s] > 256 * 5 / 4)
+            fail_msg("slot %u has %u of 65536 flows (mean 256)", s, slots[s]);
+    }
+}
+
 static void test_orientation(void **state)
 {
     (void)state;
@@ -270,7 +290,7 @@ static void test_meta(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_hash_symmetric),  cmocka_unit_test(test_orientation),
+        cmocka_unit_test(test_hash_symmetric), cmocka_unit_test(test_key_hash_spreads),  cmocka_unit_test(test_orientation),
         cmocka_unit_test(test_expiry_order),    cmocka_unit_test(test_closed_and_flush),
         cmocka_unit_test(test_table_full),      cmocka_unit_test(test_many_flows_chains),
         cmocka_unit_test(test_memory_per_flow), cmocka_unit_test(test_meta),
