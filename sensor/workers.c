@@ -364,15 +364,10 @@ void workers_finish(struct workers *w)
 {
     if (w == NULL)
         return;
+    /* the threads first, so that they finish while this one flushes */
     for (unsigned i = 0; i < w->n; i++) {
         struct worker *k = &w->ws[i];
-        if (k->inline_) {
-            if (k->pl != NULL)
-                pipeline_flush(k->pl);
-            k->pl = NULL; /* once */
-            continue;
-        }
-        if (!k->started)
+        if (k->inline_ || !k->started)
             continue;
         if (k->cur != NULL && k->cur->len > 0)
             hand_over(w, k);
@@ -380,6 +375,13 @@ void workers_finish(struct workers *w)
         k->eof = true;
         pthread_cond_signal(&k->has_work);
         pthread_mutex_unlock(&k->mu);
+    }
+    for (unsigned i = 0; i < w->n; i++) {
+        struct worker *k = &w->ws[i];
+        if (k->inline_ && k->pl != NULL) {
+            pipeline_flush(k->pl);
+            k->pl = NULL; /* once */
+        }
     }
     for (unsigned i = 0; i < w->n; i++) {
         struct worker *k = &w->ws[i];
