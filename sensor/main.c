@@ -1,19 +1,15 @@
-/* main.c -- egress-sensor: options, wiring of the stages, the run loop.
+/* main.c -- egress-sensor: options, wiring of the stages (the loop is in
+ * run.c).
  *
  * Exit codes: 0 done; 1 runtime failure (an input could not be read, an
  * interface could not be opened or went away, an output could not be
  * written); 2 usage or configuration error; 3 alerts left in the Redis
  * spool. */
-#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdatomic.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <syslog.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <pcap/pcap.h>
@@ -28,58 +24,29 @@
 #include "flow.h"
 #include "frag.h"
 #include "geo.h"
+#include "log.h"
 #include "options.h"
 #include "output-json-flow.h"
 #include "output-redis.h"
 #include "pipeline.h"
 #include "privs.h"
 #include "reload.h"
+#include "run.h"
 #include "signature.h"
 #include "source-pcap-file.h"
 #include "source-pcap-live.h"
 #include "stats.h"
 #include "workers.h"
 
-#define EXIT_RUNTIME 1
-#define EXIT_USAGE 2
-#define EXIT_UNDELIVERED 3
 #define ASSETS_MAX_HOSTS 16384
-
-static volatile sig_atomic_t stop_requested;
-static volatile sig_atomic_t hup_received;
-static int log_to_syslog; /* --syslog */
 
 static void on_signal(int sig)
 {
     if (sig == SIGHUP)
-        hup_received = 1;
+        run_hup = 1;
     else
-        stop_requested = 1;
+        run_stop = 1;
 }
-
-/* One log line: "egress-sensor: [warning: ]msg" on standard error, or the
- * message at priority prio to syslog with --syslog. */
-static void log_msg(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void log_msg(int prio, const char *fmt, ...)
-{
-    char msg[1536];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    if (log_to_syslog)
-        syslog(prio, "%s", msg);
-    else
-        fprintf(stderr, "egress-sensor: %s%s\n", prio == LOG_WARNING ? "warning: " : "", msg);
-}
-
-static void on_source_log(void *ud, int prio, const char *msg)
-{
-    (void)ud;
-    log_msg(prio, "%s", msg);
-}
-
 static void print_version(const struct sensor_config *cfg)
 {
     char buf[256];
@@ -135,200 +102,6 @@ static void print_config(const struct sensor_config *cfg, const struct sig_pack 
     printf("  alerts          one per host, signature and country per %us\n",
            cfg->suppress_window);
 }
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* A live worker: its capture set (one socket per interface in a fanout
- * group), its pipeline, and counters it publishes once a second. */
-struct live_worker {
-    struct source_live *src;
-    struct pipeline *pl;
-    struct reloader *reload;
-    unsigned index;
-    pthread_t thread;
-    int started;
-    int rc;
-    atomic_int running;
-    pthread_mutex_t mu; /* guards what follows */
-    struct source_live_stats ls;
-    uint64_t flows_created, flows_active;
-};
-
-struct progress {
-    struct pipeline *pl;      /* the first (the only one with one worker) */
-    unsigned n;               /* workers */
-    struct workers *workers;  /* reading files with several */
-    struct live_worker *lws;  /* capturing with several */
-    struct out_flows *flows; /* may be NULL */
-    struct alert_sink *sink;
-    struct out_redis *redis;
-    struct source_live *live; /* NULL reading files */
-    struct reloader *reload;  /* live: SIGHUP */
-    char reload_msg[1536];    /* what a reload brings, until every worker has it */
-    int show;
-    double start, last, last_health;
-    const char *file;
-    /* live: the periodic status line */
-    unsigned interval;
-    double last_line;
-    uint64_t last_packets;
-};
-
-/* Hand the current counters to the Redis output (its thread writes them). */
-/* Counters of the whole run so far, whichever thread does the work. */
-struct totals {
-    uint64_t packets, flows, active;
-    struct source_live_stats ls; /* live capture */
-};
-
-static void get_totals(struct progress *pr, struct totals *t)
-{
-    memset(t, 0, sizeof(*t));
-    if (pr->lws != NULL) {
-        for (unsigned i = 0; i < pr->n; i++) {
-            struct live_worker *lw = &pr->lws[i];
-            pthread_mutex_lock(&lw->mu);
-            t->ls.packets += lw->ls.packets;
-            t->ls.bytes += lw->ls.bytes;
-            t->ls.received += lw->ls.received;
-            t->ls.drops += lw->ls.drops;
-            t->ls.if_drops += lw->ls.if_drops;
-            t->ls.ifaces = lw->ls.ifaces;
-            if (lw->ls.lost > t->ls.lost)
-                t->ls.lost = lw->ls.lost;
-            t->flows += lw->flows_created;
-            t->active += lw->flows_active;
-            pthread_mutex_unlock(&lw->mu);
-        }
-        t->packets = t->ls.packets;
-        return;
-    }
-    if (pr->workers != NULL) {
-        workers_progress(pr->workers, &t->packets, &t->flows);
-        return;
-    }
-    t->packets = pipeline_stats(pr->pl)->packets;
-    t->flows = pipeline_flow_stats(pr->pl)->created;
-    t->active = pipeline_flow_stats(pr->pl)->active;
-    if (pr->live != NULL) {
-        source_live_stats(pr->live, &t->ls);
-        t->packets = t->ls.packets;
-    }
-}
-
-static void push_health(struct progress *pr, const struct totals *t)
-{
-    struct out_redis_health h;
-    struct alert_stats as;
-    alert_sink_stats(pr->sink, &as);
-    memset(&h, 0, sizeof(h));
-    h.packets = t->packets;
-    h.flows = t->flows;
-    h.alerts = as.alerts;
-    h.suppressed = as.suppressed;
-    h.drops = t->ls.drops;
-    h.if_drops = t->ls.if_drops;
-    out_redis_health(pr->redis, &h);
-}
-
-/* Called every few thousand packets: the progress line, Redis health. */
-static void on_progress(double frac, const struct source_file_stats *fs, void *ud)
-{
-    struct progress *pr = ud;
-    struct totals tot;
-    double t = now_s();
-    (void)fs;
-    int health = pr->redis != NULL && t - pr->last_health >= 1.0;
-    int line = pr->show && t - pr->last >= 0.25;
-    if (!health && !line)
-        return;
-    get_totals(pr, &tot);
-    if (health) {
-        pr->last_health = t;
-        push_health(pr, &tot);
-    }
-    if (!line)
-        return;
-    pr->last = t;
-    char a[16], b[16], c[16];
-    fprintf(stderr, "\r  %s: ", pr->file);
-    if (frac >= 0)
-        fprintf(stderr, "%3.0f%%  ", frac * 100.0);
-    fprintf(stderr, "%s packets  %s pkt/s  %s flows   ", stats_human((double)tot.packets, a, 16),
-            stats_human((double)tot.packets / (t - pr->start), b, 16),
-            stats_human((double)tot.flows, c, 16));
-}
-
-/* SIGHUP: load the configuration and the pack again; the workers switch
- * at their next tick (this one's own pipeline, with one worker, now). */
-static void reload(struct progress *pr)
-{
-    char restart[512];
-    char *msg = pr->reload_msg;
-    if (hup_received) {
-        hup_received = 0;
-        int r = reloader_load(pr->reload, pr->sink, msg, sizeof(pr->reload_msg), restart,
-                              sizeof(restart));
-        if (r == RELOAD_BUSY) {
-            hup_received = 1; /* again at the next tick */
-        } else if (r == RELOAD_REFUSED) {
-            log_msg(LOG_ERR, "reload refused: %s; still running the previous configuration "
-                             "and signatures", msg);
-        } else if (restart[0]) {
-            log_msg(LOG_WARNING, "reload: %s changed; the new value takes effect at the "
-                                 "next start", restart);
-        }
-    }
-    if (pr->lws == NULL)
-        reloader_apply(pr->reload, 0, pr->pl);
-    if (reloader_collect(pr->reload)) /* every worker has switched */
-        log_msg(LOG_NOTICE, "reloaded %s", msg);
-}
-
-/* Called once a second by the capture loop (by the main thread, five
- * times a second, with several workers): Redis health, the status line, a
- * SIGHUP. */
-static void on_live_tick(void *ud, uint64_t wall_us)
-{
-    struct progress *pr = ud;
-    double t = now_s();
-    (void)wall_us;
-    reload(pr);
-    /* A live run's records should reach their file while it runs. */
-    out_flows_flush(pr->flows);
-    int health = pr->redis != NULL && t - pr->last_health >= 1.0;
-    int line = pr->interval != 0 && t - pr->last_line >= (double)pr->interval;
-    if (!health && !line)
-        return;
-    struct totals tot;
-    get_totals(pr, &tot);
-    if (health) {
-        pr->last_health = t;
-        push_health(pr, &tot);
-    }
-    if (!line)
-        return;
-    const struct source_live_stats *ls = &tot.ls;
-    struct alert_stats as;
-    char a[16];
-    alert_sink_stats(pr->sink, &as);
-    double rate = (double)(ls->packets - pr->last_packets) / (t - pr->last_line);
-    log_msg(LOG_INFO,
-            "status: %llu packets (%s/s), %llu dropped (kernel %llu, interface %llu), "
-            "%llu flows active, %llu alerts",
-            (unsigned long long)ls->packets, stats_human(rate, a, sizeof(a)),
-            (unsigned long long)(ls->drops + ls->if_drops), (unsigned long long)ls->drops,
-            (unsigned long long)ls->if_drops, (unsigned long long)tot.active,
-            (unsigned long long)as.alerts);
-    pr->last_line = t;
-    pr->last_packets = ls->packets;
-}
-
 /* Switch to --user (when given), or warn once that live capture keeps
  * running as root. Returns 0 or -1 (logged). */
 static int drop_privileges(const struct options *o, const struct privs_user *u, int live)
@@ -347,154 +120,6 @@ static int drop_privileges(const struct options *o, const struct privs_user *u, 
     return 0;
 }
 
-static void to_workers(void *w, int dlt, uint64_t ts_us, const uint8_t *frame, size_t caplen,
-                       size_t wirelen)
-{
-    workers_packet(w, dlt, ts_us, frame, caplen, wirelen);
-}
-
-/* Read the -r files in order into the pipeline (or the workers). Returns
- * the exit code. */
-static int run_files(const struct options *o, struct progress *pr, struct run_report *rep)
-{
-    char err[1024];
-    int rc = 0;
-    for (unsigned i = 0; i < o->n_inputs && !stop_requested; i++) {
-        struct source_file_stats fs;
-        pr->file = o->inputs[i];
-        int r = pr->workers != NULL
-                    ? source_pcap_file_read(o->inputs[i], o->bpf, to_workers, pr->workers,
-                                            &stop_requested, on_progress, pr, &fs, err,
-                                            sizeof(err))
-                    : source_pcap_file_run(o->inputs[i], o->bpf, pr->pl, &stop_requested,
-                                           on_progress, pr, &fs, err, sizeof(err));
-        if (pr->show)
-            fprintf(stderr, "\r%*s\r", 79, "");
-        if (r == SRC_FILE_ERROR) {
-            log_msg(LOG_ERR, "%s", err);
-            rep->files_failed++;
-            rc = EXIT_RUNTIME;
-        } else if (r == SRC_FILE_TRUNCATED) {
-            log_msg(LOG_WARNING, "%s", err);
-            rep->files_truncated++;
-            rep->files_read++;
-        } else {
-            rep->files_read++;
-        }
-    }
-    if (stop_requested && !o->quiet)
-        log_msg(LOG_NOTICE, "interrupted; finishing flows");
-    return rc;
-}
-
-/* A live worker's second: publish its counters for the status line. */
-static void on_worker_tick(void *ud, uint64_t wall_us)
-{
-    struct live_worker *lw = ud;
-    struct source_live_stats ls;
-    (void)wall_us;
-    reloader_apply(lw->reload, lw->index, lw->pl);
-    source_live_stats(lw->src, &ls);
-    const struct flow_table_stats *fts = pipeline_flow_stats(lw->pl);
-    pthread_mutex_lock(&lw->mu);
-    lw->ls = ls;
-    lw->flows_created = fts->created;
-    lw->flows_active = fts->active;
-    pthread_mutex_unlock(&lw->mu);
-}
-
-static void *live_worker_main(void *arg)
-{
-    struct live_worker *lw = arg;
-    lw->rc = source_live_run(lw->src, lw->pl, &stop_requested, on_worker_tick, lw);
-    source_live_stop(lw->src);
-    on_worker_tick(lw, 0);
-    atomic_store(&lw->running, 0);
-    return NULL;
-}
-
-/* Capture on the open interfaces until a signal or until every one is
- * gone. With several workers, each captures on its own thread and this
- * one keeps the clock: outputs, health, the status line. Returns the exit
- * code. */
-static int run_live(const struct options *o, struct progress *pr, struct run_report *rep)
-{
-    char names[512];
-    int rc = 0, r = SRC_LIVE_STOPPED;
-    struct source_live_stats ls;
-    source_live_names(pr->live, names, sizeof(names));
-    log_msg(LOG_INFO, "capturing on %s as %s (snaplen %d, buffer %u MiB per interface, %u %s)",
-            names,
-            o->user ? o->user : privs_running_as_root() ? "root" : "an unprivileged user",
-            o->snaplen, o->buffer_mb, pr->n, pr->n == 1 ? "worker" : "workers");
-    pr->last_line = now_s();
-    if (pr->lws == NULL) {
-        r = source_live_run(pr->live, pr->pl, &stop_requested, on_live_tick, pr);
-        source_live_stop(pr->live);
-        source_live_stats(pr->live, &ls);
-    } else {
-        /* the workers never take a signal: this thread does */
-        sigset_t block, old;
-        sigemptyset(&block);
-        sigaddset(&block, SIGINT);
-        sigaddset(&block, SIGTERM);
-        sigaddset(&block, SIGHUP);
-        pthread_sigmask(SIG_BLOCK, &block, &old);
-        for (unsigned i = 0; i < pr->n; i++) {
-            struct live_worker *lw = &pr->lws[i];
-            atomic_store(&lw->running, 1);
-            int e = pthread_create(&lw->thread, NULL, live_worker_main, lw);
-            if (e != 0) {
-                atomic_store(&lw->running, 0);
-                log_msg(LOG_ERR, "cannot start worker %u: %s", i + 1, strerror(e));
-                stop_requested = 1;
-                r = SRC_LIVE_FAILED;
-                break;
-            }
-            lw->started = 1;
-        }
-        pthread_sigmask(SIG_SETMASK, &old, NULL);
-        for (;;) {
-            struct timespec nap = {0, 200 * 1000 * 1000};
-            nanosleep(&nap, NULL); /* a signal cuts it short */
-            unsigned alive = 0;
-            for (unsigned i = 0; i < pr->n; i++)
-                alive += (unsigned)atomic_load(&pr->lws[i].running);
-            if (stop_requested || alive < pr->n)
-                break;
-            on_live_tick(pr, 0);
-        }
-        stop_requested = 1; /* one worker ended: the others stop too */
-        memset(&ls, 0, sizeof(ls));
-        for (unsigned i = 0; i < pr->n; i++) {
-            struct live_worker *lw = &pr->lws[i];
-            if (lw->started)
-                pthread_join(lw->thread, NULL);
-            lw->started = 0;
-            if (lw->rc == SRC_LIVE_FAILED || (lw->rc == SRC_LIVE_ALL_LOST && r == SRC_LIVE_STOPPED))
-                r = lw->rc;
-        }
-        struct totals tot;
-        get_totals(pr, &tot);
-        ls = tot.ls;
-    }
-
-    rep->ifaces = o->ifaces;
-    rep->n_ifaces = o->n_ifaces;
-    rep->ifaces_lost = ls.lost;
-    rep->cap_received = ls.received;
-    rep->cap_drops = ls.drops;
-    rep->cap_if_drops = ls.if_drops;
-    if (r == SRC_LIVE_ALL_LOST)
-        log_msg(LOG_ERR, "no interface left to capture on; finishing flows");
-    else if (r == SRC_LIVE_FAILED)
-        log_msg(LOG_ERR, "capture failed; finishing flows");
-    else
-        log_msg(LOG_NOTICE, "stopping on a signal; finishing flows");
-    if (ls.lost || r == SRC_LIVE_FAILED)
-        rc = EXIT_RUNTIME;
-    return rc;
-}
 
 int main(int argc, char **argv)
 {
@@ -529,8 +154,7 @@ int main(int argc, char **argv)
     if (action == OPT_EXIT_OK)
         return 0;
     if (o.use_syslog) {
-        openlog("egress-sensor", LOG_PID | LOG_NDELAY, LOG_DAEMON);
-        log_to_syslog = 1;
+        log_use_syslog();
     }
     if (load_config(&o, &cfg) < 0) {
         config_fini(&cfg);
@@ -604,7 +228,7 @@ int main(int argc, char **argv)
             lws = calloc(nw, sizeof(*lws));
             for (unsigned i = 0; lws != NULL && i < nw; i++) {
                 pthread_mutex_init(&lws[i].mu, NULL);
-                lws[i].src = source_live_open(&lc, on_source_log, NULL, err, sizeof(err));
+                lws[i].src = source_live_open(&lc, log_source, NULL, err, sizeof(err));
                 if (lws[i].src == NULL)
                     break;
             }
@@ -617,7 +241,7 @@ int main(int argc, char **argv)
             if (lws == NULL)
                 snprintf(err, sizeof(err), "out of memory");
         } else {
-            live = source_live_open(&lc, on_source_log, NULL, err, sizeof(err));
+            live = source_live_open(&lc, log_source, NULL, err, sizeof(err));
         }
         if (live == NULL) {
             log_msg(LOG_ERR, "%s", err);
@@ -767,7 +391,7 @@ int main(int argc, char **argv)
         sigaction(SIGHUP, &sa, NULL);
 
     int show_progress = o.progress < 0 ? (!o.quiet && isatty(STDERR_FILENO)) : o.progress;
-    struct progress pr = {.pl = pl,
+    struct run pr = {.pl = pl,
                           .n = nw,
                           .workers = workers,
                           .lws = lws,
@@ -777,7 +401,7 @@ int main(int argc, char **argv)
                           .live = live,
                           .reload = reloader,
                           .show = live ? 0 : show_progress,
-                          .start = now_s(),
+                          .start = run_now(),
                           .interval = o.quiet ? 0 : o.stats_interval};
     struct run_report rep = {.top_n = 10};
     rc = live != NULL ? run_live(&o, &pr, &rep) : run_files(&o, &pr, &rep);
@@ -812,20 +436,20 @@ int main(int argc, char **argv)
     alert_sink_stats(sink, &rep.as);
     rep.assets = assets;
     rep.bytes_per_flow = pipeline_bytes_per_flow(pl);
-    rep.elapsed_s = now_s() - pr.start;
+    rep.elapsed_s = run_now() - pr.start;
     rep.peak_rss_kb = stats_peak_rss_kb();
 
     /* Redis: the last health numbers, then wait (bounded) for delivery. */
     struct out_redis_stats rst;
     char redis_desc[512];
     if (redis != NULL) {
-        struct totals tot;
+        struct run_totals tot;
         memset(&tot, 0, sizeof(tot));
         tot.packets = ps.packets;
         tot.flows = fts.created;
         tot.ls.drops = rep.cap_drops;
         tot.ls.if_drops = rep.cap_if_drops;
-        push_health(&pr, &tot);
+        run_push_health(&pr, &tot);
         rep.redis_undelivered = out_redis_drain(redis, cfg.redis_flush_timeout * 1000u);
         out_redis_stats(redis, &rst);
         rep.rs = &rst;
@@ -882,7 +506,6 @@ done:
     sig_pack_free(pack);
     geo_free(geo);
     config_fini(&cfg);
-    if (log_to_syslog)
-        closelog();
+    log_close();
     return rc;
 }
