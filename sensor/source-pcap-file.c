@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -58,6 +59,9 @@ int source_pcap_file_read(const char *path, const char *bpf, source_packet_cb pa
             return SRC_FILE_ERROR;
         }
         setvbuf(fp, NULL, _IOFBF, READ_BUFFER);
+        /* only this thread reads it: no lock around each of libpcap's
+         * two fread() calls per packet */
+        __fsetlocking(fp, FSETLOCKING_BYCALLER);
         p = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_MICRO, pcap_err);
         if (p == NULL)
             fclose(fp);
