@@ -36,6 +36,12 @@ unsigned cf_distance(const char *a, size_t la, const char *b, size_t lb);
  * error) in errbuf. */
 int cf_read_text(const char *path, char **out, char *errbuf, size_t errlen);
 
+/* Read path (cf_read_text()) and parse it into lc, which this initialises.
+ * Returns 0 with *text holding the file (for checks of the raw text); the
+ * caller config_destroy()s lc and frees *text. Returns -1 with
+ * "FILE:LINE: message" in errbuf, lc destroyed and nothing to free. */
+int cf_parse_file(const char *path, config_t *lc, char **text, char *errbuf, size_t errlen);
+
 /* An integer literal as libconfig would read it, for range checks that
  * libconfig 1.5 skips. Returns 1 and fills *value (magnitude) and
  * *negative for a plain (32-bit, not L-suffixed) decimal or hex integer;

@@ -603,18 +603,8 @@ int config_load(struct sensor_config *c, const char *path, char *errbuf, size_t 
 
     if (errbuf != NULL && errlen > 0)
         errbuf[0] = '\0';
-    if (cf_read_text(path, &text, errbuf, errlen) < 0)
+    if (cf_parse_file(path, &lc, &text, errbuf, errlen) < 0)
         return -1;
-
-    config_init(&lc);
-    if (config_read_string(&lc, text) != CONFIG_TRUE) {
-        const char *efile = config_error_file(&lc);
-        int eline = config_error_line(&lc);
-
-        cf_msg(errbuf, errlen, efile != NULL ? efile : path, eline > 0 ? (unsigned)eline : 0, "%s",
-                config_error_text(&lc) != NULL ? config_error_text(&lc) : "parse error");
-        goto out;
-    }
     if (cfg_scan_ints(&ld, text) < 0)
         goto out;
     if (cfg_walk(&ld, config_root_setting(&lc), "") < 0)

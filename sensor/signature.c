@@ -1012,17 +1012,8 @@ static int sig_load_file(struct sig_pack *p, const char *path, char *errbuf, siz
     char *text = NULL;
     int ret = -1;
 
-    if (cf_read_text(path, &text, errbuf, errlen) < 0)
+    if (cf_parse_file(path, &lc, &text, errbuf, errlen) < 0)
         return -1;
-    config_init(&lc);
-    if (config_read_string(&lc, text) != CONFIG_TRUE) {
-        const char *efile = config_error_file(&lc);
-        int eline = config_error_line(&lc);
-
-        cf_msg(errbuf, errlen, efile != NULL ? efile : path, eline > 0 ? (unsigned)eline : 0, "%s",
-                config_error_text(&lc) != NULL ? config_error_text(&lc) : "parse error");
-        goto out;
-    }
     if (sig_scan_ints(&ld, text) < 0)
         goto out;
     if (sig_walk_file(&ld, config_root_setting(&lc)) < 0)
