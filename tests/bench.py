@@ -9,7 +9,9 @@ traffic). Then both programs read that file on one core (taskset -c 0), and
 GNU time reports wall time and peak resident memory. Then the sensor reads it
 with --workers 1 and --workers 2 on every core, alternately, five times
 each: the best run of each gives the speed-up, and the medians are
-reported too.
+reported too. After each pair, two independent busy loops are timed
+against one: on a shared virtual machine that ratio, the parallel capacity
+the machine gave at that moment, is the ceiling for the speed-up.
 
 Nothing here is pass/fail: the figures are printed and written to
 build/bench/results.json.
@@ -126,6 +128,24 @@ def measure(cmd, pin=True):
     return wall, rss, p.stdout.decode(errors="replace") + err
 
 
+SPIN = "sum(range(25000000))"
+
+
+def parallel_capacity():
+    """How much two CPU-bound processes get done at once, against one alone
+    (2.0 on two idle cores). A shared machine's neighbours take some of it:
+    this is the ceiling for the speed-up of 2 workers at that moment."""
+    def spin(n):
+        t0 = time.monotonic()
+        ps = [subprocess.Popen([sys.executable, "-c", SPIN]) for _ in range(n)]
+        for p in ps:
+            p.wait()
+        return time.monotonic() - t0
+    one = spin(1)
+    two = spin(2)
+    return 2 * one / two if two > 0 else 0.0
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -226,10 +246,12 @@ def main():
     # Workers: 1 and 2 on every core (not pinned), alternately, best of five
     # (a shared machine's neighbours slow some runs), with the medians too.
     wk = {1: [], 2: []}
+    capacity = []
     for _ in range(5):
         for w in (1, 2):
             wk[w].append(measure(sensor_cmd + ["-c", args.config, "--workers", str(w)],
                                  pin=False)[0])
+        capacity.append(parallel_capacity())
     w1, w2 = min(wk[1]), min(wk[2])
     m1, m2 = statistics.median(wk[1]), statistics.median(wk[2])
     with open(stats) as fp:
@@ -248,7 +270,8 @@ def main():
         "workers": {"cores": os.cpu_count(), "one_packets_per_s": n / w1,
                     "two_packets_per_s": n / w2, "speedup": w1 / w2,
                     "one_seconds": wk[1], "two_seconds": wk[2],
-                    "speedup_of_medians": m1 / m2},
+                    "speedup_of_medians": m1 / m2,
+                    "parallel_capacity": capacity},
     }
     with open(os.path.join(args.out, "results.json"), "w") as fp:
         json.dump(res, fp, indent=2)
@@ -261,6 +284,10 @@ def main():
     print("  workers (%d cores, not pinned): 1 worker %.0f packets/s, 2 workers %.0f "
           "packets/s, %.2fx (target >= 1.7x); medians %.2f s and %.2f s, %.2fx"
           % (os.cpu_count(), n / w1, n / w2, w1 / w2, m1, m2, m1 / m2))
+    print("    the machine's own ceiling meanwhile: two independent busy loops ran at %.2fx "
+          "of one (best %.2fx, each round: %s)"
+          % (statistics.median(capacity), max(capacity),
+             " ".join("%.2f" % c for c in capacity)))
     if r_rss:
         print("  memory: sensor uses %.2f of ndpiReader's peak (target <= 0.20)"
               % res["memory_ratio"])
