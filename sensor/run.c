@@ -78,6 +78,21 @@ void run_push_health(struct run *pr, const struct run_totals *t)
     out_redis_health(pr->redis, &h);
 }
 
+/* At time t: the Redis health once a second, and the totals when a line
+ * is due (line). Returns line, with *tot filled when it is set. */
+static int health_and_totals(struct run *pr, double t, int line, struct run_totals *tot)
+{
+    int health = pr->redis != NULL && t - pr->last_health >= 1.0;
+    if (!health && !line)
+        return 0;
+    get_totals(pr, tot);
+    if (health) {
+        pr->last_health = t;
+        run_push_health(pr, tot);
+    }
+    return line;
+}
+
 /* Called every few thousand packets: the progress line, Redis health. */
 static void on_progress(double frac, const struct source_file_stats *fs, void *ud)
 {
@@ -85,16 +100,7 @@ static void on_progress(double frac, const struct source_file_stats *fs, void *u
     struct run_totals tot;
     double t = run_now();
     (void)fs;
-    int health = pr->redis != NULL && t - pr->last_health >= 1.0;
-    int line = pr->show && t - pr->last >= 0.25;
-    if (!health && !line)
-        return;
-    get_totals(pr, &tot);
-    if (health) {
-        pr->last_health = t;
-        run_push_health(pr, &tot);
-    }
-    if (!line)
+    if (!health_and_totals(pr, t, pr->show && t - pr->last >= 0.25, &tot))
         return;
     pr->last = t;
     char a[16], b[16], c[16];
@@ -147,17 +153,9 @@ static void on_live_tick(void *ud, uint64_t wall_us)
     reload(pr);
     /* A live run's records should reach their file while it runs. */
     out_flows_flush(pr->flows);
-    int health = pr->redis != NULL && t - pr->last_health >= 1.0;
-    int line = pr->interval != 0 && t - pr->last_line >= (double)pr->interval;
-    if (!health && !line)
-        return;
     struct run_totals tot;
-    get_totals(pr, &tot);
-    if (health) {
-        pr->last_health = t;
-        run_push_health(pr, &tot);
-    }
-    if (!line)
+    int line = pr->interval != 0 && t - pr->last_line >= (double)pr->interval;
+    if (!health_and_totals(pr, t, line, &tot))
         return;
     const struct source_live_stats *ls = &tot.ls;
     struct alert_stats as;
