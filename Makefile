@@ -7,6 +7,8 @@
 #   make test       deps + build + every test (unit, golden, conformance, asan)
 #   make asan       ASan+UBSan build and the robustness tests under it
 #   make bench      packet rate and peak memory against ndpiReader
+#   make format     reformat the C sources with the project's .clang-format
+#   make check-format  fail when a C source differs from that style
 #
 # Flags: CFLAGS/LDFLAGS add to ours; OPT replaces the optimisation flags;
 # WERROR=1 turns warnings into errors (CI sets it); V=1 shows commands.
@@ -20,7 +22,7 @@ PKGS := libpcap libndpi libmaxminddb jansson libconfig libxxhash libcrypto hired
 DEB_BUILD := build-essential pkg-config libpcap-dev libndpi-dev libmaxminddb-dev \
 	libhiredis-dev libcmocka-dev libjansson-dev libconfig-dev libxxhash-dev libssl-dev
 DEB_TEST := libndpi-bin mmdb-bin libmaxmind-db-writer-perl python3 python3-scapy \
-	redis-server tcpreplay clang libclang-rt-14-dev valgrind iproute2 time
+	redis-server tcpreplay clang clang-format libclang-rt-14-dev valgrind iproute2 time
 DEB_GEO := libmaxmind-db-writer-perl ca-certificates
 
 OPT ?= -O2 -g
@@ -70,7 +72,7 @@ PROG := $(B)/egress-sensor
 LIB := $(B)/libsensor.a
 TEST_BINS := $(UNIT_TESTS:%=$(B)/tests/test_%)
 
-.PHONY: all deps deps-geo geo demo test unit golden golden-update detection cli redis live floods conformance workers robustness \
+.PHONY: all deps deps-geo geo demo format check-format test unit golden golden-update detection cli redis live floods conformance workers robustness \
 	asan valgrind bench clean
 
 all: $(PROG)
@@ -127,7 +129,7 @@ geo: deps-geo
 
 # The quick-start job: analyse the bundled example capture.
 demo: deps-geo
-	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory check-format all
 	$(Q)$(MAKE) --no-print-directory geo
 	$(Q)$(PROG) -c config/sensor.conf -r pcaps/example.pcap --alerts -
 
@@ -136,11 +138,26 @@ demo: deps-geo
 include tests/tests.mk
 
 test: deps
-	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory check-format all
 	$(Q)$(MAKE) --no-print-directory unit golden detection cli redis live floods conformance workers
 	$(Q)$(MAKE) --no-print-directory valgrind
 	$(Q)$(MAKE) --no-print-directory asan
 	$(Q)$(MAKE) --no-print-directory -j2 fuzz-smoke
+
+# ---------------------------------------------------------------- style
+
+# Every C source and header under version control, in the style of
+# .clang-format (LLVM based, 4-space indent, 100 columns, Linux braces).
+FORMAT_SRCS = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
+
+format:
+	$(Q)clang-format --style=file -i $(FORMAT_SRCS)
+
+check-format:
+	$(Q)bad=0; for f in $(FORMAT_SRCS); do \
+		clang-format --style=file "$$f" | cmp -s - "$$f" || { echo "  STYLE   $$f"; bad=1; }; \
+	done; \
+	if [ $$bad = 1 ]; then echo "check-format: the files above differ from .clang-format (make format)"; exit 1; fi
 
 clean:
 	rm -rf build

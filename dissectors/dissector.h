@@ -27,21 +27,21 @@ enum dis_result {
 struct dis_packet {
     const uint8_t *payload;
     size_t len;
-    uint8_t proto;     /* IPPROTO_TCP or IPPROTO_UDP */
+    uint8_t proto; /* IPPROTO_TCP or IPPROTO_UDP */
     uint8_t to_server;
-    uint16_t sport;    /* client port */
-    uint16_t dport;    /* server port */
-    uint32_t index;    /* 0 for the flow's first payload packet, 1 for the next... */
+    uint16_t sport; /* client port */
+    uint16_t dport; /* server port */
+    uint32_t index; /* 0 for the flow's first payload packet, 1 for the next... */
 };
 
 #define DIS_MAX_PORTS 8
 
 struct dissector {
-    const char *name;     /* verdict name used by signatures, e.g. "fortiguard-rating" */
-    const char *summary;  /* one line for --list-signatures and the README */
-    uint8_t proto;        /* IPPROTO_TCP or IPPROTO_UDP */
+    const char *name;              /* verdict name used by signatures, e.g. "fortiguard-rating" */
+    const char *summary;           /* one line for --list-signatures and the README */
+    uint8_t proto;                 /* IPPROTO_TCP or IPPROTO_UDP */
     uint16_t ports[DIS_MAX_PORTS]; /* server ports it inspects (0 = unused slot) */
-    uint8_t max_packets;  /* payload packets it may ask for before giving up */
+    uint8_t max_packets;           /* payload packets it may ask for before giving up */
     int (*dissect)(const struct dis_packet *pkt);
 };
 

@@ -15,10 +15,10 @@
 #define DNS_NAME_MAX 256
 
 enum dns_result {
-    DNS_OK = 0,          /* a response; zero or more bindings reported */
-    DNS_NOT_RESPONSE,    /* a well-formed query, or not a response */
-    DNS_TRUNCATED,       /* ended before a header, question or record did */
-    DNS_INVALID,         /* malformed: bad pointer, loop, bad lengths */
+    DNS_OK = 0,       /* a response; zero or more bindings reported */
+    DNS_NOT_RESPONSE, /* a well-formed query, or not a response */
+    DNS_TRUNCATED,    /* ended before a header, question or record did */
+    DNS_INVALID,      /* malformed: bad pointer, loop, bad lengths */
 };
 
 /* One binding: af is 4 or 6, addr in network order. */

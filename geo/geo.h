@@ -14,9 +14,9 @@
 struct geo;
 
 struct geo_result {
-    char country[3];  /* ISO 3166-1 alpha-2, "" when unknown */
-    uint32_t asn;     /* 0 when unknown */
-    char as_org[96];  /* "" when unknown; truncated to fit */
+    char country[3]; /* ISO 3166-1 alpha-2, "" when unknown */
+    uint32_t asn;    /* 0 when unknown */
+    char as_org[96]; /* "" when unknown; truncated to fit */
 };
 
 /* Open the databases. Either path may be NULL or "" (that lookup is then

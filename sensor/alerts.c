@@ -158,8 +158,7 @@ static void make_alert_id(const struct alert_sink *s, const struct alert_flow *a
     if (n < 0 || (size_t)n >= sizeof(buf))
         n = (int)sizeof(buf) - 1;
     XXH128_hash_t h = XXH3_128bits(buf, (size_t)n);
-    snprintf(out, 33, "%016llx%016llx", (unsigned long long)h.high64,
-             (unsigned long long)h.low64);
+    snprintf(out, 33, "%016llx%016llx", (unsigned long long)h.high64, (unsigned long long)h.low64);
 }
 
 void alert_sink_set_redis(struct alert_sink *s, struct out_redis *r)
@@ -403,8 +402,8 @@ static void flow_bytes_locked(struct alert_sink *s, const struct flow *f,
     push_asset(s, fam, f->key.src);
 }
 
-void alert_sink_flow_bytes(struct alert_sink *s, const struct flow *f,
-                           const struct signature *sig, uint64_t bytes_out, uint64_t order)
+void alert_sink_flow_bytes(struct alert_sink *s, const struct flow *f, const struct signature *sig,
+                           uint64_t bytes_out, uint64_t order)
 {
     if (s->assets == NULL || sig == NULL)
         return;

@@ -30,8 +30,8 @@ struct alert_flow {
     char community_id[COMMUNITY_ID_LEN];
     struct geo_result geo; /* server side */
     bool has_geo;
-    uint64_t ts_us;        /* packet time of the match */
-    uint64_t order;        /* position in the packet stream (ordered sinks) */
+    uint64_t ts_us; /* packet time of the match */
+    uint64_t order; /* position in the packet stream (ordered sinks) */
 };
 
 /* One alert as written (see out_alert_format()). */
@@ -40,8 +40,8 @@ struct alert_rec {
     const char *sensor;
     const struct alert_flow *af;
     const struct sig_hit *hit;
-    uint8_t severity;      /* after the country rule */
-    uint64_t repeats;      /* suppressed since the previous alert of this key */
+    uint8_t severity; /* after the country rule */
+    uint64_t repeats; /* suppressed since the previous alert of this key */
 };
 
 struct alert_stats {
@@ -96,8 +96,8 @@ void alert_sink_offer(struct alert_sink *s, const struct alert_flow *af, const s
  * (inventory), at stream position order (ordered mode: sig must then stay
  * valid until released). */
 struct signature;
-void alert_sink_flow_bytes(struct alert_sink *s, const struct flow *f,
-                           const struct signature *sig, uint64_t bytes_out, uint64_t order);
+void alert_sink_flow_bytes(struct alert_sink *s, const struct flow *f, const struct signature *sig,
+                           uint64_t bytes_out, uint64_t order);
 
 /* Snapshot of the counters. */
 void alert_sink_stats(struct alert_sink *s, struct alert_stats *out);

@@ -220,8 +220,7 @@ static void categories_json(struct jw *w, uint8_t mask)
 }
 
 /* One host's record as a JSON line into buf; returns its length or 0. */
-static size_t format_host(const struct host_key *k, const struct host_rec *h, char *buf,
-                          size_t cap)
+static size_t format_host(const struct host_key *k, const struct host_rec *h, char *buf, size_t cap)
 {
     struct jw w;
     char addr[64];
@@ -286,8 +285,7 @@ int assets_write_json(const struct assets *a, const char *sensor, const char *pa
     struct host_ref *v = sorted_hosts(a, &n);
     FILE *fp = strcmp(path, "-") == 0 ? stdout : fopen(path, "w");
     if (v == NULL || fp == NULL) {
-        snprintf(errbuf, errlen, "%s: %s", path,
-                 fp == NULL ? strerror(errno) : "out of memory");
+        snprintf(errbuf, errlen, "%s: %s", path, fp == NULL ? strerror(errno) : "out of memory");
         free(v);
         if (fp != NULL && fp != stdout)
             fclose(fp);

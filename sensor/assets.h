@@ -21,7 +21,7 @@ struct signature;
 #define ASSETS_MAX_COUNTRIES 8
 
 struct assets_stats {
-    uint64_t hosts;           /* now */
+    uint64_t hosts; /* now */
     uint64_t hosts_evicted;
     uint64_t products_dropped; /* a host already had ASSETS_MAX_PRODUCTS */
 };

@@ -18,7 +18,7 @@ struct packet;
 struct classifier;
 
 struct classify_config {
-    uint32_t max_packets_tcp;   /* packets per flow given to nDPI */
+    uint32_t max_packets_tcp; /* packets per flow given to nDPI */
     uint32_t max_packets_udp;
     uint32_t max_packets_other;
 };

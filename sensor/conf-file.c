@@ -61,8 +61,8 @@ int cf_setting_err(char *errbuf, size_t errlen, const char *fallback_file,
     va_list ap;
 
     va_start(ap, fmt);
-    cf_vmsg(errbuf, errlen, file != NULL ? file : fallback_file, config_setting_source_line(s),
-            fmt, ap);
+    cf_vmsg(errbuf, errlen, file != NULL ? file : fallback_file, config_setting_source_line(s), fmt,
+            ap);
     va_end(ap);
     return -1;
 }

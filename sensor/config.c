@@ -614,8 +614,7 @@ int config_load(struct sensor_config *c, const char *path, char *errbuf, size_t 
         if (st == NULL)
             st = config_lookup(&lc, "dns.max_ttl");
         cf_msg(errbuf, errlen, path, st ? (unsigned)config_setting_source_line(st) : 0,
-                "dns.min_ttl (%u) is greater than dns.max_ttl (%u)", c->dns_min_ttl,
-                c->dns_max_ttl);
+               "dns.min_ttl (%u) is greater than dns.max_ttl (%u)", c->dns_min_ttl, c->dns_max_ttl);
         goto out;
     }
     snprintf(c->source, sizeof(c->source), "%s", path);

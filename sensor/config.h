@@ -42,17 +42,17 @@ struct sensor_config {
     uint32_t timeout_udp;
     uint32_t timeout_icmp;
     uint32_t timeout_other;
-    uint32_t dpi_packets_tcp;    /* packets given to nDPI before giving up */
+    uint32_t dpi_packets_tcp; /* packets given to nDPI before giving up */
     uint32_t dpi_packets_udp;
     uint32_t dpi_packets_other;
 
     /* detection */
     char signatures_dir[CONFIG_PATH_MAX]; /* the signature pack folder */
-    uint32_t suppress_window;    /* seconds: one alert per (host, signature, country) */
-    uint32_t max_alert_keys;     /* de-duplication entries tracked at most */
-    uint32_t dns_cache_size;     /* (client, address) -> name entries */
-    uint32_t dns_min_ttl;        /* seconds: answers are kept at least this long */
-    uint32_t dns_max_ttl;        /* and at most this long */
+    uint32_t suppress_window;             /* seconds: one alert per (host, signature, country) */
+    uint32_t max_alert_keys;              /* de-duplication entries tracked at most */
+    uint32_t dns_cache_size;              /* (client, address) -> name entries */
+    uint32_t dns_min_ttl;                 /* seconds: answers are kept at least this long */
+    uint32_t dns_max_ttl;                 /* and at most this long */
 
     /* Redis output ("" url = off) */
     char redis_url[CONFIG_PATH_MAX];

@@ -92,11 +92,11 @@ struct packet {
     uint8_t frag;      /* PKT_FRAG_* */
     uint8_t icmp_type; /* ICMP / ICMPv6 type and code, 0 otherwise */
     uint8_t icmp_code;
-    uint8_t depth;     /* encapsulation layers removed */
-    uint8_t tunnels;   /* PKT_TUN_* bits */
-    uint16_t vlan;     /* innermost 802.1Q VLAN id, 0 if none */
+    uint8_t depth;   /* encapsulation layers removed */
+    uint8_t tunnels; /* PKT_TUN_* bits */
+    uint16_t vlan;   /* innermost 802.1Q VLAN id, 0 if none */
     uint16_t sport, dport;
-    uint32_t frag_id;  /* IPv4 identification or IPv6 fragment id when frag != NONE */
+    uint32_t frag_id; /* IPv4 identification or IPv6 fragment id when frag != NONE */
     uint8_t src[16], dst[16];
     /* The innermost IP header through the end of the datagram (trimmed to
      * the IP length, and to the captured bytes). This is what nDPI reads. */

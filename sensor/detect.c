@@ -30,9 +30,9 @@ struct detector {
     const struct geo *geo;
     struct alert_sink *sink;
     struct dns_cache *dns;
-    struct dns_cache *own_dns;  /* NULL while sharing another's */
-    pthread_mutex_t *dns_lock;  /* taken around the cache when shared */
-    uint64_t order;             /* position in the packet stream (alerts.h) */
+    struct dns_cache *own_dns; /* NULL while sharing another's */
+    pthread_mutex_t *dns_lock; /* taken around the cache when shared */
+    uint64_t order;            /* position in the packet stream (alerts.h) */
     struct detect_stats st;
 };
 
@@ -142,8 +142,7 @@ static void on_binding(const char *name, int af, const uint8_t *addr, uint32_t t
 
 void detector_dns(struct detector *d, const struct packet *pkt, uint64_t ts_us, int count)
 {
-    if (d->pack == NULL || pkt->l4proto != IPPROTO_UDP || pkt->sport != 53 ||
-        pkt->payload_len == 0)
+    if (d->pack == NULL || pkt->l4proto != IPPROTO_UDP || pkt->sport != 53 || pkt->payload_len == 0)
         return;
     struct dns_ctx c = {d, pkt, ts_us, count};
     if (count)
@@ -202,8 +201,7 @@ int detector_ready(const struct flow *f)
     return !(f->flags & FLOW_F_DETECTED) && f->dpi_state == FLOW_DPI_DONE && f->dis_mask == 0;
 }
 
-void detector_flow(struct detector *d, struct flow *f, const struct classifier *cl,
-                   uint64_t ts_us)
+void detector_flow(struct detector *d, struct flow *f, const struct classifier *cl, uint64_t ts_us)
 {
     if (f->flags & FLOW_F_DETECTED)
         return;

@@ -25,13 +25,13 @@ struct dns_cache;
 struct detector;
 
 struct detect_stats {
-    uint64_t flows_matched;   /* egress flows run through the signatures */
-    uint64_t flows_hit;       /* of which matched at least one signature */
-    uint64_t dns_responses;   /* DNS responses parsed */
-    uint64_t dns_bindings;    /* address bindings learned */
-    uint64_t dns_bad;         /* responses that did not parse */
-    uint64_t dis_packets;     /* payload packets shown to vendor dissectors */
-    uint64_t dis_verdicts;    /* flows a vendor dissector recognised */
+    uint64_t flows_matched; /* egress flows run through the signatures */
+    uint64_t flows_hit;     /* of which matched at least one signature */
+    uint64_t dns_responses; /* DNS responses parsed */
+    uint64_t dns_bindings;  /* address bindings learned */
+    uint64_t dns_bad;       /* responses that did not parse */
+    uint64_t dis_packets;   /* payload packets shown to vendor dissectors */
+    uint64_t dis_verdicts;  /* flows a vendor dissector recognised */
 };
 
 /* Create a detector for one pipeline. pack may be NULL (no detection: only
@@ -82,8 +82,7 @@ int detector_ready(const struct flow *f);
 
 /* Match f once (no-op when already done): cl names the application. Call
  * when detector_ready() turns true, and for every flow as it ends. */
-void detector_flow(struct detector *d, struct flow *f, const struct classifier *cl,
-                   uint64_t ts_us);
+void detector_flow(struct detector *d, struct flow *f, const struct classifier *cl, uint64_t ts_us);
 
 const struct detect_stats *detector_stats(const struct detector *d);
 const struct dns_cache *detector_dns_cache(const struct detector *d);

@@ -17,12 +17,12 @@ struct dns_cache;
 
 struct dns_cache_stats {
     uint64_t inserts;
-    uint64_t updates;   /* same (client, address) seen again */
-    uint64_t evicted;   /* replaced because the cache was full */
+    uint64_t updates; /* same (client, address) seen again */
+    uint64_t evicted; /* replaced because the cache was full */
     uint64_t expired;
     uint64_t hits;
     uint64_t misses;
-    uint64_t entries;   /* now */
+    uint64_t entries; /* now */
     uint64_t peak_entries;
 };
 

@@ -25,7 +25,7 @@ struct flow_table {
     uint32_t *buckets;
     uint32_t nbuckets; /* power of two */
     uint32_t max_flows;
-    uint32_t free_head; /* free list through hnext, index + 1 */
+    uint32_t free_head;   /* free list through hnext, index + 1 */
     uint32_t next_unused; /* slots never used yet start here */
     struct lru lru[FLOW_TC_MAX];
     uint64_t timeout_us[FLOW_TC_MAX];
@@ -36,12 +36,8 @@ struct flow_table {
 };
 
 static const char *const end_names[FLOW_END_MAX] = {
-    [FLOW_END_NONE] = "none",
-    [FLOW_END_TCP_FIN] = "tcp-fin",
-    [FLOW_END_TCP_RST] = "tcp-rst",
-    [FLOW_END_IDLE] = "idle",
-    [FLOW_END_TABLE_FULL] = "table-full",
-    [FLOW_END_EOF] = "end-of-input",
+    [FLOW_END_NONE] = "none", [FLOW_END_TCP_FIN] = "tcp-fin",       [FLOW_END_TCP_RST] = "tcp-rst",
+    [FLOW_END_IDLE] = "idle", [FLOW_END_TABLE_FULL] = "table-full", [FLOW_END_EOF] = "end-of-input",
 };
 
 const char *flow_end_name(int reason)
@@ -412,7 +408,8 @@ const struct flow_table_stats *flow_table_stats(const struct flow_table *t)
 
 size_t flow_bytes_per_flow(const struct flow_table *t)
 {
-    return sizeof(struct flow) + (size_t)t->nbuckets * sizeof(uint32_t) / (t->max_flows ? t->max_flows : 1);
+    return sizeof(struct flow) +
+           (size_t)t->nbuckets * sizeof(uint32_t) / (t->max_flows ? t->max_flows : 1);
 }
 
 void flow_meta_set(struct flow *f, int which, const char *s)

@@ -60,10 +60,10 @@ enum flow_meta {
     FLOW_META_UA,       /* HTTP User-Agent */
     FLOW_META_JA3,      /* JA3 client hash */
     FLOW_META_ALPN,
-    FLOW_META_SUBJECT,  /* TLS server certificate subject */
+    FLOW_META_SUBJECT, /* TLS server certificate subject */
     FLOW_META_ISSUER,
-    FLOW_META_PATH,     /* HTTP request path */
-    FLOW_META_DNSNAME,  /* name the client resolved to the server, at flow start */
+    FLOW_META_PATH,    /* HTTP request path */
+    FLOW_META_DNSNAME, /* name the client resolved to the server, at flow start */
     FLOW_META_MAX
 };
 
@@ -71,9 +71,9 @@ enum flow_meta {
 
 /* Classification state. */
 enum flow_dpi {
-    FLOW_DPI_NEW = 0,  /* no nDPI state yet */
-    FLOW_DPI_ACTIVE,   /* nDPI state held, packets being inspected */
-    FLOW_DPI_DONE,     /* classified (or given up); nDPI state freed */
+    FLOW_DPI_NEW = 0, /* no nDPI state yet */
+    FLOW_DPI_ACTIVE,  /* nDPI state held, packets being inspected */
+    FLOW_DPI_DONE,    /* classified (or given up); nDPI state freed */
 };
 
 /* Direction index for per-direction counters. */
@@ -91,28 +91,28 @@ struct flow {
     uint64_t pkts[2];           /* [FLOW_TOSERVER], [FLOW_TOCLIENT] */
     uint64_t bytes[2];          /* IP bytes on the wire, per direction */
 
-    uint64_t risk; /* nDPI risk bitmask */
+    uint64_t risk;                /* nDPI risk bitmask */
     struct ndpi_flow_struct *dpi; /* only while dpi_state == FLOW_DPI_ACTIVE */
 
     uint16_t master_proto, app_proto; /* nDPI ids */
     uint16_t category;
     uint16_t dpi_pkts; /* packets given to nDPI */
 
-    uint8_t tcp_flags[2]; /* OR of TCP flags seen per direction */
-    uint8_t tclass;       /* enum flow_tclass */
-    uint8_t end_reason;   /* enum flow_end */
-    uint8_t dpi_state;    /* enum flow_dpi */
-    uint8_t fin_seen;     /* bit 0: client FIN, bit 1: server FIN */
+    uint8_t tcp_flags[2];         /* OR of TCP flags seen per direction */
+    uint8_t tclass;               /* enum flow_tclass */
+    uint8_t end_reason;           /* enum flow_end */
+    uint8_t dpi_state;            /* enum flow_dpi */
+    uint8_t fin_seen;             /* bit 0: client FIN, bit 1: server FIN */
     uint8_t icmp_type, icmp_code; /* of the first packet (Community ID) */
     uint8_t meta_truncated;
-    uint8_t flags;        /* FLOW_F_* */
-    uint8_t direction;    /* enum flow_direction, set by detection */
-    uint8_t dis_verdict;  /* dissector registry index + 1 that matched, 0 none */
-    uint8_t dis_pkts;     /* payload packets shown to dissectors */
-    uint32_t dis_mask;    /* dissectors still interested (registry bits) */
-    uint32_t asn;         /* server AS, when FLOW_F_GEO */
-    char country[2];      /* server country, when FLOW_F_GEO ("" unknown) */
-    uint16_t sig_best;    /* strongest matching signature index + 1, 0 none */
+    uint8_t flags;       /* FLOW_F_* */
+    uint8_t direction;   /* enum flow_direction, set by detection */
+    uint8_t dis_verdict; /* dissector registry index + 1 that matched, 0 none */
+    uint8_t dis_pkts;    /* payload packets shown to dissectors */
+    uint32_t dis_mask;   /* dissectors still interested (registry bits) */
+    uint32_t asn;        /* server AS, when FLOW_F_GEO */
+    char country[2];     /* server country, when FLOW_F_GEO ("" unknown) */
+    uint16_t sig_best;   /* strongest matching signature index + 1, 0 none */
     uint16_t meta_used;
     uint16_t meta_off[FLOW_META_MAX]; /* offset + 1 into meta, 0 = absent */
     char meta[FLOW_META_BYTES];

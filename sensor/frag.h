@@ -14,12 +14,12 @@ struct packet;
 struct frag_table;
 
 struct frag_stats {
-    uint64_t first;    /* first fragments seen */
-    uint64_t later;    /* later fragments seen */
-    uint64_t matched;  /* later fragments attributed to a flow */
-    uint64_t orphans;  /* later fragments whose first fragment was not seen */
-    uint64_t evicted;  /* trains dropped because the table was full */
-    uint64_t expired;  /* trains forgotten after the timeout */
+    uint64_t first;   /* first fragments seen */
+    uint64_t later;   /* later fragments seen */
+    uint64_t matched; /* later fragments attributed to a flow */
+    uint64_t orphans; /* later fragments whose first fragment was not seen */
+    uint64_t evicted; /* trains dropped because the table was full */
+    uint64_t expired; /* trains forgotten after the timeout */
     uint64_t active;
     uint64_t peak_active;
 };

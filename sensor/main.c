@@ -99,8 +99,7 @@ static void print_config(const struct sensor_config *cfg, const struct sig_pack 
                sig_pack_files(pack), cfg->signatures_dir);
     else
         printf("  signatures      none: detection is off (signatures.dir is \"\")\n");
-    printf("  alerts          one per host, signature and country per %us\n",
-           cfg->suppress_window);
+    printf("  alerts          one per host, signature and country per %us\n", cfg->suppress_window);
 }
 /* Switch to --user (when given), or warn once that live capture keeps
  * running as root. Returns 0 or -1 (logged). */
@@ -119,7 +118,6 @@ static int drop_privileges(const struct options *o, const struct privs_user *u, 
     }
     return 0;
 }
-
 
 int main(int argc, char **argv)
 {
@@ -328,9 +326,8 @@ int main(int argc, char **argv)
         /* live, the kernel spreads flows evenly; reading files, the
          * reading thread, also a worker, takes a smaller share */
         int files = live == NULL && nw > 1;
-        pls[i] = pipeline_new_share(&cfg, geo, flows, pack, sink,
-                                    files ? workers_slots(nw, i) : 1, files ? WORKERS_SLOTS : nw,
-                                    err, sizeof(err));
+        pls[i] = pipeline_new_share(&cfg, geo, flows, pack, sink, files ? workers_slots(nw, i) : 1,
+                                    files ? WORKERS_SLOTS : nw, err, sizeof(err));
         if (pls[i] == NULL) {
             log_msg(LOG_ERR, "%s", err);
             rc = EXIT_RUNTIME;
@@ -392,17 +389,17 @@ int main(int argc, char **argv)
 
     int show_progress = o.progress < 0 ? (!o.quiet && isatty(STDERR_FILENO)) : o.progress;
     struct run pr = {.pl = pl,
-                          .n = nw,
-                          .workers = workers,
-                          .lws = lws,
-                          .flows = flows,
-                          .sink = sink,
-                          .redis = redis,
-                          .live = live,
-                          .reload = reloader,
-                          .show = live ? 0 : show_progress,
-                          .start = run_now(),
-                          .interval = o.quiet ? 0 : o.stats_interval};
+                     .n = nw,
+                     .workers = workers,
+                     .lws = lws,
+                     .flows = flows,
+                     .sink = sink,
+                     .redis = redis,
+                     .live = live,
+                     .reload = reloader,
+                     .show = live ? 0 : show_progress,
+                     .start = run_now(),
+                     .interval = o.quiet ? 0 : o.stats_interval};
     struct run_report rep = {.top_n = 10};
     rc = live != NULL ? run_live(&o, &pr, &rep) : run_files(&o, &pr, &rep);
     if (workers != NULL)
@@ -470,8 +467,8 @@ int main(int argc, char **argv)
         assets_print_table(assets, stderr);
         fprintf(stderr, "\n");
     }
-    if (assets_path[0] && assets_write_json(assets, cfg.sensor_name, assets_path, err,
-                                            sizeof(err)) < 0) {
+    if (assets_path[0] &&
+        assets_write_json(assets, cfg.sensor_name, assets_path, err, sizeof(err)) < 0) {
         log_msg(LOG_ERR, "%s", err);
         rc = EXIT_RUNTIME;
     }

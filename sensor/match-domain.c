@@ -137,8 +137,8 @@ static enum dm_err dm_parse_pattern(const char *pattern, struct dm_name *nm, int
     }
     size_t i;
     for (i = 0; i < DM_LABEL_MAX && dm_is_name_char((unsigned char)pattern[i]); i++)
-        prefix[i] = (pattern[i] >= 'A' && pattern[i] <= 'Z') ? (char)(pattern[i] - 'A' + 'a')
-                                                             : pattern[i];
+        prefix[i] =
+            (pattern[i] >= 'A' && pattern[i] <= 'Z') ? (char)(pattern[i] - 'A' + 'a') : pattern[i];
     if (i > 0 && pattern[i] == '*' && pattern[i + 1] == '.') {
         prefix[i] = '\0';
         *kind = DM_LABEL_PREFIX;
@@ -327,7 +327,8 @@ int dm_add(struct domain_matcher *m, const char *pattern, void *value, char *err
     if (kind == DM_LABEL_PREFIX) {
         size_t plen = strlen(prefix);
         for (i = 0; i < node->n_prefixes; i++)
-            if (node->prefixes[i].len == plen && memcmp(node->prefixes[i].prefix, prefix, plen) == 0)
+            if (node->prefixes[i].len == plen &&
+                memcmp(node->prefixes[i].prefix, prefix, plen) == 0)
                 return 1;
         struct dm_prefix *np = realloc(node->prefixes, (node->n_prefixes + 1) * sizeof(*np));
         if (np == NULL)
@@ -455,7 +456,8 @@ void *dm_get(const struct domain_matcher *m, const char *pattern)
     if (kind == DM_LABEL_PREFIX) {
         size_t plen = strlen(prefix);
         for (size_t i = 0; i < node->n_prefixes; i++)
-            if (node->prefixes[i].len == plen && memcmp(node->prefixes[i].prefix, prefix, plen) == 0)
+            if (node->prefixes[i].len == plen &&
+                memcmp(node->prefixes[i].prefix, prefix, plen) == 0)
                 return node->prefixes[i].val;
         return NULL;
     }

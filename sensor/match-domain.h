@@ -4,9 +4,9 @@
  * ("*.fortiguard.net", matching "fortiguard.net" itself and every name that
  * ends in ".fortiguard.net"), or label-prefix patterns
  * ("dc-*.traps.paloaltonetworks.com", matching a name of exactly one more
- * label that starts with "dc-", e.g. "dc-acme.traps.paloaltonetworks.com"). Compiled once; a lookup walks the name's
- * labels from the right, so its cost depends on the name, not on the number
- * of patterns. Trailing dots are ignored on both sides. */
+ * label that starts with "dc-", e.g. "dc-acme.traps.paloaltonetworks.com"). Compiled once; a lookup
+ * walks the name's labels from the right, so its cost depends on the name, not on the number of
+ * patterns. Trailing dots are ignored on both sides. */
 #ifndef MATCH_DOMAIN_H
 #define MATCH_DOMAIN_H
 
@@ -25,8 +25,7 @@ void dm_free(struct domain_matcher *m);
  * '*' anywhere but a leading "*." or the end of a leading "prefix*.",
  * longer than 253 bytes) or ENOMEM.
  * Adding the same pattern again returns 1 and keeps the first value. */
-int dm_add(struct domain_matcher *m, const char *pattern, void *value, char *errbuf,
-           size_t errlen);
+int dm_add(struct domain_matcher *m, const char *pattern, void *value, char *errbuf, size_t errlen);
 
 /* Look name up. Calls cb(value, pattern, ud) for every pattern that matches,
  * most specific first (an exact name, then label-prefix patterns, then

@@ -60,8 +60,7 @@ void usage(FILE *fp)
             "                        go to syslog (facility daemon), not standard error\n"
             "\n"
             "Configuration:\n"
-            "  -c, --config FILE     configuration file (default: " CONFIG_DEFAULT_FILE
-            " when it\n"
+            "  -c, --config FILE     configuration file (default: " CONFIG_DEFAULT_FILE " when it\n"
             "                        exists, otherwise built-in defaults)\n"
             "      --check-config    validate the configuration, print a summary, exit 0 when\n"
             "                        valid or 2 when not\n"
@@ -122,8 +121,8 @@ static long number_arg(const char *opt, const char *arg, long lo, long hi)
     errno = 0;
     long v = strtol(arg, &end, 10);
     if (errno != 0 || end == arg || *end != '\0' || v < lo || v > hi) {
-        fprintf(stderr, "egress-sensor: %s: '%s' is not a number from %ld to %ld\n", opt, arg,
-                lo, hi);
+        fprintf(stderr, "egress-sensor: %s: '%s' is not a number from %ld to %ld\n", opt, arg, lo,
+                hi);
         return -1;
     }
     return v;
@@ -283,4 +282,3 @@ int parse_options(int argc, char **argv, struct options *o)
     }
     return 0;
 }
-

@@ -16,7 +16,7 @@
 
 struct out_flows {
     pthread_mutex_t lock; /* workers write records concurrently */
-    FILE *fp; /* NULL: no file */
+    FILE *fp;             /* NULL: no file */
     struct out_redis *redis;
     bool is_stdout;
     uint64_t written;

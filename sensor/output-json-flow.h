@@ -25,13 +25,13 @@ const char *out_direction_name(int d);
  * the flow ends. */
 struct flow_info {
     const struct flow *f;
-    const char *app;                   /* nDPI name form */
-    int direction;                     /* enum flow_direction */
+    const char *app; /* nDPI name form */
+    int direction;   /* enum flow_direction */
     char community_id[COMMUNITY_ID_LEN];
-    struct geo_result dest_geo;        /* server side */
-    struct geo_result src_geo;         /* client side (used when has_src_geo) */
+    struct geo_result dest_geo; /* server side */
+    struct geo_result src_geo;  /* client side (used when has_src_geo) */
     bool has_dest_geo, has_src_geo;
-    const char *risks[64];             /* nDPI risk names */
+    const char *risks[64]; /* nDPI risk names */
     size_t n_risks;
 };
 
@@ -60,6 +60,5 @@ int out_flows_close(struct out_flows *o, char *errbuf, size_t errlen);
 /* Format the record of fi as one line of JSON (with '\n') into buf. Returns
  * its length, or 0 when cap is too small. Used by writers and tests. */
 size_t out_flow_format(const struct flow_info *fi, char *buf, size_t cap);
-
 
 #endif

@@ -214,7 +214,6 @@ static char *put_digits(char *p, unsigned v, int width)
     return p + width;
 }
 
-
 void jw_format_time(uint64_t us, char *buf, size_t len)
 {
     if (len < 32) {
@@ -252,7 +251,6 @@ void jw_format_time(uint64_t us, char *buf, size_t len)
     memcpy(p, "+0000", 6);
 }
 
-
 void jw_ip(struct jw *w, const char *key, int ipver, const uint8_t *a)
 {
     char s[INET6_ADDRSTRLEN];
@@ -273,11 +271,9 @@ void jw_ip(struct jw *w, const char *key, int ipver, const uint8_t *a)
     jw_str(w, key, s);
 }
 
-
 void jw_time(struct jw *w, const char *key, uint64_t us)
 {
     char t[40];
     jw_format_time(us, t, sizeof(t));
     jw_str(w, key, t);
 }
-

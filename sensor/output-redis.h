@@ -35,8 +35,8 @@
 struct out_redis;
 
 struct out_redis_config {
-    const char *url;          /* redis://[user:password@]host:port/db or unix:///path */
-    const char **sentinels;   /* "host:port" list for Sentinel discovery, or NULL */
+    const char *url;        /* redis://[user:password@]host:port/db or unix:///path */
+    const char **sentinels; /* "host:port" list for Sentinel discovery, or NULL */
     size_t n_sentinels;
     const char *master_name;  /* Sentinel master name (with sentinels) */
     const char *sensor;       /* sensor name, in keys and records */
@@ -47,7 +47,7 @@ struct out_redis_config {
     const char *flows_stream; /* flow records stream, "" = off */
     const char *spool_dir;    /* durable spool directory */
     uint64_t spool_max_bytes;
-    uint32_t queue_size;      /* records in the in-memory queue */
+    uint32_t queue_size; /* records in the in-memory queue */
     uint32_t connect_timeout_ms;
     uint32_t command_timeout_ms;
     uint32_t stats_interval_s; /* health hash and heartbeat period */
@@ -59,15 +59,15 @@ struct out_redis_health {
 };
 
 struct out_redis_stats {
-    uint64_t submitted;      /* alerts handed in */
-    uint64_t delivered;      /* acknowledged by Redis (from queue or spool) */
-    uint64_t spooled;        /* written to the spool */
-    uint64_t spool_refused;  /* refused by a full spool (counted, reported) */
-    uint64_t queue_depth;    /* now */
-    uint64_t spool_pending;  /* now, records on disk */
+    uint64_t submitted;     /* alerts handed in */
+    uint64_t delivered;     /* acknowledged by Redis (from queue or spool) */
+    uint64_t spooled;       /* written to the spool */
+    uint64_t spool_refused; /* refused by a full spool (counted, reported) */
+    uint64_t queue_depth;   /* now */
+    uint64_t spool_pending; /* now, records on disk */
     uint64_t spool_bytes;
     uint64_t reconnects;
-    uint64_t errors;         /* error replies and connection failures */
+    uint64_t errors; /* error replies and connection failures */
     int connected;
     char last_error[256];    /* "host:port: message", "" when none */
     uint64_t bad_json;       /* alerts that did not parse: sent with json only */
@@ -115,7 +115,7 @@ void out_redis_stop(struct out_redis *r);
 struct redis_url {
     char host[256];
     int port;
-    char path[256];      /* unix socket path, "" for TCP */
+    char path[256]; /* unix socket path, "" for TCP */
     char user[128];
     char password[256];
     int db;

@@ -285,8 +285,9 @@ static void packet_ip(struct pipeline *pl, uint64_t ts_us, struct packet *pkt)
     if (pkt->l4proto == IPPROTO_TCP && !created && f->tclass == FLOW_TC_TCP_CLOSED &&
         (pkt->tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN) {
         /* A new connection reusing the 5-tuple of a closed one. */
-        flow_end(pl->ft, f, (f->tcp_flags[0] | f->tcp_flags[1]) & TCP_RST ? FLOW_END_TCP_RST
-                                                                          : FLOW_END_TCP_FIN);
+        flow_end(pl->ft, f,
+                 (f->tcp_flags[0] | f->tcp_flags[1]) & TCP_RST ? FLOW_END_TCP_RST
+                                                               : FLOW_END_TCP_FIN);
         f = flow_lookup_create(pl->ft, &k, ts_us, &dir, &created);
     }
     if (created) {
@@ -438,8 +439,8 @@ void pipeline_stats_add(struct pipeline_stats *dst, const struct pipeline_stats 
     /* every field but the times and the tallies is a counter */
     add_u64(dst, src, sizeof(*dst));
     memcpy(dst->apps, apps, sizeof(apps));
-    dst->first_us = first == 0 || (src->first_us != 0 && src->first_us < first) ? src->first_us
-                                                                                 : first;
+    dst->first_us =
+        first == 0 || (src->first_us != 0 && src->first_us < first) ? src->first_us : first;
     dst->last_us = src->last_us > last ? src->last_us : last;
     for (size_t i = 0; i < STATS_APP_SLOTS; i++) {
         const struct app_tally *a = &src->apps[i];

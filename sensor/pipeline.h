@@ -34,13 +34,13 @@ struct app_tally {
 };
 
 struct pipeline_stats {
-    uint64_t packets;      /* frames read */
-    uint64_t bytes;        /* frame bytes on the wire (pcap len) */
-    uint64_t ip_packets;   /* frames that decoded to an IP packet */
+    uint64_t packets;    /* frames read */
+    uint64_t bytes;      /* frame bytes on the wire (pcap len) */
+    uint64_t ip_packets; /* frames that decoded to an IP packet */
     uint64_t first_us, last_us;
     uint64_t time_backwards; /* packets older than the clock (clamped) */
     uint64_t flows_by_dir[4];
-    uint64_t bytes_out;    /* from home_net to outside */
+    uint64_t bytes_out; /* from home_net to outside */
     struct decode_stats dec;
     struct app_tally apps[STATS_APP_SLOTS];
     uint64_t app_overflow;
@@ -83,7 +83,7 @@ void pipeline_packet(struct pipeline *pl, int dlt, uint64_t ts_us, const uint8_t
  * PIPELINE_ORDER(seq, 0), the final flush PIPELINE_ORDER_EOF. Alerts carry
  * the position at which they were raised (alerts.h), which is the same
  * whether one pipeline reads a capture or several share it. */
-#define PIPELINE_ORDER(seq, phase) ((uint64_t)(seq) * 2u + (phase))
+#define PIPELINE_ORDER(seq, phase) ((uint64_t)(seq)*2u + (phase))
 #define PIPELINE_ORDER_EOF (UINT64_MAX - 1u)
 #define PIPELINE_EXPIRE_US 1000000u /* expiry passes, in packet time */
 

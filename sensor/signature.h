@@ -29,16 +29,16 @@ enum sig_confidence { SIG_CONF_LOW = 0, SIG_CONF_MEDIUM, SIG_CONF_HIGH };
 
 /* One signature as loaded (strings owned by the pack). */
 struct signature {
-    uint32_t index;     /* position in the pack, 0..n-1 */
+    uint32_t index; /* position in the pack, 0..n-1 */
     const char *id;
     const char *vendor;
     const char *product;
     const char *source;
-    const char *note;   /* "" when absent */
-    const char *file;   /* file and line it was defined at */
+    const char *note; /* "" when absent */
+    const char *file; /* file and line it was defined at */
     int line;
-    uint8_t category;   /* enum sig_category */
-    uint8_t severity;   /* enum sig_severity (base level) */
+    uint8_t category; /* enum sig_category */
+    uint8_t severity; /* enum sig_severity (base level) */
 };
 
 /* Kinds of evidence a match can rest on. */
@@ -46,7 +46,7 @@ enum sig_ev_kind {
     SIG_EV_TLS_SNI = 0,
     SIG_EV_QUIC_SNI,
     SIG_EV_HTTP_HOST,
-    SIG_EV_DNS_NAME,   /* name the client resolved to the destination */
+    SIG_EV_DNS_NAME, /* name the client resolved to the destination */
     SIG_EV_HTTP_PATH,
     SIG_EV_HTTP_UA,
     SIG_EV_CERT_SUBJECT,
@@ -62,11 +62,11 @@ enum sig_ev_kind {
 /* What a flow offers to the matcher, gathered once per flow. Strings are
  * NUL-terminated, "" (never NULL) when absent; borrowed for the call. */
 struct sig_flow {
-    uint8_t ipver;           /* 4 or 6 */
-    uint8_t proto;           /* IPPROTO_TCP, IPPROTO_UDP, ... */
-    uint16_t dport;          /* server port, host order */
-    const uint8_t *daddr;    /* server address, network order (4 or 16 bytes) */
-    uint32_t asn;            /* server AS, 0 when unknown */
+    uint8_t ipver;        /* 4 or 6 */
+    uint8_t proto;        /* IPPROTO_TCP, IPPROTO_UDP, ... */
+    uint16_t dport;       /* server port, host order */
+    const uint8_t *daddr; /* server address, network order (4 or 16 bytes) */
+    uint32_t asn;         /* server AS, 0 when unknown */
     const char *tls_sni;
     const char *quic_sni;
     const char *http_host;
@@ -83,16 +83,16 @@ struct sig_flow {
 #define SIG_MAX_EVIDENCE 8
 
 struct sig_evidence {
-    uint8_t kind;          /* enum sig_ev_kind */
-    const char *value;     /* what the flow had (borrowed from the input, or
-                            * formatted into text[] for CIDR/ASN/port) */
-    const char *pattern;   /* the signature's indicator that matched (pack-owned) */
+    uint8_t kind;        /* enum sig_ev_kind */
+    const char *value;   /* what the flow had (borrowed from the input, or
+                          * formatted into text[] for CIDR/ASN/port) */
+    const char *pattern; /* the signature's indicator that matched (pack-owned) */
     char text[48];
 };
 
 struct sig_hit {
     const struct signature *sig;
-    uint8_t confidence;    /* enum sig_confidence */
+    uint8_t confidence; /* enum sig_confidence */
     size_t n_ev;
     struct sig_evidence ev[SIG_MAX_EVIDENCE];
 };

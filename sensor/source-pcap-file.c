@@ -30,9 +30,8 @@ int source_pcap_file_run(const char *path, const char *bpf, struct pipeline *pl,
 }
 
 int source_pcap_file_read(const char *path, const char *bpf, source_packet_cb packet,
-                          void *packet_ud, volatile sig_atomic_t *stop,
-                          source_progress_cb progress, void *ud, struct source_file_stats *fs,
-                          char *errbuf, size_t errlen)
+                          void *packet_ud, volatile sig_atomic_t *stop, source_progress_cb progress,
+                          void *ud, struct source_file_stats *fs, char *errbuf, size_t errlen)
 {
     char pcap_err[PCAP_ERRBUF_SIZE] = "";
     pcap_t *p = NULL;

@@ -24,8 +24,7 @@ struct source_file_stats {
 
 /* Progress callback, called every few thousand packets: fraction of the file
  * read (negative when unknown). */
-typedef void (*source_progress_cb)(double fraction, const struct source_file_stats *fs,
-                                   void *ud);
+typedef void (*source_progress_cb)(double fraction, const struct source_file_stats *fs, void *ud);
 
 /* Read path ("-" = standard input) to the end, feeding every packet to pl.
  * bpf (may be NULL) filters packets. Stops early when *stop becomes non-zero.
@@ -41,8 +40,7 @@ int source_pcap_file_run(const char *path, const char *bpf, struct pipeline *pl,
 typedef void (*source_packet_cb)(void *packet_ud, int dlt, uint64_t ts_us, const uint8_t *frame,
                                  size_t caplen, size_t wirelen);
 int source_pcap_file_read(const char *path, const char *bpf, source_packet_cb packet,
-                          void *packet_ud, volatile sig_atomic_t *stop,
-                          source_progress_cb progress, void *ud, struct source_file_stats *fs,
-                          char *errbuf, size_t errlen);
+                          void *packet_ud, volatile sig_atomic_t *stop, source_progress_cb progress,
+                          void *ud, struct source_file_stats *fs, char *errbuf, size_t errlen);
 
 #endif

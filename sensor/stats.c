@@ -182,8 +182,10 @@ void stats_print_summary(FILE *fp, const struct run_report *r)
         else
             fprintf(fp, "nothing left in the spool\n");
         if (r->rs->spool_refused)
-            fprintf(fp, "              %llu alerts REFUSED by a full spool (see redis.spool_max_bytes)\n",
-                    (unsigned long long)r->rs->spool_refused);
+            fprintf(
+                fp,
+                "              %llu alerts REFUSED by a full spool (see redis.spool_max_bytes)\n",
+                (unsigned long long)r->rs->spool_refused);
     }
     fprintf(fp, "  memory      %zu bytes per tracked flow, peak %llu flows, peak RSS %s\n",
             r->bytes_per_flow, (unsigned long long)r->fts->peak_active,

@@ -24,12 +24,12 @@ struct run_report {
     const struct flow_table_stats *fts;
     const struct classify_stats *cs;
     const struct frag_stats *frs;
-    const struct detect_stats *ds;  /* may be NULL */
+    const struct detect_stats *ds; /* may be NULL */
     struct alert_stats as;
-    const struct assets *assets;    /* may be NULL */
+    const struct assets *assets;       /* may be NULL */
     const struct dns_cache_stats *dcs; /* may be NULL */
     const struct assets_stats *ast;    /* may be NULL */
-    const struct out_redis_stats *rs; /* NULL when Redis is off */
+    const struct out_redis_stats *rs;  /* NULL when Redis is off */
     const char *redis_url;
     const char *redis_spool_dir;
     uint64_t redis_undelivered;
@@ -40,12 +40,12 @@ struct run_report {
     unsigned files_read; /* inputs fully read */
     unsigned files_truncated;
     unsigned files_failed;
-    unsigned top_n;      /* rows in the top tables */
+    unsigned top_n; /* rows in the top tables */
     /* Live capture (n_ifaces > 0): the interfaces and pcap_stats() summed
      * over them; zero for an offline run. */
     const char *const *ifaces;
     unsigned n_ifaces;
-    unsigned ifaces_lost; /* stopped by an error during the run */
+    unsigned ifaces_lost;  /* stopped by an error during the run */
     uint64_t cap_received; /* ps_recv */
     uint64_t cap_drops;    /* ps_drop: no room in the kernel buffer */
     uint64_t cap_if_drops; /* ps_ifdrop: dropped by the interface or driver */

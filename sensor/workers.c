@@ -25,9 +25,9 @@
 #include "pipeline.h"
 
 #define BATCH_BYTES (512u * 1024u)
-#define BATCHES 8          /* per worker */
-#define SYNC_EVERY 8192    /* frames between two syncs */
-#define FRAG_TIMEOUT_S 30  /* as the pipelines' */
+#define BATCHES 8         /* per worker */
+#define SYNC_EVERY 8192   /* frames between two syncs */
+#define FRAG_TIMEOUT_S 30 /* as the pipelines' */
 #define HASH_SEED 0x5eed0f10c0ffee11ull
 #define SLOTS WORKERS_SLOTS /* hash slots shared out among the workers */
 /* Reading and dispatching cost about this share of what analysing every
@@ -50,7 +50,7 @@ struct rec {
     uint32_t caplen;
     uint32_t wirelen;
     uint32_t kind;
-    uint32_t ip; /* 1: pkt holds the decoded packet; 0: not IP or malformed */
+    uint32_t ip;                  /* 1: pkt holds the decoded packet; 0: not IP or malformed */
     uint32_t l3_off, payload_off; /* + 1; 0 for NULL */
     struct packet pkt;
 };
@@ -75,8 +75,8 @@ struct worker {
     struct batch *free[BATCHES];
     unsigned nfree;
     bool eof;
-    struct batch *cur;    /* being filled by the reader */
-    _Atomic uint64_t done; /* every record up to this order is processed */
+    struct batch *cur;               /* being filled by the reader */
+    _Atomic uint64_t done;           /* every record up to this order is processed */
     _Atomic uint64_t packets, flows; /* for progress lines, after each batch */
     struct batch *pool;
 };
@@ -256,8 +256,8 @@ static unsigned owner_of(struct workers *w, const struct packet *pkt, uint64_t t
     return w->owner[flow_key_hash(&k, HASH_SEED) % SLOTS];
 }
 
-void workers_packet(struct workers *w, int dlt, uint64_t ts_us, const uint8_t *frame,
-                    size_t caplen, size_t wirelen)
+void workers_packet(struct workers *w, int dlt, uint64_t ts_us, const uint8_t *frame, size_t caplen,
+                    size_t wirelen)
 {
     /* the clock: as a single pipeline keeps it (pipeline_packet()) */
     if (ts_us < w->clock_us) {
@@ -281,8 +281,7 @@ void workers_packet(struct workers *w, int dlt, uint64_t ts_us, const uint8_t *f
         for (unsigned i = 0; i < w->n; i++)
             if (i != o)
                 put(w, &w->ws[i], REC_DNS, w->last_order, ts_us, frame, caplen, wirelen, &pkt);
-    put(w, &w->ws[o], REC_PACKET, w->last_order, ts_us, frame, caplen, wirelen,
-        ip ? &pkt : NULL);
+    put(w, &w->ws[o], REC_PACKET, w->last_order, ts_us, frame, caplen, wirelen, ip ? &pkt : NULL);
     if (++w->since_sync >= SYNC_EVERY)
         workers_sync(w);
 }
@@ -347,8 +346,7 @@ static void *worker_main(void *arg)
 
         run_batch(k, b);
         atomic_store_explicit(&k->packets, pipeline_stats(k->pl)->packets, memory_order_relaxed);
-        atomic_store_explicit(&k->flows, pipeline_flow_stats(k->pl)->created,
-                              memory_order_relaxed);
+        atomic_store_explicit(&k->flows, pipeline_flow_stats(k->pl)->created, memory_order_relaxed);
         atomic_store_explicit(&k->done, b->upto, memory_order_release);
 
         pthread_mutex_lock(&k->mu);

@@ -43,8 +43,8 @@ struct workers *workers_start(struct pipeline *const *pls, unsigned n, struct al
                               uint32_t max_fragments, char *errbuf, size_t errlen);
 
 /* One frame read at ts_us (the reading thread only). */
-void workers_packet(struct workers *w, int dlt, uint64_t ts_us, const uint8_t *frame,
-                    size_t caplen, size_t wirelen);
+void workers_packet(struct workers *w, int dlt, uint64_t ts_us, const uint8_t *frame, size_t caplen,
+                    size_t wirelen);
 
 /* Hand every partial batch over and let out the alerts every worker has
  * passed (called every few thousand frames by the reader, and on its

@@ -89,10 +89,18 @@ static void mkflow(struct flow *f, uint8_t host, uint64_t start_us)
 static size_t hits_for(struct fixture *fx, const struct flow *f, struct sig_hit *hits)
 {
     const char *none = "";
-    struct sig_flow in = {.ipver = 4, .proto = 6, .dport = f->key.dport, .daddr = f->key.dst,
-                          .tls_sni = "update.fortiguard.net", .quic_sni = none,
-                          .http_host = none, .http_path = none, .http_ua = none,
-                          .dns_name = none, .cert_subject = none, .cert_issuer = none,
+    struct sig_flow in = {.ipver = 4,
+                          .proto = 6,
+                          .dport = f->key.dport,
+                          .daddr = f->key.dst,
+                          .tls_sni = "update.fortiguard.net",
+                          .quic_sni = none,
+                          .http_host = none,
+                          .http_path = none,
+                          .http_ua = none,
+                          .dns_name = none,
+                          .cert_subject = none,
+                          .cert_issuer = none,
                           .ja3 = none};
     return sig_match(fx->pack, &in, hits, 4);
 }
@@ -145,8 +153,7 @@ static void test_dedup_and_severity(void **state)
 {
     struct fixture *fx = *state;
     char err[256];
-    struct alert_sink *s = alert_sink_new(&fx->cfg, fx->out_path, fx->assets, err,
-                                          sizeof(err));
+    struct alert_sink *s = alert_sink_new(&fx->cfg, fx->out_path, fx->assets, err, sizeof(err));
     assert_non_null(s);
     struct flow f;
     struct sig_hit hits[4];
@@ -155,15 +162,15 @@ static void test_dedup_and_severity(void **state)
     mkflow(&f, 5, t0);
     size_t n = hits_for(fx, &f, hits);
     assert_int_equal(n, 1);
-    offer(s, &f, "US", t0, hits, n);               /* alert 1: foreign, medium -> high */
+    offer(s, &f, "US", t0, hits, n); /* alert 1: foreign, medium -> high */
     mkflow(&f, 5, t0 + 10 * sec);
-    offer(s, &f, "US", t0 + 10 * sec, hits, n);    /* same key inside the window: counted */
+    offer(s, &f, "US", t0 + 10 * sec, hits, n); /* same key inside the window: counted */
     mkflow(&f, 5, t0 + 20 * sec);
-    offer(s, &f, "CN", t0 + 20 * sec, hits, n);    /* other country: alert 2, home: medium */
+    offer(s, &f, "CN", t0 + 20 * sec, hits, n); /* other country: alert 2, home: medium */
     mkflow(&f, 6, t0 + 30 * sec);
-    offer(s, &f, NULL, t0 + 30 * sec, hits, n);    /* other host, country unknown: alert 3 */
+    offer(s, &f, NULL, t0 + 30 * sec, hits, n); /* other host, country unknown: alert 3 */
     mkflow(&f, 5, t0 + 3700 * sec);
-    offer(s, &f, "US", t0 + 3700 * sec, hits, n);  /* window over: alert 4 with 1 repeat */
+    offer(s, &f, "US", t0 + 3700 * sec, hits, n); /* window over: alert 4 with 1 repeat */
 
     struct alert_stats st;
     alert_sink_stats(s, &st);
@@ -187,9 +194,9 @@ static void test_dedup_and_severity(void **state)
     assert_string_equal(str_at(a[1], "alert", "severity"), "medium");
     assert_string_equal(str_at(a[2], "alert", "severity"), "medium");
     assert_string_equal(str_at(a[2], "src_ip", NULL), "10.1.1.6");
-    assert_int_equal(json_integer_value(json_object_get(json_object_get(a[3], "alert"),
-                                                        "repeats_suppressed")),
-                     1);
+    assert_int_equal(
+        json_integer_value(json_object_get(json_object_get(a[3], "alert"), "repeats_suppressed")),
+        1);
     json_t *ev = json_array_get(json_object_get(json_object_get(a[0], "alert"), "evidence"), 0);
     assert_string_equal(str_at(ev, "kind", NULL), "tls_sni");
     assert_string_equal(str_at(ev, "value", NULL), "update.fortiguard.net");
@@ -214,8 +221,7 @@ static void test_alert_id_stable(void **state)
     mkflow(&f, 7, 1700000000000000ull);
     size_t n = hits_for(fx, &f, hits);
     for (int round = 0; round < 2; round++) {
-        struct alert_sink *s =
-            alert_sink_new(&fx->cfg, fx->out_path, NULL, err, sizeof(err));
+        struct alert_sink *s = alert_sink_new(&fx->cfg, fx->out_path, NULL, err, sizeof(err));
         offer(s, &f, "US", f.first_us, hits, n);
         assert_int_equal(alert_sink_close(s, err, sizeof(err)), 0);
         size_t na;

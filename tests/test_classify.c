@@ -18,17 +18,17 @@
 static uint16_t udp_server_port = 53;
 static uint8_t server_addr[4] = {208, 91, 112, 55};
 
-static void build(uint8_t *buf, struct packet *pkt, int tcp, int reply, uint8_t flags,
-                  uint32_t seq, uint32_t ack, const void *payload, size_t plen)
+static void build(uint8_t *buf, struct packet *pkt, int tcp, int reply, uint8_t flags, uint32_t seq,
+                  uint32_t ack, const void *payload, size_t plen)
 {
     static const uint8_t client[4] = {10, 1, 1, 1};
     const uint8_t *server = server_addr;
     size_t l4 = tcp ? 20 : 8;
     size_t tot = 20 + l4 + plen;
     memset(buf, 0, 20 + l4);
-    buf[0] = 0x45;                       /* IPv4, IHL 5 */
+    buf[0] = 0x45; /* IPv4, IHL 5 */
     buf[2] = (uint8_t)(tot >> 8), buf[3] = (uint8_t)tot;
-    buf[8] = 64;                         /* TTL */
+    buf[8] = 64; /* TTL */
     buf[9] = tcp ? 6 : 17;
     memcpy(buf + 12, reply ? server : client, 4);
     memcpy(buf + 16, reply ? client : server, 4);
@@ -61,8 +61,8 @@ static void build(uint8_t *buf, struct packet *pkt, int tcp, int reply, uint8_t 
 
 static struct classifier *mk(void)
 {
-    struct classify_config cc = {.max_packets_tcp = 80, .max_packets_udp = 24,
-                                 .max_packets_other = 8};
+    struct classify_config cc = {
+        .max_packets_tcp = 80, .max_packets_udp = 24, .max_packets_other = 8};
     char err[256];
     struct classifier *c = classify_new(&cc, err, sizeof(err));
     assert_non_null(c);
@@ -70,17 +70,17 @@ static struct classifier *mk(void)
 }
 
 /* DNS query: id 0x1234, RD, one question update.fortiguard.net A IN */
-static const uint8_t dns_query[] = {
-    0x12, 0x34, 0x01, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-    6, 'u', 'p', 'd', 'a', 't', 'e', 10, 'f', 'o', 'r', 't', 'i', 'g', 'u', 'a', 'r', 'd',
-    3, 'n', 'e', 't', 0, 0x00, 0x01, 0x00, 0x01};
+static const uint8_t dns_query[] = {0x12, 0x34, 0x01, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00,
+                                    0x00, 0x00, 6,    'u',  'p',  'd',  'a',  't',  'e',  10,
+                                    'f',  'o',  'r',  't',  'i',  'g',  'u',  'a',  'r',  'd',
+                                    3,    'n',  'e',  't',  0,    0x00, 0x01, 0x00, 0x01};
 
 /* DNS response to it: answer update.fortiguard.net A 208.91.112.55, TTL 300 */
 static const uint8_t dns_response[] = {
-    0x12, 0x34, 0x81, 0x80, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00,
-    6, 'u', 'p', 'd', 'a', 't', 'e', 10, 'f', 'o', 'r', 't', 'i', 'g', 'u', 'a', 'r', 'd',
-    3, 'n', 'e', 't', 0, 0x00, 0x01, 0x00, 0x01,
-    0xc0, 0x0c, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x01, 0x2c, 0x00, 0x04, 208, 91, 112, 55};
+    0x12, 0x34, 0x81, 0x80, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 6,    'u',
+    'p',  'd',  'a',  't',  'e',  10,   'f',  'o',  'r',  't',  'i',  'g',  'u',  'a',
+    'r',  'd',  3,    'n',  'e',  't',  0,    0x00, 0x01, 0x00, 0x01, 0xc0, 0x0c, 0x00,
+    0x01, 0x00, 0x01, 0x00, 0x00, 0x01, 0x2c, 0x00, 0x04, 208,  91,   112,  55};
 
 static void test_dns(void **state)
 {
@@ -144,7 +144,8 @@ static void test_budget_gives_up(void **state)
     /* 30 UDP packets of the same opaque bytes between 10.1.1.1:40000 and
      * 192.0.2.55:45678 (an address nDPI knows nothing of): nDPI never labels
      * the flow; the budget (24) ends inspection. */
-    static const uint8_t junk[16] = {0x5a, 0x17, 0x3c, 0x81, 0x02, 0x99, 0xe4, 0x10, 0x7b, 0x33, 0x0f, 0xc8, 0x61, 0x2d, 0xb5, 0x4e};
+    static const uint8_t junk[16] = {0x5a, 0x17, 0x3c, 0x81, 0x02, 0x99, 0xe4, 0x10,
+                                     0x7b, 0x33, 0x0f, 0xc8, 0x61, 0x2d, 0xb5, 0x4e};
     struct classifier *c = mk();
     struct flow f;
     struct packet pkt;
@@ -182,7 +183,7 @@ static void test_pool_reuse(void **state)
         build(buf, &pkt, 0, 0, 0, 0, 0, dns_query, sizeof(dns_query));
         classify_packet(c, &f, &pkt, 1000);
         classify_finish(c, &f);
-    assert_int_equal(f.dpi_state, FLOW_DPI_DONE);
+        assert_int_equal(f.dpi_state, FLOW_DPI_DONE);
     }
     assert_int_equal(classify_stats(c)->dpi_active_peak, 1);
     assert_int_equal(classify_stats(c)->dpi_active, 0);
@@ -204,8 +205,10 @@ static void test_risk_names(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_dns),        cmocka_unit_test(test_http),
-        cmocka_unit_test(test_budget_gives_up), cmocka_unit_test(test_pool_reuse),
+        cmocka_unit_test(test_dns),
+        cmocka_unit_test(test_http),
+        cmocka_unit_test(test_budget_gives_up),
+        cmocka_unit_test(test_pool_reuse),
         cmocka_unit_test(test_risk_names),
     };
     return cmocka_run_group_tests_name("classify", tests, NULL, NULL);

@@ -307,8 +307,7 @@ static void test_unknown_keys(void **state)
     expect_error("bad-misplaced-key.conf",
                  "2: unknown key \"max_flows\" (did you mean \"flow.max_flows\"?)");
     expect_error("bad-unknown-group.conf", "4: unknown key \"kafka\"");
-    expect_error("bad-redis-sentinel.conf",
-                 "3: redis.sentinels[1]: \"no-port\" is not host:port");
+    expect_error("bad-redis-sentinel.conf", "3: redis.sentinels[1]: \"no-port\" is not host:port");
     expect_error("bad-dns-ttl.conf", "2: dns.min_ttl (600) is greater than dns.max_ttl (60)");
 }
 

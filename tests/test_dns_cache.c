@@ -369,12 +369,18 @@ static void test_against_model(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_put_get),         cmocka_unit_test(test_ttl_expiry),
-        cmocka_unit_test(test_ttl_clamp),       cmocka_unit_test(test_update),
-        cmocka_unit_test(test_evicts_least_recent),  cmocka_unit_test(test_bound),
-        cmocka_unit_test(test_full_of_expired), cmocka_unit_test(test_per_client),
-        cmocka_unit_test(test_families),        cmocka_unit_test(test_long_name),
-        cmocka_unit_test(test_zero_and_size),   cmocka_unit_test(test_against_model),
+        cmocka_unit_test(test_put_get),
+        cmocka_unit_test(test_ttl_expiry),
+        cmocka_unit_test(test_ttl_clamp),
+        cmocka_unit_test(test_update),
+        cmocka_unit_test(test_evicts_least_recent),
+        cmocka_unit_test(test_bound),
+        cmocka_unit_test(test_full_of_expired),
+        cmocka_unit_test(test_per_client),
+        cmocka_unit_test(test_families),
+        cmocka_unit_test(test_long_name),
+        cmocka_unit_test(test_zero_and_size),
+        cmocka_unit_test(test_against_model),
     };
     return cmocka_run_group_tests_name("dns-cache", tests, NULL, NULL);
 }

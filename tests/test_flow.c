@@ -177,7 +177,8 @@ static void test_closed_and_flush(void **state)
     int dir;
     bool created;
     const uint64_t s = 1000000;
-    struct flow_key a = mk(1, 1000, 1, 80, 6), b = mk(2, 2000, 2, 443, 6), c = mk(3, 3000, 3, 53, 17);
+    struct flow_key a = mk(1, 1000, 1, 80, 6), b = mk(2, 2000, 2, 443, 6),
+                    c = mk(3, 3000, 3, 53, 17);
     struct flow *fa = flow_lookup_create(t, &a, 0, &dir, &created);
     struct flow *fb = flow_lookup_create(t, &b, 1 * s, &dir, &created);
     flow_lookup_create(t, &c, 2 * s, &dir, &created);
@@ -290,10 +291,15 @@ static void test_meta(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_hash_symmetric), cmocka_unit_test(test_key_hash_spreads),  cmocka_unit_test(test_orientation),
-        cmocka_unit_test(test_expiry_order),    cmocka_unit_test(test_closed_and_flush),
-        cmocka_unit_test(test_table_full),      cmocka_unit_test(test_many_flows_chains),
-        cmocka_unit_test(test_memory_per_flow), cmocka_unit_test(test_meta),
+        cmocka_unit_test(test_hash_symmetric),
+        cmocka_unit_test(test_key_hash_spreads),
+        cmocka_unit_test(test_orientation),
+        cmocka_unit_test(test_expiry_order),
+        cmocka_unit_test(test_closed_and_flush),
+        cmocka_unit_test(test_table_full),
+        cmocka_unit_test(test_many_flows_chains),
+        cmocka_unit_test(test_memory_per_flow),
+        cmocka_unit_test(test_meta),
     };
     return cmocka_run_group_tests_name("flow", tests, NULL, NULL);
 }

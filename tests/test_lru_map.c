@@ -9,16 +9,20 @@
 
 #include "lru-map.h"
 
-struct key { uint32_t a, b; };
-struct val { uint64_t n; };
+struct key {
+    uint32_t a, b;
+};
+struct val {
+    uint64_t n;
+};
 
-static struct key K(uint32_t a)
-{
+static struct key K(uint32_t a) {
     struct key k = {a, a * 7u};
     return k;
 }
 
-static void test_put_get(void **state)
+static void
+test_put_get(void **state)
 {
     (void)state;
     struct lru_map *m = lru_map_new(4, sizeof(struct key), sizeof(struct val));

@@ -372,11 +372,11 @@ static void test_label_prefix(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_label_prefix),
-        cmocka_unit_test(test_label_boundaries),    cmocka_unit_test(test_case_and_trailing_dot),
-        cmocka_unit_test(test_most_specific_first), cmocka_unit_test(test_duplicates_and_get),
-        cmocka_unit_test(test_invalid_patterns),    cmocka_unit_test(test_hyphen_labels),
-        cmocka_unit_test(test_hostile_names),       cmocka_unit_test(test_empty_matcher),
+        cmocka_unit_test(test_label_prefix),          cmocka_unit_test(test_label_boundaries),
+        cmocka_unit_test(test_case_and_trailing_dot), cmocka_unit_test(test_most_specific_first),
+        cmocka_unit_test(test_duplicates_and_get),    cmocka_unit_test(test_invalid_patterns),
+        cmocka_unit_test(test_hyphen_labels),         cmocka_unit_test(test_hostile_names),
+        cmocka_unit_test(test_empty_matcher),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

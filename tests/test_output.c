@@ -68,7 +68,7 @@ static void test_escaping(void **state)
      * that are not UTF-8 (0xff, and 0xc3 cut short at the end) */
     jw_str(&w, "a", "ev\"il\\\x01host\xff.example\xc3");
     jw_str(&w, "b", "caf\xc3\xa9"); /* valid UTF-8 stays as it is */
-    jw_str(&w, "c", "");             /* empty: left out */
+    jw_str(&w, "c", "");            /* empty: left out */
     jw_u64(&w, "n", 18446744073709551615ull);
     jw_array(&w, "l");
     jw_u64(&w, NULL, 0);
@@ -171,7 +171,8 @@ static void test_write_file(void **state)
     assert_non_null(w);
     struct flow f;
     memset(&f, 0, sizeof(f));
-    f.key.ipver = 6, f.key.proto = 17, f.key.src[0] = 0xfd, f.key.dst[0] = 0x20, f.key.dst[1] = 0x01;
+    f.key.ipver = 6, f.key.proto = 17, f.key.src[0] = 0xfd, f.key.dst[0] = 0x20,
+    f.key.dst[1] = 0x01;
     struct flow_info fi = {.f = &f, .app = "Unknown", .direction = DIR_EGRESS};
     assert_int_equal(out_flows_write(w, &fi), 0);
     assert_int_equal(out_flows_write(w, &fi), 0);
