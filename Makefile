@@ -129,7 +129,7 @@ geo: deps-geo
 
 # The quick-start job: analyse the bundled example capture.
 demo: deps-geo
-	$(Q)$(MAKE) --no-print-directory check-format all
+	$(Q)$(MAKE) --no-print-directory all
 	$(Q)$(MAKE) --no-print-directory geo
 	$(Q)$(PROG) -c config/sensor.conf -r pcaps/example.pcap --alerts -
 
