@@ -8,10 +8,7 @@
 #include <string.h>
 
 #include "rd.h"
-
-#ifndef ARRAY_SIZE
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-#endif
+#include "util.h"
 
 extern const struct dissector dis_fortiguard_rating;  /* fortiguard.c */
 extern const struct dissector dis_fgfm;               /* fgfm.c */

@@ -15,6 +15,7 @@
  * database (a combined file). */
 
 #include "geo.h"
+#include "util.h"
 
 #include <errno.h>
 #include <maxminddb.h>
@@ -159,7 +160,7 @@ static void geo_get_country(MMDB_entry_s *entry, struct geo_result *res)
                                         geo_path_registered_iso};
     char cc[4];
 
-    for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+    for (size_t i = 0; i < ARRAY_SIZE(paths); i++) {
         if (geo_get_string(entry, paths[i], cc, sizeof(cc)) == 2) {
             memcpy(res->country, cc, 3);
             return;

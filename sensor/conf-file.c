@@ -120,24 +120,10 @@ unsigned cf_distance(const char *a, size_t la, const char *b, size_t lb)
     return d[la % 3][lb];
 }
 
-int cf_parse_file(const char *path, config_t *lc, char **text, char *errbuf, size_t errlen)
-{
-    if (cf_read_text(path, text, errbuf, errlen) < 0)
-        return -1;
-    config_init(lc);
-    if (config_read_string(lc, *text) == CONFIG_TRUE)
-        return 0;
-    const char *efile = config_error_file(lc);
-    int eline = config_error_line(lc);
-    cf_msg(errbuf, errlen, efile != NULL ? efile : path, eline > 0 ? (unsigned)eline : 0, "%s",
-           config_error_text(lc) != NULL ? config_error_text(lc) : "parse error");
-    config_destroy(lc);
-    free(*text);
-    *text = NULL;
-    return -1;
-}
-
-int cf_read_text(const char *path, char **out, char *errbuf, size_t errlen)
+/* The whole file into a NUL-terminated heap buffer the caller frees.
+ * Returns 0, or -1 with "FILE: cannot open: ..." (or too large, or a read
+ * error) in errbuf. */
+static int cf_read_text(const char *path, char **out, char *errbuf, size_t errlen)
 {
     FILE *f = NULL;
     char *buf = NULL;
@@ -187,6 +173,23 @@ int cf_read_text(const char *path, char **out, char *errbuf, size_t errlen)
 fail:
     free(buf);
     fclose(f);
+    return -1;
+}
+
+int cf_parse_file(const char *path, config_t *lc, char **text, char *errbuf, size_t errlen)
+{
+    if (cf_read_text(path, text, errbuf, errlen) < 0)
+        return -1;
+    config_init(lc);
+    if (config_read_string(lc, *text) == CONFIG_TRUE)
+        return 0;
+    const char *efile = config_error_file(lc);
+    int eline = config_error_line(lc);
+    cf_msg(errbuf, errlen, efile != NULL ? efile : path, eline > 0 ? (unsigned)eline : 0, "%s",
+           config_error_text(lc) != NULL ? config_error_text(lc) : "parse error");
+    config_destroy(lc);
+    free(*text);
+    *text = NULL;
     return -1;
 }
 

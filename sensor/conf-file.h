@@ -31,12 +31,7 @@ const char *cf_type_name(const config_setting_t *s);
  * (UINT_MAX). */
 unsigned cf_distance(const char *a, size_t la, const char *b, size_t lb);
 
-/* The whole file into a NUL-terminated heap buffer the caller frees.
- * Returns 0, or -1 with "FILE: cannot open: ..." (or too large, or a read
- * error) in errbuf. */
-int cf_read_text(const char *path, char **out, char *errbuf, size_t errlen);
-
-/* Read path (cf_read_text()) and parse it into lc, which this initialises.
+/* Read path (the whole file, bounded in size) and parse it into lc, which this initialises.
  * Returns 0 with *text holding the file (for checks of the raw text); the
  * caller config_destroy()s lc and frees *text. Returns -1 with
  * "FILE:LINE: message" in errbuf, lc destroyed and nothing to free. */

@@ -17,6 +17,7 @@
 #include "config.h"
 #include "conf-file.h"
 #include "netset.h"
+#include "util.h"
 
 #include <errno.h>
 #include <libconfig.h>
@@ -169,7 +170,7 @@ static const struct cfg_key cfg_keys[] = {
     KEY_STR("output.stats", stats_path, 0),
 };
 
-#define CFG_NKEYS (sizeof(cfg_keys) / sizeof(cfg_keys[0]))
+#define CFG_NKEYS ARRAY_SIZE(cfg_keys)
 
 static const struct cfg_key *cfg_find_key(const char *path)
 {
@@ -529,7 +530,7 @@ static int cfg_scan_ints(const struct cfg_load *ld, const char *text)
 int config_init_defaults(struct sensor_config *c)
 {
     char host[256];
-    size_t i, n = sizeof(cfg_default_home_net) / sizeof(cfg_default_home_net[0]);
+    size_t i, n = ARRAY_SIZE(cfg_default_home_net);
 
     memset(c, 0, sizeof(*c));
 
@@ -663,7 +664,7 @@ static const char *const cfg_reloadable[] = {
 
 static int cfg_is_reloadable(const char *path)
 {
-    for (size_t i = 0; i < sizeof(cfg_reloadable) / sizeof(cfg_reloadable[0]); i++)
+    for (size_t i = 0; i < ARRAY_SIZE(cfg_reloadable); i++)
         if (strcmp(cfg_reloadable[i], path) == 0)
             return 1;
     return 0;

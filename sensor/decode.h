@@ -63,6 +63,13 @@ struct decode_stats {
 /* Name of counter c as shown in stats ("decode.ipv4_bad_ihl"); never NULL. */
 const char *decode_counter_name(int c);
 
+/* TCP flag bits of struct packet.tcp_flags (RFC 9293 3.1). */
+#define TCP_FIN 0x01
+#define TCP_SYN 0x02
+#define TCP_RST 0x04
+#define TCP_PSH 0x08
+#define TCP_ACK 0x10
+
 /* Fragment state of the innermost IPv4/IPv6 datagram. */
 enum {
     PKT_FRAG_NONE = 0,  /* not fragmented */

@@ -267,7 +267,7 @@ struct flow *flow_lookup(struct flow_table *t, const struct flow_key *k, int *di
     return NULL;
 }
 
-static int default_tclass(uint8_t proto)
+int flow_tclass_of(uint8_t proto)
 {
     switch (proto) {
     case 6:
@@ -303,7 +303,7 @@ struct flow *flow_lookup_create(struct flow_table *t, const struct flow_key *k, 
     uint32_t *b = &t->buckets[f->hash & (t->nbuckets - 1)];
     f->hnext = *b;
     *b = idx_of(t, f);
-    lru_append(t, f, default_tclass(k->proto));
+    lru_append(t, f, flow_tclass_of(k->proto));
     t->st.created++;
     if (++t->st.active > t->st.peak_active)
         t->st.peak_active = t->st.active;

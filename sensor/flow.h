@@ -53,6 +53,11 @@ enum flow_tclass {
     FLOW_TC_MAX
 };
 
+/* The timeout class of a new flow of IP protocol proto (TCP, UDP, ICMP
+ * and ICMPv6, other); a TCP flow moves to FLOW_TC_TCP_CLOSED once it has
+ * seen a RST or both FINs. Cannot fail. */
+int flow_tclass_of(uint8_t proto);
+
 /* Metadata strings a flow keeps after classification, packed into one
  * buffer (flow.meta) in this order, each NUL-terminated. */
 enum flow_meta {

@@ -13,6 +13,10 @@
 struct packet;
 struct frag_table;
 
+/* Seconds a fragment train is remembered (RFC 791's reassembly timer is
+ * a local choice; Linux uses 30 s, ipfrag_time). */
+#define FRAG_TIMEOUT_S 30
+
 struct frag_stats {
     uint64_t first;   /* first fragments seen */
     uint64_t later;   /* later fragments seen */

@@ -205,20 +205,10 @@ uint32_t lru_map_count(const struct lru_map *m)
     return m->count;
 }
 
-uint32_t lru_map_max(const struct lru_map *m)
-{
-    return m->max;
-}
-
 void lru_map_foreach(struct lru_map *m, lru_map_visit_cb cb, void *ud)
 {
     for (uint32_t i = m->head; i; i = ent(m, i)->next) {
         struct ent_hdr *e = ent(m, i);
         cb(key_of(m, e), val_of(m, e), ud);
     }
-}
-
-size_t lru_map_entry_bytes(const struct lru_map *m)
-{
-    return m->ent_size + (size_t)m->nbuckets * sizeof(uint32_t) / m->max;
 }

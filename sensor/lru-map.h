@@ -34,15 +34,11 @@ void *lru_map_oldest(struct lru_map *m, const void **key);
 /* Remove key if present. Returns 1 when removed. */
 int lru_map_del(struct lru_map *m, const void *key);
 
-/* Entries now, and at most. */
+/* Entries now. */
 uint32_t lru_map_count(const struct lru_map *m);
-uint32_t lru_map_max(const struct lru_map *m);
 
 /* Visit every entry, least recently used first. */
 typedef void (*lru_map_visit_cb)(const void *key, void *val, void *ud);
 void lru_map_foreach(struct lru_map *m, lru_map_visit_cb cb, void *ud);
-
-/* Bytes one entry costs (for memory accounting). */
-size_t lru_map_entry_bytes(const struct lru_map *m);
 
 #endif

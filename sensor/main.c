@@ -127,7 +127,7 @@ int main(int argc, char **argv)
     struct geo *geo = NULL;
     struct out_flows *flows = NULL;
     struct pipeline *pl = NULL;
-    struct pipeline *pls[OPT_MAX_WORKERS];
+    struct pipeline *pls[WORKERS_MAX];
     struct live_worker *lws = NULL;
     struct workers *workers = NULL;
     struct dns_cache *shared_dns = NULL;
@@ -222,7 +222,7 @@ int main(int argc, char **argv)
         if (nw > 1) {
             /* one capture set per worker, in per-interface fanout groups
              * whose ids this process is unlikely to share with another */
-            lc.fanout_group = ((unsigned)getpid() % 1000u) * OPT_MAX_IFACES + 1u;
+            lc.fanout_group = ((unsigned)getpid() % 1000u) * SRC_LIVE_MAX_IFACES + 1u;
             lws = calloc(nw, sizeof(*lws));
             for (unsigned i = 0; lws != NULL && i < nw; i++) {
                 pthread_mutex_init(&lws[i].mu, NULL);

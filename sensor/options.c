@@ -1,6 +1,8 @@
 /* options.c -- the command line of egress-sensor: getopt_long and --help. */
 #include "options.h"
 
+#include "workers.h"
+
 #include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
@@ -8,7 +10,7 @@
 
 #include "config.h"
 
-void usage(FILE *fp)
+static void usage(FILE *fp)
 {
     fprintf(fp,
             "Usage: egress-sensor [options] -r FILE [-r FILE ...]\n"
@@ -173,8 +175,8 @@ int parse_options(int argc, char **argv, struct options *o)
             o->inputs[o->n_inputs++] = optarg;
             break;
         case 'i':
-            if (o->n_ifaces == OPT_MAX_IFACES) {
-                fprintf(stderr, "egress-sensor: at most %d interfaces\n", OPT_MAX_IFACES);
+            if (o->n_ifaces == SRC_LIVE_MAX_IFACES) {
+                fprintf(stderr, "egress-sensor: at most %d interfaces\n", SRC_LIVE_MAX_IFACES);
                 return -1;
             }
             if (optarg[0] == '\0') {
@@ -208,7 +210,7 @@ int parse_options(int argc, char **argv, struct options *o)
             live_only = 1;
             break;
         case 'w':
-            if ((v = number_arg("--workers", optarg, 1, OPT_MAX_WORKERS)) < 0)
+            if ((v = number_arg("--workers", optarg, 1, WORKERS_MAX)) < 0)
                 return -1;
             o->workers = (unsigned)v;
             break;

@@ -4,19 +4,18 @@
 
 #include <stdio.h>
 
+#include "source-pcap-live.h"
+
 #define OPT_MAX_INPUTS 256
-#define OPT_MAX_IFACES 64
 
 #define OPT_SNAPLEN_DEFAULT 65535
 #define OPT_BUFFER_MB_DEFAULT 64
 #define OPT_STATS_INTERVAL_DEFAULT 10
 
-#define OPT_MAX_WORKERS 64
-
 struct options {
     const char *inputs[OPT_MAX_INPUTS];
     unsigned n_inputs;
-    const char *ifaces[OPT_MAX_IFACES]; /* -i: live capture (never with -r) */
+    const char *ifaces[SRC_LIVE_MAX_IFACES]; /* -i: live capture (never with -r) */
     unsigned n_ifaces;
     int snaplen;             /* --snaplen, bytes */
     unsigned buffer_mb;      /* --buffer-mb, kernel buffer per interface */
@@ -44,8 +43,5 @@ enum { OPT_RUN = 0, OPT_EXIT_OK, OPT_VERSION };
  * OPT_VERSION, or -1 after printing a usage error to standard error. The
  * strings in o point into argv. */
 int parse_options(int argc, char **argv, struct options *o);
-
-/* The --help text. */
-void usage(FILE *fp);
 
 #endif

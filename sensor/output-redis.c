@@ -52,8 +52,7 @@
 #include <jansson.h>
 
 #include "spool.h"
-
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#include "util.h"
 
 #define REDIS_DEFAULT_PORT 6379
 #define SENTINEL_DEFAULT_PORT 26379

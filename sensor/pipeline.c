@@ -23,13 +23,7 @@
 #include "geo.h"
 #include "output-json-flow.h"
 #include "signature.h"
-
-#define TCP_FIN 0x01
-#define TCP_SYN 0x02
-#define TCP_RST 0x04
-#define TCP_ACK 0x10
-
-#define FRAG_TIMEOUT_S 30
+#include "util.h"
 
 struct pipeline {
     const struct sensor_config *cfg;
@@ -155,29 +149,9 @@ void pipeline_reconfigure(struct pipeline *pl, const struct sensor_config *cfg,
     detector_reconfigure(pl->det, cfg, pack);
 }
 
-static int tclass_of(uint8_t proto)
-{
-    switch (proto) {
-    case IPPROTO_TCP:
-        return FLOW_TC_TCP;
-    case IPPROTO_UDP:
-        return FLOW_TC_UDP;
-    case IPPROTO_ICMP:
-    case IPPROTO_ICMPV6:
-        return FLOW_TC_ICMP;
-    default:
-        return FLOW_TC_OTHER;
-    }
-}
-
 void pipeline_tick(struct pipeline *pl, uint64_t now_us)
 {
     flow_expire(pl->ft, now_us);
-}
-
-uint64_t pipeline_order(const struct pipeline *pl)
-{
-    return pl->order;
 }
 
 void pipeline_share_dns(struct pipeline *pl, struct dns_cache *c, pthread_mutex_t *lock)
@@ -305,7 +279,7 @@ static void packet_ip(struct pipeline *pl, uint64_t ts_us, struct packet *pkt)
     f->pkts[dir]++;
     f->bytes[dir] += pkt->ip_len;
 
-    int tc = tclass_of(pkt->l4proto);
+    int tc = flow_tclass_of(pkt->l4proto);
     if (pkt->l4proto == IPPROTO_TCP) {
         f->tcp_flags[dir] |= pkt->tcp_flags;
         if (pkt->tcp_flags & TCP_FIN)
@@ -385,7 +359,7 @@ static void on_flow_end(struct flow *f, void *ud)
         sp = f->icmp_type, dp = f->icmp_code;
     community_id_v1(0, af, k->src, k->dst, k->proto, sp, dp, fi.community_id,
                     sizeof(fi.community_id));
-    fi.n_risks = classify_risk_names(f->risk, fi.risks, sizeof(fi.risks) / sizeof(fi.risks[0]));
+    fi.n_risks = classify_risk_names(f->risk, fi.risks, ARRAY_SIZE(fi.risks));
 
     /* bytes leaving home_net */
     uint64_t out = 0;

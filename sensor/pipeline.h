@@ -87,9 +87,6 @@ void pipeline_packet(struct pipeline *pl, int dlt, uint64_t ts_us, const uint8_t
 #define PIPELINE_ORDER_EOF (UINT64_MAX - 1u)
 #define PIPELINE_EXPIRE_US 1000000u /* expiry passes, in packet time */
 
-/* The stream position of the packet or pass processed last. */
-uint64_t pipeline_order(const struct pipeline *pl);
-
 /* A reload (SIGHUP), on the thread that runs pl: match with pack from now
  * on (NULL: detection off), home_net from cfg. Flows in the table keep
  * their state; the strongest match each one holds is translated to the

@@ -163,8 +163,3 @@ void reloader_apply(struct reloader *r, unsigned i, struct pipeline *pl)
     pthread_mutex_unlock(&r->mu);
     atomic_store(&r->seen[i], g);
 }
-
-const struct sig_pack *reloader_pack(struct reloader *r)
-{
-    return r->cur.pack;
-}

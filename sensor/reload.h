@@ -57,7 +57,4 @@ void reloader_apply(struct reloader *r, unsigned i, struct pipeline *pl);
  * effect everywhere), else 0. */
 int reloader_collect(struct reloader *r);
 
-/* The pack running now (NULL: detection off). */
-const struct sig_pack *reloader_pack(struct reloader *r);
-
 #endif

@@ -35,6 +35,7 @@
 #include "conf-file.h"
 #include "match-domain.h"
 #include "netset.h"
+#include "util.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -796,7 +797,7 @@ static const struct sig_key sig_keys[] = {
     {"ports", sig_apply_list, IND_PORTS, 0},
 };
 
-#define SIG_NKEYS (sizeof(sig_keys) / sizeof(sig_keys[0]))
+#define SIG_NKEYS ARRAY_SIZE(sig_keys)
 
 static const char *const sig_top_keys[] = {"vendor", "signatures"};
 

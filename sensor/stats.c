@@ -19,6 +19,7 @@
 #include "frag.h"
 #include "output-json-flow.h"
 #include "pipeline.h"
+#include "util.h"
 
 long stats_peak_rss_kb(void)
 {
@@ -46,7 +47,7 @@ const char *stats_human(double v, char *buf, size_t len)
 {
     static const char *const units[] = {"", "k", "M", "G", "T", "P"};
     size_t u = 0;
-    while (v >= 1000.0 && u + 1 < sizeof(units) / sizeof(units[0]))
+    while (v >= 1000.0 && u + 1 < ARRAY_SIZE(units))
         v /= 1000.0, u++;
     if (u == 0)
         snprintf(buf, len, "%.0f", v);
@@ -59,7 +60,7 @@ static const char *human_bytes(double v, char *buf, size_t len)
 {
     static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
     size_t u = 0;
-    while (v >= 1024.0 && u + 1 < sizeof(units) / sizeof(units[0]))
+    while (v >= 1024.0 && u + 1 < ARRAY_SIZE(units))
         v /= 1024.0, u++;
     snprintf(buf, len, u ? "%.1f %s" : "%.0f %s", v, units[u]);
     return buf;

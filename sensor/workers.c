@@ -25,9 +25,8 @@
 #include "pipeline.h"
 
 #define BATCH_BYTES (512u * 1024u)
-#define BATCHES 8         /* per worker */
-#define SYNC_EVERY 8192   /* frames between two syncs */
-#define FRAG_TIMEOUT_S 30 /* as the pipelines' */
+#define BATCHES 8       /* per worker */
+#define SYNC_EVERY 8192 /* frames between two syncs */
 #define HASH_SEED 0x5eed0f10c0ffee11ull
 #define SLOTS WORKERS_SLOTS /* hash slots shared out among the workers */
 /* Reading and dispatching cost about this share of what analysing every

@@ -123,7 +123,8 @@ def pow2_at_least(n, floor):
 
 
 def lru_entry_bytes(max_entries, key_len, val_len):
-    """lru_map_entry_bytes() of sensor/lru-map.c."""
+    """Bytes of one sensor/lru-map.c entry: header, key and value rounded to 8,
+    and its share of the bucket array (a power of two, at least 16)."""
     ent = round8(LRU_HDR) + round8(key_len) + round8(val_len)
     return ent + pow2_at_least(max_entries, 16) * 4 / max_entries
 
