@@ -52,14 +52,14 @@ LIB_SRCS := \
 	sensor/decode.c sensor/decode-ip.c sensor/decode-tunnel.c \
 	sensor/netset.c sensor/community-id.c sensor/conf-file.c sensor/config.c \
 	geo/geo.c \
-	sensor/lru-map.c sensor/flow.c sensor/frag.c sensor/classify.c \
+	sensor/counters.c sensor/lru-map.c sensor/flow.c sensor/frag.c sensor/classify.c sensor/enrich.c \
 	sensor/output-json.c sensor/output-json-flow.c sensor/stats.c sensor/pipeline.c \
 	sensor/match-domain.c sensor/signature.c sensor/dns-cache.c sensor/detect.c \
 	sensor/alerts.c sensor/assets.c \
 	dissectors/registry.c dissectors/dns.c dissectors/fortiguard.c dissectors/fgfm.c \
 	dissectors/checkpoint.c dissectors/velocloud.c dissectors/carbonblack.c \
 	sensor/source-pcap-file.c sensor/source-pcap-live.c sensor/privs.c sensor/options.c \
-	sensor/spool.c sensor/output-redis.c sensor/workers.c sensor/reload.c sensor/log.c sensor/run.c
+	sensor/spool.c sensor/output-redis.c sensor/workers.c sensor/live-workers.c sensor/reload.c sensor/log.c sensor/run.c
 
 MAIN_SRCS := sensor/main.c
 

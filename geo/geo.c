@@ -168,10 +168,31 @@ static void geo_get_country(MMDB_entry_s *entry, struct geo_result *res)
     }
 }
 
+/* The UTF-8 string at path, borrowed from the mapped database: *len bytes,
+ * cut at a character boundary to 255 at most. NULL when absent. */
+static const char *geo_ref_string(MMDB_entry_s *entry, const char *const *path, uint8_t *len)
+{
+    MMDB_entry_data_s data;
+
+    *len = 0;
+    if (MMDB_aget_value(entry, &data, path) != MMDB_SUCCESS || !data.has_data ||
+        data.type != MMDB_DATA_TYPE_UTF8_STRING || data.data_size == 0)
+        return NULL;
+    const unsigned char *s = (const unsigned char *)data.utf8_string;
+    size_t n = data.data_size;
+    if (n > UINT8_MAX) {
+        n = UINT8_MAX;
+        while (n > 0 && s[n] >= 0x80 && s[n] < 0xc0) /* not in a character */
+            n--;
+    }
+    *len = (uint8_t)n;
+    return n > 0 ? data.utf8_string : NULL;
+}
+
 static void geo_get_asn(MMDB_entry_s *entry, struct geo_result *res)
 {
     res->asn = geo_get_u32(entry, geo_path_asn);
-    geo_get_string(entry, geo_path_as_org, res->as_org, sizeof(res->as_org));
+    res->as_org = geo_ref_string(entry, geo_path_as_org, &res->as_org_len);
 }
 
 /* Look addr up in db; true when a record was found (*entry then set). */
@@ -232,7 +253,7 @@ int geo_lookup(const struct geo *g, int af, const uint8_t *addr, struct geo_resu
     if (g->loaded[GEO_ASN] && geo_find(&g->db[GEO_ASN], sa, &entry))
         geo_get_asn(&entry, res);
 
-    return res->country[0] != '\0' || res->asn != 0 || res->as_org[0] != '\0' ? 0 : -1;
+    return res->country[0] != '\0' || res->asn != 0 || res->as_org != NULL ? 0 : -1;
 }
 
 /* Whether the country database is loaded; 0 for NULL. */

@@ -13,10 +13,15 @@
 
 struct geo;
 
+/* What the databases say of one address: 16 bytes, kept with each flow. */
 struct geo_result {
-    char country[3]; /* ISO 3166-1 alpha-2, "" when unknown */
-    uint32_t asn;    /* 0 when unknown */
-    char as_org[96]; /* "" when unknown; truncated to fit */
+    /* The AS's organisation, borrowed from the mapped database (valid until
+     * geo_free()): as_org_len bytes of UTF-8, NOT NUL-terminated (cut at a
+     * character boundary to 255 bytes at most); NULL when unknown. */
+    const char *as_org;
+    uint32_t asn;       /* 0 when unknown */
+    char country[3];    /* ISO 3166-1 alpha-2, "" when unknown */
+    uint8_t as_org_len; /* 0 when unknown */
 };
 
 /* Open the databases. Either path may be NULL or "" (that lookup is then

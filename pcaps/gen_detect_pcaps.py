@@ -45,8 +45,8 @@ import sys
 logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
 
 from scapy.layers.dns import DNS, DNSQR, DNSRR  # noqa: E402
-from scapy.layers.inet import IP, TCP, UDP  # noqa: E402
-from scapy.layers.inet6 import IPv6  # noqa: E402
+from scapy.layers.inet import ICMP, IP, TCP, UDP  # noqa: E402
+from scapy.layers.inet6 import ICMPv6EchoReply, ICMPv6EchoRequest, IPv6  # noqa: E402
 from scapy.layers.l2 import Dot1AD, Dot1Q, Ether  # noqa: E402
 
 LINKTYPE_ETHERNET = 1
@@ -493,6 +493,22 @@ class Capture:
             else:
                 self.frame(srv, cli, UDP(sport=dport, dport=sport) / data, vlan)
             prev = c2s
+
+    def ping(self, cli, srv, ident, count=3, rtt_ms=20):
+        """ICMP echo requests and their replies (RFC 792; ICMPv6, RFC 4443
+        section 4.1-4.2), one a second, 56 bytes of data as ping(8) sends."""
+        for n in range(count):
+            data = prand("ping/%s/%d" % (cli, n), 56)
+            if ":" in cli:
+                req = ICMPv6EchoRequest(id=ident, seq=n + 1, data=data)
+                rep = ICMPv6EchoReply(id=ident, seq=n + 1, data=data)
+            else:
+                req = ICMP(type=8, code=0, id=ident, seq=n + 1) / data
+                rep = ICMP(type=0, code=0, id=ident, seq=n + 1) / data
+            self.step(1_000_000 if n else 2000)
+            self.frame(cli, srv, req)
+            self.step(rtt_ms * 1000)
+            self.frame(srv, cli, rep)
 
     # -------------------------------------------------------- conversations
 
@@ -1136,13 +1152,25 @@ def decoy_sslvpn():
     return c
 
 
+def decoy_icmp_vendor():
+    """Pings to Fortinet addresses (the FortiGuard update servers, v4 and
+    v6): reachability tests carry nothing. The pack never alerts on address
+    space without the vendor's service ports; tests/detection.py also
+    matches this capture with a CIDR-only test signature, to check that an
+    ICMP alert joins its flow record (same Community ID, protocol, type)."""
+    c = Capture("decoy-icmp-vendor")
+    c.ping("10.50.0.11", "208.91.112.55", 0x1d01)
+    c.ping("fd00:50::11", "2001:db8:40::55", 0x1d02)
+    return c
+
+
 CAPTURES = [
     vendor_fortinet, vendor_paloalto, vendor_checkpoint, vendor_vmware, vendor_crowdstrike,
     vendor_sophos, vendor_trendmicro, vendor_kaspersky, vendor_eset, vendor_mcafee,
     vendor_symantec, vendor_juniper, vendor_cisco, vendor_sentinelone, vendor_avast,
     feature_dns_binding, feature_ipv6, feature_vlan, feature_cert,
     decoy_lookalike, decoy_inbound, decoy_internal_fds, decoy_cityofpaloalto, decoy_domestic,
-    decoy_browsing, decoy_dns_only, decoy_sslvpn,
+    decoy_browsing, decoy_dns_only, decoy_sslvpn, decoy_icmp_vendor,
 ]
 
 

@@ -19,6 +19,16 @@
 #include "output-json.h"
 #include "output-redis.h"
 #include "signature.h"
+#include "util.h"
+
+#define SEV(i, n)                                                                                  \
+    CTR_ELEM(struct alert_stats, by_severity, i, "detection.by_severity." n, CTR_COUNTER,          \
+             "alerts of severity " n)
+static const struct ctr_desc alert_desc[] = {
+    ALERT_COUNTERS(CTR_DESC, struct alert_stats) SEV(SIG_SEV_LOW, "low")
+        SEV(SIG_SEV_MEDIUM, "medium") SEV(SIG_SEV_HIGH, "high") SEV(SIG_SEV_CRITICAL, "critical")};
+#undef SEV
+const struct ctr_table alert_counters = {alert_desc, ARRAY_SIZE(alert_desc)};
 
 /* De-duplication key: one alert per (internal host, signature, country).
  * The signature is named by a hash of its id, not its place in the pack, so
@@ -67,8 +77,8 @@ struct held {
     uint64_t bytes_out;
     const struct signature *sig; /* HELD_BYTES: the flow's strongest match */
     struct flow f;
+    struct flow_info fi;
     struct alert_flow af;
-    char app[64];
     size_t n;
     struct sig_hit *hits;
     char *arena; /* the evidence values */
@@ -153,8 +163,8 @@ static void make_alert_id(const struct alert_sink *s, const struct alert_flow *a
                           const struct signature *sig, char out[33])
 {
     char buf[512];
-    int n = snprintf(buf, sizeof(buf), "%s|%s|%llu|%s", s->cfg->sensor_name, af->community_id,
-                     (unsigned long long)af->f->first_us, sig->id);
+    int n = snprintf(buf, sizeof(buf), "%s|%s|%llu|%s", s->cfg->sensor_name, af->fi->community_id,
+                     (unsigned long long)af->fi->f->first_us, sig->id);
     if (n < 0 || (size_t)n >= sizeof(buf))
         n = (int)sizeof(buf) - 1;
     XXH128_hash_t h = XXH3_128bits(buf, (size_t)n);
@@ -214,9 +224,9 @@ static void push_asset(struct alert_sink *s, int fam, const uint8_t *host)
 static void offer_locked(struct alert_sink *s, const struct alert_flow *af,
                          const struct sig_hit *hits, size_t n)
 {
-    const struct flow_key *k = &af->f->key;
+    const struct flow_key *k = &af->fi->f->key;
     int fam = k->ipver == 6 ? 6 : 4;
-    const char *cc = af->has_geo ? af->geo.country : "";
+    const char *cc = af->fi->dest_geo != NULL ? af->fi->dest_geo->country : "";
 
     for (size_t i = 0; i < n; i++) {
         const struct signature *sig = hits[i].sig;
@@ -275,11 +285,11 @@ static struct held *hold(const struct alert_flow *af, const struct sig_hit *hits
         held_free(h);
         return NULL;
     }
-    h->f = *af->f;
+    h->f = *af->fi->f;
+    h->fi = *af->fi;
+    flow_info_rebase(&h->fi, &h->f);
     h->af = *af;
-    h->af.f = &h->f;
-    snprintf(h->app, sizeof(h->app), "%s", af->app ? af->app : "");
-    h->af.app = h->app;
+    h->af.fi = &h->fi;
     h->n = n;
     size_t off = 0;
     for (size_t i = 0; i < n; i++) {
@@ -414,7 +424,8 @@ void alert_sink_flow_bytes(struct alert_sink *s, const struct flow *f, const str
         h->bytes_out = bytes_out;
         h->sig = sig;
         h->f = *f;
-        h->af.f = &h->f;
+        h->fi.f = &h->f;
+        h->af.fi = &h->fi;
         h->af.order = order;
     } else {
         free(h);
@@ -435,8 +446,7 @@ void alert_sink_stats(struct alert_sink *s, struct alert_stats *out)
 size_t out_alert_format(const struct alert_rec *a, char *buf, size_t cap)
 {
     const struct alert_flow *af = a->af;
-    const struct flow *f = af->f;
-    const struct flow_key *k = &f->key;
+    const struct flow *f = af->fi->f;
     const struct signature *sig = a->hit->sig;
     char t[40], sigtext[256];
     struct jw w;
@@ -448,22 +458,9 @@ size_t out_alert_format(const struct alert_rec *a, char *buf, size_t cap)
     jw_str(&w, "event_type", "alert");
     jw_str(&w, "alert_id", a->alert_id);
     jw_str(&w, "sensor", a->sensor);
-    jw_ip(&w, "src_ip", k->ipver, k->src);
-    jw_u64(&w, "src_port", k->sport);
-    jw_ip(&w, "dest_ip", k->ipver, k->dst);
-    jw_u64(&w, "dest_port", k->dport);
-    jw_str(&w, "proto", k->proto == 6 ? "TCP" : k->proto == 17 ? "UDP" : "other");
-    jw_str(&w, "app", af->app);
-    jw_str(&w, "host", flow_meta_get(f, FLOW_META_HOST));
-    jw_str(&w, "community_id", af->community_id);
-    if (af->has_geo) {
-        jw_object(&w, "dest_geo");
-        jw_str(&w, "country_code", af->geo.country);
-        if (af->geo.asn)
-            jw_u64(&w, "asn", af->geo.asn);
-        jw_str(&w, "as_org", af->geo.as_org);
-        jw_end_object(&w);
-    }
+    out_json_flow_tuple(&w, af->fi);
+    if (af->fi->dest_geo != NULL)
+        out_json_geo(&w, "dest_geo", af->fi->dest_geo);
 
     jw_object(&w, "alert");
     jw_str(&w, "signature_id", sig->id);

@@ -14,8 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "community-id.h"
-#include "geo.h"
+#include "counters.h"
+#include "enrich.h"
 
 struct flow;
 struct sig_hit;
@@ -23,13 +23,10 @@ struct assets;
 struct sensor_config;
 struct alert_sink;
 
-/* What the detector knows of a flow when it matches. */
+/* A flow as it matches: its facts (enrich.h: fi->f is the flow), when,
+ * and where in the packet stream. */
 struct alert_flow {
-    const struct flow *f;
-    const char *app;
-    char community_id[COMMUNITY_ID_LEN];
-    struct geo_result geo; /* server side */
-    bool has_geo;
+    const struct flow_info *fi;
     uint64_t ts_us; /* packet time of the match */
     uint64_t order; /* position in the packet stream (ordered sinks) */
 };
@@ -44,14 +41,20 @@ struct alert_rec {
     uint64_t repeats; /* suppressed since the previous alert of this key */
 };
 
+#define ALERT_COUNTERS(X, T)                                                                       \
+    X(T, hits, "detection.hits", CTR_COUNTER, "signature hits offered to the alert sink")          \
+    X(T, alerts, "detection.alerts", CTR_COUNTER, "alerts raised")                                 \
+    X(T, suppressed, "detection.suppressed", CTR_COUNTER, "repeats inside the suppression window") \
+    X(T, keys_evicted, "detection.dedup_keys_evicted", CTR_COUNTER,                                \
+      "de-duplication keys dropped for room")                                                      \
+    X(T, write_errors, "detection.alert_write_errors", CTR_COUNTER,                                \
+      "alerts that could not be written to the alert output")
+
 struct alert_stats {
-    uint64_t hits;         /* signature hits offered */
-    uint64_t alerts;       /* alerts written */
-    uint64_t suppressed;   /* repeats inside the window */
-    uint64_t keys_evicted; /* de-duplication keys dropped for room */
-    uint64_t write_errors;
-    uint64_t by_severity[4];
+    ALERT_COUNTERS(CTR_FIELD, struct alert_stats)
+    uint64_t by_severity[4]; /* enum sig_severity; see alert_counters */
 };
+extern const struct ctr_table alert_counters;
 
 /* Create a sink. alerts_path: "" for no alert output, "-" for standard
  * output, else a file (created/truncated). assets may be NULL. cfg gives

@@ -10,6 +10,10 @@
 #include "output-json-flow.h"
 #include "output-json.h"
 #include "signature.h"
+#include "util.h"
+
+static const struct ctr_desc assets_desc[] = {ASSETS_COUNTERS(CTR_DESC, struct assets_stats)};
+const struct ctr_table assets_counters = {assets_desc, ARRAY_SIZE(assets_desc)};
 
 struct host_key {
     uint8_t af;

@@ -14,17 +14,25 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "counters.h"
+
 struct assets;
 struct signature;
 
 #define ASSETS_MAX_PRODUCTS 8
 #define ASSETS_MAX_COUNTRIES 8
 
+#define ASSETS_COUNTERS(X, T)                                                                      \
+    X(T, hosts, "detection.assets.hosts", CTR_GAUGE, "internal hosts in the inventory")            \
+    X(T, hosts_evicted, "detection.assets.hosts_evicted", CTR_COUNTER,                             \
+      "hosts dropped from a full inventory")                                                       \
+    X(T, products_dropped, "detection.assets.products_dropped", CTR_COUNTER,                       \
+      "products not recorded: the host already had the most a host keeps")
+
 struct assets_stats {
-    uint64_t hosts; /* now */
-    uint64_t hosts_evicted;
-    uint64_t products_dropped; /* a host already had ASSETS_MAX_PRODUCTS */
+    ASSETS_COUNTERS(CTR_FIELD, struct assets_stats)
 };
+extern const struct ctr_table assets_counters;
 
 /* Create an inventory for at most max_hosts hosts. NULL on allocation
  * failure. Free with assets_free(); NULL is a no-op there. */

@@ -19,6 +19,10 @@
 
 #include "decode.h"
 #include "flow.h"
+#include "util.h"
+
+static const struct ctr_desc classify_desc[] = {CLASSIFY_COUNTERS(CTR_DESC, struct classify_stats)};
+const struct ctr_table classify_counters = {classify_desc, ARRAY_SIZE(classify_desc)};
 
 /* A free nDPI flow structure; the link overlays its first bytes. */
 struct dpi_free {

@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "counters.h"
+
 struct flow;
 struct packet;
 struct classifier;
@@ -23,15 +25,22 @@ struct classify_config {
     uint32_t max_packets_other;
 };
 
+#define CLASSIFY_COUNTERS(X, T)                                                                    \
+    X(T, classified, "classification.classified", CTR_COUNTER, "flows labelled by inspection")     \
+    X(T, gave_up, "classification.gave_up", CTR_COUNTER,                                           \
+      "flows settled when inspection gave up (ndpi_detection_giveup)")                             \
+    X(T, guessed, "classification.guessed", CTR_COUNTER, "of those, labelled by nDPI's guess")     \
+    X(T, dpi_packets, "classification.dpi_packets", CTR_COUNTER, "packets given to nDPI")          \
+    X(T, dpi_alloc_fail, "classification.dpi_alloc_fail", CTR_COUNTER,                             \
+      "flows left unclassified for lack of memory")                                                \
+    X(T, dpi_active, "classification.dpi_active", CTR_GAUGE, "flows holding nDPI state now")       \
+    X(T, dpi_active_peak, "classification.dpi_active_peak", CTR_PEAK,                              \
+      "most flows holding nDPI state at once")
+
 struct classify_stats {
-    uint64_t dpi_packets;    /* packets given to nDPI */
-    uint64_t classified;     /* flows labelled by inspection */
-    uint64_t gave_up;        /* flows settled by ndpi_detection_giveup() */
-    uint64_t guessed;        /* of those, labelled by nDPI's guess */
-    uint64_t dpi_alloc_fail; /* flows left unclassified for lack of memory */
-    uint64_t dpi_active;     /* flows holding nDPI state now */
-    uint64_t dpi_active_peak;
+    CLASSIFY_COUNTERS(CTR_FIELD, struct classify_stats)
 };
+extern const struct ctr_table classify_counters;
 
 /* Create a classifier. Returns NULL with a message in errbuf on failure.
  * Free with classify_free(). */

@@ -101,23 +101,18 @@ static void cid_put16(uint8_t *p, uint16_t v)
     p[1] = (uint8_t)v;
 }
 
-/* Write "1:<base64 SHA-1>" for the flow to out. Nothing is allocated and
- * nothing is kept. Returns -1, with out set to "" when there is room for
- * it, on a bad address family, NULL pointers, outlen < COMMUNITY_ID_LEN or a
- * libcrypto failure. */
-int community_id_v1(uint16_t seed, int af, const uint8_t *saddr, const uint8_t *daddr,
-                    uint8_t proto, uint16_t sport, uint16_t dport, char *out, size_t outlen)
+int community_id_v1_hash(uint16_t seed, int af, const uint8_t *saddr, const uint8_t *daddr,
+                         uint8_t proto, uint16_t sport, uint16_t dport,
+                         uint8_t md[COMMUNITY_ID_HASH_LEN])
 {
     uint8_t buf[2 + 16 + 16 + 1 + 1 + 2 + 2];
-    uint8_t md[EVP_MAX_MD_SIZE];
+    uint8_t full[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
     size_t alen, n = 0;
     bool one_way = false;
 
-    if (out == NULL || outlen == 0)
-        return -1;
-    out[0] = '\0';
-    if (outlen < COMMUNITY_ID_LEN || saddr == NULL || daddr == NULL)
+    memset(md, 0, COMMUNITY_ID_HASH_LEN);
+    if (saddr == NULL || daddr == NULL)
         return -1;
     if (af == 4)
         alen = 4;
@@ -163,15 +158,41 @@ int community_id_v1(uint16_t seed, int af, const uint8_t *saddr, const uint8_t *
         n += 2;
     }
 
-    if (EVP_Digest(buf, n, md, &mdlen, EVP_sha1(), NULL) != 1 || mdlen != CID_SHA1_LEN)
+    if (EVP_Digest(buf, n, full, &mdlen, EVP_sha1(), NULL) != 1 || mdlen != CID_SHA1_LEN)
         return -1;
+    memcpy(md, full, COMMUNITY_ID_HASH_LEN);
+    return 0;
+}
 
+void community_id_encode(const uint8_t md[COMMUNITY_ID_HASH_LEN], char out[COMMUNITY_ID_LEN])
+{
+    static const uint8_t zero[COMMUNITY_ID_HASH_LEN];
+    out[0] = '\0';
+    if (memcmp(md, zero, sizeof(zero)) == 0)
+        return;
     /* 20 bytes encode to 28 base64 characters plus the NUL EVP writes. */
     out[0] = '1';
     out[1] = ':';
-    if (EVP_EncodeBlock((unsigned char *)out + 2, md, CID_SHA1_LEN) != 28) {
+    if (EVP_EncodeBlock((unsigned char *)out + 2, md, COMMUNITY_ID_HASH_LEN) != 28)
         out[0] = '\0';
+}
+
+/* Write "1:<base64 SHA-1>" for the flow to out. Nothing is allocated and
+ * nothing is kept. Returns -1, with out set to "" when there is room for
+ * it, on a bad address family, NULL pointers, outlen < COMMUNITY_ID_LEN or a
+ * libcrypto failure. */
+int community_id_v1(uint16_t seed, int af, const uint8_t *saddr, const uint8_t *daddr,
+                    uint8_t proto, uint16_t sport, uint16_t dport, char *out, size_t outlen)
+{
+    uint8_t md[COMMUNITY_ID_HASH_LEN];
+
+    if (out == NULL || outlen == 0)
         return -1;
-    }
-    return 0;
+    out[0] = '\0';
+    if (outlen < COMMUNITY_ID_LEN)
+        return -1;
+    if (community_id_v1_hash(seed, af, saddr, daddr, proto, sport, dport, md) < 0)
+        return -1;
+    community_id_encode(md, out);
+    return out[0] != '\0' ? 0 : -1;
 }

@@ -21,4 +21,15 @@
 int community_id_v1(uint16_t seed, int af, const uint8_t *saddr, const uint8_t *daddr,
                     uint8_t proto, uint16_t sport, uint16_t dport, char *out, size_t outlen);
 
+/* The same in two steps, for a flow that keeps the hash (20 bytes) and
+ * writes the text only when a record needs it. community_id_v1_hash()
+ * returns 0, or -1 (md zeroed) on a bad address family or a libcrypto
+ * failure; community_id_encode() writes "1:<base64>" (out: at least
+ * COMMUNITY_ID_LEN bytes; "" for an all-zero hash) and cannot fail. */
+#define COMMUNITY_ID_HASH_LEN 20
+int community_id_v1_hash(uint16_t seed, int af, const uint8_t *saddr, const uint8_t *daddr,
+                         uint8_t proto, uint16_t sport, uint16_t dport,
+                         uint8_t md[COMMUNITY_ID_HASH_LEN]);
+void community_id_encode(const uint8_t md[COMMUNITY_ID_HASH_LEN], char out[COMMUNITY_ID_LEN]);
+
 #endif

@@ -48,11 +48,15 @@ enum {
 /* Linux cooked capture: protocol value meaning "802.2 LLC frame follows". */
 #define SLL_P_802_2 0x0004
 
-static const char *const counter_names[DEC_MAX] = {
-#define DEC_NAME(id, name) [id] = name,
-    DECODE_COUNTERS(DEC_NAME)
-#undef DEC_NAME
+/* In enum order: element id of struct decode_stats.ctr is named here. */
+static const struct ctr_desc decode_desc[DEC_MAX] = {
+#define DEC_DESC(id, name)                                                                         \
+    [id] = {name, "frames not analysed, by reason (" name ")", CTR_COUNTER,                        \
+            offsetof(struct decode_stats, ctr) + (id) * sizeof(uint64_t)},
+    DECODE_COUNTERS(DEC_DESC)
+#undef DEC_DESC
 };
+const struct ctr_table decode_counters = {decode_desc, DEC_MAX};
 
 /* Return the stats name of counter c; "decode.unknown" when c is out of
  * range. Cannot fail. */
@@ -60,7 +64,7 @@ const char *decode_counter_name(int c)
 {
     if (c < 0 || c >= DEC_MAX)
         return "decode.unknown";
-    return counter_names[c];
+    return decode_desc[c].name;
 }
 
 /* Return 1 when dlt is one of the link types decode_packet() handles. */

@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "counters.h"
+
 /* Maximum number of encapsulations (VLAN tags, MPLS labels, tunnels) one
  * frame may carry before it is dropped as decode.too_deep. */
 #define DECODE_MAX_LAYERS 16
@@ -57,8 +59,9 @@ enum decode_counter {
 };
 
 struct decode_stats {
-    uint64_t ctr[DEC_MAX];
+    uint64_t ctr[DEC_MAX]; /* by enum decode_counter; see decode_counters */
 };
+extern const struct ctr_table decode_counters;
 
 /* Name of counter c as shown in stats ("decode.ipv4_bad_ihl"); never NULL. */
 const char *decode_counter_name(int c);

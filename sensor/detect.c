@@ -10,24 +10,23 @@
 
 #include "alerts.h"
 #include "classify.h"
-#include "community-id.h"
 #include "config.h"
 #include "decode.h"
 #include "dissector.h"
 #include "dns-cache.h"
 #include "dns.h"
 #include "flow.h"
-#include "geo.h"
-#include "netset.h"
-#include "output-json-flow.h"
+#include "enrich.h"
 #include "signature.h"
+#include "util.h"
+
+static const struct ctr_desc detect_desc[] = {DETECT_COUNTERS(CTR_DESC, struct detect_stats)};
+const struct ctr_table detect_counters = {detect_desc, ARRAY_SIZE(detect_desc)};
 
 #define DETECT_MAX_HITS 8
 
 struct detector {
-    const struct sensor_config *cfg;
     const struct sig_pack *pack;
-    const struct geo *geo;
     struct alert_sink *sink;
     struct dns_cache *dns;
     struct dns_cache *own_dns; /* NULL while sharing another's */
@@ -37,17 +36,14 @@ struct detector {
 };
 
 struct detector *detector_new(const struct sensor_config *cfg, const struct sig_pack *pack,
-                              const struct geo *geo, struct alert_sink *sink, char *errbuf,
-                              size_t errlen)
+                              struct alert_sink *sink, char *errbuf, size_t errlen)
 {
     struct detector *d = calloc(1, sizeof(*d));
     if (d == NULL) {
         snprintf(errbuf, errlen, "out of memory");
         return NULL;
     }
-    d->cfg = cfg;
     d->pack = pack;
-    d->geo = geo;
     d->sink = sink;
     d->dns = d->own_dns = dns_cache_new(cfg->dns_cache_size, cfg->dns_min_ttl, cfg->dns_max_ttl);
     if (d->dns == NULL) {
@@ -74,10 +70,8 @@ void detector_share_dns(struct detector *d, struct dns_cache *c, pthread_mutex_t
     d->dns_lock = lock;
 }
 
-void detector_reconfigure(struct detector *d, const struct sensor_config *cfg,
-                          const struct sig_pack *pack)
+void detector_reconfigure(struct detector *d, const struct sig_pack *pack)
 {
-    d->cfg = cfg;
     d->pack = pack;
 }
 
@@ -206,28 +200,10 @@ void detector_flow(struct detector *d, struct flow *f, const struct classifier *
     if (f->flags & FLOW_F_DETECTED)
         return;
     f->flags |= FLOW_F_DETECTED;
-
-    const struct flow_key *k = &f->key;
-    int af = k->ipver == 6 ? 6 : 4;
-    int src_in = netset_lookup(d->cfg->home_net, af, k->src, NULL) != NULL;
-    int dst_in = netset_lookup(d->cfg->home_net, af, k->dst, NULL) != NULL;
-    f->direction = (uint8_t)(src_in ? (dst_in ? DIR_INTERNAL : DIR_EGRESS)
-                                    : (dst_in ? DIR_INGRESS : DIR_EXTERNAL));
-    if (f->direction != DIR_EGRESS || d->pack == NULL)
+    if (f->direction != FLOW_DIR_EGRESS || d->pack == NULL)
         return;
 
-    struct alert_flow alf;
-    memset(&alf, 0, sizeof(alf));
-    alf.f = f;
-    alf.ts_us = ts_us;
-    alf.order = d->order;
-    if (d->geo != NULL && geo_lookup(d->geo, af, k->dst, &alf.geo) == 0) {
-        alf.has_geo = true;
-        f->asn = alf.geo.asn;
-        memcpy(f->country, alf.geo.country, 2);
-    }
-    f->flags |= FLOW_F_GEO;
-
+    const struct flow_key *k = &f->key;
     const char *host = flow_meta_get(f, FLOW_META_HOST);
     int tls = classify_is(f, CLASSIFY_IS_TLS), quic = classify_is(f, CLASSIFY_IS_QUIC);
     int http = classify_is(f, CLASSIFY_IS_HTTP);
@@ -241,7 +217,7 @@ void detector_flow(struct detector *d, struct flow *f, const struct classifier *
         .proto = k->proto,
         .dport = k->dport,
         .daddr = k->dst,
-        .asn = f->asn,
+        .asn = f->dst_geo.asn,
         .tls_sni = tls ? host : "",
         .quic_sni = quic ? host : "",
         .http_host = http ? host : "",
@@ -266,11 +242,19 @@ void detector_flow(struct detector *d, struct flow *f, const struct classifier *
     if (d->sink == NULL)
         return;
 
-    char app[64];
-    alf.app = classify_app_name(cl, f, app, sizeof(app));
-    community_id_v1(0, af, k->src, k->dst, k->proto, k->sport, k->dport, alf.community_id,
-                    sizeof(alf.community_id));
+    struct flow_info fi;
+    flow_info_fill(&fi, f, cl);
+    struct alert_flow alf = {.fi = &fi, .ts_us = ts_us, .order = d->order};
     alert_sink_offer(d->sink, &alf, hits, n);
+}
+
+void detector_flow_end(struct detector *d, struct flow *f, const struct classifier *cl)
+{
+    f->dis_mask = 0; /* dissectors still undecided: no verdict */
+    detector_flow(d, f, cl, f->last_us);
+    if (f->sig_best && d->sink != NULL)
+        alert_sink_flow_bytes(d->sink, f, sig_pack_get(d->pack, f->sig_best - 1u),
+                              f->bytes[FLOW_TOSERVER], d->order);
 }
 
 const struct detect_stats *detector_stats(const struct detector *d)
@@ -280,5 +264,5 @@ const struct detect_stats *detector_stats(const struct detector *d)
 
 const struct dns_cache *detector_dns_cache(const struct detector *d)
 {
-    return d->dns;
+    return d->own_dns;
 }

@@ -5,8 +5,9 @@
  * (every response carries new bindings), and a flow whose server port a
  * vendor dissector declared shows that dissector its first payload packets.
  * When a flow's metadata is complete -- nDPI is done and no dissector is
- * waiting -- detect_flow() runs once: direction, geo, the signature match,
- * and the hits go to the alert sink. Only egress flows are matched. */
+ * waiting -- detector_flow() runs once: the signature match, with the
+ * flow's direction and geo already settled (enrich.h), and the hits go to
+ * the alert sink. Only egress flows are matched. */
 #ifndef DETECT_H
 #define DETECT_H
 
@@ -14,32 +15,39 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "counters.h"
+
 struct flow;
 struct packet;
 struct classifier;
 struct sensor_config;
 struct sig_pack;
-struct geo;
 struct alert_sink;
 struct dns_cache;
 struct detector;
 
-struct detect_stats {
-    uint64_t flows_matched; /* egress flows run through the signatures */
-    uint64_t flows_hit;     /* of which matched at least one signature */
-    uint64_t dns_responses; /* DNS responses parsed */
-    uint64_t dns_bindings;  /* address bindings learned */
-    uint64_t dns_bad;       /* responses that did not parse */
-    uint64_t dis_packets;   /* payload packets shown to vendor dissectors */
-    uint64_t dis_verdicts;  /* flows a vendor dissector recognised */
-};
+#define DETECT_COUNTERS(X, T)                                                                      \
+    X(T, flows_matched, "detection.flows_matched", CTR_COUNTER,                                    \
+      "egress flows run through the signatures")                                                   \
+    X(T, flows_hit, "detection.flows_hit", CTR_COUNTER, "of which matched a signature")            \
+    X(T, dns_responses, "detection.dns_responses", CTR_COUNTER, "DNS responses parsed")            \
+    X(T, dns_bindings, "detection.dns_bindings", CTR_COUNTER, "address bindings learned from DNS") \
+    X(T, dns_bad, "detection.dns_bad", CTR_COUNTER, "DNS responses that did not parse")            \
+    X(T, dis_packets, "detection.dissector_packets", CTR_COUNTER,                                  \
+      "payload packets shown to vendor dissectors")                                                \
+    X(T, dis_verdicts, "detection.dissector_verdicts", CTR_COUNTER,                                \
+      "flows a vendor dissector recognised")
 
-/* Create a detector for one pipeline. pack may be NULL (no detection: only
- * direction is computed); geo and sink may be NULL. Returns NULL with a
- * message in errbuf. Free with detector_free(); NULL is a no-op there. */
+struct detect_stats {
+    DETECT_COUNTERS(CTR_FIELD, struct detect_stats)
+};
+extern const struct ctr_table detect_counters;
+
+/* Create a detector for one pipeline. pack may be NULL (no detection);
+ * sink may be NULL. Returns NULL with a message in errbuf. Free with
+ * detector_free(); NULL is a no-op there. */
 struct detector *detector_new(const struct sensor_config *cfg, const struct sig_pack *pack,
-                              const struct geo *geo, struct alert_sink *sink, char *errbuf,
-                              size_t errlen);
+                              struct alert_sink *sink, char *errbuf, size_t errlen);
 void detector_free(struct detector *d);
 
 /* Use c, shared with other workers under lock, instead of this detector's
@@ -47,12 +55,11 @@ void detector_free(struct detector *d);
  * flow it names may reach different workers). c and lock outlive d. */
 void detector_share_dns(struct detector *d, struct dns_cache *c, pthread_mutex_t *lock);
 
-/* A reload: match with pack (NULL: detection off) and take home_net from
- * cfg from now on. Both must outlive d or the next call. The DNS cache is
- * kept (its size is not reloaded). Flows that hold an index into the old
- * pack are the caller's to translate (pipeline_reconfigure()). */
-void detector_reconfigure(struct detector *d, const struct sensor_config *cfg,
-                          const struct sig_pack *pack);
+/* A reload: match with pack (NULL: detection off) from now on; it must
+ * outlive d or the next call. The DNS cache is kept (its size is not
+ * reloaded). Flows that hold an index into the old pack are the caller's
+ * to translate (pipeline_reconfigure()). */
+void detector_reconfigure(struct detector *d, const struct sig_pack *pack);
 const struct sig_pack *detector_pack(const struct detector *d);
 
 /* The position in the packet stream of what is being processed now; it
@@ -80,11 +87,18 @@ void detector_packet(struct detector *d, struct flow *f, const struct packet *pk
 /* Whether f's metadata is complete and it has not been matched yet. */
 int detector_ready(const struct flow *f);
 
-/* Match f once (no-op when already done): cl names the application. Call
- * when detector_ready() turns true, and for every flow as it ends. */
+/* Match f once (no-op when already done): only an egress flow, enriched
+ * first (flow_enrich()); cl names the application. Call when
+ * detector_ready() turns true. */
 void detector_flow(struct detector *d, struct flow *f, const struct classifier *cl, uint64_t ts_us);
 
+/* f ends (enriched, its classification settled): dissectors still
+ * undecided give no verdict, f is matched if it was not yet, and the bytes
+ * it sent count for its strongest match in the inventory. */
+void detector_flow_end(struct detector *d, struct flow *f, const struct classifier *cl);
+
 const struct detect_stats *detector_stats(const struct detector *d);
+/* The detector's own DNS cache; NULL while it shares another's. */
 const struct dns_cache *detector_dns_cache(const struct detector *d);
 
 #endif

@@ -17,6 +17,11 @@
 #include <string.h>
 
 #include "lru-map.h"
+#include "util.h"
+
+static const struct ctr_desc dns_cache_desc[] = {
+    DNS_CACHE_COUNTERS(CTR_DESC, struct dns_cache_stats)};
+const struct ctr_table dns_cache_counters = {dns_cache_desc, ARRAY_SIZE(dns_cache_desc)};
 
 #define DNS_CACHE_REAP 8 /* expired entries a put may free besides its own */
 #define NAME_LEN_MAX 255

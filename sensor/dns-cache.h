@@ -13,18 +13,26 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "counters.h"
+
 struct dns_cache;
 
+#define DNS_CACHE_COUNTERS(X, T)                                                                   \
+    X(T, inserts, "detection.dns_cache.inserts", CTR_COUNTER, "new (client, address) bindings")    \
+    X(T, updates, "detection.dns_cache.updates", CTR_COUNTER,                                      \
+      "bindings seen again (same client and address)")                                             \
+    X(T, evicted, "detection.dns_cache.evicted", CTR_COUNTER,                                      \
+      "bindings replaced because the cache was full")                                              \
+    X(T, expired, "detection.dns_cache.expired", CTR_COUNTER, "bindings past their TTL")           \
+    X(T, hits, "detection.dns_cache.hits", CTR_COUNTER, "flows that found the name they resolved") \
+    X(T, misses, "detection.dns_cache.misses", CTR_COUNTER, "flows with no name in the cache")     \
+    X(T, entries, "detection.dns_cache.entries", CTR_GAUGE, "bindings held now")                   \
+    X(T, peak_entries, "detection.dns_cache.peak_entries", CTR_PEAK, "most bindings held at once")
+
 struct dns_cache_stats {
-    uint64_t inserts;
-    uint64_t updates; /* same (client, address) seen again */
-    uint64_t evicted; /* replaced because the cache was full */
-    uint64_t expired;
-    uint64_t hits;
-    uint64_t misses;
-    uint64_t entries; /* now */
-    uint64_t peak_entries;
+    DNS_CACHE_COUNTERS(CTR_FIELD, struct dns_cache_stats)
 };
+extern const struct ctr_table dns_cache_counters;
 
 /* Create a cache of at most max entries. NULL on allocation failure. */
 struct dns_cache *dns_cache_new(uint32_t max, uint32_t min_ttl, uint32_t max_ttl);

@@ -15,6 +15,17 @@
 #include <time.h>
 
 #include <xxhash.h>
+#include "util.h"
+
+#define END(i, n)                                                                                  \
+    CTR_ELEM(struct flow_table_stats, ended, i, "flows.end_reason." n, CTR_COUNTER,                \
+             "flows ended: " n)
+static const struct ctr_desc flow_table_desc[] = {
+    FLOW_TABLE_COUNTERS(CTR_DESC, struct flow_table_stats) END(FLOW_END_TCP_FIN, "tcp-fin")
+        END(FLOW_END_TCP_RST, "tcp-rst") END(FLOW_END_IDLE, "idle")
+            END(FLOW_END_TABLE_FULL, "table-full") END(FLOW_END_EOF, "end-of-input")};
+#undef END
+const struct ctr_table flow_table_counters = {flow_table_desc, ARRAY_SIZE(flow_table_desc)};
 
 struct lru {
     uint32_t head, tail; /* slot index + 1 */
@@ -45,6 +56,12 @@ const char *flow_end_name(int reason)
     if (reason < 0 || reason >= FLOW_END_MAX)
         return "unknown";
     return end_names[reason];
+}
+
+const char *flow_direction_name(int d)
+{
+    static const char *const names[FLOW_DIR_MAX] = {"egress", "ingress", "internal", "external"};
+    return d >= 0 && d < FLOW_DIR_MAX ? names[d] : "unknown";
 }
 
 static inline struct flow *slot(const struct flow_table *t, uint32_t idx1)

@@ -14,6 +14,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "community-id.h"
+#include "counters.h"
+#include "geo.h"
+
 struct ndpi_flow_struct;
 
 /* The 5-tuple plus VLAN, in the initiator's orientation. Addresses in
@@ -81,6 +85,18 @@ enum flow_dpi {
     FLOW_DPI_DONE,    /* classified (or given up); nDPI state freed */
 };
 
+/* Where a flow goes relative to home_net (enrich.h settles it). */
+enum flow_direction {
+    FLOW_DIR_EGRESS = 0, /* client inside, server outside */
+    FLOW_DIR_INGRESS,    /* client outside, server inside */
+    FLOW_DIR_INTERNAL,   /* both inside */
+    FLOW_DIR_EXTERNAL,   /* both outside */
+    FLOW_DIR_MAX
+};
+
+/* "egress", "ingress", "internal", "external"; "unknown" out of range. */
+const char *flow_direction_name(int d);
+
 /* Direction index for per-direction counters. */
 enum { FLOW_TOSERVER = 0, FLOW_TOCLIENT = 1 };
 
@@ -111,31 +127,38 @@ struct flow {
     uint8_t icmp_type, icmp_code; /* of the first packet (Community ID) */
     uint8_t meta_truncated;
     uint8_t flags;       /* FLOW_F_* */
-    uint8_t direction;   /* enum flow_direction, set by detection */
     uint8_t dis_verdict; /* dissector registry index + 1 that matched, 0 none */
     uint8_t dis_pkts;    /* payload packets shown to dissectors */
     uint32_t dis_mask;   /* dissectors still interested (registry bits) */
-    uint32_t asn;        /* server AS, when FLOW_F_GEO */
-    char country[2];     /* server country, when FLOW_F_GEO ("" unknown) */
     uint16_t sig_best;   /* strongest matching signature index + 1, 0 none */
     uint16_t meta_used;
     uint16_t meta_off[FLOW_META_MAX]; /* offset + 1 into meta, 0 = absent */
     char meta[FLOW_META_BYTES];
+
+    /* What flow_enrich() (enrich.h) settled, once: valid with FLOW_F_ENRICHED. */
+    uint8_t direction;                  /* enum flow_direction */
+    uint8_t cid[COMMUNITY_ID_HASH_LEN]; /* Community ID v1 hash */
+    struct geo_result dst_geo, src_geo; /* ends outside home_net; zero inside */
 };
 
 #define FLOW_F_GUESSED 0x01  /* protocol guessed by nDPI at give-up */
 #define FLOW_F_SWAPPED 0x02  /* orientation fixed after the first packet (SYN-ACK first) */
 #define FLOW_F_DETECTED 0x04 /* signatures matched (once per flow) */
-#define FLOW_F_GEO 0x08      /* asn and country looked up */
+#define FLOW_F_ENRICHED 0x08 /* direction, geo and Community ID settled (enrich.h) */
+
+#define FLOW_TABLE_COUNTERS(X, T)                                                                  \
+    X(T, created, "flows.total", CTR_COUNTER, "flows created")                                     \
+    X(T, active, "flows.active", CTR_GAUGE, "flows in the table now")                              \
+    X(T, peak_active, "flows.peak_active", CTR_PEAK, "most flows in the table at once")            \
+    X(T, lookups, "flows.lookups", CTR_COUNTER, "flow table lookups")                              \
+    X(T, collisions, "flows.collisions", CTR_COUNTER,                                              \
+      "hash chain steps beyond the first entry of a bucket")
 
 struct flow_table_stats {
-    uint64_t created;
-    uint64_t ended[FLOW_END_MAX];
-    uint64_t active;
-    uint64_t peak_active;
-    uint64_t lookups;
-    uint64_t collisions; /* chain steps beyond the first bucket entry */
+    FLOW_TABLE_COUNTERS(CTR_FIELD, struct flow_table_stats)
+    uint64_t ended[FLOW_END_MAX]; /* by enum flow_end; see flow_table_counters */
 };
+extern const struct ctr_table flow_table_counters;
 
 /* Called for every flow that ends, before its slot is reused. */
 typedef void (*flow_end_cb)(struct flow *f, void *ud);

@@ -8,6 +8,10 @@
 
 #include "decode.h"
 #include "lru-map.h"
+#include "util.h"
+
+static const struct ctr_desc frag_desc[] = {FRAG_COUNTERS(CTR_DESC, struct frag_stats)};
+const struct ctr_table frag_counters = {frag_desc, ARRAY_SIZE(frag_desc)};
 
 struct frag_key {
     uint8_t src[16], dst[16];

@@ -10,6 +10,8 @@
 
 #include <stdint.h>
 
+#include "counters.h"
+
 struct packet;
 struct frag_table;
 
@@ -17,16 +19,22 @@ struct frag_table;
  * a local choice; Linux uses 30 s, ipfrag_time). */
 #define FRAG_TIMEOUT_S 30
 
+#define FRAG_COUNTERS(X, T)                                                                        \
+    X(T, first, "fragments.first", CTR_COUNTER, "first fragments seen (they carry the ports)")     \
+    X(T, later, "fragments.later", CTR_COUNTER, "later fragments seen")                            \
+    X(T, matched, "fragments.attributed", CTR_COUNTER,                                             \
+      "later fragments counted against their flow")                                                \
+    X(T, orphans, "fragments.orphans", CTR_COUNTER,                                                \
+      "later fragments whose first fragment was not seen")                                         \
+    X(T, evicted, "fragments.evicted", CTR_COUNTER, "trains dropped because the table was full")   \
+    X(T, expired, "fragments.expired", CTR_COUNTER, "trains forgotten after the timeout")          \
+    X(T, active, "fragments.active", CTR_GAUGE, "trains tracked now")                              \
+    X(T, peak_active, "fragments.peak_active", CTR_PEAK, "most trains tracked at once")
+
 struct frag_stats {
-    uint64_t first;   /* first fragments seen */
-    uint64_t later;   /* later fragments seen */
-    uint64_t matched; /* later fragments attributed to a flow */
-    uint64_t orphans; /* later fragments whose first fragment was not seen */
-    uint64_t evicted; /* trains dropped because the table was full */
-    uint64_t expired; /* trains forgotten after the timeout */
-    uint64_t active;
-    uint64_t peak_active;
+    FRAG_COUNTERS(CTR_FIELD, struct frag_stats)
 };
+extern const struct ctr_table frag_counters;
 
 /* Create a table for max trains. Returns NULL on allocation failure. Free
  * with frag_table_free(); NULL is a no-op there. */

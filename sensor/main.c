@@ -1,11 +1,10 @@
-/* main.c -- egress-sensor: options, wiring of the stages (the loop is in
- * run.c).
+/* main.c -- egress-sensor: options, configuration, and the wiring of the
+ * stages; run.c runs them.
  *
  * Exit codes: 0 done; 1 runtime failure (an input could not be read, an
  * interface could not be opened or went away, an output could not be
  * written); 2 usage or configuration error; 3 alerts left in the Redis
  * spool. */
-#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,12 +17,8 @@
 #include "assets.h"
 #include "classify.h"
 #include "config.h"
-#include "decode.h"
-#include "detect.h"
-#include "dns-cache.h"
-#include "flow.h"
-#include "frag.h"
 #include "geo.h"
+#include "live-workers.h"
 #include "log.h"
 #include "options.h"
 #include "output-json-flow.h"
@@ -33,20 +28,32 @@
 #include "reload.h"
 #include "run.h"
 #include "signature.h"
-#include "source-pcap-file.h"
-#include "source-pcap-live.h"
-#include "stats.h"
 #include "workers.h"
 
 #define ASSETS_MAX_HOSTS 16384
 
+/* Not an exit code: go on to the next step. */
+#define GO (-1)
+
+/* Everything main() opens, closed in reverse by close_all(). */
+struct sensor {
+    struct options o;
+    struct sensor_config cfg;
+    struct privs_user user;
+    struct sig_pack *pack; /* main's until a reloader takes it */
+    struct geo *geo;
+    struct stages st;
+    char redis_desc[512];
+};
+
 static void on_signal(int sig)
 {
     if (sig == SIGHUP)
-        run_hup = 1;
+        atomic_store(&run_hup, 1);
     else
-        run_stop = 1;
+        atomic_store(&run_stop, 1);
 }
+
 static void print_version(const struct sensor_config *cfg)
 {
     char buf[256];
@@ -101,408 +108,290 @@ static void print_config(const struct sensor_config *cfg, const struct sig_pack 
         printf("  signatures      none: detection is off (signatures.dir is \"\")\n");
     printf("  alerts          one per host, signature and country per %us\n", cfg->suppress_window);
 }
-/* Switch to --user (when given), or warn once that live capture keeps
- * running as root. Returns 0 or -1 (logged). */
-static int drop_privileges(const struct options *o, const struct privs_user *u, int live)
+/* A bad filter is a usage error, found before any work. Returns 0 or -1
+ * (logged). */
+static int check_filter(const char *bpf)
 {
-    char err[512];
-    if (o->user == NULL) {
-        if (live && privs_running_as_root())
-            log_msg(LOG_WARNING, "running as root; give --user NAME to switch to an "
-                                 "unprivileged user once the interfaces are open");
-        return 0;
-    }
-    if (privs_drop(u, err, sizeof(err)) < 0) {
-        log_msg(LOG_ERR, "%s", err);
-        return -1;
-    }
-    return 0;
+    struct bpf_program prog;
+    pcap_t *dead = pcap_open_dead(DLT_EN10MB, 65535);
+    int bad = dead == NULL || pcap_compile(dead, &prog, bpf, 1, PCAP_NETMASK_UNKNOWN) < 0;
+    if (bad)
+        log_msg(LOG_ERR, "filter \"%s\": %s", bpf, dead ? pcap_geterr(dead) : "cannot check");
+    else
+        pcap_freecode(&prog);
+    if (dead)
+        pcap_close(dead);
+    return bad ? -1 : 0;
 }
 
-int main(int argc, char **argv)
+/* Options, configuration, signature pack, and the actions that stop there
+ * (--version, --check-config, --list-signatures). Returns GO or an exit
+ * code. */
+static int configure(struct sensor *s, int argc, char **argv)
 {
-    struct options o;
-    struct sensor_config cfg;
-    struct privs_user user;
-    struct geo *geo = NULL;
-    struct out_flows *flows = NULL;
-    struct pipeline *pl = NULL;
-    struct pipeline *pls[WORKERS_MAX];
-    struct live_worker *lws = NULL;
-    struct workers *workers = NULL;
-    struct dns_cache *shared_dns = NULL;
-    pthread_mutex_t dns_lock = PTHREAD_MUTEX_INITIALIZER;
-    unsigned nw;
-    struct sig_pack *pack = NULL;
-    struct assets *assets = NULL;
-    struct alert_sink *sink = NULL;
-    struct out_redis *redis = NULL;
-    struct source_live *live = NULL;
-    struct reloader *reloader = NULL;
     char err[1024];
-    int action, rc = 0;
-
-    memset(&cfg, 0, sizeof(cfg));
-    memset(&user, 0, sizeof(user));
-    memset(pls, 0, sizeof(pls));
-    action = parse_options(argc, argv, &o);
+    int action = parse_options(argc, argv, &s->o);
     if (action < 0)
         return EXIT_USAGE;
-    nw = o.workers;
     if (action == OPT_EXIT_OK)
         return 0;
-    if (o.use_syslog) {
+    if (s->o.use_syslog)
         log_use_syslog();
-    }
-    if (load_config(&o, &cfg) < 0) {
-        config_fini(&cfg);
+    if (load_config(&s->o, &s->cfg) < 0)
         return EXIT_USAGE;
-    }
     if (action == OPT_VERSION) {
-        print_version(&cfg);
-        config_fini(&cfg);
+        print_version(&s->cfg);
         return 0;
     }
     /* signatures.dir = "" turns detection off (flows only). */
-    pack = cfg.signatures_dir[0] ? sig_pack_load(cfg.signatures_dir, err, sizeof(err)) : NULL;
-    if (pack == NULL && cfg.signatures_dir[0]) {
+    if (s->cfg.signatures_dir[0] &&
+        (s->pack = sig_pack_load(s->cfg.signatures_dir, err, sizeof(err))) == NULL) {
         log_msg(LOG_ERR, "signature pack: %s", err);
-        config_fini(&cfg);
         return EXIT_USAGE;
     }
-    if (o.check_config || o.list_signatures) {
-        if (o.list_signatures)
-            sig_pack_print(stdout, pack);
-        else
-            print_config(&cfg, pack);
-        sig_pack_free(pack);
-        config_fini(&cfg);
+    if (s->o.list_signatures) {
+        sig_pack_print(stdout, s->pack);
         return 0;
     }
-    if (o.n_inputs == 0 && o.n_ifaces == 0) {
+    if (s->o.check_config) {
+        print_config(&s->cfg, s->pack);
+        return 0;
+    }
+    if (s->o.n_inputs == 0 && s->o.n_ifaces == 0) {
         log_msg(LOG_ERR, "no input; give one or more -r FILE or -i IFACE (see --help)");
-        sig_pack_free(pack);
-        config_fini(&cfg);
         return EXIT_USAGE;
     }
-    if (o.user != NULL && privs_lookup(o.user, &user, err, sizeof(err)) < 0) {
+    if (s->o.user != NULL && privs_lookup(s->o.user, &s->user, err, sizeof(err)) < 0) {
         log_msg(LOG_ERR, "%s", err);
-        sig_pack_free(pack);
-        config_fini(&cfg);
         return EXIT_USAGE;
     }
+    if (s->o.bpf != NULL && check_filter(s->o.bpf) < 0)
+        return EXIT_USAGE;
+    return GO;
+}
 
-    if (o.bpf != NULL) { /* a bad filter is a usage error, found before any work */
-        struct bpf_program prog;
-        pcap_t *dead = pcap_open_dead(DLT_EN10MB, 65535);
-        int bad = dead == NULL || pcap_compile(dead, &prog, o.bpf, 1, PCAP_NETMASK_UNKNOWN) < 0;
-        if (bad)
-            log_msg(LOG_ERR, "filter \"%s\": %s", o.bpf, dead ? pcap_geterr(dead) : "cannot check");
-        else
-            pcap_freecode(&prog);
-        if (dead)
-            pcap_close(dead);
-        if (bad) {
-            sig_pack_free(pack);
-            config_fini(&cfg);
-            return EXIT_USAGE;
-        }
-    }
-
-    /* Live capture: open every interface first, while privileged, and
-     * before any output is created. */
-    if (o.n_ifaces > 0) {
+/* What needs privileges, first: the capture sockets, the geo databases
+ * (the pack is loaded already). Then switch to --user (or warn that live
+ * capture keeps running as root), before any output is created and any
+ * packet read. Returns GO or an exit code. */
+static int open_privileged(struct sensor *s)
+{
+    char err[1024];
+    if (s->o.n_ifaces > 0) {
         struct source_live_config lc = {
-            .ifaces = o.ifaces,
-            .n_ifaces = o.n_ifaces,
-            .bpf = o.bpf,
-            .snaplen = o.snaplen,
-            .buffer_mb = o.buffer_mb,
+            .ifaces = s->o.ifaces,
+            .n_ifaces = s->o.n_ifaces,
+            .bpf = s->o.bpf,
+            .snaplen = s->o.snaplen,
+            .buffer_mb = s->o.buffer_mb,
         };
-        if (nw > 1) {
-            /* one capture set per worker, in per-interface fanout groups
-             * whose ids this process is unlikely to share with another */
-            lc.fanout_group = ((unsigned)getpid() % 1000u) * SRC_LIVE_MAX_IFACES + 1u;
-            lws = calloc(nw, sizeof(*lws));
-            for (unsigned i = 0; lws != NULL && i < nw; i++) {
-                pthread_mutex_init(&lws[i].mu, NULL);
-                lws[i].src = source_live_open(&lc, log_source, NULL, err, sizeof(err));
-                if (lws[i].src == NULL)
-                    break;
-            }
-            live = lws != NULL ? lws[0].src : NULL;
-            if (lws != NULL && lws[nw - 1].src == NULL) {
-                for (unsigned i = 0; i < nw; i++)
-                    source_live_free(lws[i].src);
-                live = NULL;
-            }
-            if (lws == NULL)
-                snprintf(err, sizeof(err), "out of memory");
-        } else {
-            live = source_live_open(&lc, log_source, NULL, err, sizeof(err));
-        }
-        if (live == NULL) {
+        s->st.live = live_workers_open(&lc, s->o.workers, err, sizeof(err));
+        if (s->st.live == NULL) {
             log_msg(LOG_ERR, "%s", err);
-            free(lws);
-            sig_pack_free(pack);
-            config_fini(&cfg);
             return EXIT_RUNTIME;
         }
     }
-    /* Nothing else needs root: outputs, the Redis spool and the geo
-     * databases are opened as --user, and no packet has been read yet. */
-    if (drop_privileges(&o, &user, live != NULL) < 0) {
-        for (unsigned i = 0; lws != NULL && i < nw; i++)
-            source_live_free(lws[i].src);
-        if (lws == NULL)
-            source_live_free(live);
-        free(lws);
-        sig_pack_free(pack);
-        config_fini(&cfg);
+    err[0] = '\0';
+    s->geo = geo_open(s->cfg.country_db, s->cfg.asn_db, err, sizeof(err));
+    if (err[0] && !s->o.quiet)
+        log_msg(LOG_WARNING, "%s", err);
+    if (s->o.user == NULL) {
+        if (s->st.live != NULL && privs_running_as_root())
+            log_msg(LOG_WARNING, "running as root; give --user NAME to switch to an "
+                                 "unprivileged user once the interfaces are open");
+    } else if (privs_drop(&s->user, err, sizeof(err)) < 0) {
+        log_msg(LOG_ERR, "%s", err);
         return EXIT_RUNTIME;
     }
+    return GO;
+}
 
-    const char *flows_path = o.flows ? o.flows : cfg.flows_path;
-    const char *alerts_path = o.alerts ? o.alerts : cfg.alerts_path;
-    const char *assets_path = o.assets ? o.assets : cfg.assets_path;
-    const char *stats_path = o.stats ? o.stats : cfg.stats_path;
-    const char *redis_url = o.redis ? o.redis : cfg.redis_url;
-    if (!flows_path[0] && !alerts_path[0] && !assets_path[0] && !stats_path[0] && !redis_url[0])
+/* The Redis output, configured from the file and --redis. Returns GO or
+ * an exit code. */
+static int open_redis(struct sensor *s, const char *url)
+{
+    char err[1024];
+    const struct sensor_config *cfg = &s->cfg;
+    const char *sentinels[CONFIG_MAX_SENTINELS];
+    for (unsigned i = 0; i < cfg->n_redis_sentinels; i++)
+        sentinels[i] = cfg->redis_sentinels[i];
+    struct out_redis_config rcfg = {
+        .url = url,
+        .sentinels = cfg->n_redis_sentinels ? sentinels : NULL,
+        .n_sentinels = cfg->n_redis_sentinels,
+        .master_name = cfg->redis_master_name,
+        .sensor = cfg->sensor_name,
+        .key_prefix = cfg->redis_key_prefix,
+        .stream = cfg->redis_stream,
+        .maxlen = cfg->redis_maxlen,
+        .channel = cfg->redis_channel,
+        .flows_stream = cfg->redis_flows_stream,
+        .spool_dir = cfg->redis_spool_dir,
+        .spool_max_bytes = cfg->redis_spool_max_bytes,
+        .queue_size = cfg->redis_queue_size,
+        .connect_timeout_ms = cfg->redis_connect_timeout_ms,
+        .command_timeout_ms = cfg->redis_command_timeout_ms,
+        .stats_interval_s = cfg->redis_stats_interval,
+    };
+    s->st.redis = out_redis_start(&rcfg, err, sizeof(err));
+    if (s->st.redis == NULL) {
+        log_msg(LOG_ERR, "redis: %s", err);
+        return EXIT_USAGE;
+    }
+    out_redis_describe(s->st.redis, s->redis_desc, sizeof(s->redis_desc));
+    s->st.redis_desc = s->redis_desc; /* without credentials */
+    return GO;
+}
+
+/* The outputs, as --user: flow records, the alert sink and the inventory,
+ * Redis. Returns GO or an exit code. */
+static int open_outputs(struct sensor *s)
+{
+    char err[1024];
+    const struct options *o = &s->o;
+    const struct sensor_config *cfg = &s->cfg;
+    struct stages *st = &s->st;
+    const char *flows_path = o->flows ? o->flows : cfg->flows_path;
+    const char *alerts_path = o->alerts ? o->alerts : cfg->alerts_path;
+    const char *redis_url = o->redis ? o->redis : cfg->redis_url;
+    st->assets_path = o->assets ? o->assets : cfg->assets_path;
+    st->stats_path = o->stats ? o->stats : cfg->stats_path;
+    if (!flows_path[0] && !alerts_path[0] && !st->assets_path[0] && !st->stats_path[0] &&
+        !redis_url[0])
         alerts_path = "-"; /* an analyst's default: what phones home */
 
-    err[0] = '\0';
-    geo = geo_open(cfg.country_db, cfg.asn_db, err, sizeof(err));
-    if (err[0] && !o.quiet)
-        log_msg(LOG_WARNING, "%s", err);
-    int flows_to_redis = redis_url[0] && cfg.redis_flows_stream[0];
+    bool flows_to_redis = redis_url[0] && cfg->redis_flows_stream[0];
     if (flows_path[0] || flows_to_redis) {
-        flows = out_flows_open(flows_path, err, sizeof(err));
-        if (flows == NULL) {
+        st->flows = out_flows_open(flows_path, err, sizeof(err));
+        if (st->flows == NULL) {
             log_msg(LOG_ERR, "%s", err);
-            rc = EXIT_RUNTIME;
-            goto done;
+            return EXIT_RUNTIME;
         }
     }
-    assets = assets_new(ASSETS_MAX_HOSTS);
-    sink = assets ? alert_sink_new(&cfg, alerts_path, assets, err, sizeof(err)) : NULL;
-    if (sink == NULL) {
-        log_msg(LOG_ERR, "%s", assets ? err : "out of memory");
-        rc = EXIT_RUNTIME;
-        goto done;
+    st->assets = assets_new(ASSETS_MAX_HOSTS);
+    st->sink = st->assets ? alert_sink_new(cfg, alerts_path, st->assets, err, sizeof(err)) : NULL;
+    if (st->sink == NULL) {
+        log_msg(LOG_ERR, "%s", st->assets ? err : "out of memory");
+        return EXIT_RUNTIME;
     }
     if (redis_url[0]) {
-        const char *sentinels[CONFIG_MAX_SENTINELS];
-        for (unsigned i = 0; i < cfg.n_redis_sentinels; i++)
-            sentinels[i] = cfg.redis_sentinels[i];
-        struct out_redis_config rcfg = {
-            .url = redis_url,
-            .sentinels = cfg.n_redis_sentinels ? sentinels : NULL,
-            .n_sentinels = cfg.n_redis_sentinels,
-            .master_name = cfg.redis_master_name,
-            .sensor = cfg.sensor_name,
-            .key_prefix = cfg.redis_key_prefix,
-            .stream = cfg.redis_stream,
-            .maxlen = cfg.redis_maxlen,
-            .channel = cfg.redis_channel,
-            .flows_stream = cfg.redis_flows_stream,
-            .spool_dir = cfg.redis_spool_dir,
-            .spool_max_bytes = cfg.redis_spool_max_bytes,
-            .queue_size = cfg.redis_queue_size,
-            .connect_timeout_ms = cfg.redis_connect_timeout_ms,
-            .command_timeout_ms = cfg.redis_command_timeout_ms,
-            .stats_interval_s = cfg.redis_stats_interval,
-        };
-        redis = out_redis_start(&rcfg, err, sizeof(err));
-        if (redis == NULL) {
-            log_msg(LOG_ERR, "redis: %s", err);
-            rc = EXIT_USAGE;
-            goto done;
-        }
-        alert_sink_set_redis(sink, redis);
+        int rc = open_redis(s, redis_url);
+        if (rc != GO)
+            return rc;
+        alert_sink_set_redis(st->sink, st->redis);
         if (flows_to_redis)
-            out_flows_set_redis(flows, redis);
+            out_flows_set_redis(st->flows, st->redis);
     }
-    for (unsigned i = 0; i < nw; i++) {
-        /* live, the kernel spreads flows evenly; reading files, the
-         * reading thread, also a worker, takes a smaller share */
-        int files = live == NULL && nw > 1;
-        pls[i] = pipeline_new_share(&cfg, geo, flows, pack, sink, files ? workers_slots(nw, i) : 1,
-                                    files ? WORKERS_SLOTS : nw, err, sizeof(err));
-        if (pls[i] == NULL) {
-            log_msg(LOG_ERR, "%s", err);
-            rc = EXIT_RUNTIME;
-            goto done;
-        }
-    }
-    pl = pls[0];
-    if (live != NULL) {
+    return GO;
+}
+
+/* The workers: live ones (with the reloader, which takes the pack over),
+ * or pipelines for reading files, with the dispatcher when several.
+ * Returns GO or an exit code. */
+static int open_workers(struct sensor *s)
+{
+    char err[1024];
+    struct stages *st = &s->st;
+    st->cfg = &s->cfg;
+    st->n = s->o.workers;
+    st->detection = s->pack != NULL;
+    if (st->live != NULL) {
         /* SIGHUP swaps the pack: from here the reloader owns it. */
-        reloader = reloader_new(&cfg, pack, nw);
-        if (reloader == NULL) {
+        st->reload = reloader_new(&s->cfg, s->pack, st->n);
+        if (st->reload == NULL) {
             log_msg(LOG_ERR, "out of memory");
-            rc = EXIT_RUNTIME;
-            goto done;
+            return EXIT_RUNTIME;
         }
-        pack = NULL;
-        for (unsigned i = 0; lws != NULL && i < nw; i++) {
-            lws[i].reload = reloader;
-            lws[i].index = i;
+        const struct sig_pack *pack = s->pack;
+        s->pack = NULL;
+        if (live_workers_setup(st->live, &s->cfg, s->geo, st->flows, pack, st->sink, st->reload,
+                               err, sizeof(err)) < 0) {
+            log_msg(LOG_ERR, "%s", err);
+            return EXIT_RUNTIME;
         }
+        return GO;
     }
     /* Reading files, alerts are decided in stream order, so the same
      * capture gives the same alerts whatever the number of workers. */
-    alert_sink_set_ordered(sink, live == NULL);
-    if (lws != NULL) {
-        /* A DNS answer and the flow it names may reach different workers. */
-        shared_dns = dns_cache_new(cfg.dns_cache_size, cfg.dns_min_ttl, cfg.dns_max_ttl);
-        if (shared_dns == NULL) {
-            log_msg(LOG_ERR, "cannot allocate a DNS cache of %u entries", cfg.dns_cache_size);
-            rc = EXIT_RUNTIME;
-            goto done;
+    alert_sink_set_ordered(st->sink, true);
+    for (unsigned i = 0; i < st->n; i++) {
+        /* the reading thread, also a worker, takes a smaller share */
+        st->pls[i] = pipeline_new_share(&s->cfg, s->geo, st->flows, s->pack, st->sink,
+                                        st->n > 1 ? workers_slots(st->n, i) : 1,
+                                        st->n > 1 ? WORKERS_SLOTS : 1, err, sizeof(err));
+        if (st->pls[i] == NULL) {
+            log_msg(LOG_ERR, "%s", err);
+            return EXIT_RUNTIME;
         }
-        for (unsigned i = 0; i < nw; i++) {
-            pipeline_share_dns(pls[i], shared_dns, &dns_lock);
-            lws[i].pl = pls[i];
-        }
-    } else if (nw > 1) {
-        for (unsigned i = 0; i < nw; i++)
-            pipeline_set_dispatched(pls[i]);
+        if (st->n > 1)
+            pipeline_set_dispatched(st->pls[i]);
+    }
+    if (st->n > 1) {
         sigset_t block, old; /* the workers never take a signal */
         sigfillset(&block);
         pthread_sigmask(SIG_BLOCK, &block, &old);
-        workers = workers_start(pls, nw, sink, cfg.max_fragments, err, sizeof(err));
+        st->workers =
+            workers_start(st->pls, st->n, st->sink, s->cfg.max_fragments, err, sizeof(err));
         pthread_sigmask(SIG_SETMASK, &old, NULL);
-        if (workers == NULL) {
+        if (st->workers == NULL) {
             log_msg(LOG_ERR, "%s", err);
-            rc = EXIT_RUNTIME;
-            goto done;
+            return EXIT_RUNTIME;
         }
     }
+    return GO;
+}
 
+static void install_signals(bool live)
+{
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-    if (live != NULL) /* a daemon's reload request must not kill it */
+    if (live) /* a daemon's reload request must not kill it */
         sigaction(SIGHUP, &sa, NULL);
+}
 
-    int show_progress = o.progress < 0 ? (!o.quiet && isatty(STDERR_FILENO)) : o.progress;
-    struct run pr = {.pl = pl,
-                     .n = nw,
-                     .workers = workers,
-                     .lws = lws,
-                     .flows = flows,
-                     .sink = sink,
-                     .redis = redis,
-                     .live = live,
-                     .reload = reloader,
-                     .show = live ? 0 : show_progress,
-                     .start = run_now(),
-                     .interval = o.quiet ? 0 : o.stats_interval};
-    struct run_report rep = {.top_n = 10};
-    rc = live != NULL ? run_live(&o, &pr, &rep) : run_files(&o, &pr, &rep);
-    if (workers != NULL)
-        workers_finish(workers); /* each worker flushes its own flows */
-    else
-        for (unsigned i = 0; i < nw; i++)
-            pipeline_flush(pls[i]);
-    alert_sink_release(sink, UINT64_MAX);
-
-    static struct pipeline_stats ps; /* large: not on the stack */
-    struct flow_table_stats fts;
-    struct classify_stats cs;
-    struct frag_stats frs;
-    struct detect_stats ds;
-    struct dns_cache_stats dcs;
-    pipeline_stats_sum(pls, nw, &ps, &fts, &cs, &frs, &ds, &dcs);
-    if (workers != NULL) {
-        ps.time_backwards += workers_time_backwards(workers);
-        ps.dec = *workers_decode_stats(workers); /* decoded there, once */
-    }
-    if (shared_dns != NULL) /* one cache, not one per worker */
-        dcs = *dns_cache_stats(shared_dns);
-    rep.workers = nw;
-    rep.ps = &ps;
-    rep.fts = &fts;
-    rep.cs = &cs;
-    rep.frs = &frs;
-    rep.ds = &ds;
-    rep.dcs = &dcs;
-    rep.ast = assets_stats(assets);
-    alert_sink_stats(sink, &rep.as);
-    rep.assets = assets;
-    rep.bytes_per_flow = pipeline_bytes_per_flow(pl);
-    rep.elapsed_s = run_now() - pr.start;
-    rep.peak_rss_kb = stats_peak_rss_kb();
-
-    /* Redis: the last health numbers, then wait (bounded) for delivery. */
-    struct out_redis_stats rst;
-    char redis_desc[512];
-    if (redis != NULL) {
-        struct run_totals tot;
-        memset(&tot, 0, sizeof(tot));
-        tot.packets = ps.packets;
-        tot.flows = fts.created;
-        tot.ls.drops = rep.cap_drops;
-        tot.ls.if_drops = rep.cap_if_drops;
-        run_push_health(&pr, &tot);
-        rep.redis_undelivered = out_redis_drain(redis, cfg.redis_flush_timeout * 1000u);
-        out_redis_stats(redis, &rst);
-        rep.rs = &rst;
-        out_redis_describe(redis, redis_desc, sizeof(redis_desc));
-        rep.redis_url = redis_desc; /* without credentials */
-        rep.redis_spool_dir = cfg.redis_spool_dir;
-        if (rep.redis_undelivered > 0 && rc == 0)
-            rc = EXIT_UNDELIVERED;
-    }
-
-    if (out_flows_close(flows, err, sizeof(err)) < 0) {
+/* Close everything s holds, in reverse order of opening; the sink's
+ * final flush may turn rc into EXIT_RUNTIME. Returns the exit code. */
+static int close_all(struct sensor *s, int rc)
+{
+    char err[1024];
+    struct stages *st = &s->st;
+    if (st->flows != NULL) /* run_finish() closes it on the way out */
+        out_flows_close(st->flows, err, sizeof(err));
+    workers_free(st->workers);
+    live_workers_free(st->live);
+    for (unsigned i = 0; i < st->n && i < WORKERS_MAX; i++)
+        pipeline_free(st->pls[i]);
+    out_redis_stop(st->redis); /* pending alerts stay in the spool */
+    if (alert_sink_close(st->sink, err, sizeof(err)) < 0) {
         log_msg(LOG_ERR, "%s", err);
         rc = EXIT_RUNTIME;
     }
-    flows = NULL;
-    if (!o.quiet) {
-        stats_print_summary(stderr, &rep);
-        assets_print_table(assets, stderr);
-        fprintf(stderr, "\n");
-    }
-    if (assets_path[0] &&
-        assets_write_json(assets, cfg.sensor_name, assets_path, err, sizeof(err)) < 0) {
-        log_msg(LOG_ERR, "%s", err);
-        rc = EXIT_RUNTIME;
-    }
-    if (stats_path[0] && stats_write_json(stats_path, &rep, err, sizeof(err)) < 0) {
-        log_msg(LOG_ERR, "%s", err);
-        rc = EXIT_RUNTIME;
-    }
-
-done:
-    if (flows != NULL)
-        out_flows_close(flows, err, sizeof(err));
-    workers_free(workers);
-    if (lws != NULL) {
-        for (unsigned i = 0; i < nw; i++) {
-            source_live_free(lws[i].src);
-            pthread_mutex_destroy(&lws[i].mu);
-        }
-        free(lws);
-    } else {
-        source_live_free(live);
-    }
-    for (unsigned i = 0; i < nw; i++)
-        pipeline_free(pls[i]);
-    dns_cache_free(shared_dns);
-    out_redis_stop(redis); /* pending alerts stay in the spool */
-    if (alert_sink_close(sink, err, sizeof(err)) < 0) {
-        log_msg(LOG_ERR, "%s", err);
-        rc = EXIT_RUNTIME;
-    }
-    assets_free(assets);
-    reloader_free(reloader);
-    sig_pack_free(pack);
-    geo_free(geo);
-    config_fini(&cfg);
+    assets_free(st->assets);
+    reloader_free(st->reload);
+    sig_pack_free(s->pack);
+    geo_free(s->geo);
+    config_fini(&s->cfg);
     log_close();
     return rc;
+}
+
+int main(int argc, char **argv)
+{
+    static struct sensor s; /* zeroed; large */
+    int rc = configure(&s, argc, argv);
+    if (rc == GO)
+        rc = open_privileged(&s);
+    if (rc == GO)
+        rc = open_outputs(&s);
+    if (rc == GO)
+        rc = open_workers(&s);
+    if (rc == GO) {
+        install_signals(s.st.live != NULL);
+        rc = s.st.live != NULL ? run_live(&s.o, &s.st) : run_files(&s.o, &s.st);
+        rc = run_finish(&s.o, &s.st, rc);
+    }
+    return close_all(&s, rc);
 }

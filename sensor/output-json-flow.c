@@ -13,6 +13,7 @@
 #include "flow.h"
 #include "output-json.h"
 #include "output-redis.h"
+#include "util.h"
 
 struct out_flows {
     pthread_mutex_t lock; /* workers write records concurrently */
@@ -26,13 +27,6 @@ struct out_flows {
 };
 
 #define FLOW_RECORD_MAX 16384
-
-static const char *const dir_names[DIR_MAX] = {"egress", "ingress", "internal", "external"};
-
-const char *out_direction_name(int d)
-{
-    return d >= 0 && d < DIR_MAX ? dir_names[d] : "unknown";
-}
 
 struct out_flows *out_flows_open(const char *path, char *errbuf, size_t errlen)
 {
@@ -83,39 +77,43 @@ int out_flows_close(struct out_flows *o, char *errbuf, size_t errlen)
     return rc;
 }
 
-static const char *proto_name(uint8_t p, char *buf, size_t len)
-{
-    switch (p) {
-    case 1:
-        return "ICMP";
-    case 6:
-        return "TCP";
-    case 17:
-        return "UDP";
-    case 58:
-        return "IPv6-ICMP";
-    case 132:
-        return "SCTP";
-    case 47:
-        return "GRE";
-    case 50:
-        return "ESP";
-    case 51:
-        return "AH";
-    default:
-        snprintf(buf, len, "%u", p);
-        return buf;
-    }
-}
-
-static void put_geo(struct jw *w, const char *key, const struct geo_result *g)
+void out_json_geo(struct jw *w, const char *key, const struct geo_result *g)
 {
     jw_object(w, key);
     jw_str(w, "country_code", g->country);
     if (g->asn)
         jw_u64(w, "asn", g->asn);
-    jw_str(w, "as_org", g->as_org);
+    jw_strn(w, "as_org", g->as_org, g->as_org_len);
     jw_end_object(w);
+}
+
+void out_json_flow_tuple(struct jw *w, const struct flow_info *fi)
+{
+    const struct flow *f = fi->f;
+    const struct flow_key *k = &f->key;
+
+    jw_ip(w, "src_ip", k->ipver, k->src);
+    if (fi->has_ports)
+        jw_u64(w, "src_port", k->sport);
+    jw_ip(w, "dest_ip", k->ipver, k->dst);
+    if (fi->has_ports)
+        jw_u64(w, "dest_port", k->dport);
+    jw_str(w, "proto", fi->proto);
+    if (fi->is_icmp) {
+        jw_u64(w, "icmp_type", f->icmp_type);
+        jw_u64(w, "icmp_code", f->icmp_code);
+    }
+    if (k->vlan) {
+        jw_array(w, "vlan");
+        jw_u64(w, NULL, k->vlan);
+        jw_end_array(w);
+    }
+    jw_str(w, "app", fi->app);
+    if (f->flags & FLOW_F_GUESSED)
+        jw_bool(w, "app_guessed", true);
+    jw_str(w, "host", flow_meta_get(f, FLOW_META_HOST));
+    jw_str(w, "direction", fi->direction);
+    jw_str(w, "community_id", fi->community_id);
 }
 
 static const char hexdig[] = "0123456789abcdef";
@@ -130,37 +128,15 @@ size_t out_flow_format(const struct flow_info *fi, char *buf, size_t cap)
 {
     const struct flow *f = fi->f;
     const struct flow_key *k = &f->key;
-    char pbuf[8];
+    const char *risks[64];
     struct jw w;
 
     jw_init(&w, buf, cap);
     jw_object(&w, NULL);
     jw_time(&w, "timestamp", f->first_us);
     jw_str(&w, "event_type", "flow");
-    bool ports = k->proto == 6 || k->proto == 17 || k->proto == 132;
-    jw_ip(&w, "src_ip", k->ipver, k->src);
-    if (ports)
-        jw_u64(&w, "src_port", k->sport);
-    jw_ip(&w, "dest_ip", k->ipver, k->dst);
-    if (ports)
-        jw_u64(&w, "dest_port", k->dport);
-    jw_str(&w, "proto", proto_name(k->proto, pbuf, sizeof(pbuf)));
-    if (k->proto == 1 || k->proto == 58) {
-        jw_u64(&w, "icmp_type", f->icmp_type);
-        jw_u64(&w, "icmp_code", f->icmp_code);
-    }
-    if (k->vlan) {
-        jw_array(&w, "vlan");
-        jw_u64(&w, NULL, k->vlan);
-        jw_end_array(&w);
-    }
-    jw_str(&w, "app", fi->app);
-    if (f->flags & FLOW_F_GUESSED)
-        jw_bool(&w, "app_guessed", true);
+    out_json_flow_tuple(&w, fi);
     const char *host = flow_meta_get(f, FLOW_META_HOST);
-    jw_str(&w, "host", host);
-    jw_str(&w, "direction", out_direction_name(fi->direction));
-    jw_str(&w, "community_id", fi->community_id);
 
     jw_object(&w, "flow");
     jw_u64(&w, "pkts_toserver", f->pkts[FLOW_TOSERVER]);
@@ -180,10 +156,10 @@ size_t out_flow_format(const struct flow_info *fi, char *buf, size_t cap)
         put_hex8(&w, "tcp_flags_tc", f->tcp_flags[1]);
         jw_end_object(&w);
     }
-    if (fi->has_dest_geo)
-        put_geo(&w, "dest_geo", &fi->dest_geo);
-    if (fi->has_src_geo)
-        put_geo(&w, "src_geo", &fi->src_geo);
+    if (fi->dest_geo != NULL)
+        out_json_geo(&w, "dest_geo", fi->dest_geo);
+    if (fi->src_geo != NULL)
+        out_json_geo(&w, "src_geo", fi->src_geo);
 
     if (classify_is(f, CLASSIFY_IS_TLS) || classify_is(f, CLASSIFY_IS_QUIC)) {
         jw_object(&w, "tls");
@@ -208,10 +184,11 @@ size_t out_flow_format(const struct flow_info *fi, char *buf, size_t cap)
         jw_str(&w, "query", host);
         jw_end_object(&w);
     }
-    if (fi->n_risks) {
+    size_t n_risks = classify_risk_names(f->risk, risks, ARRAY_SIZE(risks));
+    if (n_risks) {
         jw_array(&w, "risk");
-        for (size_t i = 0; i < fi->n_risks; i++)
-            jw_str(&w, NULL, fi->risks[i]);
+        for (size_t i = 0; i < n_risks; i++)
+            jw_str(&w, NULL, risks[i]);
         jw_end_array(&w);
     }
     jw_end_object(&w);

@@ -11,29 +11,20 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "community-id.h"
-#include "geo.h"
+#include "enrich.h"
 
-struct flow;
 struct out_flows;
+struct jw;
 
-/* Direction of a flow relative to home_net. */
-enum flow_direction { DIR_EGRESS = 0, DIR_INGRESS, DIR_INTERNAL, DIR_EXTERNAL, DIR_MAX };
-const char *out_direction_name(int d);
+/* The members every record about a flow starts with -- the flow record,
+ * the alert, the asset event -- written the same way from the same facts:
+ * src_ip, src_port, dest_ip, dest_port (ports for TCP, UDP and SCTP only),
+ * proto, icmp_type and icmp_code (ICMP), vlan, app, app_guessed, host,
+ * direction, community_id. Cannot fail (a full buffer marks w). */
+void out_json_flow_tuple(struct jw *w, const struct flow_info *fi);
 
-/* Everything a flow record says beyond the flow itself, computed once when
- * the flow ends. */
-struct flow_info {
-    const struct flow *f;
-    const char *app; /* nDPI name form */
-    int direction;   /* enum flow_direction */
-    char community_id[COMMUNITY_ID_LEN];
-    struct geo_result dest_geo; /* server side */
-    struct geo_result src_geo;  /* client side (used when has_src_geo) */
-    bool has_dest_geo, has_src_geo;
-    const char *risks[64]; /* nDPI risk names */
-    size_t n_risks;
-};
+/* An end's location as the object key: country_code, asn, as_org. */
+void out_json_geo(struct jw *w, const char *key, const struct geo_result *g);
 
 /* Open path for writing flow records ("-" = standard output, "" = no file:
  * records go only to the Redis flows stream, see out_flows_set_redis()).

@@ -198,6 +198,18 @@ void jw_str(struct jw *w, const char *key, const char *s)
     json_decref(js);
 }
 
+void jw_strn(struct jw *w, const char *key, const char *s, size_t len)
+{
+    char buf[256];
+    if (s == NULL || len == 0)
+        return;
+    if (len >= sizeof(buf))
+        len = sizeof(buf) - 1;
+    memcpy(buf, s, len);
+    buf[len] = '\0';
+    jw_str(w, key, buf);
+}
+
 size_t jw_finish(struct jw *w)
 {
     if (w->overflow || w->depth != 0)

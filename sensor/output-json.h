@@ -38,6 +38,10 @@ void jw_end_array(struct jw *w);
 /* Members. key is NULL inside an array. jw_str writes nothing for NULL or ""
  * (optional fields are left out rather than empty). */
 void jw_str(struct jw *w, const char *key, const char *s);
+
+/* The same for len bytes at s, not NUL-terminated (a name borrowed from a
+ * geo database): at most 255 bytes are written. Nothing for len 0. */
+void jw_strn(struct jw *w, const char *key, const char *s, size_t len);
 void jw_u64(struct jw *w, const char *key, uint64_t v);
 void jw_bool(struct jw *w, const char *key, bool v);
 

@@ -1,9 +1,10 @@
 /* pipeline.c -- one worker's packet pipeline.
  *
  * Per packet: decode, attribute fragments, one flow lookup, counters, and
- * (only while the flow is unclassified) nDPI. Everything that is done once
- * per flow -- direction, geo lookups, Community ID, the record -- happens in
- * on_flow_end(), when the flow leaves the table. */
+ * (only while the flow is unclassified) nDPI. What is known about a flow --
+ * direction, geo, Community ID -- is settled once (enrich.h), when its
+ * metadata is complete or when it ends, whichever is first; detection and
+ * the flow record both read it. */
 #include "pipeline.h"
 
 #include <stdio.h>
@@ -13,7 +14,6 @@
 #include <netinet/in.h>
 
 #include "classify.h"
-#include "community-id.h"
 #include "alerts.h"
 #include "config.h"
 #include "detect.h"
@@ -21,7 +21,9 @@
 #include "flow.h"
 #include "frag.h"
 #include "geo.h"
+#include "enrich.h"
 #include "output-json-flow.h"
+#include "stats.h"
 #include "signature.h"
 #include "util.h"
 
@@ -97,7 +99,7 @@ struct pipeline *pipeline_new_share(const struct sensor_config *cfg, const struc
     if (pl->cl == NULL)
         goto fail;
     pl->sink = sink;
-    pl->det = detector_new(cfg, pack, geo, sink, errbuf, errlen);
+    pl->det = detector_new(cfg, pack, sink, errbuf, errlen);
     if (pl->det == NULL)
         goto fail;
     return pl;
@@ -146,7 +148,7 @@ void pipeline_reconfigure(struct pipeline *pl, const struct sensor_config *cfg,
     if (r.from != pack)
         flow_table_foreach(pl->ft, remap_flow, &r);
     pl->cfg = cfg;
-    detector_reconfigure(pl->det, cfg, pack);
+    detector_reconfigure(pl->det, pack);
 }
 
 void pipeline_tick(struct pipeline *pl, uint64_t now_us)
@@ -293,8 +295,10 @@ static void packet_ip(struct pipeline *pl, uint64_t ts_us, struct packet *pkt)
         return;
     classify_packet(pl->cl, f, pkt, ts_us / 1000u);
     detector_packet(pl->det, f, pkt, dir, ts_us);
-    if (detector_ready(f))
+    if (detector_ready(f)) {
+        flow_enrich(f, pl->cfg->home_net, pl->geo);
         detector_flow(pl->det, f, pl->cl, ts_us);
+    }
 }
 
 void pipeline_flush(struct pipeline *pl)
@@ -321,59 +325,34 @@ static int country_index(const char *cc)
     return (cc[0] - 'A') * 26 + (cc[1] - 'A');
 }
 
-/* Once per flow: settle the label, enrich, tally, write the record. */
+/* Once per flow: settle the label and the facts, detect, tally, write
+ * the record. */
 static void on_flow_end(struct flow *f, void *ud)
 {
     struct pipeline *pl = ud;
     struct pipeline_stats *st = &pl->st;
-    const struct flow_key *k = &f->key;
     struct flow_info fi;
-    char app[64];
 
     classify_finish(pl->cl, f);
-    f->dis_mask = 0; /* dissectors still undecided: no verdict */
-    detector_flow(pl->det, f, pl->cl, f->last_us);
-    if (f->sig_best && pl->sink != NULL)
-        alert_sink_flow_bytes(pl->sink, f, sig_pack_get(detector_pack(pl->det), f->sig_best - 1u),
-                              f->bytes[FLOW_TOSERVER], pl->order);
-
-    memset(&fi, 0, sizeof(fi));
-    fi.f = f;
-    fi.app = classify_app_name(pl->cl, f, app, sizeof(app));
-
-    int af = k->ipver == 6 ? 6 : 4;
-    fi.direction = f->direction;
-    int src_in = fi.direction == DIR_EGRESS || fi.direction == DIR_INTERNAL;
-    int dst_in = fi.direction == DIR_INGRESS || fi.direction == DIR_INTERNAL;
-    st->flows_by_dir[fi.direction]++;
-
-    if (pl->geo != NULL) {
-        if (!dst_in)
-            fi.has_dest_geo = geo_lookup(pl->geo, af, k->dst, &fi.dest_geo) == 0;
-        if (!src_in)
-            fi.has_src_geo = geo_lookup(pl->geo, af, k->src, &fi.src_geo) == 0;
-    }
-
-    uint16_t sp = k->sport, dp = k->dport;
-    if (k->proto == IPPROTO_ICMP || k->proto == IPPROTO_ICMPV6)
-        sp = f->icmp_type, dp = f->icmp_code;
-    community_id_v1(0, af, k->src, k->dst, k->proto, sp, dp, fi.community_id,
-                    sizeof(fi.community_id));
-    fi.n_risks = classify_risk_names(f->risk, fi.risks, ARRAY_SIZE(fi.risks));
+    flow_enrich(f, pl->cfg->home_net, pl->geo);
+    detector_flow_end(pl->det, f, pl->cl);
+    flow_info_fill(&fi, f, pl->cl);
+    st->flows_by_dir[f->direction]++;
 
     /* bytes leaving home_net */
     uint64_t out = 0;
-    if (fi.direction == DIR_EGRESS)
+    if (f->direction == FLOW_DIR_EGRESS)
         out = f->bytes[FLOW_TOSERVER];
-    else if (fi.direction == DIR_INGRESS)
+    else if (f->direction == FLOW_DIR_INGRESS)
         out = f->bytes[FLOW_TOCLIENT];
     st->bytes_out += out;
 
-    struct app_tally *a = app_slot(st, (uint32_t)f->master_proto << 16 | f->app_proto);
+    uint32_t key = (uint32_t)f->master_proto << 16 | f->app_proto;
+    struct app_tally *a = app_slot(st, key);
     if (a != NULL) {
         if (!a->used) {
             a->used = 1;
-            a->key = (uint32_t)f->master_proto << 16 | f->app_proto;
+            a->key = key;
             snprintf(a->name, sizeof(a->name), "%s", fi.app);
         }
         a->flows++;
@@ -382,8 +361,8 @@ static void on_flow_end(struct flow *f, void *ud)
     } else {
         st->app_overflow++;
     }
-    if (fi.direction == DIR_EGRESS) {
-        int ci = fi.has_dest_geo ? country_index(fi.dest_geo.country) : -1;
+    if (f->direction == FLOW_DIR_EGRESS) {
+        int ci = country_index(f->dst_geo.country);
         if (ci >= 0) {
             st->country_bytes_out[ci] += out;
             st->country_flows[ci]++;
@@ -396,26 +375,28 @@ static void on_flow_end(struct flow *f, void *ud)
         out_flows_write(pl->out, &fi);
 }
 
-static void add_u64(void *dst, const void *src, size_t size)
-{
-    uint64_t *d = dst;
-    const uint64_t *v = src;
-    for (size_t i = 0; i < size / sizeof(uint64_t); i++)
-        d[i] += v[i];
-}
+#define DIR(i, n)                                                                                  \
+    CTR_ELEM(struct pipeline_stats, flows_by_dir, i, "flows.direction." n, CTR_COUNTER,            \
+             "flows ended, by direction: " n)
+static const struct ctr_desc pipeline_desc[] = {
+    PIPELINE_COUNTERS(CTR_DESC, struct pipeline_stats) DIR(FLOW_DIR_EGRESS, "egress")
+        DIR(FLOW_DIR_INGRESS, "ingress") DIR(FLOW_DIR_INTERNAL, "internal")
+            DIR(FLOW_DIR_EXTERNAL, "external")};
+#undef DIR
+const struct ctr_table pipeline_counters = {pipeline_desc, ARRAY_SIZE(pipeline_desc)};
 
 void pipeline_stats_add(struct pipeline_stats *dst, const struct pipeline_stats *src)
 {
-    uint64_t first = dst->first_us, last = dst->last_us;
-    struct app_tally apps[STATS_APP_SLOTS];
-    memcpy(apps, dst->apps, sizeof(apps));
-    memset(dst->apps, 0, sizeof(dst->apps));
-    /* every field but the times and the tallies is a counter */
-    add_u64(dst, src, sizeof(*dst));
-    memcpy(dst->apps, apps, sizeof(apps));
-    dst->first_us =
-        first == 0 || (src->first_us != 0 && src->first_us < first) ? src->first_us : first;
-    dst->last_us = src->last_us > last ? src->last_us : last;
+    ctr_add(&pipeline_counters, dst, src);
+    ctr_add(&decode_counters, &dst->dec, &src->dec);
+    if (src->first_us != 0 && (dst->first_us == 0 || src->first_us < dst->first_us))
+        dst->first_us = src->first_us;
+    if (src->last_us > dst->last_us)
+        dst->last_us = src->last_us;
+    for (size_t i = 0; i < 26 * 26; i++) {
+        dst->country_bytes_out[i] += src->country_bytes_out[i];
+        dst->country_flows[i] += src->country_flows[i];
+    }
     for (size_t i = 0; i < STATS_APP_SLOTS; i++) {
         const struct app_tally *a = &src->apps[i];
         if (!a->used)
@@ -435,25 +416,16 @@ void pipeline_stats_add(struct pipeline_stats *dst, const struct pipeline_stats 
     }
 }
 
-void pipeline_stats_sum(struct pipeline *const *pls, unsigned n, struct pipeline_stats *ps,
-                        struct flow_table_stats *fts, struct classify_stats *cs,
-                        struct frag_stats *frs, struct detect_stats *ds,
-                        struct dns_cache_stats *dcs)
+void pipeline_counters_add(const struct pipeline *pl, struct run_counters *rc)
 {
-    memset(ps, 0, sizeof(*ps));
-    memset(fts, 0, sizeof(*fts));
-    memset(cs, 0, sizeof(*cs));
-    memset(frs, 0, sizeof(*frs));
-    memset(ds, 0, sizeof(*ds));
-    memset(dcs, 0, sizeof(*dcs));
-    for (unsigned i = 0; i < n; i++) {
-        pipeline_stats_add(ps, pipeline_stats(pls[i]));
-        add_u64(fts, pipeline_flow_stats(pls[i]), sizeof(*fts));
-        add_u64(cs, pipeline_classify_stats(pls[i]), sizeof(*cs));
-        add_u64(frs, pipeline_frag_stats(pls[i]), sizeof(*frs));
-        add_u64(ds, pipeline_detect_stats(pls[i]), sizeof(*ds));
-        add_u64(dcs, pipeline_dns_cache_stats(pls[i]), sizeof(*dcs));
-    }
+    pipeline_stats_add(&rc->ps, &pl->st);
+    ctr_add(&flow_table_counters, &rc->ft, flow_table_stats(pl->ft));
+    ctr_add(&classify_counters, &rc->cl, classify_stats(pl->cl));
+    ctr_add(&frag_counters, &rc->fr, frag_table_stats(pl->frags));
+    ctr_add(&detect_counters, &rc->det, detector_stats(pl->det));
+    const struct dns_cache *dns = detector_dns_cache(pl->det);
+    if (dns != NULL) /* a cache shared with other workers is counted by its owner */
+        ctr_add(&dns_cache_counters, &rc->dns, dns_cache_stats(dns));
 }
 
 const struct pipeline_stats *pipeline_stats(const struct pipeline *pl)
@@ -464,26 +436,6 @@ const struct pipeline_stats *pipeline_stats(const struct pipeline *pl)
 const struct flow_table_stats *pipeline_flow_stats(const struct pipeline *pl)
 {
     return flow_table_stats(pl->ft);
-}
-
-const struct classify_stats *pipeline_classify_stats(const struct pipeline *pl)
-{
-    return classify_stats(pl->cl);
-}
-
-const struct frag_stats *pipeline_frag_stats(const struct pipeline *pl)
-{
-    return frag_table_stats(pl->frags);
-}
-
-const struct detect_stats *pipeline_detect_stats(const struct pipeline *pl)
-{
-    return detector_stats(pl->det);
-}
-
-const struct dns_cache_stats *pipeline_dns_cache_stats(const struct pipeline *pl)
-{
-    return dns_cache_stats(detector_dns_cache(pl->det));
 }
 
 size_t pipeline_bytes_per_flow(const struct pipeline *pl)

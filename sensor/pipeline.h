@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "counters.h"
 #include "decode.h"
 
 struct sensor_config;
@@ -18,8 +19,6 @@ struct geo;
 struct out_flows;
 struct pipeline;
 struct flow_table_stats;
-struct classify_stats;
-struct frag_stats;
 
 #define STATS_APP_SLOTS 1024
 
@@ -33,22 +32,33 @@ struct app_tally {
     uint64_t bytes_out; /* from home_net to outside */
 };
 
+#define PIPELINE_COUNTERS(X, T)                                                                    \
+    X(T, packets, "packets.total", CTR_COUNTER, "frames read")                                     \
+    X(T, bytes, "packets.bytes", CTR_COUNTER, "frame bytes on the wire")                           \
+    X(T, ip_packets, "packets.ip", CTR_COUNTER, "frames that decoded to an IP packet")             \
+    X(T, time_backwards, "packets.time_backwards", CTR_COUNTER,                                    \
+      "packets older than the clock (their time was clamped)")                                     \
+    X(T, bytes_out, "packets.bytes_out", CTR_COUNTER,                                              \
+      "IP bytes sent from home_net to outside, counted as flows end")                              \
+    X(T, unknown_country_bytes_out, "packets.bytes_out_unlocated", CTR_COUNTER,                    \
+      "of those, bytes sent to addresses the country database does not locate")                    \
+    X(T, app_overflow, "flows.app_table_full", CTR_COUNTER,                                        \
+      "flows left out of the per-application tallies: the table was full")
+
+/* One pipeline's packet counters and tallies. The counters are named by
+ * PIPELINE_COUNTERS and flows_by_dir (pipeline_counters); the packet times
+ * and the tallies are merged by pipeline_stats_add(). */
 struct pipeline_stats {
-    uint64_t packets;    /* frames read */
-    uint64_t bytes;      /* frame bytes on the wire (pcap len) */
-    uint64_t ip_packets; /* frames that decoded to an IP packet */
-    uint64_t first_us, last_us;
-    uint64_t time_backwards; /* packets older than the clock (clamped) */
-    uint64_t flows_by_dir[4];
-    uint64_t bytes_out; /* from home_net to outside */
-    struct decode_stats dec;
+    PIPELINE_COUNTERS(CTR_FIELD, struct pipeline_stats)
+    uint64_t flows_by_dir[4];   /* by enum flow_direction */
+    uint64_t first_us, last_us; /* packet times: the first and the last */
+    struct decode_stats dec;    /* decode_counters */
     struct app_tally apps[STATS_APP_SLOTS];
-    uint64_t app_overflow;
     /* per destination country (index (c0-'A')*26 + (c1-'A')), bytes out and flows */
     uint64_t country_bytes_out[26 * 26];
     uint64_t country_flows[26 * 26];
-    uint64_t unknown_country_bytes_out;
 };
+extern const struct ctr_table pipeline_counters;
 
 /* Create a pipeline. geo, out, pack and sink may be NULL (no lookups, no
  * flow records, no detection, no alerts). Returns NULL with a message in
@@ -130,24 +140,21 @@ void pipeline_tick(struct pipeline *pl, uint64_t now_us);
 /* End every flow (reason end-of-input) and write its record. */
 void pipeline_flush(struct pipeline *pl);
 
+/* This pipeline's packet counters and tallies, and its flow table's
+ * counters (for progress and status lines). Never NULL. */
 const struct pipeline_stats *pipeline_stats(const struct pipeline *pl);
 const struct flow_table_stats *pipeline_flow_stats(const struct pipeline *pl);
-const struct classify_stats *pipeline_classify_stats(const struct pipeline *pl);
-const struct frag_stats *pipeline_frag_stats(const struct pipeline *pl);
-const struct detect_stats *pipeline_detect_stats(const struct pipeline *pl);
-struct dns_cache_stats;
-const struct dns_cache_stats *pipeline_dns_cache_stats(const struct pipeline *pl);
 size_t pipeline_bytes_per_flow(const struct pipeline *pl);
 
-/* Add src's counters to dst (times: the earliest first, the latest last;
- * application tallies by application). */
+/* Add src's counters to dst by name (pipeline_counters, decode_counters),
+ * the packet times (the earliest first, the latest last) and the tallies
+ * (by application, by country). Cannot fail. */
 void pipeline_stats_add(struct pipeline_stats *dst, const struct pipeline_stats *src);
 
-/* Every counter of n pipelines, summed, into the given structures (the
- * peaks are sums of each pipeline's peak: an upper bound). */
-void pipeline_stats_sum(struct pipeline *const *pls, unsigned n, struct pipeline_stats *ps,
-                        struct flow_table_stats *fts, struct classify_stats *cs,
-                        struct frag_stats *frs, struct detect_stats *ds,
-                        struct dns_cache_stats *dcs);
+/* Add every counter of pl -- packets and tallies, flow table,
+ * classification, fragments, detection, DNS cache -- to rc (stats.h), by
+ * name. Cannot fail. */
+struct run_counters;
+void pipeline_counters_add(const struct pipeline *pl, struct run_counters *rc);
 
 #endif

@@ -1,12 +1,16 @@
-/* run.c -- the run loop: files or live capture, progress, status, reload. */
+/* run.c -- the run: files or live capture, progress and status, reload, finish. */
 #include "run.h"
 
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "alerts.h"
+#include "assets.h"
+#include "config.h"
 #include "flow.h"
+#include "live-workers.h"
 #include "log.h"
 #include "options.h"
 #include "output-json-flow.h"
@@ -16,114 +20,167 @@
 #include "reload.h"
 #include "source-pcap-file.h"
 #include "stats.h"
-#include "workers.h"
 
-volatile sig_atomic_t run_stop;
-volatile sig_atomic_t run_hup;
+atomic_int run_stop;
+atomic_int run_hup;
 
-double run_now(void)
+/* What the loops keep between calls: one run per process, driven by the
+ * main thread only. */
+static struct {
+    const struct options *o;
+    struct stages *st;
+    double start;
+    double last_progress, last_health, last_line; /* run_now() */
+    uint64_t last_packets;
+    const char *file;
+    bool show;         /* the progress line (reading files) */
+    unsigned interval; /* the status line (live), seconds; 0 none */
+    char reload_msg[1536];
+    struct run_report rep;
+    struct run_counters totals; /* large: not on a stack */
+} R;
+
+/* Seconds on the monotonic clock. */
+static double run_now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void get_totals(struct run *pr, struct run_totals *t)
+static void run_begin(const struct options *o, struct stages *st)
 {
-    memset(t, 0, sizeof(*t));
-    if (pr->lws != NULL) {
-        for (unsigned i = 0; i < pr->n; i++) {
-            struct live_worker *lw = &pr->lws[i];
-            pthread_mutex_lock(&lw->mu);
-            t->ls.packets += lw->ls.packets;
-            t->ls.bytes += lw->ls.bytes;
-            t->ls.received += lw->ls.received;
-            t->ls.drops += lw->ls.drops;
-            t->ls.if_drops += lw->ls.if_drops;
-            t->ls.ifaces = lw->ls.ifaces;
-            if (lw->ls.lost > t->ls.lost)
-                t->ls.lost = lw->ls.lost;
-            t->flows += lw->flows_created;
-            t->active += lw->flows_active;
-            pthread_mutex_unlock(&lw->mu);
-        }
-        t->packets = t->ls.packets;
-        return;
-    }
-    if (pr->workers != NULL) {
-        workers_progress(pr->workers, &t->packets, &t->flows);
-        return;
-    }
-    t->packets = pipeline_stats(pr->pl)->packets;
-    t->flows = pipeline_flow_stats(pr->pl)->created;
-    t->active = pipeline_flow_stats(pr->pl)->active;
-    if (pr->live != NULL) {
-        source_live_stats(pr->live, &t->ls);
-        t->packets = t->ls.packets;
-    }
+    R.o = o;
+    R.st = st;
+    R.start = run_now();
+    R.last_line = R.start;
+    R.show = o->progress < 0 ? (!o->quiet && isatty(STDERR_FILENO)) : o->progress;
+    R.interval = o->quiet ? 0 : o->stats_interval;
 }
 
-void run_push_health(struct run *pr, const struct run_totals *t)
+/* Every counter of the run so far into R.totals. While several workers
+ * read files, their pipelines are theirs: only the progress figures are
+ * read then (final: every thread is done). */
+static const struct run_counters *collect(bool final)
 {
-    struct out_redis_health h;
-    struct alert_stats as;
-    alert_sink_stats(pr->sink, &as);
-    memset(&h, 0, sizeof(h));
-    h.packets = t->packets;
-    h.flows = t->flows;
-    h.alerts = as.alerts;
-    h.suppressed = as.suppressed;
-    h.drops = t->ls.drops;
-    h.if_drops = t->ls.if_drops;
-    out_redis_health(pr->redis, &h);
+    struct stages *st = R.st;
+    struct run_counters *rc = &R.totals;
+    memset(rc, 0, sizeof(*rc));
+    if (st->live != NULL) {
+        live_workers_counters(st->live, rc);
+    } else if (st->workers != NULL && !final) {
+        workers_progress(st->workers, &rc->ps.packets, &rc->ft.created);
+    } else {
+        for (unsigned i = 0; i < st->n; i++)
+            pipeline_counters_add(st->pls[i], rc);
+    }
+    if (st->workers != NULL && final) { /* the dispatcher decodes and keeps the clock */
+        rc->ps.time_backwards += workers_time_backwards(st->workers);
+        ctr_add(&decode_counters, &rc->ps.dec, workers_decode_stats(st->workers));
+    }
+    alert_sink_stats(st->sink, &rc->al);
+    if (st->assets != NULL)
+        rc->as = *assets_stats(st->assets);
+    return rc;
+}
+
+/* Hand the run's health to the Redis output (its thread writes it). */
+static void push_health(const struct run_counters *rc)
+{
+    struct out_redis_health h = {
+        .packets = rc->ps.packets,
+        .flows = rc->ft.created,
+        .alerts = rc->al.alerts,
+        .suppressed = rc->al.suppressed,
+        .drops = rc->cap.drops,
+        .if_drops = rc->cap.if_drops,
+    };
+    out_redis_health(R.st->redis, &h);
 }
 
 /* At time t: the Redis health once a second, and the totals when a line
- * is due (line). Returns line, with *tot filled when it is set. */
-static int health_and_totals(struct run *pr, double t, int line, struct run_totals *tot)
+ * is due. Returns the totals when either was due, else NULL. */
+static const struct run_counters *health_and_totals(double t, bool line)
 {
-    int health = pr->redis != NULL && t - pr->last_health >= 1.0;
+    bool health = R.st->redis != NULL && t - R.last_health >= 1.0;
     if (!health && !line)
-        return 0;
-    get_totals(pr, tot);
+        return NULL;
+    const struct run_counters *rc = collect(false);
     if (health) {
-        pr->last_health = t;
-        run_push_health(pr, tot);
+        R.last_health = t;
+        push_health(rc);
     }
-    return line;
+    return rc;
 }
 
 /* Called every few thousand packets: the progress line, Redis health. */
 static void on_progress(double frac, const struct source_file_stats *fs, void *ud)
 {
-    struct run *pr = ud;
-    struct run_totals tot;
     double t = run_now();
     (void)fs;
-    if (!health_and_totals(pr, t, pr->show && t - pr->last >= 0.25, &tot))
+    (void)ud;
+    const struct run_counters *rc = health_and_totals(t, R.show && t - R.last_progress >= 0.25);
+    if (rc == NULL || !R.show)
         return;
-    pr->last = t;
+    R.last_progress = t;
     char a[16], b[16], c[16];
-    fprintf(stderr, "\r  %s: ", pr->file);
+    fprintf(stderr, "\r  %s: ", R.file);
     if (frac >= 0)
         fprintf(stderr, "%3.0f%%  ", frac * 100.0);
-    fprintf(stderr, "%s packets  %s pkt/s  %s flows   ", stats_human((double)tot.packets, a, 16),
-            stats_human((double)tot.packets / (t - pr->start), b, 16),
-            stats_human((double)tot.flows, c, 16));
+    fprintf(stderr, "%s packets  %s pkt/s  %s flows   ", stats_human((double)rc->ps.packets, a, 16),
+            stats_human((double)rc->ps.packets / (t - R.start), b, 16),
+            stats_human((double)rc->ft.created, c, 16));
+}
+
+static void to_workers(void *w, int dlt, uint64_t ts_us, const uint8_t *frame, size_t caplen,
+                       size_t wirelen)
+{
+    workers_packet(w, dlt, ts_us, frame, caplen, wirelen);
+}
+
+int run_files(const struct options *o, struct stages *st)
+{
+    char err[1024];
+    int rc = 0;
+    run_begin(o, st);
+    for (unsigned i = 0; i < o->n_inputs && !atomic_load(&run_stop); i++) {
+        struct source_file_stats fs;
+        R.file = o->inputs[i];
+        int r = st->workers != NULL
+                    ? source_pcap_file_read(o->inputs[i], o->bpf, to_workers, st->workers,
+                                            &run_stop, on_progress, NULL, &fs, err, sizeof(err))
+                    : source_pcap_file_run(o->inputs[i], o->bpf, st->pls[0], &run_stop, on_progress,
+                                           NULL, &fs, err, sizeof(err));
+        if (R.show)
+            fprintf(stderr, "\r%*s\r", 79, "");
+        if (r == SRC_FILE_ERROR) {
+            log_msg(LOG_ERR, "%s", err);
+            R.rep.files_failed++;
+            rc = EXIT_RUNTIME;
+        } else if (r == SRC_FILE_TRUNCATED) {
+            log_msg(LOG_WARNING, "%s", err);
+            R.rep.files_truncated++;
+            R.rep.files_read++;
+        } else {
+            R.rep.files_read++;
+        }
+    }
+    if (atomic_load(&run_stop) && !o->quiet)
+        log_msg(LOG_NOTICE, "interrupted; finishing flows");
+    return rc;
 }
 
 /* SIGHUP: load the configuration and the pack again; the workers switch
- * at their next tick (this one's own pipeline, with one worker, now). */
-static void reload(struct run *pr)
+ * at their next tick. */
+static void reload(void)
 {
     char restart[512];
-    char *msg = pr->reload_msg;
-    if (run_hup) {
-        run_hup = 0;
-        int r = reloader_load(pr->reload, pr->sink, msg, sizeof(pr->reload_msg), restart,
+    char *msg = R.reload_msg;
+    if (atomic_exchange(&run_hup, 0)) {
+        int r = reloader_load(R.st->reload, R.st->sink, msg, sizeof(R.reload_msg), restart,
                               sizeof(restart));
         if (r == RELOAD_BUSY) {
-            run_hup = 1; /* again at the next tick */
+            atomic_store(&run_hup, 1); /* again at the next tick */
         } else if (r == RELOAD_REFUSED) {
             log_msg(LOG_ERR,
                     "reload refused: %s; still running the previous configuration "
@@ -136,186 +193,128 @@ static void reload(struct run *pr)
                     restart);
         }
     }
-    if (pr->lws == NULL)
-        reloader_apply(pr->reload, 0, pr->pl);
-    if (reloader_collect(pr->reload)) /* every worker has switched */
+    if (reloader_collect(R.st->reload)) /* every worker has switched */
         log_msg(LOG_NOTICE, "reloaded %s", msg);
 }
 
-/* Called once a second by the capture loop (by the main thread, five
- * times a second, with several workers): Redis health, the status line, a
- * SIGHUP. */
-static void on_live_tick(void *ud, uint64_t wall_us)
+/* The main thread's tick while the workers capture (five times a second):
+ * a SIGHUP, the flow records' file, Redis health, the status line. */
+static void live_tick(void)
 {
-    struct run *pr = ud;
     double t = run_now();
-    (void)wall_us;
-    reload(pr);
+    reload();
     /* A live run's records should reach their file while it runs. */
-    out_flows_flush(pr->flows);
-    struct run_totals tot;
-    int line = pr->interval != 0 && t - pr->last_line >= (double)pr->interval;
-    if (!health_and_totals(pr, t, line, &tot))
+    out_flows_flush(R.st->flows);
+    bool line = R.interval != 0 && t - R.last_line >= (double)R.interval;
+    const struct run_counters *rc = health_and_totals(t, line);
+    if (rc == NULL || !line)
         return;
-    const struct source_live_stats *ls = &tot.ls;
-    struct alert_stats as;
     char a[16];
-    alert_sink_stats(pr->sink, &as);
-    double rate = (double)(ls->packets - pr->last_packets) / (t - pr->last_line);
+    double rate = (double)(rc->ps.packets - R.last_packets) / (t - R.last_line);
     log_msg(LOG_INFO,
             "status: %llu packets (%s/s), %llu dropped (kernel %llu, interface %llu), "
             "%llu flows active, %llu alerts",
-            (unsigned long long)ls->packets, stats_human(rate, a, sizeof(a)),
-            (unsigned long long)(ls->drops + ls->if_drops), (unsigned long long)ls->drops,
-            (unsigned long long)ls->if_drops, (unsigned long long)tot.active,
-            (unsigned long long)as.alerts);
-    pr->last_line = t;
-    pr->last_packets = ls->packets;
+            (unsigned long long)rc->ps.packets, stats_human(rate, a, sizeof(a)),
+            (unsigned long long)(rc->cap.drops + rc->cap.if_drops),
+            (unsigned long long)rc->cap.drops, (unsigned long long)rc->cap.if_drops,
+            (unsigned long long)rc->ft.active, (unsigned long long)rc->al.alerts);
+    R.last_line = t;
+    R.last_packets = rc->ps.packets;
 }
 
-static void to_workers(void *w, int dlt, uint64_t ts_us, const uint8_t *frame, size_t caplen,
-                       size_t wirelen)
+int run_live(const struct options *o, struct stages *st)
 {
-    workers_packet(w, dlt, ts_us, frame, caplen, wirelen);
-}
-
-/* Read the -r files in order into the pipeline (or the workers). Returns
- * the exit code. */
-int run_files(const struct options *o, struct run *pr, struct run_report *rep)
-{
-    char err[1024];
-    int rc = 0;
-    for (unsigned i = 0; i < o->n_inputs && !run_stop; i++) {
-        struct source_file_stats fs;
-        pr->file = o->inputs[i];
-        int r = pr->workers != NULL
-                    ? source_pcap_file_read(o->inputs[i], o->bpf, to_workers, pr->workers,
-                                            &run_stop, on_progress, pr, &fs, err, sizeof(err))
-                    : source_pcap_file_run(o->inputs[i], o->bpf, pr->pl, &run_stop, on_progress, pr,
-                                           &fs, err, sizeof(err));
-        if (pr->show)
-            fprintf(stderr, "\r%*s\r", 79, "");
-        if (r == SRC_FILE_ERROR) {
-            log_msg(LOG_ERR, "%s", err);
-            rep->files_failed++;
-            rc = EXIT_RUNTIME;
-        } else if (r == SRC_FILE_TRUNCATED) {
-            log_msg(LOG_WARNING, "%s", err);
-            rep->files_truncated++;
-            rep->files_read++;
-        } else {
-            rep->files_read++;
-        }
-    }
-    if (run_stop && !o->quiet)
-        log_msg(LOG_NOTICE, "interrupted; finishing flows");
-    return rc;
-}
-
-/* A live worker's second: publish its counters for the status line. */
-static void on_worker_tick(void *ud, uint64_t wall_us)
-{
-    struct live_worker *lw = ud;
-    struct source_live_stats ls;
-    (void)wall_us;
-    reloader_apply(lw->reload, lw->index, lw->pl);
-    source_live_stats(lw->src, &ls);
-    const struct flow_table_stats *fts = pipeline_flow_stats(lw->pl);
-    pthread_mutex_lock(&lw->mu);
-    lw->ls = ls;
-    lw->flows_created = fts->created;
-    lw->flows_active = fts->active;
-    pthread_mutex_unlock(&lw->mu);
-}
-
-static void *live_worker_main(void *arg)
-{
-    struct live_worker *lw = arg;
-    lw->rc = source_live_run(lw->src, lw->pl, &run_stop, on_worker_tick, lw);
-    source_live_stop(lw->src);
-    on_worker_tick(lw, 0);
-    atomic_store(&lw->running, 0);
-    return NULL;
-}
-
-/* Capture on the open interfaces until a signal or until every one is
- * gone. With several workers, each captures on its own thread and this
- * one keeps the clock: outputs, health, the status line. Returns the exit
- * code. */
-int run_live(const struct options *o, struct run *pr, struct run_report *rep)
-{
-    char names[512];
-    int rc = 0, r = SRC_LIVE_STOPPED;
-    struct source_live_stats ls;
-    source_live_names(pr->live, names, sizeof(names));
+    char names[512], err[512];
+    int rc = 0, r;
+    run_begin(o, st);
+    live_workers_names(st->live, names, sizeof(names));
     const char *who = o->user ? o->user : privs_running_as_root() ? "root" : "an unprivileged user";
     log_msg(LOG_INFO, "capturing on %s as %s (snaplen %d, buffer %u MiB per interface, %u %s)",
-            names, who, o->snaplen, o->buffer_mb, pr->n, pr->n == 1 ? "worker" : "workers");
-    pr->last_line = run_now();
-    if (pr->lws == NULL) {
-        r = source_live_run(pr->live, pr->pl, &run_stop, on_live_tick, pr);
-        source_live_stop(pr->live);
-        source_live_stats(pr->live, &ls);
+            names, who, o->snaplen, o->buffer_mb, st->n, st->n == 1 ? "worker" : "workers");
+    if (live_workers_start(st->live, &run_stop, err, sizeof(err)) < 0) {
+        log_msg(LOG_ERR, "%s", err);
+        r = SRC_LIVE_FAILED;
     } else {
-        /* the workers never take a signal: this thread does */
-        sigset_t block, old;
-        sigemptyset(&block);
-        sigaddset(&block, SIGINT);
-        sigaddset(&block, SIGTERM);
-        sigaddset(&block, SIGHUP);
-        pthread_sigmask(SIG_BLOCK, &block, &old);
-        for (unsigned i = 0; i < pr->n; i++) {
-            struct live_worker *lw = &pr->lws[i];
-            atomic_store(&lw->running, 1);
-            int e = pthread_create(&lw->thread, NULL, live_worker_main, lw);
-            if (e != 0) {
-                atomic_store(&lw->running, 0);
-                log_msg(LOG_ERR, "cannot start worker %u: %s", i + 1, strerror(e));
-                run_stop = 1;
-                r = SRC_LIVE_FAILED;
-                break;
-            }
-            lw->started = 1;
-        }
-        pthread_sigmask(SIG_SETMASK, &old, NULL);
-        for (;;) {
+        while (!atomic_load(&run_stop) && live_workers_running(st->live)) {
             struct timespec nap = {0, 200 * 1000 * 1000};
             nanosleep(&nap, NULL); /* a signal cuts it short */
-            unsigned alive = 0;
-            for (unsigned i = 0; i < pr->n; i++)
-                alive += (unsigned)atomic_load(&pr->lws[i].running);
-            if (run_stop || alive < pr->n)
-                break;
-            on_live_tick(pr, 0);
+            live_tick();
         }
-        run_stop = 1; /* one worker ended: the others stop too */
-        memset(&ls, 0, sizeof(ls));
-        for (unsigned i = 0; i < pr->n; i++) {
-            struct live_worker *lw = &pr->lws[i];
-            if (lw->started)
-                pthread_join(lw->thread, NULL);
-            lw->started = 0;
-            if (lw->rc == SRC_LIVE_FAILED || (lw->rc == SRC_LIVE_ALL_LOST && r == SRC_LIVE_STOPPED))
-                r = lw->rc;
-        }
-        struct run_totals tot;
-        get_totals(pr, &tot);
-        ls = tot.ls;
+        r = SRC_LIVE_STOPPED;
     }
-
-    rep->ifaces = o->ifaces;
-    rep->n_ifaces = o->n_ifaces;
-    rep->ifaces_lost = ls.lost;
-    rep->cap_received = ls.received;
-    rep->cap_drops = ls.drops;
-    rep->cap_if_drops = ls.if_drops;
+    int j = live_workers_join(st->live); /* one worker ended: the others stop too */
+    if (r == SRC_LIVE_STOPPED)
+        r = j;
+    unsigned lost = live_workers_lost(st->live);
+    R.rep.ifaces_lost = lost;
     if (r == SRC_LIVE_ALL_LOST)
         log_msg(LOG_ERR, "no interface left to capture on; finishing flows");
     else if (r == SRC_LIVE_FAILED)
         log_msg(LOG_ERR, "capture failed; finishing flows");
     else
         log_msg(LOG_NOTICE, "stopping on a signal; finishing flows");
-    if (ls.lost || r == SRC_LIVE_FAILED)
+    if (lost || r == SRC_LIVE_FAILED)
         rc = EXIT_RUNTIME;
+    return rc;
+}
+
+int run_finish(const struct options *o, struct stages *st, int rc)
+{
+    char err[1024];
+    struct run_report *rep = &R.rep;
+
+    if (st->workers != NULL)
+        workers_finish(st->workers); /* each worker flushes its own flows */
+    else if (st->live == NULL)
+        for (unsigned i = 0; i < st->n; i++)
+            pipeline_flush(st->pls[i]);
+    alert_sink_release(st->sink, UINT64_MAX);
+
+    rep->c = collect(true);
+    rep->detection = st->detection;
+    rep->assets = st->assets;
+    rep->workers = st->n;
+    rep->top_n = 10;
+    rep->bytes_per_flow = st->live != NULL ? live_workers_bytes_per_flow(st->live)
+                                           : pipeline_bytes_per_flow(st->pls[0]);
+    rep->elapsed_s = run_now() - R.start;
+    rep->peak_rss_kb = stats_peak_rss_kb();
+    if (st->live != NULL) {
+        rep->ifaces = o->ifaces;
+        rep->n_ifaces = o->n_ifaces;
+    }
+
+    /* Redis: the last health numbers, then wait (bounded) for delivery. */
+    struct out_redis_stats rst;
+    if (st->redis != NULL) {
+        push_health(rep->c);
+        rep->redis_undelivered = out_redis_drain(st->redis, st->cfg->redis_flush_timeout * 1000u);
+        out_redis_stats(st->redis, &rst);
+        rep->rs = &rst;
+        rep->redis_url = st->redis_desc;
+        rep->redis_spool_dir = st->cfg->redis_spool_dir;
+        if (rep->redis_undelivered > 0 && rc == 0)
+            rc = EXIT_UNDELIVERED;
+    }
+
+    if (out_flows_close(st->flows, err, sizeof(err)) < 0) {
+        log_msg(LOG_ERR, "%s", err);
+        rc = EXIT_RUNTIME;
+    }
+    st->flows = NULL;
+    if (!o->quiet) {
+        stats_print_summary(stderr, rep);
+        assets_print_table(st->assets, stderr);
+        fprintf(stderr, "\n");
+    }
+    if (st->assets_path[0] && assets_write_json(st->assets, st->cfg->sensor_name, st->assets_path,
+                                                err, sizeof(err)) < 0) {
+        log_msg(LOG_ERR, "%s", err);
+        rc = EXIT_RUNTIME;
+    }
+    if (st->stats_path[0] && stats_write_json(st->stats_path, rep, err, sizeof(err)) < 0) {
+        log_msg(LOG_ERR, "%s", err);
+        rc = EXIT_RUNTIME;
+    }
     return rc;
 }

@@ -1,94 +1,69 @@
-/* run.h -- the run loop: reading the -r files, or capturing live on the
- * -i interfaces, with the progress line, the periodic status line, the
- * Redis health and, live, SIGHUP reloads (reload.h).
+/* run.h -- the run: reading the -r files, or capturing live on the -i
+ * interfaces, then finishing (flows, counters, Redis, summary, outputs).
  *
- * main() opens the sources and builds the stages, fills a struct run, and
- * calls run_files() or run_live(), which return when the input is done, a
- * signal asks to stop, or capture fails. Flows are finished by the caller. */
+ * main() opens the stages (struct stages) and calls run_files() or
+ * run_live(), which return when the input is done, a signal asks to stop,
+ * or capture fails, then run_finish(). What the loops keep for themselves
+ * (the progress and status timers) is private to run.c. */
 #ifndef RUN_H
 #define RUN_H
 
-#include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
-#include <stdint.h>
+#include <stdbool.h>
+#include <stddef.h>
 
-#include "source-pcap-live.h"
+#include "workers.h"
 
 struct options;
+struct sensor_config;
+struct geo;
 struct pipeline;
-struct workers;
+struct live_workers;
 struct out_flows;
 struct alert_sink;
+struct assets;
 struct out_redis;
 struct reloader;
-struct run_report;
 
 /* Exit codes (see --help). */
 enum { EXIT_RUNTIME = 1, EXIT_USAGE = 2, EXIT_UNDELIVERED = 3 };
 
-/* Set from signal handlers: SIGINT/SIGTERM (finish and exit), SIGHUP
- * (reload; live runs only). */
-extern volatile sig_atomic_t run_stop;
-extern volatile sig_atomic_t run_hup;
+/* Set from signal handlers (lock-free atomics, which C11 lets a handler
+ * write): stop, for SIGINT and SIGTERM (finish and exit); hup, for SIGHUP
+ * (reload; live runs only). Read by every thread. */
+extern atomic_int run_stop;
+extern atomic_int run_hup;
 
-/* A live worker: its capture set (one socket per interface in a fanout
- * group), its pipeline, and counters it publishes once a second. */
-struct live_worker {
-    struct source_live *src;
-    struct pipeline *pl;
-    struct reloader *reload;
-    unsigned index;
-    pthread_t thread;
-    int started;
-    int rc;
-    atomic_int running;
-    pthread_mutex_t mu; /* guards what follows */
-    struct source_live_stats ls;
-    uint64_t flows_created, flows_active;
-};
-
-/* What a run works with; main() fills it in. */
-struct run {
-    struct pipeline *pl;     /* the first (the only one with one worker) */
-    unsigned n;              /* workers */
-    struct workers *workers; /* reading files with several */
-    struct live_worker *lws; /* capturing with several */
-    struct out_flows *flows; /* may be NULL */
+/* The stages of a run, as main() opened them. */
+struct stages {
+    const struct sensor_config *cfg;
+    unsigned n;                        /* workers */
+    struct pipeline *pls[WORKERS_MAX]; /* reading files: n of them */
+    struct workers *workers;           /* reading files with several */
+    struct live_workers *live;         /* capturing live */
+    struct out_flows *flows;           /* may be NULL */
     struct alert_sink *sink;
-    struct out_redis *redis;
-    struct source_live *live; /* NULL reading files */
-    struct reloader *reload;  /* live: SIGHUP */
-    char reload_msg[1536];    /* what a reload brings, until every worker has it */
-    int show;
-    double start, last, last_health;
-    const char *file;
-    /* live: the periodic status line */
-    unsigned interval;
-    double last_line;
-    uint64_t last_packets;
+    struct assets *assets;
+    struct out_redis *redis; /* may be NULL */
+    struct reloader *reload; /* live: SIGHUP */
+    const char *assets_path; /* "" none */
+    const char *stats_path;  /* "" none */
+    const char *redis_desc;  /* the Redis URL without credentials */
+    bool detection;          /* a signature pack is loaded */
 };
 
-/* Counters of the whole run so far, whichever thread does the work. */
-struct run_totals {
-    uint64_t packets, flows, active;
-    struct source_live_stats ls; /* live capture */
-};
+/* Read the -r files in order. Returns 0 or EXIT_RUNTIME (a file could not
+ * be read; logged). */
+int run_files(const struct options *o, struct stages *st);
 
-/* Seconds on the monotonic clock. */
-double run_now(void);
+/* Capture until a signal, or until every interface is gone. Returns 0 or
+ * EXIT_RUNTIME. */
+int run_live(const struct options *o, struct stages *st);
 
-/* Read the -r files in order into r->pl (or r->workers). Returns 0 or
- * EXIT_RUNTIME (a file could not be read; logged). */
-int run_files(const struct options *o, struct run *r, struct run_report *rep);
-
-/* Capture until a signal, or until every interface is gone: on this
- * thread with one worker, else on one thread per worker while this one
- * keeps the clock (outputs, health, the status line, reloads). Returns 0
- * or EXIT_RUNTIME; fills rep's capture figures. */
-int run_live(const struct options *o, struct run *r, struct run_report *rep);
-
-/* Hand t to the Redis output as the sensor's health (its thread writes). */
-void run_push_health(struct run *r, const struct run_totals *t);
+/* After the input: finish every flow, let out every alert, sum the
+ * counters, wait (bounded) for Redis, print the summary, write the
+ * inventory and the statistics. rc is the run's exit code so far; returns
+ * the final one. */
+int run_finish(const struct options *o, struct stages *st, int rc);
 
 #endif

@@ -21,17 +21,17 @@ static void to_pipeline(void *pl, int dlt, uint64_t ts_us, const uint8_t *frame,
     pipeline_packet(pl, dlt, ts_us, frame, caplen, wirelen);
 }
 
-int source_pcap_file_run(const char *path, const char *bpf, struct pipeline *pl,
-                         volatile sig_atomic_t *stop, source_progress_cb progress, void *ud,
-                         struct source_file_stats *fs, char *errbuf, size_t errlen)
+int source_pcap_file_run(const char *path, const char *bpf, struct pipeline *pl, atomic_int *stop,
+                         source_progress_cb progress, void *ud, struct source_file_stats *fs,
+                         char *errbuf, size_t errlen)
 {
     return source_pcap_file_read(path, bpf, to_pipeline, pl, stop, progress, ud, fs, errbuf,
                                  errlen);
 }
 
 int source_pcap_file_read(const char *path, const char *bpf, source_packet_cb packet,
-                          void *packet_ud, volatile sig_atomic_t *stop, source_progress_cb progress,
-                          void *ud, struct source_file_stats *fs, char *errbuf, size_t errlen)
+                          void *packet_ud, atomic_int *stop, source_progress_cb progress, void *ud,
+                          struct source_file_stats *fs, char *errbuf, size_t errlen)
 {
     char pcap_err[PCAP_ERRBUF_SIZE] = "";
     pcap_t *p = NULL;

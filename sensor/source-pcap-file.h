@@ -2,7 +2,7 @@
 #ifndef SOURCE_PCAP_FILE_H
 #define SOURCE_PCAP_FILE_H
 
-#include <signal.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,16 +31,16 @@ typedef void (*source_progress_cb)(double fraction, const struct source_file_sta
  * Returns SRC_FILE_OK, SRC_FILE_TRUNCATED (message in errbuf, the packets
  * before the damage were processed) or SRC_FILE_ERROR (message in errbuf:
  * missing file, not a capture, unsupported link type, bad filter). */
-int source_pcap_file_run(const char *path, const char *bpf, struct pipeline *pl,
-                         volatile sig_atomic_t *stop, source_progress_cb progress, void *ud,
-                         struct source_file_stats *fs, char *errbuf, size_t errlen);
+int source_pcap_file_run(const char *path, const char *bpf, struct pipeline *pl, atomic_int *stop,
+                         source_progress_cb progress, void *ud, struct source_file_stats *fs,
+                         char *errbuf, size_t errlen);
 
 /* The same, handing every frame to packet(packet_ud, ...) instead of a
  * pipeline (the dispatcher of several workers). */
 typedef void (*source_packet_cb)(void *packet_ud, int dlt, uint64_t ts_us, const uint8_t *frame,
                                  size_t caplen, size_t wirelen);
 int source_pcap_file_read(const char *path, const char *bpf, source_packet_cb packet,
-                          void *packet_ud, volatile sig_atomic_t *stop, source_progress_cb progress,
-                          void *ud, struct source_file_stats *fs, char *errbuf, size_t errlen);
+                          void *packet_ud, atomic_int *stop, source_progress_cb progress, void *ud,
+                          struct source_file_stats *fs, char *errbuf, size_t errlen);
 
 #endif

@@ -37,6 +37,11 @@
 
 #include "decode.h"
 #include "pipeline.h"
+#include "util.h"
+
+static const struct ctr_desc capture_desc[] = {
+    CAPTURE_COUNTERS(CTR_DESC, struct source_live_stats)};
+const struct ctr_table capture_counters = {capture_desc, ARRAY_SIZE(capture_desc)};
 
 #define READ_TIMEOUT_MS 100
 #define POLL_TIMEOUT_MS 250
@@ -294,7 +299,7 @@ static uint64_t mono_us(void)
     return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-int source_live_run(struct source_live *s, struct pipeline *pl, volatile sig_atomic_t *stop,
+int source_live_run(struct source_live *s, struct pipeline *pl, atomic_int *stop,
                     source_live_tick_cb tick, void *ud)
 {
     struct pollfd pfd[SRC_LIVE_MAX_IFACES];

@@ -3,9 +3,9 @@
  * A capture set is one or more interfaces read by one thread: each is
  * opened with libpcap (promiscuous, non-blocking), and the loop poll()s
  * their selectable descriptors and hands every packet to pipeline_packet(),
- * exactly as the offline reader does. Several workers, each with its own
- * pipeline and its own capture set (PACKET_FANOUT), can be built on the same
- * functions later; nothing here is global.
+ * exactly as the offline reader does. Several workers each open their own
+ * capture set, joined per interface in a PACKET_FANOUT group
+ * (live-workers.h); nothing here is global.
  *
  * Life cycle: source_live_open() (needs CAP_NET_RAW: run it before dropping
  * privileges), source_live_run() (after dropping them), source_live_stop()
@@ -13,9 +13,11 @@
 #ifndef SOURCE_PCAP_LIVE_H
 #define SOURCE_PCAP_LIVE_H
 
-#include <signal.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "counters.h"
 
 struct pipeline;
 struct source_live;
@@ -46,15 +48,22 @@ typedef void (*source_live_tick_cb)(void *ud, uint64_t now_us);
 /* Capture counters, summed over the interfaces (including those lost).
  * From pcap_stats(): received is ps_recv, drops ps_drop (no room in the
  * kernel ring), if_drops ps_ifdrop (dropped by the interface or driver). */
+#define CAPTURE_COUNTERS(X, T)                                                                     \
+    X(T, received, "capture.received", CTR_COUNTER,                                                \
+      "packets the kernel received on the interfaces (pcap_stats ps_recv)")                        \
+    X(T, drops, "capture.kernel_drops", CTR_COUNTER,                                               \
+      "packets dropped for want of room in the capture buffer (ps_drop)")                          \
+    X(T, if_drops, "capture.if_drops", CTR_COUNTER,                                                \
+      "packets dropped by the interface or its driver (ps_ifdrop)")
+
 struct source_live_stats {
+    CAPTURE_COUNTERS(CTR_FIELD, struct source_live_stats)
     uint64_t packets; /* handed to the pipeline */
     uint64_t bytes;   /* their length on the wire */
-    uint64_t received;
-    uint64_t drops;
-    uint64_t if_drops;
-    unsigned ifaces; /* opened */
-    unsigned lost;   /* stopped by a read error (the interface vanished) */
+    unsigned ifaces;  /* opened */
+    unsigned lost;    /* stopped by a read error (the interface vanished) */
 };
+extern const struct ctr_table capture_counters;
 
 /* Outcome of source_live_run(). */
 enum {
@@ -79,7 +88,7 @@ struct source_live *source_live_open(const struct source_live_config *cfg, sourc
  * vanished or went down) is logged, closed and left out; the others go on.
  * tick may be NULL. Returns SRC_LIVE_STOPPED, SRC_LIVE_ALL_LOST or
  * SRC_LIVE_FAILED. Does not flush the pipeline: the caller does. */
-int source_live_run(struct source_live *s, struct pipeline *pl, volatile sig_atomic_t *stop,
+int source_live_run(struct source_live *s, struct pipeline *pl, atomic_int *stop,
                     source_live_tick_cb tick, void *ud);
 
 /* Current counters into st (reads pcap_stats() of the open interfaces).

@@ -108,9 +108,44 @@ static size_t top_countries(const struct pipeline_stats *ps, size_t *idx, size_t
     return k;
 }
 
+/* The modules' counter tables, in the order --stats writes them. The
+ * first two are the pipeline's own (pipeline_stats_add() sums them). */
+static const struct group {
+    size_t off; /* of the module's struct in struct run_counters */
+    const struct ctr_table *t;
+} groups[] = {
+    {offsetof(struct run_counters, ps), &pipeline_counters},
+    {offsetof(struct run_counters, ps) + offsetof(struct pipeline_stats, dec), &decode_counters},
+    {offsetof(struct run_counters, ft), &flow_table_counters},
+    {offsetof(struct run_counters, cl), &classify_counters},
+    {offsetof(struct run_counters, fr), &frag_counters},
+    {offsetof(struct run_counters, det), &detect_counters},
+    {offsetof(struct run_counters, al), &alert_counters},
+    {offsetof(struct run_counters, dns), &dns_cache_counters},
+    {offsetof(struct run_counters, as), &assets_counters},
+    {offsetof(struct run_counters, cap), &capture_counters},
+};
+
+void run_counters_add(struct run_counters *dst, const struct run_counters *src)
+{
+    /* the first two groups, with the packet times and the tallies */
+    pipeline_stats_add(&dst->ps, &src->ps);
+    for (size_t g = 2; g < ARRAY_SIZE(groups); g++)
+        ctr_add(groups[g].t, (char *)dst + groups[g].off, (const char *)src + groups[g].off);
+}
+
+void run_counters_foreach(const struct run_counters *c, run_counter_fn fn, void *ud)
+{
+    for (size_t g = 0; g < ARRAY_SIZE(groups); g++)
+        for (size_t i = 0; i < groups[g].t->n; i++)
+            fn(&groups[g].t->d[i], ctr_get(&groups[g].t->d[i], (const char *)c + groups[g].off),
+               ud);
+}
+
 void stats_print_summary(FILE *fp, const struct run_report *r)
 {
-    const struct pipeline_stats *ps = r->ps;
+    const struct run_counters *rc = r->c;
+    const struct pipeline_stats *ps = &rc->ps;
     char a[32], b[32], c[32];
     unsigned top = r->top_n ? r->top_n : 10;
     size_t idx[64];
@@ -135,8 +170,8 @@ void stats_print_summary(FILE *fp, const struct run_report *r)
         fprintf(fp,
                 "  capture     %llu received, %llu dropped by the kernel, %llu dropped by the "
                 "interface\n",
-                (unsigned long long)r->cap_received, (unsigned long long)r->cap_drops,
-                (unsigned long long)r->cap_if_drops);
+                (unsigned long long)rc->cap.received, (unsigned long long)rc->cap.drops,
+                (unsigned long long)rc->cap.if_drops);
     } else {
         fprintf(fp, "  input       %u file(s) read", r->files_read);
         if (r->files_truncated)
@@ -150,29 +185,30 @@ void stats_print_summary(FILE *fp, const struct run_report *r)
             human_bytes((double)ps->bytes, b, sizeof(b)), (unsigned long long)ps->ip_packets,
             (unsigned long long)ps->dec.ctr[DEC_NOT_IP], (unsigned long long)dec_err);
     fprintf(fp, "  flows       %llu: %llu egress, %llu ingress, %llu internal, %llu external\n",
-            (unsigned long long)r->fts->created, (unsigned long long)ps->flows_by_dir[DIR_EGRESS],
-            (unsigned long long)ps->flows_by_dir[DIR_INGRESS],
-            (unsigned long long)ps->flows_by_dir[DIR_INTERNAL],
-            (unsigned long long)ps->flows_by_dir[DIR_EXTERNAL]);
+            (unsigned long long)rc->ft.created,
+            (unsigned long long)ps->flows_by_dir[FLOW_DIR_EGRESS],
+            (unsigned long long)ps->flows_by_dir[FLOW_DIR_INGRESS],
+            (unsigned long long)ps->flows_by_dir[FLOW_DIR_INTERNAL],
+            (unsigned long long)ps->flows_by_dir[FLOW_DIR_EXTERNAL]);
     fprintf(fp, "  flow ends  ");
     for (int i = 1; i < FLOW_END_MAX; i++)
-        fprintf(fp, " %s %llu", flow_end_name(i), (unsigned long long)r->fts->ended[i]);
+        fprintf(fp, " %s %llu", flow_end_name(i), (unsigned long long)rc->ft.ended[i]);
     fprintf(fp, "\n  classified  %llu by inspection, %llu settled at give-up (%llu guessed)\n",
-            (unsigned long long)r->cs->classified, (unsigned long long)r->cs->gave_up,
-            (unsigned long long)r->cs->guessed);
-    if (r->ds != NULL)
+            (unsigned long long)rc->cl.classified, (unsigned long long)rc->cl.gave_up,
+            (unsigned long long)rc->cl.guessed);
+    if (r->detection)
         fprintf(fp,
                 "  detection   %llu egress flows matched, %llu hit a signature; %llu alerts "
                 "(%llu critical, %llu high, %llu medium, %llu low), %llu repeats suppressed\n"
                 "              %llu DNS bindings learned, %llu flows named by a vendor dissector\n",
-                (unsigned long long)r->ds->flows_matched, (unsigned long long)r->ds->flows_hit,
-                (unsigned long long)r->as.alerts,
-                (unsigned long long)r->as.by_severity[SIG_SEV_CRITICAL],
-                (unsigned long long)r->as.by_severity[SIG_SEV_HIGH],
-                (unsigned long long)r->as.by_severity[SIG_SEV_MEDIUM],
-                (unsigned long long)r->as.by_severity[SIG_SEV_LOW],
-                (unsigned long long)r->as.suppressed, (unsigned long long)r->ds->dns_bindings,
-                (unsigned long long)r->ds->dis_verdicts);
+                (unsigned long long)rc->det.flows_matched, (unsigned long long)rc->det.flows_hit,
+                (unsigned long long)rc->al.alerts,
+                (unsigned long long)rc->al.by_severity[SIG_SEV_CRITICAL],
+                (unsigned long long)rc->al.by_severity[SIG_SEV_HIGH],
+                (unsigned long long)rc->al.by_severity[SIG_SEV_MEDIUM],
+                (unsigned long long)rc->al.by_severity[SIG_SEV_LOW],
+                (unsigned long long)rc->al.suppressed, (unsigned long long)rc->det.dns_bindings,
+                (unsigned long long)rc->det.dis_verdicts);
     if (r->rs != NULL) {
         fprintf(fp, "  redis       %s: %llu alerts delivered, %llu reconnects; ", r->redis_url,
                 (unsigned long long)r->rs->delivered, (unsigned long long)r->rs->reconnects);
@@ -189,7 +225,7 @@ void stats_print_summary(FILE *fp, const struct run_report *r)
                 (unsigned long long)r->rs->spool_refused);
     }
     fprintf(fp, "  memory      %zu bytes per tracked flow, peak %llu flows, peak RSS %s\n",
-            r->bytes_per_flow, (unsigned long long)r->fts->peak_active,
+            r->bytes_per_flow, (unsigned long long)rc->ft.peak_active,
             human_bytes((double)r->peak_rss_kb * 1024.0, c, sizeof(c)));
     fprintf(fp, "  time        %.2f s, %s packets/s, %u %s\n", r->elapsed_s,
             stats_human(rate, a, sizeof(a)), r->workers > 1 ? r->workers : 1u,
@@ -202,10 +238,10 @@ void stats_print_summary(FILE *fp, const struct run_report *r)
                 fprintf(fp, "    %-28s %llu\n", decode_counter_name(i),
                         (unsigned long long)ps->dec.ctr[i]);
     }
-    if (r->frs->first || r->frs->later)
+    if (rc->fr.first || rc->fr.later)
         fprintf(fp, "  fragments   %llu first, %llu later (%llu attributed, %llu orphaned)\n",
-                (unsigned long long)r->frs->first, (unsigned long long)r->frs->later,
-                (unsigned long long)r->frs->matched, (unsigned long long)r->frs->orphans);
+                (unsigned long long)rc->fr.first, (unsigned long long)rc->fr.later,
+                (unsigned long long)rc->fr.matched, (unsigned long long)rc->fr.orphans);
 
     size_t n = top_apps(ps, idx, top);
     if (n) {
@@ -239,86 +275,49 @@ static json_t *u64(uint64_t v)
     return json_integer((json_int_t)v);
 }
 
+/* The object at the dotted path name (all but its last part), created as
+ * needed under root; *leaf is the last part. */
+static json_t *path_parent(json_t *root, const char *name, const char **leaf)
+{
+    json_t *o = root;
+    const char *p = name, *dot;
+    char part[64];
+    while ((dot = strchr(p, '.')) != NULL) {
+        size_t n = (size_t)(dot - p) < sizeof(part) - 1 ? (size_t)(dot - p) : sizeof(part) - 1;
+        memcpy(part, p, n);
+        part[n] = '\0';
+        json_t *next = json_object_get(o, part);
+        if (!json_is_object(next)) {
+            next = json_object();
+            json_object_set_new(o, part, next);
+        }
+        o = next;
+        p = dot + 1;
+    }
+    *leaf = p;
+    return o;
+}
+
+static void put_counter(const struct ctr_desc *d, uint64_t v, void *ud)
+{
+    const char *leaf;
+    json_t *parent = path_parent(ud, d->name, &leaf);
+    json_object_set_new(parent, leaf, u64(v));
+}
+
 int stats_write_json(const char *path, const struct run_report *r, char *errbuf, size_t errlen)
 {
-    const struct pipeline_stats *ps = r->ps;
+    const struct run_counters *rc = r->c;
+    const struct pipeline_stats *ps = &rc->ps;
     json_t *o = json_object();
-    json_t *pk = json_object();
-    json_object_set_new(pk, "total", u64(ps->packets));
-    json_object_set_new(pk, "ip", u64(ps->ip_packets));
-    json_object_set_new(pk, "not_ip", u64(ps->dec.ctr[DEC_NOT_IP]));
-    json_object_set_new(pk, "bytes", u64(ps->bytes));
-    json_object_set_new(pk, "bytes_out", u64(ps->bytes_out));
-    json_object_set_new(pk, "time_backwards", u64(ps->time_backwards));
-    json_object_set_new(o, "packets", pk);
+    const char *leaf;
 
-    json_t *de = json_object();
-    for (int i = 0; i < DEC_MAX; i++)
-        if (i != DEC_NOT_IP)
-            json_object_set_new(de, decode_counter_name(i), u64(ps->dec.ctr[i]));
-    json_object_set_new(o, "decode_errors", de);
-
-    json_t *fl = json_object();
-    json_object_set_new(fl, "total", u64(r->fts->created));
-    json_object_set_new(fl, "peak_active", u64(r->fts->peak_active));
-    json_object_set_new(fl, "bytes_per_flow", u64(r->bytes_per_flow));
-    json_t *dir = json_object();
-    for (int i = 0; i < DIR_MAX; i++)
-        json_object_set_new(dir, out_direction_name(i), u64(ps->flows_by_dir[i]));
-    json_object_set_new(fl, "direction", dir);
-    json_t *ends = json_object();
-    for (int i = 1; i < FLOW_END_MAX; i++)
-        json_object_set_new(ends, flow_end_name(i), u64(r->fts->ended[i]));
-    json_object_set_new(fl, "end_reason", ends);
-    json_object_set_new(o, "flows", fl);
-
-    json_t *cl = json_object();
-    json_object_set_new(cl, "classified", u64(r->cs->classified));
-    json_object_set_new(cl, "gave_up", u64(r->cs->gave_up));
-    json_object_set_new(cl, "guessed", u64(r->cs->guessed));
-    json_object_set_new(cl, "dpi_packets", u64(r->cs->dpi_packets));
-    json_object_set_new(cl, "dpi_active_peak", u64(r->cs->dpi_active_peak));
-    json_object_set_new(cl, "dpi_alloc_fail", u64(r->cs->dpi_alloc_fail));
-    json_object_set_new(o, "classification", cl);
-
-    if (r->ds != NULL) {
-        json_t *dt = json_object();
-        json_object_set_new(dt, "flows_matched", u64(r->ds->flows_matched));
-        json_object_set_new(dt, "flows_hit", u64(r->ds->flows_hit));
-        json_object_set_new(dt, "alerts", u64(r->as.alerts));
-        json_object_set_new(dt, "suppressed", u64(r->as.suppressed));
-        json_t *sev = json_object();
-        for (int i = 0; i < SIG_SEV_MAX; i++)
-            json_object_set_new(sev, sig_severity_name(i), u64(r->as.by_severity[i]));
-        json_object_set_new(dt, "by_severity", sev);
-        json_object_set_new(dt, "dedup_keys_evicted", u64(r->as.keys_evicted));
-        json_object_set_new(dt, "alert_write_errors", u64(r->as.write_errors));
-        json_object_set_new(dt, "dns_responses", u64(r->ds->dns_responses));
-        json_object_set_new(dt, "dns_bindings", u64(r->ds->dns_bindings));
-        json_object_set_new(dt, "dns_bad", u64(r->ds->dns_bad));
-        json_object_set_new(dt, "dissector_packets", u64(r->ds->dis_packets));
-        json_object_set_new(dt, "dissector_verdicts", u64(r->ds->dis_verdicts));
-        if (r->dcs != NULL) {
-            json_t *dc = json_object();
-            json_object_set_new(dc, "entries", u64(r->dcs->entries));
-            json_object_set_new(dc, "peak_entries", u64(r->dcs->peak_entries));
-            json_object_set_new(dc, "inserts", u64(r->dcs->inserts));
-            json_object_set_new(dc, "updates", u64(r->dcs->updates));
-            json_object_set_new(dc, "evicted", u64(r->dcs->evicted));
-            json_object_set_new(dc, "expired", u64(r->dcs->expired));
-            json_object_set_new(dc, "hits", u64(r->dcs->hits));
-            json_object_set_new(dc, "misses", u64(r->dcs->misses));
-            json_object_set_new(dt, "dns_cache", dc);
-        }
-        if (r->ast != NULL) {
-            json_t *as = json_object();
-            json_object_set_new(as, "hosts", u64(r->ast->hosts));
-            json_object_set_new(as, "hosts_evicted", u64(r->ast->hosts_evicted));
-            json_object_set_new(as, "products_dropped", u64(r->ast->products_dropped));
-            json_object_set_new(dt, "assets", as);
-        }
-        json_object_set_new(o, "detection", dt);
-    }
+    /* every named counter, nested by its dotted name */
+    run_counters_foreach(rc, put_counter, o);
+    json_t *flows = path_parent(o, "flows.bytes_per_flow", &leaf);
+    json_object_set_new(flows, leaf, u64(r->bytes_per_flow));
+    if (!r->detection)
+        json_object_del(o, "detection");
 
     if (r->rs != NULL) {
         json_t *rd = json_object();
@@ -333,17 +332,6 @@ int stats_write_json(const char *path, const struct run_report *r, char *errbuf,
         json_object_set_new(rd, "last_error", json_string(r->rs->last_error));
         json_object_set_new(o, "redis", rd);
     }
-
-    json_t *fr = json_object();
-    json_object_set_new(fr, "first", u64(r->frs->first));
-    json_object_set_new(fr, "later", u64(r->frs->later));
-    json_object_set_new(fr, "attributed", u64(r->frs->matched));
-    json_object_set_new(fr, "orphans", u64(r->frs->orphans));
-    json_object_set_new(fr, "evicted", u64(r->frs->evicted));
-    json_object_set_new(fr, "expired", u64(r->frs->expired));
-    json_object_set_new(fr, "active", u64(r->frs->active));
-    json_object_set_new(fr, "peak_active", u64(r->frs->peak_active));
-    json_object_set_new(o, "fragments", fr);
 
     size_t idx[STATS_APP_SLOTS];
     size_t n = top_apps(ps, idx, STATS_APP_SLOTS);
@@ -372,16 +360,14 @@ int stats_write_json(const char *path, const struct run_report *r, char *errbuf,
     json_object_set_new(o, "dest_countries", cs);
 
     if (r->n_ifaces > 0) {
-        json_t *cap = json_object();
+        json_t *cap = path_parent(o, "capture.interfaces", &leaf);
         json_t *names = json_array();
         for (unsigned i = 0; i < r->n_ifaces; i++)
             json_array_append_new(names, json_string(r->ifaces[i]));
         json_object_set_new(cap, "interfaces", names);
         json_object_set_new(cap, "interfaces_lost", u64(r->ifaces_lost));
-        json_object_set_new(cap, "received", u64(r->cap_received));
-        json_object_set_new(cap, "kernel_drops", u64(r->cap_drops));
-        json_object_set_new(cap, "if_drops", u64(r->cap_if_drops));
-        json_object_set_new(o, "capture", cap);
+    } else {
+        json_object_del(o, "capture");
     }
 
     json_t *run = json_object();
@@ -395,19 +381,19 @@ int stats_write_json(const char *path, const struct run_report *r, char *errbuf,
     json_object_set_new(run, "peak_rss_kb", u64((uint64_t)r->peak_rss_kb));
     json_object_set_new(o, "run", run);
 
-    int rc = 0;
+    int rc_ = 0;
     FILE *fp = strcmp(path, "-") == 0 ? stdout : fopen(path, "w");
     if (fp == NULL) {
         snprintf(errbuf, errlen, "%s: cannot open for writing: %s", path, strerror(errno));
-        rc = -1;
+        rc_ = -1;
     } else {
         if (json_dumpf(o, fp, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0 || fputc('\n', fp) == EOF)
-            rc = -1;
+            rc_ = -1;
         if (fp != stdout ? fclose(fp) != 0 : fflush(fp) != 0)
-            rc = -1;
-        if (rc < 0)
+            rc_ = -1;
+        if (rc_ < 0)
             snprintf(errbuf, errlen, "%s: write failed: %s", path, strerror(errno));
     }
     json_decref(o);
-    return rc;
+    return rc_;
 }

@@ -2,34 +2,55 @@
 #ifndef STATS_H
 #define STATS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
-struct pipeline_stats;
-struct flow_table_stats;
-struct classify_stats;
-struct frag_stats;
-struct detect_stats;
-struct assets;
-struct assets_stats;
-struct dns_cache_stats;
-
 #include "alerts.h"
+#include "assets.h"
+#include "classify.h"
+#include "detect.h"
+#include "dns-cache.h"
+#include "flow.h"
+#include "frag.h"
 #include "output-redis.h"
+#include "pipeline.h"
+#include "source-pcap-live.h"
+
+/* Every counter of a run, its workers summed. One struct per module, each
+ * named by its module's counter list (counters.h): the summary, --stats,
+ * the Redis stats hash and the metrics file all read this. */
+struct run_counters {
+    struct pipeline_stats ps; /* with the decode counters and the tallies */
+    struct flow_table_stats ft;
+    struct classify_stats cl;
+    struct frag_stats fr;
+    struct detect_stats det;
+    struct dns_cache_stats dns;
+    struct alert_stats al;
+    struct assets_stats as;
+    struct source_live_stats cap; /* live capture; zero reading files */
+};
+
+/* Add src's counters to dst, by name (counters.h), and merge the packet
+ * times (the earliest first, the latest last) and the tallies (by
+ * application, by country). Cannot fail. */
+void run_counters_add(struct run_counters *dst, const struct run_counters *src);
+
+/* Call fn for every named counter of c, in a fixed order (the order of
+ * --stats): its descriptor and value. Cannot fail. */
+typedef void (*run_counter_fn)(const struct ctr_desc *d, uint64_t value, void *ud);
+void run_counters_foreach(const struct run_counters *c, run_counter_fn fn, void *ud);
+
+struct assets;
 
 /* Everything the summary reports; pointers are borrowed. */
 struct run_report {
-    const struct pipeline_stats *ps;
-    const struct flow_table_stats *fts;
-    const struct classify_stats *cs;
-    const struct frag_stats *frs;
-    const struct detect_stats *ds; /* may be NULL */
-    struct alert_stats as;
-    const struct assets *assets;       /* may be NULL */
-    const struct dns_cache_stats *dcs; /* may be NULL */
-    const struct assets_stats *ast;    /* may be NULL */
-    const struct out_redis_stats *rs;  /* NULL when Redis is off */
+    const struct run_counters *c;
+    bool detection;                   /* a signature pack was loaded */
+    const struct assets *assets;      /* may be NULL */
+    const struct out_redis_stats *rs; /* NULL when Redis is off */
     const char *redis_url;
     const char *redis_spool_dir;
     uint64_t redis_undelivered;
@@ -41,14 +62,11 @@ struct run_report {
     unsigned files_truncated;
     unsigned files_failed;
     unsigned top_n; /* rows in the top tables */
-    /* Live capture (n_ifaces > 0): the interfaces and pcap_stats() summed
-     * over them; zero for an offline run. */
+    /* Live capture (n_ifaces > 0): the interfaces; their counters are in
+     * c->cap. */
     const char *const *ifaces;
     unsigned n_ifaces;
-    unsigned ifaces_lost;  /* stopped by an error during the run */
-    uint64_t cap_received; /* ps_recv */
-    uint64_t cap_drops;    /* ps_drop: no room in the kernel buffer */
-    uint64_t cap_if_drops; /* ps_ifdrop: dropped by the interface or driver */
+    unsigned ifaces_lost; /* stopped by an error during the run */
 };
 
 /* Print the summary a person reads at a glance. Cannot fail. */

@@ -10,8 +10,13 @@ home_countries = CN, and its alerts are compared with the manifest by
 (vendor, category, src_ip, dest_ip): several alerts with the same key (two
 signatures of one vendor and category on one flow) count once.
 
-A capture passes when no expected alert is missing and no alert is raised
-that the manifest does not list. The run fails (exit 1) on any miss or false
+A capture passes when no expected alert is missing, no alert is raised
+that the manifest does not list, and every alert joins the flow record of
+its flow: the same community_id, proto, addresses and ports (or ICMP type
+and code), so a SOC can join the two (and either to Zeek or Suricata).
+A last case matches decoy-icmp-vendor.pcap with the pack plus a test
+signature that lists only the vendor's CIDRs: its ICMP and ICMPv6 alerts
+must join their flow records too. The run fails (exit 1) on any miss or false
 alert, when the sensor fails on a capture, when a capture listed in the
 manifest is absent, and when a capture in pcaps/detect/ is not in the
 manifest. Captures come from pcaps/gen_detect_pcaps.py; the manifest is
@@ -100,17 +105,60 @@ def write_config(tmp, geo, signatures):
     return path
 
 
+def read_lines(path):
+    """JSON records of a JSON-lines file; raises ValueError naming the line."""
+    recs = []
+    if not os.path.exists(path):
+        return recs
+    with open(path) as fp:
+        for n, line in enumerate(fp, 1):
+            if line.strip():
+                try:
+                    recs.append(json.loads(line))
+                except ValueError as e:
+                    raise ValueError("%s line %d is not JSON: %s" % (os.path.basename(path), n, e))
+    return recs
+
+
+JOIN_FIELDS = ("proto", "src_ip", "src_port", "dest_ip", "dest_port", "icmp_type", "icmp_code")
+
+
+def join_problems(alerts, flows):
+    """Alerts that do not join a flow record: none has their community_id,
+    or the one that has it disagrees on the protocol, an address, a port or
+    the ICMP type and code."""
+    by_cid = collections.defaultdict(list)
+    for f in flows:
+        by_cid[f.get("community_id")].append(f)
+    bad = []
+    for a in alerts:
+        cands = by_cid.get(a.get("community_id")) or []
+        if not a.get("community_id") or not cands:
+            bad.append("%s: no flow record with community_id %r"
+                       % (describe_alert(a), a.get("community_id")))
+            continue
+        if not any(all(a.get(k) == f.get(k) for k in JOIN_FIELDS) for f in cands):
+            f = cands[0]
+            diff = ", ".join("%s %r vs %r" % (k, a.get(k), f.get(k))
+                             for k in JOIN_FIELDS if a.get(k) != f.get(k))
+            bad.append("%s: differs from its flow record: %s" % (describe_alert(a), diff))
+    return bad
+
+
 def run_sensor(sensor, conf, pcap, tmp):
-    """Returns (alerts, None) or (None, error text)."""
+    """Returns (alerts, flows, None) or (None, None, error text)."""
     out = os.path.join(tmp, "alerts.json")
-    if os.path.exists(out):
-        os.unlink(out)
-    cmd = [sensor, "-c", conf, "-r", pcap, "--alerts", out, "-q", "--no-progress"]
+    flows = os.path.join(tmp, "flows.json")
+    for p in (out, flows):
+        if os.path.exists(p):
+            os.unlink(p)
+    cmd = [sensor, "-c", conf, "-r", pcap, "--alerts", out, "--flows", flows, "-q",
+           "--no-progress"]
     try:
         p = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=120,
                            check=False)
     except subprocess.TimeoutExpired:
-        return None, "timed out after 120 s"
+        return None, None, "timed out after 120 s"
     if p.returncode != 0:
         err = p.stderr.decode(errors="replace").strip()
         hint = ""
@@ -118,20 +166,11 @@ def run_sensor(sensor, conf, pcap, tmp):
             hint = " (does this build accept --alerts?)"
         elif "signatures" in err:
             hint = " (does this build accept the signatures.dir configuration key?)"
-        return None, "exit %d%s: %s" % (p.returncode, hint, err)
-    alerts = []
-    if not os.path.exists(out):
-        return alerts, None
-    with open(out) as fp:
-        for n, line in enumerate(fp, 1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-                alerts.append(rec)
-            except ValueError as e:
-                return None, "alerts line %d is not JSON: %s" % (n, e)
-    return alerts, None
+        return None, None, "exit %d%s: %s" % (p.returncode, hint, err)
+    try:
+        return read_lines(out), read_lines(flows), None
+    except ValueError as e:
+        return None, None, str(e)
 
 
 def alert_key(rec):
@@ -146,6 +185,48 @@ def describe_alert(rec):
     return "%s (%s confidence; %s/%s; %s)" % (a.get("signature_id", "?"), a.get("confidence", "?"),
                                               rec.get("proto", "?"), rec.get("dest_port", "?"),
                                               ev or "no evidence")
+
+
+# A signature naming only the FortiGuard update servers' addresses (the
+# test geo rows of 208.91.112.0/22 and 2001:db8:40::/48): a CIDR without
+# ports, which the real pack never uses, so an ICMP echo matches it.
+CIDR_ONLY_PACK = """vendor = "Fortinet";
+signatures = (
+  { id = "test-fortinet-cidr-only"; product = "FortiGate"; category = "update";
+    severity = "low"; source = "tests/detection.py"; cidrs = [ "208.91.112.0/22", "2001:db8:40::/48" ]; }
+);
+"""
+
+
+def icmp_join_case(args, tmp):
+    """decoy-icmp-vendor.pcap against the pack and a CIDR-only signature:
+    one alert per ping flow (v4 and v6), each joining its flow record."""
+    pack = os.path.join(tmp, "pack-cidr-only")
+    os.makedirs(pack, exist_ok=True)
+    for name in os.listdir(args.signatures):
+        if name.endswith(".conf"):
+            with open(os.path.join(args.signatures, name), "rb") as src, \
+                    open(os.path.join(pack, name), "wb") as dst:
+                dst.write(src.read())
+    with open(os.path.join(pack, "zz-test-cidr-only.conf"), "w") as fp:
+        fp.write(CIDR_ONLY_PACK)
+    conf = write_config(tmp, args.geo, pack)
+    cap = "decoy-icmp-vendor.pcap"
+    alerts, flows, err = run_sensor(args.sensor, conf, os.path.join(args.pcaps, cap), tmp)
+    if err:
+        print("  FAIL %s with a CIDR-only signature: sensor: %s" % (cap, err))
+        return False, []
+    icmp = sorted(a.get("proto", "?") for a in alerts)
+    lines = ["%s (CIDR-only signature): %s" % (cap, b) for b in join_problems(alerts, flows)]
+    if icmp != ["ICMP", "IPv6-ICMP"]:
+        lines.append("%s (CIDR-only signature): alerts by protocol %s, expected one ICMP and one "
+                     "IPv6-ICMP" % (cap, icmp))
+    if any(a.get("icmp_type") not in (8, 128) for a in alerts):
+        lines.append("%s (CIDR-only signature): an alert without the echo request type" % cap)
+    ok = not lines
+    print("  %s %s with a CIDR-only signature (%d alerts, %d flow records)"
+          % ("ok  " if ok else "FAIL", cap, len(alerts), len(flows)))
+    return ok, lines
 
 
 def main():
@@ -191,7 +272,7 @@ def main():
     def vendor_row(v):
         return per_vendor.setdefault(v, {"expected": 0, "found": 0, "missed": 0, "false": 0})
 
-    missed_lines, false_lines = [], []
+    missed_lines, false_lines, join_lines = [], [], []
     passed = failed = 0
     with tempfile.TemporaryDirectory(prefix="detection.") as tmp:
         conf = write_config(tmp, args.geo, args.signatures)
@@ -199,7 +280,7 @@ def main():
             expected = collections.OrderedDict((key_of(a), a) for a in manifest[cap])
             for k in expected:
                 vendor_row(k[0])["expected"] += 1
-            alerts, err = run_sensor(args.sensor, conf, os.path.join(args.pcaps, cap), tmp)
+            alerts, flows, err = run_sensor(args.sensor, conf, os.path.join(args.pcaps, cap), tmp)
             if err:
                 failed += 1
                 for k in expected:
@@ -226,13 +307,21 @@ def main():
             for k in false:
                 for rec in got[k]:
                     false_lines.append("%s: %s: %s" % (cap, fmt_key(k), describe_alert(rec)))
-            if miss or false:
+            unjoined = join_problems(alerts, flows)
+            join_lines.extend("%s: %s" % (cap, b) for b in unjoined)
+            if miss or false or unjoined:
                 failed += 1
-                print("  FAIL %s: %d expected, %d missed, %d false (%d alerts)"
-                      % (cap, len(expected), len(miss), len(false), len(alerts)))
+                print("  FAIL %s: %d expected, %d missed, %d false, %d not joining their flow "
+                      "(%d alerts)" % (cap, len(expected), len(miss), len(false), len(unjoined),
+                                       len(alerts)))
             else:
                 passed += 1
                 print("  ok   %s (%d expected, %d alerts)" % (cap, len(expected), len(alerts)))
+
+        if not args.names or "decoy-icmp-vendor" in " ".join(args.names):
+            ok, lines = icmp_join_case(args, tmp)
+            join_lines.extend(lines)
+            passed, failed = passed + ok, failed + (not ok)
 
     print()
     print("%-20s %8s %6s %7s %7s %6s" % ("vendor", "expected", "found", "missed", "recall",
@@ -255,6 +344,10 @@ def main():
     if false_lines:
         print("\nfalse (raised, not expected):")
         for line in false_lines:
+            print("  " + line)
+    if join_lines:
+        print("\nalerts that do not join their flow record:")
+        for line in join_lines:
             print("  " + line)
     if problems:
         print("\ncaptures and manifest disagree:")

@@ -14,7 +14,9 @@
 
 #include "alerts.h"
 #include "assets.h"
+#include "classify.h"
 #include "config.h"
+#include "enrich.h"
 #include "flow.h"
 #include "signature.h"
 
@@ -131,21 +133,32 @@ static const char *str_at(json_t *o, const char *a, const char *b)
     return json_string_value(x);
 }
 
-static void offer(struct alert_sink *s, const struct flow *f, const char *cc, uint64_t ts,
+static struct classifier *cl; /* names the application */
+
+/* Offer f's hits as detection does: f enriched (home_net from the
+ * fixture), the server located in cc (NULL: not located). */
+static void offer(struct alert_sink *s, struct flow *f, const char *cc, uint64_t ts,
                   struct sig_hit *hits, size_t n)
 {
-    struct alert_flow af;
-    memset(&af, 0, sizeof(af));
-    af.f = f;
-    af.app = "TLS";
-    strcpy(af.community_id, "1:test=");
-    af.has_geo = cc != NULL;
-    if (cc) {
-        strcpy(af.geo.country, cc);
-        af.geo.asn = 40934;
-        strcpy(af.geo.as_org, "Fortinet Inc.");
+    static struct sensor_config cfg;
+    char err[256];
+    if (cl == NULL) {
+        struct classify_config cc8 = {8, 8, 8};
+        assert_int_equal(config_init_defaults(&cfg), 0);
+        cl = classify_new(&cc8, err, sizeof(err));
+        assert_non_null(cl);
     }
-    af.ts_us = ts;
+    f->flags &= (uint8_t)~FLOW_F_ENRICHED;
+    flow_enrich(f, cfg.home_net, NULL);
+    if (cc) {
+        strcpy(f->dst_geo.country, cc);
+        f->dst_geo.asn = 40934;
+        f->dst_geo.as_org = "Fortinet Inc.";
+        f->dst_geo.as_org_len = 13;
+    }
+    struct flow_info fi;
+    flow_info_fill(&fi, f, cl);
+    struct alert_flow af = {.fi = &fi, .ts_us = ts};
     alert_sink_offer(s, &af, hits, n);
 }
 
@@ -285,5 +298,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_alert_id_stable, setup, teardown),
         cmocka_unit_test_setup_teardown(test_assets, setup, teardown),
     };
-    return cmocka_run_group_tests_name("alerts", tests, NULL, NULL);
+    int rc = cmocka_run_group_tests_name("alerts", tests, NULL, NULL);
+    classify_free(cl);
+    return rc;
 }

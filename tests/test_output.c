@@ -11,9 +11,31 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "classify.h"
+#include "config.h"
+#include "enrich.h"
 #include "flow.h"
 #include "output-json-flow.h"
 #include "output-json.h"
+
+/* The view every output reads, from the real enrichment step: the
+ * default home_net, no geo databases (the test sets the server's). */
+static struct sensor_config cfg;
+static struct classifier *cl;
+
+static void fill(struct flow_info *fi, struct flow *f)
+{
+    char err[256];
+    if (cl == NULL) {
+        assert_int_equal(config_init_defaults(&cfg), 0);
+        struct classify_config cc = {8, 8, 8};
+        cl = classify_new(&cc, err, sizeof(err));
+        assert_non_null(cl);
+    }
+    f->flags &= (uint8_t)~FLOW_F_ENRICHED;
+    flow_enrich(f, cfg.home_net, NULL);
+    flow_info_fill(fi, f, cl);
+}
 
 /* Format fi and parse the line back with jansson (which also proves it is
  * valid JSON). */
@@ -112,15 +134,14 @@ static void test_record_fields(void **state)
     flow_meta_set(&f, FLOW_META_JA3, "e4d448cdfe06dc1243c1eb026c74ac9a");
 
     struct flow_info fi;
-    memset(&fi, 0, sizeof(fi));
-    fi.f = &f;
-    fi.app = "TLS";
-    fi.direction = DIR_EGRESS;
-    strcpy(fi.community_id, "1:abc=");
-    fi.has_dest_geo = true;
-    strcpy(fi.dest_geo.country, "US");
-    fi.dest_geo.asn = 40934;
-    strcpy(fi.dest_geo.as_org, "Fortinet Inc.");
+    fill(&fi, &f);
+    /* as the ASN database would give it: a name borrowed, not terminated */
+    static const char org[] = "Fortinet Inc.xyz";
+    strcpy(f.dst_geo.country, "US");
+    f.dst_geo.asn = 40934;
+    f.dst_geo.as_org = org;
+    f.dst_geo.as_org_len = 13;
+    flow_info_fill(&fi, &f, cl);
 
     json_t *o = record(&fi);
     assert_string_equal(json_string_value(json_object_get(o, "event_type")), "flow");
@@ -140,6 +161,9 @@ static void test_record_fields(void **state)
     json_t *g = json_object_get(o, "dest_geo");
     assert_string_equal(json_string_value(json_object_get(g, "country_code")), "US");
     assert_int_equal(json_integer_value(json_object_get(g, "asn")), 40934);
+    assert_string_equal(json_string_value(json_object_get(g, "as_org")), "Fortinet Inc.");
+    assert_string_equal(json_string_value(json_object_get(o, "app")), "TLS");
+    assert_memory_equal(json_string_value(json_object_get(o, "community_id")), "1:", 2);
     json_t *t = json_object_get(o, "tls");
     assert_string_equal(json_string_value(json_object_get(t, "sni")), "update.fortiguard.net");
     assert_string_equal(json_string_value(json_object_get(t, "ja3")),
@@ -153,6 +177,7 @@ static void test_record_fields(void **state)
 
     /* ICMP has no ports but a type and code */
     f.key.proto = 1, f.icmp_type = 8;
+    fill(&fi, &f);
     o = record(&fi);
     assert_null(json_object_get(o, "src_port"));
     assert_string_equal(json_string_value(json_object_get(o, "proto")), "ICMP");
@@ -173,7 +198,8 @@ static void test_write_file(void **state)
     memset(&f, 0, sizeof(f));
     f.key.ipver = 6, f.key.proto = 17, f.key.src[0] = 0xfd, f.key.dst[0] = 0x20,
     f.key.dst[1] = 0x01;
-    struct flow_info fi = {.f = &f, .app = "Unknown", .direction = DIR_EGRESS};
+    struct flow_info fi;
+    fill(&fi, &f);
     assert_int_equal(out_flows_write(w, &fi), 0);
     assert_int_equal(out_flows_write(w, &fi), 0);
     assert_int_equal(out_flows_close(w, err, sizeof(err)), 0);
@@ -204,5 +230,8 @@ int main(void)
         cmocka_unit_test(test_record_fields),
         cmocka_unit_test(test_write_file),
     };
-    return cmocka_run_group_tests_name("output", tests, NULL, NULL);
+    int rc = cmocka_run_group_tests_name("output", tests, NULL, NULL);
+    classify_free(cl);
+    config_fini(&cfg);
+    return rc;
 }

@@ -71,7 +71,7 @@ def stable_stats(raw):
         return None
     drop = {
         # table peaks and sizes depend on how the tables are split
-        "flows": ("peak_active", "bytes_per_flow"),
+        "flows": ("peak_active", "bytes_per_flow", "collisions"),
         "classification": ("dpi_active_peak",),
         # fragment trains expire lazily, when their own table is touched
         "fragments": ("active", "peak_active", "expired"),
@@ -80,7 +80,7 @@ def stable_stats(raw):
     }
     keep = {}
     # "classification" and "apps" follow the labels: see compare()
-    for section in ("packets", "decode_errors", "flows", "detection", "fragments",
+    for section in ("packets", "decode", "flows", "detection", "fragments",
                     "dest_countries"):
         v = st.get(section)
         if isinstance(v, dict):
