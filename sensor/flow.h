@@ -64,10 +64,14 @@ enum flow_meta {
     FLOW_META_ISSUER,
     FLOW_META_PATH,    /* HTTP request path */
     FLOW_META_DNSNAME, /* name the client resolved to the server, at flow start */
+    FLOW_META_JA4,     /* JA4 of the client hello (sensor/ja4.c), 36 characters */
+    FLOW_META_JA3S,    /* JA3 server hash */
     FLOW_META_MAX
 };
 
-#define FLOW_META_BYTES 296
+/* The strings above share this buffer: 296 bytes for the names, plus 72
+ * for the fixed-size JA4 (37 with its NUL) and JA3S (33). */
+#define FLOW_META_BYTES 368
 
 /* Classification state. */
 enum flow_dpi {
@@ -113,6 +117,11 @@ struct flow {
     uint32_t asn;        /* server AS, when FLOW_F_GEO */
     char country[2];     /* server country, when FLOW_F_GEO ("" unknown) */
     uint16_t sig_best;   /* strongest matching signature index + 1, 0 none */
+    /* client hello assembly for the JA4 (sensor/ja4.c); zero in a new flow */
+    uint32_t hello_seq;  /* TCP: sequence number of the client stream's first byte */
+    uint16_t hello_buf;  /* assembly buffer index + 1, 0 none */
+    uint8_t hello_state; /* looking, or settled */
+    uint8_t hello_pkts;  /* client payload packets looked at */
     uint16_t meta_used;
     uint16_t meta_off[FLOW_META_MAX]; /* offset + 1 into meta, 0 = absent */
     char meta[FLOW_META_BYTES];
