@@ -55,7 +55,7 @@ LIB_SRCS := \
 	sensor/lru-map.c sensor/flow.c sensor/frag.c sensor/classify.c \
 	sensor/output-json.c sensor/output-json-flow.c sensor/stats.c sensor/pipeline.c \
 	sensor/match-domain.c sensor/signature.c sensor/dns-cache.c sensor/detect.c \
-	sensor/alerts.c sensor/assets.c \
+	sensor/alerts.c sensor/assets.c sensor/tls-hello.c sensor/quic-initial.c sensor/ja4.c \
 	dissectors/registry.c dissectors/dns.c dissectors/fortiguard.c dissectors/fgfm.c \
 	dissectors/checkpoint.c dissectors/velocloud.c dissectors/carbonblack.c \
 	sensor/source-pcap-file.c sensor/source-pcap-live.c sensor/privs.c sensor/options.c \

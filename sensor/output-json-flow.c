@@ -185,10 +185,13 @@ size_t out_flow_format(const struct flow_info *fi, char *buf, size_t cap)
     if (fi->has_src_geo)
         put_geo(&w, "src_geo", &fi->src_geo);
 
-    if (classify_is(f, CLASSIFY_IS_TLS) || classify_is(f, CLASSIFY_IS_QUIC)) {
+    const char *ja4 = flow_meta_get(f, FLOW_META_JA4);
+    if (classify_is(f, CLASSIFY_IS_TLS) || classify_is(f, CLASSIFY_IS_QUIC) || ja4[0]) {
         jw_object(&w, "tls");
         jw_str(&w, "sni", host);
         jw_str(&w, "ja3", flow_meta_get(f, FLOW_META_JA3));
+        jw_str(&w, "ja3s", flow_meta_get(f, FLOW_META_JA3S));
+        jw_str(&w, "ja4", ja4);
         jw_str(&w, "alpn", flow_meta_get(f, FLOW_META_ALPN));
         jw_str(&w, "subject", flow_meta_get(f, FLOW_META_SUBJECT));
         jw_str(&w, "issuer", flow_meta_get(f, FLOW_META_ISSUER));

@@ -21,6 +21,7 @@
 #include "flow.h"
 #include "frag.h"
 #include "geo.h"
+#include "ja4.h"
 #include "output-json-flow.h"
 #include "signature.h"
 
@@ -40,6 +41,7 @@ struct pipeline {
     struct classifier *cl;
     struct detector *det;
     struct alert_sink *sink;
+    struct ja4_engine *ja4;
     uint64_t clock_us;       /* latest packet time seen */
     uint64_t next_expire_us; /* next expiry pass, packet time */
     uint64_t seq;            /* packets so far (own clock) */
@@ -106,6 +108,9 @@ struct pipeline *pipeline_new_share(const struct sensor_config *cfg, const struc
     pl->det = detector_new(cfg, pack, geo, sink, errbuf, errlen);
     if (pl->det == NULL)
         goto fail;
+    pl->ja4 = ja4_new(share_of(JA4_POOL_BUFS, parts, whole), &pl->st.ja4, errbuf, errlen);
+    if (pl->ja4 == NULL)
+        goto fail;
     return pl;
 
 fail:
@@ -121,6 +126,7 @@ void pipeline_free(struct pipeline *pl)
     frag_table_free(pl->frags);
     classify_free(pl->cl);
     detector_free(pl->det);
+    ja4_free(pl->ja4);
     free(pl);
 }
 
@@ -317,6 +323,7 @@ static void packet_ip(struct pipeline *pl, uint64_t ts_us, struct packet *pkt)
 
     if (pkt->frag == PKT_FRAG_LATER)
         return;
+    ja4_packet(pl->ja4, f, pkt, dir);
     classify_packet(pl->cl, f, pkt, ts_us / 1000u);
     detector_packet(pl->det, f, pkt, dir, ts_us);
     if (detector_ready(f))
@@ -357,6 +364,7 @@ static void on_flow_end(struct flow *f, void *ud)
     char app[64];
 
     classify_finish(pl->cl, f);
+    ja4_flow_end(pl->ja4, f);
     f->dis_mask = 0; /* dissectors still undecided: no verdict */
     detector_flow(pl->det, f, pl->cl, f->last_us);
     if (f->sig_best && pl->sink != NULL)

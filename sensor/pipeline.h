@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "decode.h"
+#include "ja4.h"
 
 struct sensor_config;
 struct geo;
@@ -42,6 +43,7 @@ struct pipeline_stats {
     uint64_t flows_by_dir[4];
     uint64_t bytes_out; /* from home_net to outside */
     struct decode_stats dec;
+    struct ja4_stats ja4;
     struct app_tally apps[STATS_APP_SLOTS];
     uint64_t app_overflow;
     /* per destination country (index (c0-'A')*26 + (c1-'A')), bytes out and flows */
