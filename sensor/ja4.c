@@ -40,7 +40,7 @@ struct range {
 
 struct hello_buf {
     uint8_t nranges;
-    bool have_keys; /* QUIC: keys holds the client's Initial keys */
+    bool have_keys;             /* QUIC: keys holds the client's Initial keys */
     struct range r[MAX_RANGES]; /* sorted, disjoint, not adjacent */
     struct quic_keys keys;
     uint8_t data[BUF_BYTES];
@@ -214,8 +214,7 @@ static void finish(struct ja4_engine *e, struct flow *f)
 /* Fingerprint a whole handshake message and settle the flow. rc is an
  * enum tls_hello_result from finding the message; on TLS_HELLO_TRUNCATED
  * nothing happens (the flow waits for more). */
-static void settle(struct ja4_engine *e, struct flow *f, const uint8_t *msg, size_t len,
-                   int proto)
+static void settle(struct ja4_engine *e, struct flow *f, const uint8_t *msg, size_t len, int proto)
 {
     char ja4[JA4_LEN + 1];
     int rc = tls_hello_ja4(e->hello, msg, len, proto, ja4);
@@ -256,6 +255,12 @@ static int tcp_try(struct ja4_engine *e, struct flow *f, const uint8_t *p, size_
     return rc;
 }
 
+/* A TLS handshake record header followed by a ClientHello message type. */
+static bool opens_hello(const uint8_t *p, size_t n)
+{
+    return n >= 6 && p[0] == 22 && p[1] == 3 && p[2] <= 4 && p[5] == 1;
+}
+
 static void tcp_packet(struct ja4_engine *e, struct flow *f, const struct packet *pkt)
 {
     uint32_t seq = pkt->tcp_seq;
@@ -270,6 +275,12 @@ static void tcp_packet(struct ja4_engine *e, struct flow *f, const struct packet
 
     const uint8_t *data = pkt->payload;
     size_t len = pkt->payload_len;
+    struct hello_buf *b = buf_of(e, f);
+    /* A segment that opens a ClientHello record starts the stream, wherever
+     * the sequence numbers said it would: bytes before it (a bogus payload
+     * on an ACK, clear-text STARTTLS talk) were not the hello. */
+    if (b == NULL && opens_hello(data, len))
+        f->hello_seq = seq;
     uint32_t rel = seq - f->hello_seq;
     if (rel >= 0x80000000u) { /* begins before the stream start: keep what follows it */
         uint32_t back = 0u - rel;
@@ -280,7 +291,6 @@ static void tcp_packet(struct ja4_engine *e, struct flow *f, const struct packet
         rel = 0;
     }
 
-    struct hello_buf *b = buf_of(e, f);
     if (b == NULL && rel == 0) {
         int rc = tcp_try(e, f, data, len);
         if (f->hello_state == HS_DONE)
@@ -386,7 +396,7 @@ static void udp_packet(struct ja4_engine *e, struct flow *f, const struct packet
     f->hello_state = HS_OPEN;
     if ((p[0] & 0x80) && (f->hello_buf || quic_is_initial(p, n))) {
         quic_packet(e, f, pkt);
-    } else if (n >= 13 && p[0] == 22 && p[1] == 0xfe) {
+    } else if (n >= 13 && p[0] == 22 && (p[1] == 0xfe || (p[1] == 1 && p[2] == 0))) {
         const uint8_t *msg;
         size_t len;
         /* WebRTC sends STUN first, and a fragmented hello is not joined:

@@ -33,17 +33,19 @@
 
 /* Counters: X(identifier, "name shown in stats"). */
 #define JA4_COUNTERS(X)                                                                            \
-    X(JA4C_TLS, "ja4.tls")                 /* TLS-over-TCP hellos fingerprinted */                  \
-    X(JA4C_QUIC, "ja4.quic")               /* QUIC hellos fingerprinted */                          \
-    X(JA4C_DTLS, "ja4.dtls")               /* DTLS hellos fingerprinted */                          \
-    X(JA4C_REASSEMBLED, "ja4.reassembled") /* of those, hellos that needed a buffer */              \
-    X(JA4C_POOL_EMPTY, "ja4.pool_empty")   /* hellos skipped: no buffer free */                     \
-    X(JA4C_INVALID, "ja4.invalid")         /* a ClientHello that does not parse */                  \
-    X(JA4C_TOO_BIG, "ja4.too_big")         /* a ClientHello over TLS_HELLO_MAX */                   \
-    X(JA4C_GAVE_UP, "ja4.gave_up")         /* packet budget spent, hello incomplete */              \
-    X(JA4C_OUT_OF_WINDOW, "ja4.out_of_window") /* bytes beyond the buffer, or too many holes */     \
-    X(JA4C_UNDECRYPTABLE, "ja4.quic_undecryptable") /* Initial packets that did not authenticate */ \
-    X(JA4C_META_FULL, "ja4.meta_full") /* fingerprinted, but no room left in the flow's metadata */
+    X(JA4C_TLS, "ja4.tls")                     /* TLS-over-TCP hellos fingerprinted */             \
+    X(JA4C_QUIC, "ja4.quic")                   /* QUIC hellos fingerprinted */                     \
+    X(JA4C_DTLS, "ja4.dtls")                   /* DTLS hellos fingerprinted */                     \
+    X(JA4C_REASSEMBLED, "ja4.reassembled")     /* of those, hellos that needed a buffer */         \
+    X(JA4C_POOL_EMPTY, "ja4.pool_empty")       /* hellos skipped: no buffer free */                \
+    X(JA4C_INVALID, "ja4.invalid")             /* a ClientHello that does not parse */             \
+    X(JA4C_TOO_BIG, "ja4.too_big")             /* a ClientHello over TLS_HELLO_MAX */              \
+    X(JA4C_GAVE_UP, "ja4.gave_up")             /* packet budget spent, hello incomplete */         \
+    X(JA4C_OUT_OF_WINDOW, "ja4.out_of_window") /* bytes beyond the buffer, or too many holes */    \
+    X(JA4C_UNDECRYPTABLE,                                                                          \
+      "ja4.quic_undecryptable")        /* Initial packets that did not authenticate */             \
+    X(JA4C_META_FULL, "ja4.meta_full") /* fingerprinted, but no room left in the flow's metadata   \
+                                        */
 
 enum ja4_counter {
 #define JA4_ENUM(id, name) id,

@@ -169,8 +169,8 @@ static int hkdf(struct quic_ctx *q, int mode, const uint8_t *key, size_t klen,
 }
 
 /* HKDF-Expand-Label of RFC 8446 section 7.1 with an empty context. */
-static int expand_label(struct quic_ctx *q, const uint8_t *secret, const char *label,
-                        uint8_t *out, size_t olen)
+static int expand_label(struct quic_ctx *q, const uint8_t *secret, const char *label, uint8_t *out,
+                        size_t olen)
 {
     uint8_t info[2 + 1 + 6 + 32 + 1];
     size_t ll = strlen(label);
@@ -219,8 +219,8 @@ static uint64_t rd_varint(struct rd *r)
  * packet number starts at pn_off. On success the frames are in q->plain
  * and *plen says how many. Returns 0, or -1 when the packet does not
  * authenticate with k (or is too short to be protected). */
-static int decrypt(struct quic_ctx *q, const struct quic_keys *k, const uint8_t *pkt,
-                   size_t pn_off, size_t end, size_t *plen)
+static int decrypt(struct quic_ctx *q, const struct quic_keys *k, const uint8_t *pkt, size_t pn_off,
+                   size_t end, size_t *plen)
 {
     if (end < pn_off + 4 + HP_SAMPLE)
         return -1;
@@ -268,9 +268,11 @@ static int decrypt(struct quic_ctx *q, const struct quic_keys *k, const uint8_t 
 }
 
 /* Frames an Initial packet may carry (RFC 9000 section 12.4, table 3):
- * PADDING, PING, ACK, CRYPTO, CONNECTION_CLOSE. Anything else is an error. */
-static int walk_frames(const uint8_t *p, size_t n, quic_crypto_fn fn, void *ud)
+ * PADDING, PING, ACK, CRYPTO, CONNECTION_CLOSE. Anything else is an error.
+ * Google's T050/T051 number the CRYPTO frame 0x08 (same layout). */
+static int walk_frames(uint32_t version, const uint8_t *p, size_t n, quic_crypto_fn fn, void *ud)
 {
+    uint64_t crypto = version == QUIC_T050 || version == QUIC_T051 ? 0x08 : 0x06;
     struct rd r;
     rd_init(&r, p, n);
     while (rd_left(&r) > 0) {
@@ -297,7 +299,10 @@ static int walk_frames(const uint8_t *p, size_t n, quic_crypto_fn fn, void *ud)
             }
             break;
         }
-        case 0x06: { /* CRYPTO */
+        case 0x06: /* CRYPTO */
+        case 0x08: {
+            if (type != crypto)
+                return QUIC_BAD_FRAMES;
             uint64_t off = rd_varint(&r);
             uint64_t len = rd_varint(&r);
             if (r.err || len > rd_left(&r))
@@ -396,7 +401,7 @@ int quic_datagram(struct quic_ctx *q, const uint8_t *p, size_t n, struct quic_ke
             }
             if (rc == 0) {
                 decrypted++;
-                if (walk_frames(q->plain, plen, fn, ud) != QUIC_OK)
+                if (walk_frames(h.version, q->plain, plen, fn, ud) != QUIC_OK)
                     bad++;
             }
         }

@@ -58,8 +58,8 @@ typedef void (*quic_crypto_fn)(uint64_t offset, const uint8_t *data, size_t len,
 
 /* Outcome of quic_datagram(). */
 enum quic_result {
-    QUIC_OK = 0,          /* at least one Initial packet decrypted */
-    QUIC_NO_INITIAL = -1, /* no client Initial packet of a supported version */
+    QUIC_OK = 0,             /* at least one Initial packet decrypted */
+    QUIC_NO_INITIAL = -1,    /* no client Initial packet of a supported version */
     QUIC_UNDECRYPTABLE = -2, /* Initial packets found, none authenticated */
     QUIC_BAD_FRAMES = -3,    /* a decrypted packet whose frames do not parse */
 };

@@ -438,8 +438,8 @@ static bool record_ok(const uint8_t *hdr, size_t len)
     return hdr[0] == REC_HANDSHAKE && hdr[1] == 3 && len > 0 && len <= 16384 + 2048;
 }
 
-int tls_hello_from_records(struct tls_hello_ctx *c, const uint8_t *p, size_t n,
-                           const uint8_t **msg, size_t *msglen, size_t *need)
+int tls_hello_from_records(struct tls_hello_ctx *c, const uint8_t *p, size_t n, const uint8_t **msg,
+                           size_t *msglen, size_t *need)
 {
     *msg = NULL;
     *msglen = 0;
@@ -517,7 +517,9 @@ int tls_hello_from_dtls(const uint8_t *p, size_t n, const uint8_t **msg, size_t 
     size_t rlen = rd_be16(&r);
     if (r.err)
         return TLS_HELLO_TRUNCATED;
-    if (type != REC_HANDSHAKE || major != 0xfe)
+    /* DTLS 1.0 and later write 0xfe first; 0x0100 is the version of
+     * OpenSSL's pre-RFC DTLS, still spoken by Cisco AnyConnect. */
+    if (type != REC_HANDSHAKE || (major != 0xfe && major != 0x01))
         return TLS_HELLO_INVALID;
     if (rlen > rd_left(&r))
         return TLS_HELLO_TRUNCATED;

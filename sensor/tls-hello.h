@@ -68,8 +68,8 @@ int tls_hello_ja4(struct tls_hello_ctx *c, const uint8_t *msg, size_t len, int p
  * next known boundary requires (at least n + 1). Invalid when the stream
  * does not start with a handshake record carrying a ClientHello; too big
  * when the message exceeds TLS_HELLO_MAX. */
-int tls_hello_from_records(struct tls_hello_ctx *c, const uint8_t *p, size_t n,
-                           const uint8_t **msg, size_t *msglen, size_t *need);
+int tls_hello_from_records(struct tls_hello_ctx *c, const uint8_t *p, size_t n, const uint8_t **msg,
+                           size_t *msglen, size_t *need);
 
 /* The same for one DTLS datagram (RFC 6347 section 4.1): the first record
  * must be an unfragmented ClientHello (fragment offset 0, fragment length
