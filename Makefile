@@ -63,7 +63,7 @@ LIB_SRCS := \
 
 MAIN_SRCS := sensor/main.c
 
-UNIT_TESTS := decode netset community_id geo config flow frag lru_map classify output \
+UNIT_TESTS := decode netset community_id geo config flow frag lru_map classify output ja4 \
 	dissectors dns dns_cache alerts signature match_domain spool redis_url
 
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o)

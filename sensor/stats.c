@@ -17,6 +17,7 @@
 #include "signature.h"
 #include "flow.h"
 #include "frag.h"
+#include "ja4.h"
 #include "output-json-flow.h"
 #include "pipeline.h"
 
@@ -159,6 +160,14 @@ void stats_print_summary(FILE *fp, const struct run_report *r)
     fprintf(fp, "\n  classified  %llu by inspection, %llu settled at give-up (%llu guessed)\n",
             (unsigned long long)r->cs->classified, (unsigned long long)r->cs->gave_up,
             (unsigned long long)r->cs->guessed);
+    const uint64_t *jc = ps->ja4.ctr;
+    if (jc[JA4C_TLS] || jc[JA4C_QUIC] || jc[JA4C_DTLS] || jc[JA4C_POOL_EMPTY])
+        fprintf(fp,
+                "  ja4         %llu TLS, %llu QUIC, %llu DTLS client hellos (%llu reassembled); "
+                "%llu skipped for want of a buffer\n",
+                (unsigned long long)jc[JA4C_TLS], (unsigned long long)jc[JA4C_QUIC],
+                (unsigned long long)jc[JA4C_DTLS], (unsigned long long)jc[JA4C_REASSEMBLED],
+                (unsigned long long)jc[JA4C_POOL_EMPTY]);
     if (r->ds != NULL)
         fprintf(fp,
                 "  detection   %llu egress flows matched, %llu hit a signature; %llu alerts "
@@ -279,6 +288,11 @@ int stats_write_json(const char *path, const struct run_report *r, char *errbuf,
     json_object_set_new(cl, "dpi_active_peak", u64(r->cs->dpi_active_peak));
     json_object_set_new(cl, "dpi_alloc_fail", u64(r->cs->dpi_alloc_fail));
     json_object_set_new(o, "classification", cl);
+
+    json_t *ja = json_object();
+    for (int i = 0; i < JA4C_MAX; i++)
+        json_object_set_new(ja, ja4_counter_name(i) + 4, u64(ps->ja4.ctr[i])); /* past "ja4." */
+    json_object_set_new(o, "ja4", ja);
 
     if (r->ds != NULL) {
         json_t *dt = json_object();
