@@ -141,9 +141,9 @@ static struct ext foxio_exts[17];
 
 static void foxio_hello(struct buf *out, size_t pad)
 {
-    static const uint16_t ciphers[] = {0x2a2a, 0x1301, 0x1302, 0x1303, 0xc02b, 0xc02f, 0xc02c,
-                                       0xc030, 0xcca9, 0xcca8, 0xc013, 0xc014, 0x009c, 0x009d,
-                                       0x002f, 0x0035};
+    static const uint16_t ciphers[] = {0x2a2a, 0x1301, 0x1302, 0x1303, 0xc02b, 0xc02f,
+                                       0xc02c, 0xc030, 0xcca9, 0xcca8, 0xc013, 0xc014,
+                                       0x009c, 0x009d, 0x002f, 0x0035};
     static const uint16_t sigalgs[] = {0x0403, 0x0804, 0x0401, 0x0503,
                                        0x0805, 0x0501, 0x0806, 0x0601};
     static const uint16_t versions[] = {0x3a3a, 0x0304, 0x0303};
@@ -275,9 +275,15 @@ static void test_alpn_rules(void **state)
         size_t len;
         const char *want;
     } cases[] = {
-        {"\xab", 1, "ab"},         {"\xab\xcd", 2, "ad"},          {"\x30\xab", 2, "3b"},
-        {"\x30\x31\xab\xcd", 4, "3d"}, {"\x30\xab\xcd\x31", 4, "01"}, {"x", 1, "xx"},
-        {"http/1.1", 8, "h1"},     {"h3-29", 5, "h9"},             {"", 0, "00"},
+        {"\xab", 1, "ab"},
+        {"\xab\xcd", 2, "ad"},
+        {"\x30\xab", 2, "3b"},
+        {"\x30\x31\xab\xcd", 4, "3d"},
+        {"\x30\xab\xcd\x31", 4, "01"},
+        {"x", 1, "xx"},
+        {"http/1.1", 8, "h1"},
+        {"h3-29", 5, "h9"},
+        {"", 0, "00"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         const char *names[1] = {cases[i].value};
@@ -405,8 +411,7 @@ static void test_records_joined(void **state)
     putn(&rec, h.b + 300, h.n - 300);
     const uint8_t *msg;
     size_t len, need;
-    assert_int_equal(tls_hello_from_records(hctx, rec.b, rec.n, &msg, &len, &need),
-                     TLS_HELLO_OK);
+    assert_int_equal(tls_hello_from_records(hctx, rec.b, rec.n, &msg, &len, &need), TLS_HELLO_OK);
     assert_int_equal(len, h.n);
     assert_memory_equal(msg, h.b, h.n);
     assert_int_equal(tls_hello_ja4(hctx, msg, len, JA4_TLS, out), TLS_HELLO_OK);
@@ -538,7 +543,7 @@ static void test_tcp_pool_exhausted(void **state)
     assert_int_equal(st.ctr[JA4C_POOL_EMPTY], 1);
     tcp_seg(e, &f2, 0x18, 1000, stream.n - 1000);
     assert_string_equal(flow_meta_get(&f2, FLOW_META_JA4), ""); /* given up */
-    ja4_flow_end(e, &f1); /* f1 ends: its buffer goes back */
+    ja4_flow_end(e, &f1);                                       /* f1 ends: its buffer goes back */
     assert_int_equal(ja4_pool_in_use(e), 0);
     tcp_seg(e, &f3, 0x10, 0, 1000);
     tcp_seg(e, &f3, 0x18, 1000, stream.n - 1000);
@@ -757,9 +762,8 @@ static void test_quic_rfc9369(void **state)
 static void corpus_quic(const char *name, const char *want)
 {
     char path[512], err[PCAP_ERRBUF_SIZE];
-    snprintf(path, sizeof(path), "%s/%s", getenv("TEST_CORPUS") ? getenv("TEST_CORPUS")
-                                                                 : "../shared/corpus",
-             name);
+    snprintf(path, sizeof(path), "%s/%s",
+             getenv("TEST_CORPUS") ? getenv("TEST_CORPUS") : "../shared/corpus", name);
     pcap_t *pc = pcap_open_offline(path, err);
     if (pc == NULL) {
         printf("  (skipped: %s)\n", err);
