@@ -17,8 +17,11 @@
  * (ja4.pool_empty) and that flow gets no JA4.
  *
  * A flow keeps 8 bytes of state (struct flow hello_*) and, once found, the
- * JA4 string in its metadata (FLOW_META_JA4). Nothing on the packet path
- * allocates or logs. */
+ * JA4 string in its metadata (FLOW_META_JA4). Nothing here allocates or
+ * logs on the packet path; inside libcrypto 3.0, a SHA-256 init and an
+ * HKDF derivation allocate and free scratch of their own (a JA4 is
+ * computed once per flow, QUIC keys derived once per flow unless they
+ * fail to authenticate). */
 #ifndef JA4_H
 #define JA4_H
 

@@ -12,8 +12,10 @@
  * SHA-256 of the sorted cipher list and of the sorted extension list (SNI and
  * ALPN left out) followed by the signature algorithms in their order.
  *
- * Nothing here allocates once the context exists; the digest is libcrypto's
- * SHA-256 through an EVP context the tls_hello_ctx keeps. */
+ * This file allocates nothing once the context exists; the digest is
+ * libcrypto's SHA-256 through an EVP context the tls_hello_ctx keeps
+ * (libcrypto 3.0 itself re-creates its provider state at each
+ * EVP_DigestInit_ex: one small allocation per digest, two per JA4). */
 #ifndef TLS_HELLO_H
 #define TLS_HELLO_H
 
