@@ -153,7 +153,8 @@ static void settle(struct classifier *c, struct flow *f, ndpi_protocol p, int gi
             flow_meta_set(f, FLOW_META_PATH, path);
     }
     if (classify_is(f, CLASSIFY_IS_TLS) || classify_is(f, CLASSIFY_IS_QUIC)) {
-        flow_meta_set(f, FLOW_META_JA3, d->protos.tls_quic.ja3_client);
+        flow_fp_set_ja3(f, 0, d->protos.tls_quic.ja3_client);
+        flow_fp_set_ja3(f, 1, d->protos.tls_quic.ja3_server);
         flow_meta_set(f, FLOW_META_ALPN, d->protos.tls_quic.alpn);
         flow_meta_set(f, FLOW_META_SUBJECT, d->protos.tls_quic.subjectDN);
         flow_meta_set(f, FLOW_META_ISSUER, d->protos.tls_quic.issuerDN);

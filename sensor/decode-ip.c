@@ -27,6 +27,7 @@ static void l3_reset(struct packet *pkt, uint8_t ipver)
     pkt->sport = 0;
     pkt->dport = 0;
     pkt->frag_id = 0;
+    pkt->tcp_seq = 0;
     memset(pkt->src, 0, sizeof(pkt->src));
     memset(pkt->dst, 0, sizeof(pkt->dst));
     pkt->l3 = NULL;
@@ -40,7 +41,8 @@ static int decode_tcp(struct rd *r, size_t wire, struct packet *pkt)
 {
     pkt->sport = rd_be16(r);
     pkt->dport = rd_be16(r);
-    rd_skip(r, 8); /* sequence and acknowledgement numbers */
+    pkt->tcp_seq = rd_be32(r);
+    rd_skip(r, 4); /* acknowledgement number */
     uint8_t off = rd_u8(r);
     pkt->tcp_flags = rd_u8(r);
     if (r->err)

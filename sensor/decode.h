@@ -107,6 +107,7 @@ struct packet {
     uint16_t vlan;   /* innermost 802.1Q VLAN id, 0 if none */
     uint16_t sport, dport;
     uint32_t frag_id; /* IPv4 identification or IPv6 fragment id when frag != NONE */
+    uint32_t tcp_seq; /* TCP sequence number (host order), 0 otherwise */
     uint8_t src[16], dst[16];
     /* The innermost IP header through the end of the datagram (trimmed to
      * the IP length, and to the captured bytes). This is what nDPI reads. */

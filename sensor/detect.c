@@ -208,7 +208,7 @@ void detector_flow(struct detector *d, struct flow *f, const struct classifier *
     int tls = classify_is(f, CLASSIFY_IS_TLS), quic = classify_is(f, CLASSIFY_IS_QUIC);
     int http = classify_is(f, CLASSIFY_IS_HTTP);
     const char *dns_name = flow_meta_get(f, FLOW_META_DNSNAME);
-    char dns_buf[DNS_NAME_BUF];
+    char dns_buf[DNS_NAME_BUF], ja3[FLOW_JA3_TEXT];
     if (dns_name[0] == '\0')
         dns_name = dns_lookup(d, k, ts_us, dns_buf, sizeof(dns_buf));
     const char *verdict = f->dis_verdict ? dis_registry[f->dis_verdict - 1]->name : NULL;
@@ -226,7 +226,7 @@ void detector_flow(struct detector *d, struct flow *f, const struct classifier *
         .dns_name = dns_name ? dns_name : "",
         .cert_subject = flow_meta_get(f, FLOW_META_SUBJECT),
         .cert_issuer = flow_meta_get(f, FLOW_META_ISSUER),
-        .ja3 = flow_meta_get(f, FLOW_META_JA3),
+        .ja3 = flow_fp_ja3(f, 0, ja3),
         .verdicts = verdict ? &verdict : NULL,
         .n_verdicts = verdict ? 1 : 0,
     };

@@ -429,6 +429,78 @@ size_t flow_bytes_per_flow(const struct flow_table *t)
            (size_t)t->nbuckets * sizeof(uint32_t) / (t->max_flows ? t->max_flows : 1);
 }
 
+static int hexval(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* n bytes from 2n lower-case hex digits; -1 on anything else. */
+static int unhex(uint8_t *out, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        int hi = hexval(s[2 * i]), lo = hi < 0 ? -1 : hexval(s[2 * i + 1]);
+        if (lo < 0)
+            return -1;
+        out[i] = (uint8_t)(hi << 4 | lo);
+    }
+    return 0;
+}
+
+static char *tohex(char *p, const uint8_t *in, size_t n)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        *p++ = digits[in[i] >> 4];
+        *p++ = digits[in[i] & 15];
+    }
+    *p = '\0';
+    return p;
+}
+
+int flow_fp_set_ja3(struct flow *f, int which, const char *hex)
+{
+    uint8_t md[16];
+    if (hex == NULL || strlen(hex) != 32 || unhex(md, hex, 16) < 0)
+        return -1;
+    memcpy(which ? f->fp.ja3s : f->fp.ja3, md, 16);
+    return 0;
+}
+
+int flow_fp_set_ja4(struct flow *f, const char *ja4)
+{
+    struct flow_fp fp;
+    if (ja4 == NULL || strlen(ja4) != FLOW_JA4_TEXT - 1 || ja4[10] != '_' || ja4[23] != '_' ||
+        unhex(fp.ja4_b, ja4 + 11, 6) < 0 || unhex(fp.ja4_c, ja4 + 24, 6) < 0)
+        return -1;
+    memcpy(f->fp.ja4_a, ja4, 10);
+    memcpy(f->fp.ja4_b, fp.ja4_b, 6);
+    memcpy(f->fp.ja4_c, fp.ja4_c, 6);
+    return 0;
+}
+
+const char *flow_fp_ja3(const struct flow *f, int which, char buf[FLOW_JA3_TEXT])
+{
+    static const uint8_t none[16];
+    const uint8_t *md = which ? f->fp.ja3s : f->fp.ja3;
+    buf[0] = '\0';
+    if (memcmp(md, none, 16) != 0)
+        tohex(buf, md, 16);
+    return buf;
+}
+
+const char *flow_fp_ja4(const struct flow *f, char buf[FLOW_JA4_TEXT])
+{
+    buf[0] = '\0';
+    if (f->fp.ja4_a[0] == '\0')
+        return buf;
+    memcpy(buf, f->fp.ja4_a, 10);
+    buf[10] = '_';
+    tohex(buf + 11, f->fp.ja4_b, 6);
+    buf[23] = '_';
+    tohex(buf + 24, f->fp.ja4_c, 6);
+    return buf;
+}
+
 void flow_meta_set(struct flow *f, int which, const char *s)
 {
     if (which < 0 || which >= FLOW_META_MAX || s == NULL || s[0] == '\0' || f->meta_off[which])

@@ -67,7 +67,6 @@ int flow_tclass_of(uint8_t proto);
 enum flow_meta {
     FLOW_META_HOST = 0, /* TLS/QUIC SNI, HTTP Host, DNS query name */
     FLOW_META_UA,       /* HTTP User-Agent */
-    FLOW_META_JA3,      /* JA3 client hash */
     FLOW_META_ALPN,
     FLOW_META_SUBJECT, /* TLS server certificate subject */
     FLOW_META_ISSUER,
@@ -76,7 +75,31 @@ enum flow_meta {
     FLOW_META_MAX
 };
 
-#define FLOW_META_BYTES 296
+#define FLOW_META_BYTES 264
+
+/* The hello fingerprints, kept in binary (struct flow.fp): JA3 and JA3S
+ * (MD5 of the hello's fields, 16 bytes), JA4 (part a, 10 characters, and
+ * the 6-byte truncated hashes of parts b and c). Written as text only when
+ * a record or a match needs them. */
+#define FLOW_JA3_TEXT 33 /* 32 hex digits and NUL */
+#define FLOW_JA4_TEXT 37 /* "t13d1516h2_8daaf6152771_e5627efa2ab1" and NUL */
+struct flow_fp {
+    uint8_t ja3[16], ja3s[16]; /* all zero: none */
+    char ja4_a[10];            /* "t13d1516h2"; [0] == 0: none */
+    uint8_t ja4_b[6], ja4_c[6];
+};
+
+/* Keep a fingerprint given as text: 32 hex digits for JA3/JA3S (which:
+ * 0 client, 1 server), a JA4 string for JA4. Returns 0, or -1 (nothing
+ * kept) when the text is not of that form. */
+struct flow;
+int flow_fp_set_ja3(struct flow *f, int which, const char *hex);
+int flow_fp_set_ja4(struct flow *f, const char *ja4);
+
+/* The fingerprint as text into buf (FLOW_JA3_TEXT / FLOW_JA4_TEXT bytes);
+ * "" when the flow has none. Returns buf. Cannot fail. */
+const char *flow_fp_ja3(const struct flow *f, int which, char buf[FLOW_JA3_TEXT]);
+const char *flow_fp_ja4(const struct flow *f, char buf[FLOW_JA4_TEXT]);
 
 /* Classification state. */
 enum flow_dpi {
@@ -131,9 +154,15 @@ struct flow {
     uint8_t dis_pkts;    /* payload packets shown to dissectors */
     uint32_t dis_mask;   /* dissectors still interested (registry bits) */
     uint16_t sig_best;   /* strongest matching signature index + 1, 0 none */
+    /* client hello assembly for the JA4 (sensor/ja4.c); zero in a new flow */
+    uint32_t hello_seq;  /* TCP: sequence number of the client stream's first byte */
+    uint16_t hello_buf;  /* assembly buffer index + 1, 0 none */
+    uint8_t hello_state; /* looking, or settled */
+    uint8_t hello_pkts;  /* client payload packets looked at */
     uint16_t meta_used;
     uint16_t meta_off[FLOW_META_MAX]; /* offset + 1 into meta, 0 = absent */
     char meta[FLOW_META_BYTES];
+    struct flow_fp fp;
 
     /* What flow_enrich() (enrich.h) settled, once: valid with FLOW_F_ENRICHED. */
     uint8_t direction;                  /* enum flow_direction */

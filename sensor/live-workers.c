@@ -23,9 +23,9 @@ struct live_worker {
     struct pipeline *pl;
     pthread_t thread;
     bool started;
-    int rc;             /* SRC_LIVE_* once ended */
+    int rc; /* SRC_LIVE_* once ended */
     atomic_bool running;
-    pthread_mutex_t mu; /* guards snap */
+    pthread_mutex_t mu;        /* guards snap */
     struct run_counters *snap; /* published at each tick */
 };
 

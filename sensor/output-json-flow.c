@@ -161,10 +161,14 @@ size_t out_flow_format(const struct flow_info *fi, char *buf, size_t cap)
     if (fi->src_geo != NULL)
         out_json_geo(&w, "src_geo", fi->src_geo);
 
-    if (classify_is(f, CLASSIFY_IS_TLS) || classify_is(f, CLASSIFY_IS_QUIC)) {
+    char ja3[FLOW_JA3_TEXT], ja3s[FLOW_JA3_TEXT], ja4[FLOW_JA4_TEXT];
+    flow_fp_ja4(f, ja4);
+    if (classify_is(f, CLASSIFY_IS_TLS) || classify_is(f, CLASSIFY_IS_QUIC) || ja4[0]) {
         jw_object(&w, "tls");
         jw_str(&w, "sni", host);
-        jw_str(&w, "ja3", flow_meta_get(f, FLOW_META_JA3));
+        jw_str(&w, "ja3", flow_fp_ja3(f, 0, ja3));
+        jw_str(&w, "ja3s", flow_fp_ja3(f, 1, ja3s));
+        jw_str(&w, "ja4", ja4);
         jw_str(&w, "alpn", flow_meta_get(f, FLOW_META_ALPN));
         jw_str(&w, "subject", flow_meta_get(f, FLOW_META_SUBJECT));
         jw_str(&w, "issuer", flow_meta_get(f, FLOW_META_ISSUER));

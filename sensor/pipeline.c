@@ -22,6 +22,7 @@
 #include "frag.h"
 #include "geo.h"
 #include "enrich.h"
+#include "ja4.h"
 #include "output-json-flow.h"
 #include "stats.h"
 #include "signature.h"
@@ -36,6 +37,7 @@ struct pipeline {
     struct classifier *cl;
     struct detector *det;
     struct alert_sink *sink;
+    struct ja4_engine *ja4;
     uint64_t clock_us;       /* latest packet time seen */
     uint64_t next_expire_us; /* next expiry pass, packet time */
     uint64_t seq;            /* packets so far (own clock) */
@@ -102,6 +104,9 @@ struct pipeline *pipeline_new_share(const struct sensor_config *cfg, const struc
     pl->det = detector_new(cfg, pack, sink, errbuf, errlen);
     if (pl->det == NULL)
         goto fail;
+    pl->ja4 = ja4_new(share_of(JA4_POOL_BUFS, parts, whole), &pl->st.ja4, errbuf, errlen);
+    if (pl->ja4 == NULL)
+        goto fail;
     return pl;
 
 fail:
@@ -117,6 +122,7 @@ void pipeline_free(struct pipeline *pl)
     frag_table_free(pl->frags);
     classify_free(pl->cl);
     detector_free(pl->det);
+    ja4_free(pl->ja4);
     free(pl);
 }
 
@@ -293,6 +299,7 @@ static void packet_ip(struct pipeline *pl, uint64_t ts_us, struct packet *pkt)
 
     if (pkt->frag == PKT_FRAG_LATER)
         return;
+    ja4_packet(pl->ja4, f, pkt, dir);
     classify_packet(pl->cl, f, pkt, ts_us / 1000u);
     detector_packet(pl->det, f, pkt, dir, ts_us);
     if (detector_ready(f)) {
@@ -334,6 +341,7 @@ static void on_flow_end(struct flow *f, void *ud)
     struct flow_info fi;
 
     classify_finish(pl->cl, f);
+    ja4_flow_end(pl->ja4, f);
     flow_enrich(f, pl->cfg->home_net, pl->geo);
     detector_flow_end(pl->det, f, pl->cl);
     flow_info_fill(&fi, f, pl->cl);
@@ -389,6 +397,7 @@ void pipeline_stats_add(struct pipeline_stats *dst, const struct pipeline_stats 
 {
     ctr_add(&pipeline_counters, dst, src);
     ctr_add(&decode_counters, &dst->dec, &src->dec);
+    ctr_add(&ja4_counters, &dst->ja4, &src->ja4);
     if (src->first_us != 0 && (dst->first_us == 0 || src->first_us < dst->first_us))
         dst->first_us = src->first_us;
     if (src->last_us > dst->last_us)

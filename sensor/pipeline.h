@@ -13,6 +13,7 @@
 
 #include "counters.h"
 #include "decode.h"
+#include "ja4.h"
 
 struct sensor_config;
 struct geo;
@@ -53,6 +54,7 @@ struct pipeline_stats {
     uint64_t flows_by_dir[4];   /* by enum flow_direction */
     uint64_t first_us, last_us; /* packet times: the first and the last */
     struct decode_stats dec;    /* decode_counters */
+    struct ja4_stats ja4;       /* ja4_counters */
     struct app_tally apps[STATS_APP_SLOTS];
     /* per destination country (index (c0-'A')*26 + (c1-'A')), bytes out and flows */
     uint64_t country_bytes_out[26 * 26];

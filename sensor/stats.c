@@ -17,6 +17,7 @@
 #include "signature.h"
 #include "flow.h"
 #include "frag.h"
+#include "ja4.h"
 #include "output-json-flow.h"
 #include "pipeline.h"
 #include "util.h"
@@ -109,13 +110,14 @@ static size_t top_countries(const struct pipeline_stats *ps, size_t *idx, size_t
 }
 
 /* The modules' counter tables, in the order --stats writes them. The
- * first two are the pipeline's own (pipeline_stats_add() sums them). */
+ * first three are the pipeline's own (pipeline_stats_add() sums them). */
 static const struct group {
     size_t off; /* of the module's struct in struct run_counters */
     const struct ctr_table *t;
 } groups[] = {
     {offsetof(struct run_counters, ps), &pipeline_counters},
     {offsetof(struct run_counters, ps) + offsetof(struct pipeline_stats, dec), &decode_counters},
+    {offsetof(struct run_counters, ps) + offsetof(struct pipeline_stats, ja4), &ja4_counters},
     {offsetof(struct run_counters, ft), &flow_table_counters},
     {offsetof(struct run_counters, cl), &classify_counters},
     {offsetof(struct run_counters, fr), &frag_counters},
@@ -128,9 +130,9 @@ static const struct group {
 
 void run_counters_add(struct run_counters *dst, const struct run_counters *src)
 {
-    /* the first two groups, with the packet times and the tallies */
+    /* the first three groups, with the packet times and the tallies */
     pipeline_stats_add(&dst->ps, &src->ps);
-    for (size_t g = 2; g < ARRAY_SIZE(groups); g++)
+    for (size_t g = 3; g < ARRAY_SIZE(groups); g++)
         ctr_add(groups[g].t, (char *)dst + groups[g].off, (const char *)src + groups[g].off);
 }
 
@@ -196,6 +198,14 @@ void stats_print_summary(FILE *fp, const struct run_report *r)
     fprintf(fp, "\n  classified  %llu by inspection, %llu settled at give-up (%llu guessed)\n",
             (unsigned long long)rc->cl.classified, (unsigned long long)rc->cl.gave_up,
             (unsigned long long)rc->cl.guessed);
+    const uint64_t *jc = ps->ja4.ctr;
+    if (jc[JA4C_TLS] || jc[JA4C_QUIC] || jc[JA4C_DTLS] || jc[JA4C_POOL_EMPTY])
+        fprintf(fp,
+                "  ja4         %llu TLS, %llu QUIC, %llu DTLS client hellos (%llu reassembled); "
+                "%llu skipped for want of a buffer\n",
+                (unsigned long long)jc[JA4C_TLS], (unsigned long long)jc[JA4C_QUIC],
+                (unsigned long long)jc[JA4C_DTLS], (unsigned long long)jc[JA4C_REASSEMBLED],
+                (unsigned long long)jc[JA4C_POOL_EMPTY]);
     if (r->detection)
         fprintf(fp,
                 "  detection   %llu egress flows matched, %llu hit a signature; %llu alerts "

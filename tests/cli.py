@@ -143,9 +143,10 @@ def main():
         try:
             j = json.load(open(st))
             ok = (j["packets"]["total"] > 0 and j["flows"]["total"] == len(whole)
-                  and j["flows"]["bytes_per_flow"] <= 528 and "not_ip" in j["decode"]
+                  and j["flows"]["bytes_per_flow"] <= 552 and "not_ip" in j["decode"]
                   and sum(j["flows"]["direction"].values()) == len(whole)
-                  and sum(j["flows"]["end_reason"].values()) == len(whole))
+                  and sum(j["flows"]["end_reason"].values()) == len(whole)
+                  and j["ja4"]["tls"] >= 0)
         except (OSError, ValueError, KeyError) as e:
             ok, j = False, str(e)
         check("--stats is valid JSON with the counters", ok, str(j)[:300])

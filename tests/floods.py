@@ -102,6 +102,8 @@ FRAG_KEY, FRAG_VAL = 40, 16   # struct frag_key, struct frag_val (sensor/frag.c)
 DEDUP_KEY, DEDUP_VAL = 24, 16  # struct dedup_key, struct dedup_val (sensor/alerts.c)
 HOST_KEY, HOST_VAL = 20, 1088  # struct host_key, struct host_rec (sensor/assets.c)
 ASSETS_MAX_HOSTS = 16384      # sensor/main.c
+JA4_POOL_BUFS = 256           # sensor/ja4.h, one worker
+B_HELLO = 16568               # ja4_buf_bytes(): one JA4 assembly buffer
 # Headroom over the formula: the heap's own bookkeeping and fragmentation
 # (glibc keeps freed chunks for reuse, so nDPI's short-lived allocations
 # leave some resident), page rounding of each pool, stdio buffers of the
@@ -130,8 +132,8 @@ def lru_entry_bytes(max_entries, key_len, val_len):
 
 
 def flow_entry_bytes(max_flows):
-    """flow_bytes_per_flow() of sensor/flow.c (struct flow is 520 bytes)."""
-    return 520 + pow2_at_least(max_flows, 1024) * 4 / max_flows
+    """flow_bytes_per_flow() of sensor/flow.c (struct flow is 544 bytes)."""
+    return 544 + pow2_at_least(max_flows, 1024) * 4 / max_flows
 
 
 def tls_buf_max(dpi_packets_tcp, payload):
@@ -152,6 +154,7 @@ def formula_terms(b, bytes_per_flow=None, tls_buf=TLS_BUF0):
         ("frag", b["max_fragments"] * lru_entry_bytes(b["max_fragments"], FRAG_KEY, FRAG_VAL)),
         ("dedup", b["max_tracked"] * lru_entry_bytes(b["max_tracked"], DEDUP_KEY, DEDUP_VAL)),
         ("hosts", ASSETS_MAX_HOSTS * lru_entry_bytes(ASSETS_MAX_HOSTS, HOST_KEY, HOST_VAL)),
+        ("ja4", JA4_POOL_BUFS * B_HELLO),
     ])
 
 

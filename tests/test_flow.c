@@ -252,17 +252,42 @@ static void test_many_flows_chains(void **state)
     flow_table_free(t);
 }
 
+/* Fingerprints are kept in binary and given back as the same text. */
+static void test_fingerprints(void **state)
+{
+    (void)state;
+    struct flow f;
+    char a[FLOW_JA3_TEXT], b[FLOW_JA4_TEXT];
+    memset(&f, 0, sizeof(f));
+    assert_string_equal(flow_fp_ja3(&f, 0, a), "");
+    assert_string_equal(flow_fp_ja4(&f, b), "");
+    /* FortiClient's JA3 and JA4 (VENDORS.md) */
+    assert_int_equal(flow_fp_set_ja3(&f, 0, "e4d448cdfe06dc1243c1eb026c74ac9a"), 0);
+    assert_int_equal(flow_fp_set_ja4(&f, "t12i220700_0d4ca5d4ec72_3304d8368043"), 0);
+    assert_string_equal(flow_fp_ja3(&f, 0, a), "e4d448cdfe06dc1243c1eb026c74ac9a");
+    assert_string_equal(flow_fp_ja3(&f, 1, a), "");
+    assert_string_equal(flow_fp_ja4(&f, b), "t12i220700_0d4ca5d4ec72_3304d8368043");
+    /* not of the form: nothing kept */
+    assert_int_equal(flow_fp_set_ja3(&f, 1, "E4D448CDFE06DC1243C1EB026C74AC9A"), -1);
+    assert_int_equal(flow_fp_set_ja3(&f, 1, "e4d448cd"), -1);
+    assert_int_equal(flow_fp_set_ja3(&f, 1, "g4d448cdfe06dc1243c1eb026c74ac9a"), -1);
+    assert_int_equal(flow_fp_set_ja4(&f, "t12i220700-0d4ca5d4ec72_3304d8368043"), -1);
+    assert_int_equal(flow_fp_set_ja4(&f, "t12i220700_0d4ca5d4ec72_3304d836804"), -1);
+    assert_string_equal(flow_fp_ja3(&f, 1, a), "");
+    assert_string_equal(flow_fp_ja4(&f, b), "t12i220700_0d4ca5d4ec72_3304d8368043");
+}
+
 static void test_memory_per_flow(void **state)
 {
     (void)state;
     struct ended e;
-    /* struct flow (520 bytes: key, counters, metadata, the enriched facts)
+    /* struct flow (544 bytes: key, counters, metadata, fingerprints, enriched facts)
      * and its share of the buckets; README "Memory bound" gives B_flow */
     struct flow_table *t = table(262144, &e);
-    assert_true(flow_bytes_per_flow(t) <= 528);
+    assert_true(flow_bytes_per_flow(t) <= 552);
     flow_table_free(t);
     t = table(1000, &e); /* buckets rounded up to a power of two */
-    assert_true(flow_bytes_per_flow(t) <= 528);
+    assert_true(flow_bytes_per_flow(t) <= 552);
     flow_table_free(t);
 }
 
@@ -273,10 +298,10 @@ static void test_meta(void **state)
     memset(&f, 0, sizeof(f));
     assert_string_equal(flow_meta_get(&f, FLOW_META_HOST), "");
     flow_meta_set(&f, FLOW_META_HOST, "update.fortiguard.net");
-    flow_meta_set(&f, FLOW_META_JA3, "e4d448cdfe06dc1243c1eb026c74ac9a");
+    flow_meta_set(&f, FLOW_META_ALPN, "h2");
     flow_meta_set(&f, FLOW_META_HOST, "second.example"); /* first one stays */
     assert_string_equal(flow_meta_get(&f, FLOW_META_HOST), "update.fortiguard.net");
-    assert_string_equal(flow_meta_get(&f, FLOW_META_JA3), "e4d448cdfe06dc1243c1eb026c74ac9a");
+    assert_string_equal(flow_meta_get(&f, FLOW_META_ALPN), "h2");
     assert_string_equal(flow_meta_get(&f, FLOW_META_UA), "");
     char big[600];
     memset(big, 'a', sizeof(big) - 1);
@@ -293,15 +318,11 @@ static void test_meta(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_hash_symmetric),
-        cmocka_unit_test(test_key_hash_spreads),
-        cmocka_unit_test(test_orientation),
-        cmocka_unit_test(test_expiry_order),
-        cmocka_unit_test(test_closed_and_flush),
-        cmocka_unit_test(test_table_full),
-        cmocka_unit_test(test_many_flows_chains),
-        cmocka_unit_test(test_memory_per_flow),
-        cmocka_unit_test(test_meta),
+        cmocka_unit_test(test_hash_symmetric),    cmocka_unit_test(test_key_hash_spreads),
+        cmocka_unit_test(test_orientation),       cmocka_unit_test(test_expiry_order),
+        cmocka_unit_test(test_closed_and_flush),  cmocka_unit_test(test_table_full),
+        cmocka_unit_test(test_many_flows_chains), cmocka_unit_test(test_fingerprints),
+        cmocka_unit_test(test_memory_per_flow),   cmocka_unit_test(test_meta),
     };
     return cmocka_run_group_tests_name("flow", tests, NULL, NULL);
 }

@@ -131,7 +131,7 @@ static void test_record_fields(void **state)
     f.end_reason = FLOW_END_TCP_FIN;
     f.master_proto = 91; /* NDPI_PROTOCOL_TLS */
     flow_meta_set(&f, FLOW_META_HOST, "update.fortiguard.net");
-    flow_meta_set(&f, FLOW_META_JA3, "e4d448cdfe06dc1243c1eb026c74ac9a");
+    flow_fp_set_ja3(&f, 0, "e4d448cdfe06dc1243c1eb026c74ac9a");
 
     struct flow_info fi;
     fill(&fi, &f);

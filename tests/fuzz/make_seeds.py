@@ -12,6 +12,8 @@ and signature files, and writes one folder of seed inputs per target:
   fuzz_dns         UDP payloads to or from port 53 (and mDNS/LLMNR)
   fuzz_config      config/sensor.conf, tests/data/config/*.conf
   fuzz_signatures  config/signatures/*.conf, tests/data/signatures/**/*.conf
+  fuzz_ja4         client hellos: TLS records, handshake messages, DTLS and
+                   QUIC datagrams, TCP segments (see fuzz_ja4.c)
   fuzz_pcap        captures under 64 KB as they are, and the first packets
                    of larger ones rewritten as a small pcap
 
@@ -28,7 +30,7 @@ import shutil
 import struct
 import sys
 
-TARGETS = ("decode", "dissectors", "dns", "config", "signatures", "pcap")
+TARGETS = ("decode", "dissectors", "dns", "config", "signatures", "pcap", "ja4")
 
 # Link types decode_link_supported() accepts, in increasing order: the
 # first byte of a fuzz_decode input is an index into this list.
@@ -46,8 +48,8 @@ REGISTRY = (
 DNS_PORTS = (53, 5353, 5355)
 
 # Bounds: seeds beyond these add start-up time, not coverage.
-PER_CAPTURE = {"decode": 16, "wrapped": 1, "dissectors": 16, "dns": 48}
-TOTAL = {"decode": 8000, "dissectors": 4000, "dns": 3000, "pcap": 400}
+PER_CAPTURE = {"decode": 16, "wrapped": 1, "dissectors": 16, "dns": 48, "ja4": 8}
+TOTAL = {"decode": 8000, "dissectors": 4000, "dns": 3000, "pcap": 400, "ja4": 1500}
 PCAP_SMALL = 64 * 1024      # captures below this are seeds as they are
 PCAP_HEAD_BYTES = 16 * 1024  # larger ones give their first packets, this much
 PCAP_HEAD_PACKETS = 64
@@ -258,11 +260,34 @@ def wrap_ip(ip):
     return [(SUPPORTED_DLTS.index(d), f) for d, f in sorted(frames.items())]
 
 
+def ja4_seeds(seeds, proto, payload):
+    """fuzz_ja4 inputs (see fuzz_ja4.c for the selector) from one client
+    hello payload: TLS records, the bare message, a DTLS datagram, a QUIC
+    datagram, and the same bytes as TCP segments or UDP datagrams for the
+    flow hook. Returns how many were added."""
+    added = 0
+    if proto == 6 and len(payload) > 9 and payload[0] == 22 and payload[1] == 3 and payload[5] == 1:
+        added += seeds.add("ja4", b"\x01" + payload)
+        added += seeds.add("ja4", b"\x00" + payload[5:])
+        half = len(payload) // 2 // 64 * 64
+        if 0 < half < 255 * 64:
+            segs = (bytes([0, min(255, half)]) + payload[:min(255, half)] +
+                    bytes([half // 64, min(255, len(payload) - half)]) +
+                    payload[half:half + min(255, len(payload) - half)])
+            added += seeds.add("ja4", b"\x04" + segs)
+    elif proto == 17 and len(payload) > 13 and payload[0] == 22 and payload[1] in (0xFE, 0x01):
+        added += seeds.add("ja4", b"\x02" + payload)
+    elif proto == 17 and len(payload) >= 1200 and payload[0] & 0xC0 == 0xC0:
+        added += seeds.add("ja4", b"\x03" + payload)
+        added += seeds.add("ja4", b"\x05" + struct.pack(">H", len(payload)) + payload)
+    return added
+
+
 def seeds_from_capture(seeds, path, data):
     packets = read_capture(data)
     if packets is None:
         return
-    n = {"decode": 0, "wrapped": 0, "dissectors": 0, "dns": 0}
+    n = {"decode": 0, "wrapped": 0, "dissectors": 0, "dns": 0, "ja4": 0}
     flow_payloads = {}
     linktypes = set()
     frames = []
@@ -289,6 +314,8 @@ def seeds_from_capture(seeds, path, data):
             flow_payloads[key] = index + 1
             if proto == 17 and (sp in DNS_PORTS or dp in DNS_PORTS) and n["dns"] < PER_CAPTURE["dns"]:
                 n["dns"] += seeds.add("dns", payload)
+            if n["ja4"] < PER_CAPTURE["ja4"]:
+                n["ja4"] += ja4_seeds(seeds, proto, payload)
             if n["dissectors"] < PER_CAPTURE["dissectors"]:
                 sel = dissector_selector(proto, sp, dp, index)
                 if sel is None and index == 0:
