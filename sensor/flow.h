@@ -116,6 +116,7 @@ struct flow {
     uint16_t meta_used;
     uint16_t meta_off[FLOW_META_MAX]; /* offset + 1 into meta, 0 = absent */
     char meta[FLOW_META_BYTES];
+    uint16_t input; /* -r file of the first packet, index + 1; 0 live (in tail padding) */
 };
 
 #define FLOW_F_GUESSED 0x01  /* protocol guessed by nDPI at give-up */

@@ -400,6 +400,8 @@ int main(int argc, char **argv)
                      .show = live ? 0 : show_progress,
                      .start = run_now(),
                      .interval = o.quiet ? 0 : o.stats_interval};
+    for (unsigned i = 0; live == NULL && i < nw; i++) /* flows know their file */
+        pipeline_set_inputs(pls[i], pr.input_starts, &pr.n_inputs_started);
     struct run_report rep = {.top_n = 10};
     rc = live != NULL ? run_live(&o, &pr, &rep) : run_files(&o, &pr, &rep);
     if (workers != NULL)

@@ -83,7 +83,7 @@ int out_flows_close(struct out_flows *o, char *errbuf, size_t errlen)
     return rc;
 }
 
-static const char *proto_name(uint8_t p, char *buf, size_t len)
+const char *out_proto_name(uint8_t p, char *buf, size_t len)
 {
     switch (p) {
     case 1:
@@ -144,7 +144,7 @@ size_t out_flow_format(const struct flow_info *fi, char *buf, size_t cap)
     jw_ip(&w, "dest_ip", k->ipver, k->dst);
     if (ports)
         jw_u64(&w, "dest_port", k->dport);
-    jw_str(&w, "proto", proto_name(k->proto, pbuf, sizeof(pbuf)));
+    jw_str(&w, "proto", out_proto_name(k->proto, pbuf, sizeof(pbuf)));
     if (k->proto == 1 || k->proto == 58) {
         jw_u64(&w, "icmp_type", f->icmp_type);
         jw_u64(&w, "icmp_code", f->icmp_code);

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "community-id.h"
@@ -20,6 +21,10 @@ struct out_flows;
 /* Direction of a flow relative to home_net. */
 enum flow_direction { DIR_EGRESS = 0, DIR_INGRESS, DIR_INTERNAL, DIR_EXTERNAL, DIR_MAX };
 const char *out_direction_name(int d);
+
+/* The flow record's name of IP protocol p ("TCP", "UDP", "ICMP", ...), or
+ * its number written into buf. Cannot fail. */
+const char *out_proto_name(uint8_t p, char *buf, size_t len);
 
 /* Everything a flow record says beyond the flow itself, computed once when
  * the flow ends. */

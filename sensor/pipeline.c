@@ -45,6 +45,13 @@ struct pipeline {
     uint64_t seq;            /* packets so far (own clock) */
     uint64_t order;          /* stream position now: PIPELINE_ORDER() */
     int ext_clock;           /* a dispatcher drives time and order */
+
+    /* reading files: where each starts (pipeline_set_inputs()), and the
+     * file of the current packet, index + 1 */
+    const uint64_t *input_starts;
+    const atomic_uint *n_inputs;
+    unsigned input;
+
     struct pipeline_stats st;
 };
 
@@ -238,6 +245,28 @@ void pipeline_packet(struct pipeline *pl, int dlt, uint64_t ts_us, const uint8_t
         alert_sink_release(pl->sink, pl->order + 1u);
 }
 
+void pipeline_set_inputs(struct pipeline *pl, const uint64_t *starts, const atomic_uint *n)
+{
+    pl->input_starts = starts;
+    pl->n_inputs = n;
+}
+
+/* The file (index + 1) of the packet being processed; 0 when live. Called
+ * once per new flow; packets come in stream order, so the file only moves
+ * forward. */
+static uint16_t input_now(struct pipeline *pl)
+{
+    if (pl->input_starts == NULL)
+        return 0;
+    uint64_t seq = pl->order / 2u;
+    unsigned n = atomic_load_explicit(pl->n_inputs, memory_order_acquire);
+    if (pl->input == 0 && n > 0)
+        pl->input = 1;
+    while (pl->input < n && seq >= pl->input_starts[pl->input])
+        pl->input++;
+    return (uint16_t)pl->input;
+}
+
 void pipeline_packet_at(struct pipeline *pl, uint64_t order, uint64_t ts_us, struct packet *pkt,
                         size_t wirelen)
 {
@@ -293,6 +322,7 @@ static void packet_ip(struct pipeline *pl, uint64_t ts_us, struct packet *pkt)
     if (created) {
         f->icmp_type = pkt->icmp_type;
         f->icmp_code = pkt->icmp_code;
+        f->input = input_now(pl);
         /* First packet is the server's SYN-ACK: the sender is the server. */
         if (pkt->l4proto == IPPROTO_TCP &&
             (pkt->tcp_flags & (TCP_SYN | TCP_ACK)) == (TCP_SYN | TCP_ACK)) {
@@ -338,6 +368,38 @@ static struct app_tally *app_slot(struct pipeline_stats *st, uint32_t key)
             return a;
     }
     return NULL;
+}
+
+static struct as_tally *as_slot(struct pipeline_stats *st, uint32_t asn)
+{
+    uint32_t h = (asn * 2654435761u) & (STATS_AS_SLOTS - 1);
+    for (uint32_t i = 0; i < STATS_AS_SLOTS; i++) {
+        struct as_tally *a = &st->ases[(h + i) & (STATS_AS_SLOTS - 1)];
+        if (a->asn == 0 || a->asn == asn)
+            return a;
+    }
+    return NULL;
+}
+
+/* An egress flow to asn (0: unknown) sent out bytes. */
+static void as_add(struct pipeline_stats *st, uint32_t asn, const char *org, uint64_t flows,
+                   uint64_t out)
+{
+    struct as_tally *a = asn ? as_slot(st, asn) : NULL;
+    if (asn == 0) {
+        st->unknown_as_flows += flows;
+        st->unknown_as_bytes_out += out;
+    } else if (a == NULL) {
+        st->as_overflow_flows += flows;
+        st->as_overflow_bytes_out += out;
+    } else {
+        if (a->asn == 0) {
+            a->asn = asn;
+            snprintf(a->org, sizeof(a->org), "%s", org);
+        }
+        a->flows += flows;
+        a->bytes_out += out;
+    }
 }
 
 static int country_index(const char *cc)
@@ -416,6 +478,10 @@ static void on_flow_end(struct flow *f, void *ud)
         } else {
             st->unknown_country_bytes_out += out;
         }
+        if (fi.has_dest_geo)
+            as_add(st, fi.dest_geo.asn, fi.dest_geo.as_org, 1, out);
+        else
+            as_add(st, 0, "", 1, out);
     }
 
     if (pl->out != NULL)
@@ -434,11 +500,20 @@ void pipeline_stats_add(struct pipeline_stats *dst, const struct pipeline_stats 
 {
     uint64_t first = dst->first_us, last = dst->last_us;
     struct app_tally apps[STATS_APP_SLOTS];
+    struct as_tally ases[STATS_AS_SLOTS];
     memcpy(apps, dst->apps, sizeof(apps));
     memset(dst->apps, 0, sizeof(dst->apps));
+    memcpy(ases, dst->ases, sizeof(ases));
+    memset(dst->ases, 0, sizeof(dst->ases));
     /* every field but the times and the tallies is a counter */
     add_u64(dst, src, sizeof(*dst));
     memcpy(dst->apps, apps, sizeof(apps));
+    memcpy(dst->ases, ases, sizeof(ases));
+    for (size_t i = 0; i < STATS_AS_SLOTS; i++) {
+        const struct as_tally *a = &src->ases[i];
+        if (a->asn != 0)
+            as_add(dst, a->asn, a->org, a->flows, a->bytes_out);
+    }
     dst->first_us =
         first == 0 || (src->first_us != 0 && src->first_us < first) ? src->first_us : first;
     dst->last_us = src->last_us > last ? src->last_us : last;

@@ -8,6 +8,7 @@
 #define PIPELINE_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -33,6 +34,16 @@ struct app_tally {
     uint64_t bytes_out; /* from home_net to outside */
 };
 
+#define STATS_AS_SLOTS 1024
+
+/* Per destination autonomous system tallies of egress flows. */
+struct as_tally {
+    uint32_t asn; /* 0: empty slot */
+    char org[60]; /* truncated */
+    uint64_t flows;
+    uint64_t bytes_out;
+};
+
 struct pipeline_stats {
     uint64_t packets;    /* frames read */
     uint64_t bytes;      /* frame bytes on the wire (pcap len) */
@@ -48,6 +59,11 @@ struct pipeline_stats {
     uint64_t country_bytes_out[26 * 26];
     uint64_t country_flows[26 * 26];
     uint64_t unknown_country_bytes_out;
+    /* per destination AS (egress), like the countries; flows to an AS
+     * that found no slot, or to no known AS, are counted apart */
+    struct as_tally ases[STATS_AS_SLOTS];
+    uint64_t as_overflow_flows, as_overflow_bytes_out;
+    uint64_t unknown_as_flows, unknown_as_bytes_out;
 };
 
 /* Create a pipeline. geo, out, pack and sink may be NULL (no lookups, no
@@ -117,6 +133,14 @@ void pipeline_set_dispatched(struct pipeline *pl);
 struct packet;
 void pipeline_packet_at(struct pipeline *pl, uint64_t order, uint64_t ts_us, struct packet *pkt,
                         size_t wirelen);
+
+/* Reading files: starts[i] is the sequence number (PIPELINE_ORDER's seq)
+ * of the first packet of file i, for the first *n files; the reader sets
+ * starts[i] and then stores n = i + 1 (release) before file i's first
+ * packet, and never changes an entry again. A new flow is stamped with its
+ * first packet's file (flow.input), once per flow. Call before traffic
+ * starts; both must outlive pl. */
+void pipeline_set_inputs(struct pipeline *pl, const uint64_t *starts, const atomic_uint *n);
 
 /* An expiry pass from the dispatcher at stream position order. */
 void pipeline_tick_at(struct pipeline *pl, uint64_t order, uint64_t now_us);

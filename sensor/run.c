@@ -185,9 +185,14 @@ int run_files(const struct options *o, struct run *pr, struct run_report *rep)
 {
     char err[1024];
     int rc = 0;
+    uint64_t seq = 0;
+    rep->inputs = pr->inputs;
+    rep->n_inputs = 0;
     for (unsigned i = 0; i < o->n_inputs && !run_stop; i++) {
         struct source_file_stats fs;
         pr->file = o->inputs[i];
+        pr->input_starts[i] = seq + 1;
+        atomic_store_explicit(&pr->n_inputs_started, i + 1, memory_order_release);
         int r = pr->workers != NULL
                     ? source_pcap_file_read(o->inputs[i], o->bpf, to_workers, pr->workers,
                                             &run_stop, on_progress, pr, &fs, err, sizeof(err))
@@ -195,6 +200,14 @@ int run_files(const struct options *o, struct run *pr, struct run_report *rep)
                                            &fs, err, sizeof(err));
         if (pr->show)
             fprintf(stderr, "\r%*s\r", 79, "");
+        seq += fs.packets;
+        pr->inputs[i] = (struct run_input){.path = o->inputs[i],
+                                           .status = r,
+                                           .packets = fs.packets,
+                                           .bytes = fs.bytes,
+                                           .first_us = fs.first_us,
+                                           .last_us = fs.last_us};
+        rep->n_inputs = i + 1;
         if (r == SRC_FILE_ERROR) {
             log_msg(LOG_ERR, "%s", err);
             rep->files_failed++;

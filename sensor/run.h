@@ -13,6 +13,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "options.h"
 #include "source-pcap-live.h"
 
 struct options;
@@ -48,6 +49,15 @@ struct live_worker {
     uint64_t flows_created, flows_active;
 };
 
+/* One -r input as it was read (for the report): its outcome and what it
+ * held. */
+struct run_input {
+    const char *path; /* borrowed from the command line */
+    int status;       /* SRC_FILE_OK, SRC_FILE_TRUNCATED or SRC_FILE_ERROR */
+    uint64_t packets, bytes;
+    uint64_t first_us, last_us; /* packet times as read; 0 without packets */
+};
+
 /* What a run works with; main() fills it in. */
 struct run {
     struct pipeline *pl;     /* the first (the only one with one worker) */
@@ -63,6 +73,11 @@ struct run {
     int show;
     double start, last, last_health;
     const char *file;
+    struct run_input inputs[OPT_MAX_INPUTS]; /* run_files() fills them in */
+    /* where each file starts in the stream, for the pipelines
+     * (pipeline_set_inputs()): run_files() sets them as it opens each */
+    uint64_t input_starts[OPT_MAX_INPUTS];
+    atomic_uint n_inputs_started;
     /* live: the periodic status line */
     unsigned interval;
     double last_line;
@@ -78,8 +93,9 @@ struct run_totals {
 /* Seconds on the monotonic clock. */
 double run_now(void);
 
-/* Read the -r files in order into r->pl (or r->workers). Returns 0 or
- * EXIT_RUNTIME (a file could not be read; logged). */
+/* Read the -r files in order into r->pl (or r->workers), recording each
+ * one in r->inputs (rep->inputs points there). Returns 0 or EXIT_RUNTIME
+ * (a file could not be read; logged). */
 int run_files(const struct options *o, struct run *r, struct run_report *rep);
 
 /* Capture until a signal, or until every interface is gone: on this

@@ -14,6 +14,7 @@ struct detect_stats;
 struct assets;
 struct assets_stats;
 struct dns_cache_stats;
+struct run_input;
 
 #include "alerts.h"
 #include "output-redis.h"
@@ -41,6 +42,9 @@ struct run_report {
     unsigned files_truncated;
     unsigned files_failed;
     unsigned top_n; /* rows in the top tables */
+    /* The -r inputs as read (run.h), in order; NULL for a live run. */
+    const struct run_input *inputs;
+    unsigned n_inputs;
     /* Live capture (n_ifaces > 0): the interfaces and pcap_stats() summed
      * over them; zero for an offline run. */
     const char *const *ifaces;
