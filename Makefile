@@ -55,7 +55,7 @@ LIB_SRCS := \
 	sensor/lru-map.c sensor/flow.c sensor/frag.c sensor/classify.c \
 	sensor/output-json.c sensor/output-json-flow.c sensor/stats.c sensor/pipeline.c \
 	sensor/match-domain.c sensor/signature.c sensor/dns-cache.c sensor/detect.c \
-	sensor/alerts.c sensor/assets.c sensor/evidence.c \
+	sensor/alerts.c sensor/assets.c sensor/evidence.c sensor/output-report.c \
 	dissectors/registry.c dissectors/dns.c dissectors/fortiguard.c dissectors/fgfm.c \
 	dissectors/checkpoint.c dissectors/velocloud.c dissectors/carbonblack.c \
 	sensor/source-pcap-file.c sensor/source-pcap-live.c sensor/privs.c sensor/options.c \
@@ -64,7 +64,7 @@ LIB_SRCS := \
 MAIN_SRCS := sensor/main.c
 
 UNIT_TESTS := decode netset community_id geo config flow frag lru_map classify output \
-	dissectors dns dns_cache alerts signature match_domain spool redis_url evidence
+	dissectors dns dns_cache alerts signature match_domain spool redis_url evidence report
 
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o)
 MAIN_OBJS := $(MAIN_SRCS:%.c=$(B)/%.o)

@@ -21,6 +21,7 @@
 #include "decode.h"
 #include "detect.h"
 #include "dns-cache.h"
+#include "evidence.h"
 #include "flow.h"
 #include "frag.h"
 #include "geo.h"
@@ -28,6 +29,7 @@
 #include "options.h"
 #include "output-json-flow.h"
 #include "output-redis.h"
+#include "output-report.h"
 #include "pipeline.h"
 #include "privs.h"
 #include "reload.h"
@@ -139,6 +141,7 @@ int main(int argc, char **argv)
     struct out_redis *redis = NULL;
     struct source_live *live = NULL;
     struct reloader *reloader = NULL;
+    struct evidence *evidence = NULL;
     char err[1024];
     int action, rc = 0;
 
@@ -267,8 +270,16 @@ int main(int argc, char **argv)
     const char *assets_path = o.assets ? o.assets : cfg.assets_path;
     const char *stats_path = o.stats ? o.stats : cfg.stats_path;
     const char *redis_url = o.redis ? o.redis : cfg.redis_url;
-    if (!flows_path[0] && !alerts_path[0] && !assets_path[0] && !stats_path[0] && !redis_url[0])
+    const char *report_path = o.report ? o.report : "";
+    if (!flows_path[0] && !alerts_path[0] && !assets_path[0] && !stats_path[0] && !redis_url[0] &&
+        !report_path[0])
         alerts_path = "-"; /* an analyst's default: what phones home */
+    /* a report that cannot be written is found before any work */
+    if (report_path[0] && out_report_check_template(cfg.report_template, err, sizeof(err)) < 0) {
+        log_msg(LOG_ERR, "%s", err);
+        rc = EXIT_RUNTIME;
+        goto done;
+    }
 
     err[0] = '\0';
     geo = geo_open(cfg.country_db, cfg.asn_db, err, sizeof(err));
@@ -289,6 +300,15 @@ int main(int argc, char **argv)
         log_msg(LOG_ERR, "%s", assets ? err : "out of memory");
         rc = EXIT_RUNTIME;
         goto done;
+    }
+    if (report_path[0]) {
+        evidence = evidence_new(ASSETS_MAX_HOSTS);
+        if (evidence == NULL) {
+            log_msg(LOG_ERR, "out of memory");
+            rc = EXIT_RUNTIME;
+            goto done;
+        }
+        alert_sink_set_evidence(sink, evidence);
     }
     if (redis_url[0]) {
         const char *sentinels[CONFIG_MAX_SENTINELS];
@@ -478,6 +498,18 @@ int main(int argc, char **argv)
         log_msg(LOG_ERR, "%s", err);
         rc = EXIT_RUNTIME;
     }
+    if (report_path[0]) {
+        struct out_report_src rs = {.rep = &rep,
+                                    .cfg = &cfg,
+                                    .pack = reloader ? reloader_pack(reloader) : pack,
+                                    .geo = geo,
+                                    .ev = evidence,
+                                    .assets = assets};
+        if (out_report_write(report_path, cfg.report_template, &rs, err, sizeof(err)) < 0) {
+            log_msg(LOG_ERR, "%s", err);
+            rc = EXIT_RUNTIME;
+        }
+    }
 
 done:
     if (flows != NULL)
@@ -501,6 +533,7 @@ done:
         rc = EXIT_RUNTIME;
     }
     assets_free(assets);
+    evidence_free(evidence);
     reloader_free(reloader);
     sig_pack_free(pack);
     geo_free(geo);
