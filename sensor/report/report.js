@@ -121,9 +121,11 @@
 
   var SEVERITY_RANK = { low: 1, medium: 2, high: 3, critical: 4 };
 
-  /* Okabe and Ito's palette, readable with the common colour blindnesses. */
+  /* Okabe and Ito's palette, readable with the common colour blindnesses,
+   * then Tol's muted one; colour is never the only label (lanes are named). */
   var PALETTE = ['#0072B2', '#E69F00', '#009E73', '#CC79A7', '#56B4E9', '#D55E00', '#8C6D1F',
-    '#332288', '#117733', '#AA4499', '#44AA99', '#882255'];
+    '#332288', '#117733', '#AA4499', '#44AA99', '#882255', '#999933', '#6C7A89', '#661100',
+    '#1F78B4'];
   var BAR = '#5b7aa6';
   var BAR_PRODUCT = '#b3261e';
 
@@ -230,7 +232,10 @@
     var headRow = el('tr');
     var sortState = opts.sort || null;
     var headers = {};
-    if (opts.detail) headRow.appendChild(el('th', { scope: 'col' }, el('span', { class: 'visually-hidden', text: 'Evidence' })));
+    if (opts.detail) {
+      headRow.appendChild(el('th', { scope: 'col', class: 'expand-col' },
+        el('span', { class: 'visually-hidden', text: 'Evidence' })));
+    }
     columns.forEach(function (c) {
       var th = el('th', { scope: 'col', class: c.num ? 'num' : null, 'aria-sort': 'none' });
       var b = el('button', { type: 'button', class: 'sort', 'data-key': c.key, text: c.label,
@@ -257,7 +262,7 @@
           'aria-controls': did, title: 'Show the evidence',
           'aria-label': 'Evidence: ' + (opts.describe ? opts.describe(row) : 'row ' + (i + 1)) },
         el('span', { class: 'expand-text', text: 'Evidence' }));
-        tr.appendChild(el('td', { class: 'nowrap' }, btn));
+        tr.appendChild(el('td', { class: 'nowrap expand-col' }, btn));
         detailRow = el('tr', { class: 'detail', id: did, hidden: true },
           el('td', { colspan: ncols }, opts.detail(row, did)));
         btn.addEventListener('click', function () {
