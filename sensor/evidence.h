@@ -147,12 +147,12 @@ const struct evidence_pair *evidence_find(struct evidence *e, int af, const uint
                                           const char *vendor, const char *product);
 
 /* Every (vendor, product) timeline, n of them (in no particular order).
- * Borrowed, as above. */
+ * Borrowed, as above. Cannot fail. */
 const struct evidence_timeline *evidence_timelines(const struct evidence *e, size_t *n);
 
 /* Bucket width that follows w on the ladder (1 s, 5 s, 10 s, 30 s, 1 min,
  * 5 min, 10 min, 30 min, 1 h, 3 h, 6 h, 1 day, 1 week, then times 4);
- * every width divides the next, so buckets merge exactly. */
+ * every width divides the next, so buckets merge exactly. Cannot fail. */
 uint64_t evidence_next_width(uint64_t width_us);
 
 /* Copy of src re-bucketed to width_us (a width src's divides, from the
@@ -161,6 +161,7 @@ uint64_t evidence_next_width(uint64_t width_us);
 int evidence_timeline_widen(struct evidence_timeline *dst, const struct evidence_timeline *src,
                             uint64_t width_us);
 
+/* The counters, borrowed (valid until evidence_free()). Cannot fail. */
 const struct evidence_stats *evidence_stats(const struct evidence *e);
 
 #endif

@@ -669,7 +669,9 @@
   }
 
   function share(part, whole) {
-    return whole > 0 ? (100 * part / whole).toFixed(1) + '%' : '\u2013';
+    if (!(whole > 0)) return '\u2013';
+    var pct = 100 * part / whole;
+    return pct > 0 && pct < 0.05 ? '<0.1%' : pct.toFixed(1) + '%';
   }
 
   function countriesSection(d) {
