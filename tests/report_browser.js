@@ -4,6 +4,7 @@
 //
 // Usage: node tests/report_browser.js --page FILE.html --screenshot OUT.png
 //        [--chromium /usr/bin/chromium] [--filter TEXT]
+// OUT.png shows the top of the page, OUT-full.png all of it.
 //
 // Every request but the page itself is recorded and aborted. Prints one
 // JSON object: console messages and page errors, requests, the page's
@@ -140,9 +141,13 @@ async function main() {
       out.evidence.text = await page.locator(`[id="${id}"]`).evaluate((e) => (e.hidden ? '' : e.innerText));
     }
 
-    // Back to the first view for the picture a person looks at.
+    // The pictures a person looks at: the top of the page (the verdict,
+    // the first finding's evidence open), and the whole page beside it.
     await page.evaluate(() => window.scrollTo(0, 0));
-    await page.screenshot({ path: args.screenshot, fullPage: true });
+    const height = await page.evaluate(() => document.documentElement.scrollHeight);
+    await page.screenshot({ path: args.screenshot, fullPage: true,
+      clip: { x: 0, y: 0, width: 1400, height: Math.min(height, 1800) } });
+    await page.screenshot({ path: args.screenshot.replace(/\.png$/, '-full.png'), fullPage: true });
     await context.close();
     context = null;
   } finally {

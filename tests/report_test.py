@@ -24,7 +24,8 @@ recorded and blocked. It fails on:
 A run over a decoy capture alone must say "No foreign security product was
 seen", and a run whose report.template is missing must stop before reading
 with exit 1, naming the file and "make report". Screenshots for a person:
-OUT/report.png (and OUT/report-empty.png).
+OUT/report.png (the top of the page, the first finding's evidence open),
+OUT/report-full.png, and OUT/report-empty.png.
 
 Chromium (/usr/bin/chromium), node and tests/node_modules/playwright-core
 must be there ("make report-test" installs them); when one is missing the
