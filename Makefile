@@ -3,7 +3,8 @@
 #   make            build build/egress-sensor
 #   make deps       install the Debian packages the build, tests and bench need
 #   make geo        fetch the free DB-IP country database, build the ASN database
-#   make demo       deps + build + geo, then analyse the bundled example capture
+#   make report     the report page template (--report), Chart.js inlined
+#   make demo       deps + build + geo + report, then analyse the bundled example capture
 #   make test       deps + build + every test (unit, golden, conformance, asan)
 #   make asan       ASan+UBSan build and the robustness tests under it
 #   make bench      packet rate and peak memory against ndpiReader
@@ -24,6 +25,8 @@ DEB_BUILD := build-essential pkg-config libpcap-dev libndpi-dev libmaxminddb-dev
 DEB_TEST := libndpi-bin mmdb-bin libmaxmind-db-writer-perl python3 python3-scapy \
 	redis-server tcpreplay clang clang-format libclang-rt-14-dev valgrind iproute2 time
 DEB_GEO := libmaxmind-db-writer-perl ca-certificates
+# The report's browser test: Debian's Chromium, driven from Node.js.
+DEB_REPORT_TEST := chromium
 
 OPT ?= -O2 -g
 WARN := -Wall -Wextra -Wshadow -Wformat=2 -Wmissing-prototypes -Wstrict-prototypes \
@@ -56,6 +59,7 @@ LIB_SRCS := \
 	sensor/output-json.c sensor/output-json-flow.c sensor/stats.c sensor/pipeline.c \
 	sensor/match-domain.c sensor/signature.c sensor/dns-cache.c sensor/detect.c \
 	sensor/alerts.c sensor/assets.c sensor/tls-hello.c sensor/quic-initial.c sensor/ja4.c \
+	sensor/evidence.c sensor/output-report.c \
 	dissectors/registry.c dissectors/dns.c dissectors/fortiguard.c dissectors/fgfm.c \
 	dissectors/checkpoint.c dissectors/velocloud.c dissectors/carbonblack.c \
 	sensor/source-pcap-file.c sensor/source-pcap-live.c sensor/privs.c sensor/options.c \
@@ -64,7 +68,7 @@ LIB_SRCS := \
 MAIN_SRCS := sensor/main.c
 
 UNIT_TESTS := decode netset community_id geo config flow frag lru_map classify output ja4 \
-	dissectors dns dns_cache alerts signature match_domain spool redis_url
+	dissectors dns dns_cache alerts signature match_domain spool redis_url evidence report
 
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o)
 MAIN_OBJS := $(MAIN_SRCS:%.c=$(B)/%.o)
@@ -72,7 +76,7 @@ PROG := $(B)/egress-sensor
 LIB := $(B)/libsensor.a
 TEST_BINS := $(UNIT_TESTS:%=$(B)/tests/test_%)
 
-.PHONY: all deps deps-geo geo demo format check-format test unit golden golden-update detection cli redis live floods conformance workers robustness \
+.PHONY: all deps deps-geo deps-report deps-report-test report geo demo format check-format test unit golden golden-update detection cli redis live floods conformance workers robustness \
 	asan valgrind bench clean
 
 all: $(PROG)
@@ -118,20 +122,54 @@ endef
 deps:
 	$(call apt_install,$(DEB_BUILD) $(DEB_TEST))
 
-deps-geo:
-	$(call apt_install,$(DEB_BUILD) $(DEB_GEO))
+# npm (with Node.js), unless the machine has it already.
+define npm_install
 	@command -v npm >/dev/null 2>&1 || { \
 		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends npm; }
+endef
+
+deps-geo:
+	$(call apt_install,$(DEB_BUILD) $(DEB_GEO))
+	$(call npm_install)
+
+deps-report:
+	$(call apt_install,ca-certificates openssl)
+	$(call npm_install)
+
+deps-report-test: deps-report
+	$(call apt_install,$(DEB_REPORT_TEST))
 
 geo: deps-geo
 	$(Q)sh geo/fetch-geo.sh geo/data
 
-# The quick-start job: analyse the bundled example capture.
+# The report template (--report): the page in sensor/report/ with its
+# styles, scripts and Chart.js (npm package chart.js, pinned) inlined. The
+# first build fetches the package (npm pack) and keeps it in build/report,
+# so later builds need no network. The sensor's default report.template is
+# this file.
+REPORT_DIR := build/report
+REPORT_TEMPLATE := $(REPORT_DIR)/report-template.html
+REPORT_SRCS := sensor/report/report.html sensor/report/report.css sensor/report/report.js \
+	sensor/report/build-report.sh
+
+report: deps-report
+	$(Q)$(MAKE) --no-print-directory $(REPORT_TEMPLATE)
+
+$(REPORT_TEMPLATE): $(REPORT_SRCS)
+	@echo "  REPORT  $@"
+	$(Q)sh sensor/report/build-report.sh $@
+
+# The quick-start job: analyse the bundled example capture, alerts on
+# standard output and the report in build/report/example-report.html.
 demo: deps-geo
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)$(MAKE) --no-print-directory geo
-	$(Q)$(PROG) -c config/sensor.conf -r pcaps/example.pcap --alerts -
+	$(Q)$(MAKE) --no-print-directory report
+	$(Q)$(PROG) -c config/sensor.conf -r pcaps/example.pcap --alerts - \
+		--report $(REPORT_DIR)/example-report.html
+	@echo "report: $(REPORT_DIR)/example-report.html"
 
 # ---------------------------------------------------------------- tests
 

@@ -13,6 +13,7 @@
 
 #include "assets.h"
 #include "config.h"
+#include "evidence.h"
 #include "flow.h"
 #include "lru-map.h"
 #include "output-json-flow.h"
@@ -55,6 +56,7 @@ struct alert_sink {
     FILE *fp;
     bool own_fp;
     struct out_redis *redis;
+    struct evidence *evidence; /* the report's, or NULL */
     char path[1024];
     int first_errno;
     struct alert_stats st;
@@ -176,6 +178,11 @@ void alert_sink_set_redis(struct alert_sink *s, struct out_redis *r)
     s->redis = r;
 }
 
+void alert_sink_set_evidence(struct alert_sink *s, struct evidence *e)
+{
+    s->evidence = e;
+}
+
 void alert_sink_reconfigure(struct alert_sink *s, const struct sensor_config *cfg)
 {
     pthread_mutex_lock(&s->lock);
@@ -233,6 +240,8 @@ static void offer_locked(struct alert_sink *s, const struct alert_flow *af,
         s->st.hits++;
         if (s->assets)
             assets_note(s->assets, fam, k->src, sig, cc, af->ts_us, i == 0);
+        if (s->evidence)
+            evidence_note_hit(s->evidence, af, &hits[i]);
 
         struct dedup_key dk;
         memset(&dk, 0, sizeof(dk));
@@ -264,6 +273,8 @@ static void offer_locked(struct alert_sink *s, const struct alert_flow *af,
         s->st.by_severity[a.severity]++;
         if (s->assets)
             assets_note_alert(s->assets, fam, k->src);
+        if (s->evidence)
+            evidence_note_alert(s->evidence, &a);
         write_alert(s, &a);
     }
     if (n > 0)
@@ -409,6 +420,8 @@ static void flow_bytes_locked(struct alert_sink *s, const struct flow *f,
 {
     int fam = f->key.ipver == 6 ? 6 : 4;
     assets_add_bytes(s->assets, fam, f->key.src, sig, bytes_out);
+    if (s->evidence)
+        evidence_note_bytes(s->evidence, f, sig, bytes_out);
     push_asset(s, fam, f->key.src);
 }
 

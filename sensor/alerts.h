@@ -74,6 +74,12 @@ void alert_sink_reconfigure(struct alert_sink *s, const struct sensor_config *cf
 struct out_redis;
 void alert_sink_set_redis(struct alert_sink *s, struct out_redis *r);
 
+/* Also keep evidence for the report (indicators, sample alerts,
+ * timelines; evidence.h) in e, which must outlive the sink (NULL to stop).
+ * Call before traffic starts. */
+struct evidence;
+void alert_sink_set_evidence(struct alert_sink *s, struct evidence *e);
+
 /* Ordered mode (offline reading). Workers offer hits as they go, so two
  * workers' alerts reach the sink in no fixed order, while de-duplication
  * keeps the first alert of a key. In ordered mode an offer is only copied;

@@ -322,6 +322,46 @@ int assets_write_json(const struct assets *a, const char *sensor, const char *pa
     return rc;
 }
 
+int assets_foreach(const struct assets *a, void (*cb)(const struct assets_host_view *h, void *ud),
+                   void *ud)
+{
+    size_t n = 0;
+    struct host_ref *v = sorted_hosts(a, &n);
+    if (v == NULL)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        const struct host_rec *h = v[i].h;
+        struct assets_host_view hv;
+        memset(&hv, 0, sizeof(hv));
+        hv.af = v[i].k->af;
+        hv.addr = v[i].k->addr;
+        hv.first_us = h->first_us;
+        hv.last_us = h->last_us;
+        hv.flows = h->flows;
+        hv.bytes_out = h->bytes_out;
+        hv.alerts = h->alerts;
+        hv.countries = h->countries;
+        hv.n_countries = h->n_countries;
+        hv.n_products = h->n_products;
+        for (unsigned p = 0; p < h->n_products; p++) {
+            const struct product_rec *pr = &h->products[p];
+            struct assets_product_view *pv = &hv.products[p];
+            pv->vendor = pr->vendor;
+            pv->product = pr->product;
+            pv->categories = pr->categories;
+            pv->countries = pr->countries;
+            pv->n_countries = pr->n_countries;
+            pv->flows = pr->flows;
+            pv->bytes_out = pr->bytes_out;
+            pv->first_us = pr->first_us;
+            pv->last_us = pr->last_us;
+        }
+        cb(&hv, ud);
+    }
+    free(v);
+    return 0;
+}
+
 void assets_print_table(const struct assets *a, FILE *fp)
 {
     size_t n = 0;

@@ -64,6 +64,30 @@ int assets_write_json(const struct assets *a, const char *sensor, const char *pa
 int assets_host_json(struct assets *a, int af, const uint8_t *host, char *buf, size_t cap,
                      char *addr, size_t addrlen);
 
+/* A read-only view of one host's record, for assets_foreach(). Pointers
+ * borrow the inventory's storage: valid during the callback. */
+struct assets_product_view {
+    const char *vendor, *product;
+    unsigned categories; /* bit per enum sig_category */
+    const char (*countries)[2];
+    unsigned n_countries;
+    uint64_t flows, bytes_out, first_us, last_us;
+};
+
+struct assets_host_view {
+    int af;              /* 4 or 6 */
+    const uint8_t *addr; /* network order */
+    uint64_t first_us, last_us, flows, bytes_out, alerts;
+    const char (*countries)[2];
+    unsigned n_countries, n_products;
+    struct assets_product_view products[ASSETS_MAX_PRODUCTS];
+};
+
+/* Call cb for every host, sorted by address (as assets_write_json()).
+ * Returns 0, or -1 when out of memory for the sort (cb not called). */
+int assets_foreach(const struct assets *a, void (*cb)(const struct assets_host_view *h, void *ud),
+                   void *ud);
+
 /* Print the "foreign security products found" table. */
 void assets_print_table(const struct assets *a, FILE *fp);
 

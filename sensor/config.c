@@ -168,6 +168,9 @@ static const struct cfg_key cfg_keys[] = {
     KEY_STR("output.alerts", alerts_path, 0),
     KEY_STR("output.assets", assets_path, 0),
     KEY_STR("output.stats", stats_path, 0),
+
+    KEY_GROUP("report"),
+    KEY_STR("report.template", report_template, 1),
 };
 
 #define CFG_NKEYS ARRAY_SIZE(cfg_keys)
@@ -560,6 +563,7 @@ int config_init_defaults(struct sensor_config *c)
     snprintf(c->asn_db, sizeof(c->asn_db), "%s", "geo/data/asn.mmdb");
 
     snprintf(c->signatures_dir, sizeof(c->signatures_dir), "%s", "config/signatures");
+    snprintf(c->report_template, sizeof(c->report_template), "%s", CONFIG_DEFAULT_REPORT_TEMPLATE);
     c->suppress_window = 3600;
     c->max_alert_keys = 65536;
     c->dns_cache_size = 65536;

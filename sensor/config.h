@@ -15,6 +15,8 @@ struct netset;
 #define CONFIG_MAX_HOME_NET 256
 #define CONFIG_MAX_SENTINELS 8
 #define CONFIG_DEFAULT_FILE "config/sensor.conf"
+/* The report template as the build tree has it (make report). */
+#define CONFIG_DEFAULT_REPORT_TEMPLATE "build/report/report-template.html"
 
 struct sensor_config {
     char source[CONFIG_PATH_MAX]; /* file it was read from, "" for built-in defaults */
@@ -77,6 +79,9 @@ struct sensor_config {
     char alerts_path[CONFIG_PATH_MAX];
     char assets_path[CONFIG_PATH_MAX];
     char stats_path[CONFIG_PATH_MAX];
+
+    /* the report (--report): the page template it is written from */
+    char report_template[CONFIG_PATH_MAX];
 };
 
 /* Fill c with the built-in defaults (home_net = RFC 1918, RFC 6598, fc00::/7,

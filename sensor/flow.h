@@ -75,7 +75,7 @@ enum flow_meta {
     FLOW_META_MAX
 };
 
-#define FLOW_META_BYTES 264
+#define FLOW_META_BYTES 256
 
 /* The hello fingerprints, kept in binary (struct flow.fp): JA3 and JA3S
  * (MD5 of the hello's fields, 16 bytes), JA4 (part a, 10 characters, and
@@ -153,10 +153,11 @@ struct flow {
     uint8_t dis_verdict; /* dissector registry index + 1 that matched, 0 none */
     uint8_t dis_pkts;    /* payload packets shown to dissectors */
     uint32_t dis_mask;   /* dissectors still interested (registry bits) */
+    uint32_t input;      /* -r file of the flow's first packet, index + 1; 0 live */
     uint16_t sig_best;   /* strongest matching signature index + 1, 0 none */
     /* client hello assembly for the JA4 (sensor/ja4.c); zero in a new flow */
-    uint32_t hello_seq;  /* TCP: sequence number of the client stream's first byte */
     uint16_t hello_buf;  /* assembly buffer index + 1, 0 none */
+    uint32_t hello_seq;  /* TCP: sequence number of the client stream's first byte */
     uint8_t hello_state; /* looking, or settled */
     uint8_t hello_pkts;  /* client payload packets looked at */
     uint16_t meta_used;

@@ -17,12 +17,14 @@
 #include "assets.h"
 #include "classify.h"
 #include "config.h"
+#include "evidence.h"
 #include "geo.h"
 #include "live-workers.h"
 #include "log.h"
 #include "options.h"
 #include "output-json-flow.h"
 #include "output-redis.h"
+#include "output-report.h"
 #include "pipeline.h"
 #include "privs.h"
 #include "reload.h"
@@ -256,9 +258,16 @@ static int open_outputs(struct sensor *s)
     const char *redis_url = o->redis ? o->redis : cfg->redis_url;
     st->assets_path = o->assets ? o->assets : cfg->assets_path;
     st->stats_path = o->stats ? o->stats : cfg->stats_path;
+    st->report_path = o->report ? o->report : "";
     if (!flows_path[0] && !alerts_path[0] && !st->assets_path[0] && !st->stats_path[0] &&
-        !redis_url[0])
+        !redis_url[0] && !st->report_path[0])
         alerts_path = "-"; /* an analyst's default: what phones home */
+    /* a report that cannot be written is found before any work */
+    if (st->report_path[0] &&
+        out_report_check_template(cfg->report_template, err, sizeof(err)) < 0) {
+        log_msg(LOG_ERR, "%s", err);
+        return EXIT_RUNTIME;
+    }
 
     bool flows_to_redis = redis_url[0] && cfg->redis_flows_stream[0];
     if (flows_path[0] || flows_to_redis) {
@@ -273,6 +282,16 @@ static int open_outputs(struct sensor *s)
     if (st->sink == NULL) {
         log_msg(LOG_ERR, "%s", st->assets ? err : "out of memory");
         return EXIT_RUNTIME;
+    }
+    if (st->report_path[0]) {
+        st->evidence = evidence_new(ASSETS_MAX_HOSTS);
+        if (st->evidence == NULL) {
+            log_msg(LOG_ERR, "out of memory");
+            return EXIT_RUNTIME;
+        }
+        alert_sink_set_evidence(st->sink, st->evidence);
+        st->pack = s->pack;
+        st->geo = s->geo;
     }
     if (redis_url[0]) {
         int rc = open_redis(s, redis_url);
@@ -370,6 +389,7 @@ static int close_all(struct sensor *s, int rc)
         rc = EXIT_RUNTIME;
     }
     assets_free(st->assets);
+    evidence_free(st->evidence);
     reloader_free(st->reload);
     sig_pack_free(s->pack);
     geo_free(s->geo);

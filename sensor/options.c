@@ -83,6 +83,12 @@ static void usage(FILE *fp)
             "                        Redis cannot take wait in the spool (redis.spool_dir)\n"
             "                        and are delivered later, in order\n"
             "      --stats PATH      write the end-of-run statistics as JSON\n"
+            "      --report FILE     write the HTML report at the end: the foreign security\n"
+            "                        products found per host with their evidence, egress by\n"
+            "                        country, network and application, timelines, what was\n"
+            "                        read. One self-contained page (no network needed to\n"
+            "                        view it), made from report.template (make report\n"
+            "                        builds it), replaced atomically; not '-'\n"
             "  -q, --quiet           no summary and no progress on standard error\n"
             "      --progress        always show the progress line\n"
             "      --no-progress     never show it (default: shown when standard error is\n"
@@ -105,6 +111,7 @@ enum {
     OPT_ALERTS,
     OPT_ASSETS,
     OPT_STATS,
+    OPT_REPORT,
     OPT_CHECK,
     OPT_LIST_SIGS,
     OPT_PROGRESS,
@@ -149,6 +156,7 @@ int parse_options(int argc, char **argv, struct options *o)
         {"assets", required_argument, NULL, OPT_ASSETS},
         {"list-signatures", no_argument, NULL, OPT_LIST_SIGS},
         {"stats", required_argument, NULL, OPT_STATS},
+        {"report", required_argument, NULL, OPT_REPORT},
         {"check-config", no_argument, NULL, OPT_CHECK},
         {"quiet", no_argument, NULL, 'q'},
         {"progress", no_argument, NULL, OPT_PROGRESS},
@@ -244,6 +252,14 @@ int parse_options(int argc, char **argv, struct options *o)
         case OPT_STATS:
             o->stats = optarg;
             break;
+        case OPT_REPORT:
+            if (optarg[0] == '\0' || strcmp(optarg, "-") == 0) {
+                fprintf(stderr, "egress-sensor: --report needs a file name (the report is "
+                                "written to a file, atomically, not to standard output)\n");
+                return -1;
+            }
+            o->report = optarg;
+            break;
         case OPT_CHECK:
             o->check_config = 1;
             break;
@@ -275,6 +291,10 @@ int parse_options(int argc, char **argv, struct options *o)
     if (o->n_ifaces > 0 && o->n_inputs > 0) {
         fprintf(stderr, "egress-sensor: -i and -r cannot be combined: capture live or read "
                         "files\n");
+        return -1;
+    }
+    if (o->report != NULL && o->n_ifaces > 0) {
+        fprintf(stderr, "egress-sensor: --report is written at the end of reading files (-r)\n");
         return -1;
     }
     if (live_only && o->n_ifaces == 0 && o->n_inputs > 0) {

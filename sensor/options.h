@@ -29,6 +29,7 @@ struct options {
     const char *alerts;
     const char *assets;
     const char *stats;
+    const char *report; /* --report: the HTML report, written at the end */
     const char *redis;
     int check_config;
     int list_signatures;

@@ -137,24 +137,10 @@ static size_t utf8_seq(const unsigned char *s)
     return n;
 }
 
-void jw_str(struct jw *w, const char *key, const char *s)
+struct json_t *jw_json_string(const char *s)
 {
-    if (s == NULL || s[0] == '\0')
-        return;
     const unsigned char *u = (const unsigned char *)s;
-    size_t len, i, n;
-    /* Printable ASCII other than '"' and '\\' encodes as itself: copy it.
-     * Anything else is left to the library. */
-    for (len = 0; u[len] >= 0x20 && u[len] < 0x7f && u[len] != '"' && u[len] != '\\'; len++)
-        ;
-    if (u[len] == '\0') {
-        member(w, key);
-        putc1(w, '"');
-        put(w, s, len);
-        putc1(w, '"');
-        return;
-    }
-    len += strlen(s + len);
+    size_t len = strlen(s), i, n;
     for (i = 0; i < len && (n = utf8_seq(u + i)) != 0; i += n)
         ;
     json_t *js;
@@ -162,10 +148,8 @@ void jw_str(struct jw *w, const char *key, const char *s)
         js = json_stringn_nocheck(s, len);
     } else {
         char *fix = malloc(len * 2 + 1);
-        if (fix == NULL) {
-            w->overflow = true;
-            return;
-        }
+        if (fix == NULL)
+            return NULL;
         size_t o = 0;
         for (i = 0; i < len;) {
             n = utf8_seq(u + i);
@@ -182,6 +166,27 @@ void jw_str(struct jw *w, const char *key, const char *s)
         js = json_stringn_nocheck(fix, o);
         free(fix);
     }
+    return js;
+}
+
+void jw_str(struct jw *w, const char *key, const char *s)
+{
+    if (s == NULL || s[0] == '\0')
+        return;
+    const unsigned char *u = (const unsigned char *)s;
+    size_t len;
+    /* Printable ASCII other than '"' and '\\' encodes as itself: copy it.
+     * Anything else is left to the library. */
+    for (len = 0; u[len] >= 0x20 && u[len] < 0x7f && u[len] != '"' && u[len] != '\\'; len++)
+        ;
+    if (u[len] == '\0') {
+        member(w, key);
+        putc1(w, '"');
+        put(w, s, len);
+        putc1(w, '"');
+        return;
+    }
+    json_t *js = jw_json_string(s);
     if (js == NULL) {
         w->overflow = true;
         return;

@@ -56,6 +56,12 @@ void jw_time(struct jw *w, const char *key, uint64_t us);
  * written). Without gmtime or strftime: cheap enough for every record. */
 void jw_format_time(uint64_t us, char *buf, size_t len);
 
+/* s as a jansson string, with the rule above for bytes that are not UTF-8
+ * (for outputs built with jansson, such as the report). A new reference
+ * (json_decref()); NULL when out of memory. */
+struct json_t;
+struct json_t *jw_json_string(const char *s);
+
 /* Finish: appends '\n' and NUL. Returns the record length (with '\n'), or 0
  * when the buffer was too small or the nesting is unbalanced. */
 size_t jw_finish(struct jw *w);

@@ -43,6 +43,13 @@ struct pipeline {
     uint64_t seq;            /* packets so far (own clock) */
     uint64_t order;          /* stream position now: PIPELINE_ORDER() */
     int ext_clock;           /* a dispatcher drives time and order */
+
+    /* reading files: where each starts (pipeline_set_inputs()), and the
+     * file of the current packet, index + 1 */
+    const uint64_t *input_starts;
+    const atomic_uint *n_inputs;
+    unsigned input;
+
     struct pipeline_stats st;
 };
 
@@ -220,6 +227,28 @@ void pipeline_packet(struct pipeline *pl, int dlt, uint64_t ts_us, const uint8_t
         alert_sink_release(pl->sink, pl->order + 1u);
 }
 
+void pipeline_set_inputs(struct pipeline *pl, const uint64_t *starts, const atomic_uint *n)
+{
+    pl->input_starts = starts;
+    pl->n_inputs = n;
+}
+
+/* The file (index + 1) of the packet being processed; 0 when live. Called
+ * once per new flow; packets come in stream order, so the file only moves
+ * forward. */
+static uint32_t input_now(struct pipeline *pl)
+{
+    if (pl->input_starts == NULL)
+        return 0;
+    uint64_t seq = pl->order / 2u;
+    unsigned n = atomic_load_explicit(pl->n_inputs, memory_order_acquire);
+    if (pl->input == 0 && n > 0)
+        pl->input = 1;
+    while (pl->input < n && seq >= pl->input_starts[pl->input])
+        pl->input++;
+    return pl->input;
+}
+
 void pipeline_packet_at(struct pipeline *pl, uint64_t order, uint64_t ts_us, struct packet *pkt,
                         size_t wirelen)
 {
@@ -275,6 +304,7 @@ static void packet_ip(struct pipeline *pl, uint64_t ts_us, struct packet *pkt)
     if (created) {
         f->icmp_type = pkt->icmp_type;
         f->icmp_code = pkt->icmp_code;
+        f->input = input_now(pl);
         /* First packet is the server's SYN-ACK: the sender is the server. */
         if (pkt->l4proto == IPPROTO_TCP &&
             (pkt->tcp_flags & (TCP_SYN | TCP_ACK)) == (TCP_SYN | TCP_ACK)) {
@@ -323,6 +353,39 @@ static struct app_tally *app_slot(struct pipeline_stats *st, uint32_t key)
             return a;
     }
     return NULL;
+}
+
+static struct as_tally *as_slot(struct pipeline_stats *st, uint32_t asn)
+{
+    uint32_t h = (asn * 2654435761u) & (STATS_AS_SLOTS - 1);
+    for (uint32_t i = 0; i < STATS_AS_SLOTS; i++) {
+        struct as_tally *a = &st->ases[(h + i) & (STATS_AS_SLOTS - 1)];
+        if (a->asn == 0 || a->asn == asn)
+            return a;
+    }
+    return NULL;
+}
+
+/* Egress flows to asn (0: unknown) sent out bytes. */
+static void as_add(struct pipeline_stats *st, uint32_t asn, const char *org, uint8_t org_len,
+                   uint64_t flows, uint64_t out)
+{
+    struct as_tally *a = asn ? as_slot(st, asn) : NULL;
+    if (asn == 0) {
+        st->unknown_as_flows += flows;
+        st->unknown_as_bytes_out += out;
+    } else if (a == NULL) {
+        st->as_overflow_flows += flows;
+        st->as_overflow_bytes_out += out;
+    } else {
+        if (a->asn == 0) {
+            a->asn = asn;
+            a->org = org;
+            a->org_len = org_len;
+        }
+        a->flows += flows;
+        a->bytes_out += out;
+    }
 }
 
 static int country_index(const char *cc)
@@ -377,6 +440,7 @@ static void on_flow_end(struct flow *f, void *ud)
         } else {
             st->unknown_country_bytes_out += out;
         }
+        as_add(st, f->dst_geo.asn, f->dst_geo.as_org, f->dst_geo.as_org_len, 1, out);
     }
 
     if (pl->out != NULL)
@@ -405,6 +469,11 @@ void pipeline_stats_add(struct pipeline_stats *dst, const struct pipeline_stats 
     for (size_t i = 0; i < 26 * 26; i++) {
         dst->country_bytes_out[i] += src->country_bytes_out[i];
         dst->country_flows[i] += src->country_flows[i];
+    }
+    for (size_t i = 0; i < STATS_AS_SLOTS; i++) {
+        const struct as_tally *a = &src->ases[i];
+        if (a->asn != 0)
+            as_add(dst, a->asn, a->org, a->org_len, a->flows, a->bytes_out);
     }
     for (size_t i = 0; i < STATS_APP_SLOTS; i++) {
         const struct app_tally *a = &src->apps[i];

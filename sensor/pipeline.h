@@ -8,6 +8,7 @@
 #define PIPELINE_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -33,6 +34,17 @@ struct app_tally {
     uint64_t bytes_out; /* from home_net to outside */
 };
 
+#define STATS_AS_SLOTS 1024
+
+/* Per destination autonomous system tallies of egress flows. */
+struct as_tally {
+    const char *org; /* borrowed from the ASN database (geo.h), org_len bytes */
+    uint32_t asn;    /* 0: empty slot */
+    uint8_t org_len;
+    uint64_t flows;
+    uint64_t bytes_out;
+};
+
 #define PIPELINE_COUNTERS(X, T)                                                                    \
     X(T, packets, "packets.total", CTR_COUNTER, "frames read")                                     \
     X(T, bytes, "packets.bytes", CTR_COUNTER, "frame bytes on the wire")                           \
@@ -44,7 +56,15 @@ struct app_tally {
     X(T, unknown_country_bytes_out, "packets.bytes_out_unlocated", CTR_COUNTER,                    \
       "of those, bytes sent to addresses the country database does not locate")                    \
     X(T, app_overflow, "flows.app_table_full", CTR_COUNTER,                                        \
-      "flows left out of the per-application tallies: the table was full")
+      "flows left out of the per-application tallies: the table was full")                         \
+    X(T, as_overflow_flows, "flows.as_table_full", CTR_COUNTER,                                    \
+      "egress flows left out of the per-AS tallies: the table was full")                           \
+    X(T, as_overflow_bytes_out, "packets.bytes_out_as_table_full", CTR_COUNTER,                    \
+      "bytes out of those flows")                                                                  \
+    X(T, unknown_as_flows, "flows.egress_unknown_as", CTR_COUNTER,                                 \
+      "egress flows to an address the ASN database does not know")                                 \
+    X(T, unknown_as_bytes_out, "packets.bytes_out_unknown_as", CTR_COUNTER,                        \
+      "bytes out of those flows")
 
 /* One pipeline's packet counters and tallies. The counters are named by
  * PIPELINE_COUNTERS and flows_by_dir (pipeline_counters); the packet times
@@ -59,6 +79,7 @@ struct pipeline_stats {
     /* per destination country (index (c0-'A')*26 + (c1-'A')), bytes out and flows */
     uint64_t country_bytes_out[26 * 26];
     uint64_t country_flows[26 * 26];
+    struct as_tally ases[STATS_AS_SLOTS]; /* per destination AS, egress */
 };
 extern const struct ctr_table pipeline_counters;
 
@@ -126,6 +147,14 @@ void pipeline_set_dispatched(struct pipeline *pl);
 struct packet;
 void pipeline_packet_at(struct pipeline *pl, uint64_t order, uint64_t ts_us, struct packet *pkt,
                         size_t wirelen);
+
+/* Reading files: starts[i] is the sequence number (PIPELINE_ORDER's seq)
+ * of the first packet of file i, for the first *n files; the reader sets
+ * starts[i] and then stores n = i + 1 (release) before file i's first
+ * packet, and never changes an entry again. A new flow is stamped with its
+ * first packet's file (flow.input), once per flow. Call before traffic
+ * starts; both must outlive pl. */
+void pipeline_set_inputs(struct pipeline *pl, const uint64_t *starts, const atomic_uint *n);
 
 /* An expiry pass from the dispatcher at stream position order. */
 void pipeline_tick_at(struct pipeline *pl, uint64_t order, uint64_t now_us);

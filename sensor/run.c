@@ -15,6 +15,7 @@
 #include "options.h"
 #include "output-json-flow.h"
 #include "output-redis.h"
+#include "output-report.h"
 #include "pipeline.h"
 #include "privs.h"
 #include "reload.h"
@@ -36,6 +37,11 @@ static struct {
     bool show;         /* the progress line (reading files) */
     unsigned interval; /* the status line (live), seconds; 0 none */
     char reload_msg[1536];
+    /* reading files: each -r input as read, and where each starts in the
+     * packet stream (the pipelines stamp flows with their file) */
+    struct run_input inputs[OPT_MAX_INPUTS];
+    uint64_t input_starts[OPT_MAX_INPUTS];
+    atomic_uint n_inputs_started;
     struct run_report rep;
     struct run_counters totals; /* large: not on a stack */
 } R;
@@ -142,10 +148,16 @@ int run_files(const struct options *o, struct stages *st)
 {
     char err[1024];
     int rc = 0;
+    uint64_t seq = 0;
     run_begin(o, st);
+    for (unsigned i = 0; i < st->n; i++) /* flows know their file */
+        pipeline_set_inputs(st->pls[i], R.input_starts, &R.n_inputs_started);
+    R.rep.inputs = R.inputs;
     for (unsigned i = 0; i < o->n_inputs && !atomic_load(&run_stop); i++) {
         struct source_file_stats fs;
         R.file = o->inputs[i];
+        R.input_starts[i] = seq + 1;
+        atomic_store_explicit(&R.n_inputs_started, i + 1, memory_order_release);
         int r = st->workers != NULL
                     ? source_pcap_file_read(o->inputs[i], o->bpf, to_workers, st->workers,
                                             &run_stop, on_progress, NULL, &fs, err, sizeof(err))
@@ -153,6 +165,14 @@ int run_files(const struct options *o, struct stages *st)
                                            NULL, &fs, err, sizeof(err));
         if (R.show)
             fprintf(stderr, "\r%*s\r", 79, "");
+        seq += fs.packets;
+        R.inputs[i] = (struct run_input){.path = o->inputs[i],
+                                         .status = r,
+                                         .packets = fs.packets,
+                                         .bytes = fs.bytes,
+                                         .first_us = fs.first_us,
+                                         .last_us = fs.last_us};
+        R.rep.n_inputs = i + 1;
         if (r == SRC_FILE_ERROR) {
             log_msg(LOG_ERR, "%s", err);
             R.rep.files_failed++;
@@ -315,6 +335,19 @@ int run_finish(const struct options *o, struct stages *st, int rc)
     if (st->stats_path[0] && stats_write_json(st->stats_path, rep, err, sizeof(err)) < 0) {
         log_msg(LOG_ERR, "%s", err);
         rc = EXIT_RUNTIME;
+    }
+    if (st->report_path[0]) {
+        struct out_report_src rs = {.rep = rep,
+                                    .cfg = st->cfg,
+                                    .pack = st->pack,
+                                    .geo = st->geo,
+                                    .ev = st->evidence,
+                                    .assets = st->assets};
+        if (out_report_write(st->report_path, st->cfg->report_template, &rs, err, sizeof(err)) <
+            0) {
+            log_msg(LOG_ERR, "%s", err);
+            rc = EXIT_RUNTIME;
+        }
     }
     return rc;
 }

@@ -24,6 +24,8 @@ struct alert_sink;
 struct assets;
 struct out_redis;
 struct reloader;
+struct sig_pack;
+struct evidence;
 
 /* Exit codes (see --help). */
 enum { EXIT_RUNTIME = 1, EXIT_USAGE = 2, EXIT_UNDELIVERED = 3 };
@@ -50,6 +52,11 @@ struct stages {
     const char *stats_path;  /* "" none */
     const char *redis_desc;  /* the Redis URL without credentials */
     bool detection;          /* a signature pack is loaded */
+    /* --report: the page, and what it is made of */
+    const char *report_path; /* "" none */
+    const struct sig_pack *pack;
+    const struct geo *geo;
+    struct evidence *evidence;
 };
 
 /* Read the -r files in order. Returns 0 or EXIT_RUNTIME (a file could not

@@ -100,6 +100,10 @@ int source_pcap_file_read(const char *path, const char *bpf, source_packet_cb pa
     while ((stop == NULL || !*stop) && (r = pcap_next_ex(p, &h, &data)) == 1) {
         uint64_t ts = (uint64_t)h->ts.tv_sec * 1000000u + (uint64_t)h->ts.tv_usec;
         packet(packet_ud, fs->dlt, ts, data, h->caplen, h->len);
+        if (fs->packets == 0 || ts < fs->first_us)
+            fs->first_us = ts;
+        if (ts > fs->last_us)
+            fs->last_us = ts;
         fs->packets++;
         fs->bytes += h->len;
         if (progress != NULL && fs->packets % PROGRESS_EVERY == 0) {

@@ -18,7 +18,8 @@ enum {
 struct source_file_stats {
     uint64_t packets;
     uint64_t bytes;
-    uint64_t file_size; /* 0 when unknown (standard input) */
+    uint64_t file_size;         /* 0 when unknown (standard input) */
+    uint64_t first_us, last_us; /* earliest and latest packet time, as read */
     int dlt;
 };
 

@@ -45,6 +45,14 @@ void run_counters_foreach(const struct run_counters *c, run_counter_fn fn, void 
 
 struct assets;
 
+/* One -r input as it was read: its outcome and what it held. */
+struct run_input {
+    const char *path; /* borrowed from the command line */
+    int status;       /* SRC_FILE_OK, SRC_FILE_TRUNCATED or SRC_FILE_ERROR */
+    uint64_t packets, bytes;
+    uint64_t first_us, last_us; /* packet times as read; 0 without packets */
+};
+
 /* Everything the summary reports; pointers are borrowed. */
 struct run_report {
     const struct run_counters *c;
@@ -62,6 +70,9 @@ struct run_report {
     unsigned files_truncated;
     unsigned files_failed;
     unsigned top_n; /* rows in the top tables */
+    /* The -r inputs as read, in order; NULL for a live run. */
+    const struct run_input *inputs;
+    unsigned n_inputs;
     /* Live capture (n_ifaces > 0): the interfaces; their counters are in
      * c->cap. */
     const char *const *ifaces;

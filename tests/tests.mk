@@ -30,6 +30,23 @@ golden-update: $(PROG) $(TEST_MMDB)
 detection: $(PROG) $(TEST_MMDB)
 	$(Q)python3 tests/detection.py --sensor $(PROG) --geo $(B)/tests/geo
 
+# The HTML report in a real browser: the sensor over the detection
+# captures with --report, the page opened in Debian's Chromium (headless,
+# every network request blocked) driven by playwright-core from npm
+# (tests/package.json, tests/package-lock.json). Writes a screenshot,
+# build/report/report.png. Under CI=true a missing chromium or node fails.
+REPORT_NODE := tests/node_modules/.package-lock.json
+
+$(REPORT_NODE): tests/package.json tests/package-lock.json
+	@echo "  NPM     tests/node_modules"
+	$(Q)cd tests && npm ci --no-audit --no-fund --loglevel=error
+
+.PHONY: report-test
+report-test: deps-report-test
+	$(Q)$(MAKE) --no-print-directory all $(REPORT_TEMPLATE) $(TEST_MMDB) $(REPORT_NODE)
+	$(Q)python3 tests/report_test.py --sensor $(PROG) --geo $(B)/tests/geo \
+		--template $(REPORT_TEMPLATE) --out $(REPORT_DIR)
+
 # Redis delivery against real redis-server instances on loopback: stream
 # fields, Redis down/killed/out of memory/wrong password/unreachable, ACL
 # user, unix socket, Sentinel discovery and failover.

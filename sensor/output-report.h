@@ -1,0 +1,74 @@
+/* output-report.h -- the HTML report (--report FILE).
+ *
+ * One self-contained page a reviewer opens from disk: which internal hosts
+ * run which foreign security products, with the evidence, where their
+ * traffic went and when, and what the run read. The page is a template
+ * (sensor/report/, built by "make report" with its styles, scripts and
+ * chart library inlined) holding the placeholder OUT_REPORT_PLACEHOLDER
+ * inside <script type="application/json" id="report-data">; the writer
+ * puts there the run's data, one JSON document whose schema is
+ * sensor/report/report-data.schema.json, escaped so that no string can end
+ * the script element. The file is replaced atomically (a temporary file in
+ * the same folder, written, synced, renamed), so a reader or a web server
+ * never sees half a report. */
+#ifndef OUTPUT_REPORT_H
+#define OUTPUT_REPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+struct run_report;
+struct sensor_config;
+struct sig_pack;
+struct geo;
+struct evidence;
+struct assets;
+
+/* The text the template holds where the data goes. */
+#define OUT_REPORT_PLACEHOLDER "@@REPORT_DATA@@"
+
+/* report_version of the data document; raised when a field changes
+ * meaning or goes away (new fields do not raise it). */
+#define OUT_REPORT_VERSION 1
+
+/* Largest template read (it is about 250 KB). */
+#define OUT_REPORT_TEMPLATE_MAX (16u << 20)
+
+/* What the report is made of; every pointer is borrowed for the call. */
+struct out_report_src {
+    const struct run_report *rep;    /* end-of-run figures, the -r inputs */
+    const struct sensor_config *cfg; /* sensor name, home_net, paths */
+    const struct sig_pack *pack;     /* NULL: detection off */
+    const struct geo *geo;           /* NULL: no geo databases */
+    struct evidence *ev;             /* NULL: no evidence kept */
+    const struct assets *assets;     /* NULL: no inventory */
+    uint64_t generated_us;           /* wall-clock time of the report; 0: now */
+};
+
+/* Check that the template at path can be read and is one (holds the
+ * placeholder exactly once). Returns 0, or -1 with "PATH: message" in
+ * errbuf (a missing file says to run make report). Cannot change anything. */
+int out_report_check_template(const char *path, char *errbuf, size_t errlen);
+
+/* The report's data document. Returns a new reference (json_decref()),
+ * or NULL when out of memory. */
+json_t *out_report_data(const struct out_report_src *src);
+
+/* json (len bytes of JSON text) made safe inside a script element: '<',
+ * '>', '&', U+2028 and U+2029 written as \uXXXX escapes (they only occur
+ * inside strings, where the escape means the same character). Returns a
+ * NUL-terminated copy the caller frees with free(), its length in
+ * *out_len; NULL when out of memory. */
+char *out_report_escape(const char *json, size_t len, size_t *out_len);
+
+/* Write the report to path: the template at template_path with the data
+ * of src in place of the placeholder, into a temporary file in path's
+ * folder that is synced and renamed over path. Returns 0, or -1 with
+ * "FILE: message" in errbuf; path is then left as it was and the
+ * temporary file removed. */
+int out_report_write(const char *path, const char *template_path, const struct out_report_src *src,
+                     char *errbuf, size_t errlen);
+
+#endif
