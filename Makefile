@@ -57,7 +57,7 @@ LIB_SRCS := \
 	geo/geo.c \
 	sensor/counters.c sensor/lru-map.c sensor/flow.c sensor/frag.c sensor/classify.c sensor/enrich.c \
 	sensor/output-json.c sensor/output-json-flow.c sensor/stats.c sensor/pipeline.c \
-	sensor/match-domain.c sensor/signature.c sensor/dns-cache.c sensor/detect.c \
+	sensor/match-domain.c sensor/sig-load.c sensor/signature.c sensor/dns-cache.c sensor/detect.c \
 	sensor/alerts.c sensor/assets.c sensor/tls-hello.c sensor/quic-initial.c sensor/ja4.c \
 	sensor/evidence.c sensor/output-report.c \
 	dissectors/registry.c dissectors/dns.c dissectors/fortiguard.c dissectors/fgfm.c \
