@@ -67,8 +67,8 @@ LIB_SRCS := \
 
 MAIN_SRCS := sensor/main.c
 
-UNIT_TESTS := decode netset community_id geo config flow frag lru_map classify output ja4 \
-	dissectors dns dns_cache alerts signature match_domain spool redis_url evidence report
+UNIT_TESTS := decode netset community_id geo config flow frag lru_map classify enrich output ja4 \
+	dissectors dns dns_cache alerts signature match_domain spool redis_url evidence report reload
 
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o)
 MAIN_OBJS := $(MAIN_SRCS:%.c=$(B)/%.o)

@@ -11,10 +11,17 @@ same nDPI version as the sensor links) and the sensor, then compare:
 Both figures are printed; the test fails when either is below its threshold
 (98% by default). Captures whose flows disagree are listed with the first few
 differences so a regression can be traced to a capture.
+
+ndpiReader's output depends only on the capture and the nDPI version, so it
+is kept (--cache, default build/ndpi-ref/<nDPI version>/<capture>.csv) and
+computed again only when the version or the capture changes. Captures are
+compared --jobs at a time.
 """
 
 import argparse
+import concurrent.futures
 import csv
+import hashlib
 import ipaddress
 import json
 import os
@@ -38,12 +45,48 @@ def key(proto, a, pa, b, pb):
     return (int(proto),) + (tuple(sorted([e1, e2])))
 
 
-def ref_flows(reader, pcap, tmpdir):
-    out = os.path.join(tmpdir, "ref.csv")
-    if os.path.exists(out):
-        os.unlink(out)
-    subprocess.run([reader, "-q", "-i", pcap, "-C", out, "-v", "0"], stdout=subprocess.DEVNULL,
+def ndpi_version(reader):
+    """"4.2.0", from the banner ndpiReader prints; "unknown" when it does
+    not say."""
+    p = subprocess.run([reader, "-h"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       timeout=30, check=False)
+    for line in p.stdout.decode(errors="replace").splitlines():
+        if "nDPI" in line and any(c.isdigit() for c in line):
+            return line.split("nDPI", 1)[1].strip().split()[0]
+    return "unknown"
+
+
+def ref_csv(reader, pcap, cache):
+    """ndpiReader's CSV for pcap, from the cache when it was made from the
+    same capture (by size, time and a hash of its first MiB), else made
+    now and kept."""
+    st = os.stat(pcap)
+    with open(pcap, "rb") as fp:
+        head = hashlib.sha256(fp.read(1 << 20)).hexdigest()[:16]
+    tag = "%d-%d-%s" % (st.st_size, int(st.st_mtime), head)
+    out = os.path.join(cache, os.path.basename(pcap) + ".csv")
+    stamp = out + ".source"
+    try:
+        with open(stamp) as fp:
+            if fp.read().strip() == tag and os.path.exists(out):
+                return out
+    except OSError:
+        pass
+    tmp = out + ".tmp"
+    if os.path.exists(tmp):
+        os.unlink(tmp)
+    subprocess.run([reader, "-q", "-i", pcap, "-C", tmp, "-v", "0"], stdout=subprocess.DEVNULL,
                    stderr=subprocess.DEVNULL, timeout=300, check=False)
+    if not os.path.exists(tmp):  # nothing to report: an empty result, kept as such
+        open(tmp, "w").close()
+    os.replace(tmp, out)
+    with open(stamp, "w") as fp:
+        fp.write(tag + "\n")
+    return out
+
+
+def ref_flows(reader, pcap, cache):
+    out = ref_csv(reader, pcap, cache)
     flows = {}
     if not os.path.exists(out):
         return flows
@@ -64,7 +107,7 @@ def ref_flows(reader, pcap, tmpdir):
 
 
 def sensor_flows(sensor, pcap, tmpdir):
-    out = os.path.join(tmpdir, "flows.json")
+    out = os.path.join(tmpdir, os.path.basename(pcap) + ".flows.json")
     p = subprocess.run([sensor, "-c", os.devnull, "-q", "--no-progress", "-r", pcap,
                         "--flows", out], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                        timeout=300, check=False)
@@ -94,6 +137,9 @@ def main():
     ap.add_argument("--min-flows", type=float, default=98.0)
     ap.add_argument("--min-labels", type=float, default=98.0)
     ap.add_argument("-v", "--verbose", action="store_true", help="list every difference")
+    ap.add_argument("--cache", default=os.path.join("build", "ndpi-ref"),
+                    help="folder for ndpiReader's results, per nDPI version")
+    ap.add_argument("--jobs", type=int, default=2, help="captures compared at once")
     args = ap.parse_args()
 
     if not os.path.isdir(args.corpus):
@@ -105,10 +151,13 @@ def main():
                    if f.endswith((".pcap", ".pcapng", ".cap")))
     total_ref = matched = same = 0
     bad_files = []
-    with tempfile.TemporaryDirectory() as tmp:
-        for pcap in pcaps:
-            ref = ref_flows(args.reader, pcap, tmp)
-            ours = sensor_flows(args.sensor, pcap, tmp)
+    cache = os.path.join(args.cache, ndpi_version(args.reader))
+    os.makedirs(cache, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp, \
+            concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        def both(pcap):
+            return ref_flows(args.reader, pcap, cache), sensor_flows(args.sensor, pcap, tmp)
+        for pcap, (ref, ours) in zip(pcaps, pool.map(both, pcaps)):
             missing, differ = [], []
             for k, labels in ref.items():
                 total_ref += 1

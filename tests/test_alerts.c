@@ -18,6 +18,7 @@
 #include "config.h"
 #include "enrich.h"
 #include "flow.h"
+#include "pipeline.h"
 #include "signature.h"
 
 /* A one-vendor pack written to a temporary folder. */
@@ -137,8 +138,18 @@ static struct classifier *cl; /* names the application */
 
 /* Offer f's hits as detection does: f enriched (home_net from the
  * fixture), the server located in cc (NULL: not located). */
+static void offer_at(struct alert_sink *s, struct flow *f, const char *cc, uint64_t ts,
+                     uint64_t order, struct sig_hit *hits, size_t n);
+
 static void offer(struct alert_sink *s, struct flow *f, const char *cc, uint64_t ts,
                   struct sig_hit *hits, size_t n)
+{
+    offer_at(s, f, cc, ts, 0, hits, n);
+}
+
+/* The same at stream position order (ordered sinks). */
+static void offer_at(struct alert_sink *s, struct flow *f, const char *cc, uint64_t ts,
+                     uint64_t order, struct sig_hit *hits, size_t n)
 {
     static struct sensor_config cfg;
     char err[256];
@@ -158,7 +169,7 @@ static void offer(struct alert_sink *s, struct flow *f, const char *cc, uint64_t
     }
     struct flow_info fi;
     flow_info_fill(&fi, f, cl);
-    struct alert_flow af = {.fi = &fi, .ts_us = ts};
+    struct alert_flow af = {.fi = &fi, .ts_us = ts, .order = order};
     alert_sink_offer(s, &af, hits, n);
 }
 
@@ -291,12 +302,71 @@ static void test_assets(void **state)
     free(buf);
 }
 
+/* Ordered mode (several workers reading files): offers are held, then
+ * decided in stream order whatever order they came in, so de-duplication
+ * keeps the alert of the earlier packet. The flows are copied: the caller
+ * may reuse its flow as soon as the offer returns. */
+static void test_ordered_sink(void **state)
+{
+    struct fixture *fx = *state;
+    char err[256];
+    struct flow fa, fb;
+    struct sig_hit hits[4];
+    const uint64_t sec = 1000000, t0 = 1700000000ull * sec;
+
+    struct alert_sink *s = alert_sink_new(&fx->cfg, fx->out_path, fx->assets, err, sizeof(err));
+    assert_non_null(s);
+    alert_sink_set_ordered(s, true);
+    mkflow(&fa, 5, t0);
+    mkflow(&fb, 5, t0 + sec); /* the same host, signature, country: one dedup key */
+    size_t n = hits_for(fx, &fa, hits);
+    assert_int_equal(n, 1);
+    offer_at(s, &fa, "US", t0, PIPELINE_ORDER(10, 1), hits, n);      /* worker 2, later packet */
+    offer_at(s, &fb, "US", t0 + sec, PIPELINE_ORDER(4, 1), hits, n); /* worker 1, earlier */
+    memset(&fa, 0, sizeof(fa));                                      /* reused by the flow table */
+    memset(&fb, 0, sizeof(fb));
+    assert_int_equal(alert_sink_pending(s), 2);
+
+    struct alert_stats st;
+    alert_sink_release(s, PIPELINE_ORDER(5, 0)); /* every worker has passed packet 4 */
+    assert_int_equal(alert_sink_pending(s), 1);
+    alert_sink_stats(s, &st);
+    assert_int_equal(st.alerts, 1);
+    alert_sink_release(s, UINT64_MAX);
+    assert_int_equal(alert_sink_pending(s), 0);
+    alert_sink_stats(s, &st);
+    assert_int_equal(st.alerts, 1);
+    assert_int_equal(st.suppressed, 1); /* packet 10's flow, a repeat of packet 4's */
+    assert_int_equal(alert_sink_close(s, err, sizeof(err)), 0);
+
+    size_t na;
+    json_t **a = read_alerts(fx->out_path, &na);
+    assert_int_equal(na, 1);
+    /* the alert is packet 4's flow (it started a second later) */
+    assert_string_equal(str_at(a[0], "flow", "start"), "2023-11-14T22:13:21.000000+0000");
+    assert_string_equal(str_at(a[0], "src_ip", NULL), "10.1.1.5");
+    json_decref(a[0]);
+
+    /* Unordered, the first offer wins: the other flow's alert. */
+    s = alert_sink_new(&fx->cfg, fx->out_path, fx->assets, err, sizeof(err));
+    mkflow(&fa, 5, t0);
+    mkflow(&fb, 5, t0 + sec);
+    offer(s, &fa, "US", t0, hits, n);
+    offer(s, &fb, "US", t0 + sec, hits, n);
+    assert_int_equal(alert_sink_close(s, err, sizeof(err)), 0);
+    a = read_alerts(fx->out_path, &na);
+    assert_int_equal(na, 1);
+    assert_string_equal(str_at(a[0], "flow", "start"), "2023-11-14T22:13:20.000000+0000");
+    json_decref(a[0]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_dedup_and_severity, setup, teardown),
         cmocka_unit_test_setup_teardown(test_alert_id_stable, setup, teardown),
         cmocka_unit_test_setup_teardown(test_assets, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ordered_sink, setup, teardown),
     };
     int rc = cmocka_run_group_tests_name("alerts", tests, NULL, NULL);
     classify_free(cl);

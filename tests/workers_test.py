@@ -36,6 +36,9 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import testlib  # noqa: E402
+
 def run(sensor, files, workers, outdir, tag, config):
     out = {k: os.path.join(outdir, "%s.%s" % (tag, k)) for k in ("alerts", "flows", "assets", "stats")}
     cmd = [sensor, "-q", "--workers", str(workers)]
@@ -174,6 +177,8 @@ def main():
     ap.add_argument("--config", default="", help="configuration file (default: the sensor's)")
     args = ap.parse_args()
 
+    if not os.path.isdir(args.corpus):
+        return testlib.cannot_run("workers", "the shared corpus %s is absent" % args.corpus)
     files = sorted(glob.glob(os.path.join(args.corpus, "*.pcap")) +
                    glob.glob(os.path.join(args.corpus, "*.pcapng")))
     files += sorted(glob.glob("pcaps/detect/*.pcap")) + sorted(glob.glob("pcaps/*.pcap"))
