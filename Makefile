@@ -175,12 +175,28 @@ demo: deps-geo
 
 include tests/tests.mk
 
-test: deps
-	$(Q)$(MAKE) --no-print-directory check-format all
-	$(Q)$(MAKE) --no-print-directory unit golden detection cli redis live floods conformance workers
-	$(Q)$(MAKE) --no-print-directory valgrind
-	$(Q)$(MAKE) --no-print-directory asan
-	$(Q)$(MAKE) --no-print-directory -j2 fuzz-smoke
+# make test: what is missing installed, the style checked, then the three
+# builds (normal, sanitizers, fuzzers) and the report's assets made side by
+# side, then every suite -- normal, under the sanitizers, the fuzz smoke
+# runs -- TEST_JOBS at a time. Most suites spend their time waiting (on
+# Redis, a veth, a browser), so more suites than cores keep both cores
+# busy; each suite's output is printed whole when it ends (-O). The
+# suites are independent: each makes its own temporary folders, ports,
+# namespaces and servers.
+TEST_JOBS ?= 4
+TEST_SUITES := unit golden detection cli redis live floods conformance workers valgrind \
+	report-test asan-unit asan-golden asan-detection asan-cli asan-redis asan-live \
+	asan-conformance asan-workers asan-robustness fuzz-smoke
+
+test: deps deps-report-test
+	$(Q)$(MAKE) --no-print-directory check-format
+	$(Q)$(MAKE) --no-print-directory -j2 test-builds
+	$(Q)$(MAKE) --no-print-directory -j$(TEST_JOBS) -O test-suites
+	@echo "make test: every suite passed"
+
+.PHONY: test-builds test-suites
+test-builds: all $(TEST_BINS) $(TEST_MMDB) asan-build fuzz fuzz-seeds report-test-assets
+test-suites: $(TEST_SUITES)
 
 # ---------------------------------------------------------------- style
 

@@ -72,7 +72,7 @@ def ref_csv(reader, pcap, cache):
                 return out
     except OSError:
         pass
-    tmp = out + ".tmp"
+    tmp = "%s.%d.tmp" % (out, os.getpid())  # the sanitizer run may fill the cache too
     if os.path.exists(tmp):
         os.unlink(tmp)
     subprocess.run([reader, "-q", "-i", pcap, "-C", tmp, "-v", "0"], stdout=subprocess.DEVNULL,
@@ -80,8 +80,9 @@ def ref_csv(reader, pcap, cache):
     if not os.path.exists(tmp):  # nothing to report: an empty result, kept as such
         open(tmp, "w").close()
     os.replace(tmp, out)
-    with open(stamp, "w") as fp:
+    with open(stamp + ".%d.tmp" % os.getpid(), "w") as fp:
         fp.write(tag + "\n")
+    os.replace(stamp + ".%d.tmp" % os.getpid(), stamp)
     return out
 
 

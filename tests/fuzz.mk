@@ -16,7 +16,7 @@
 
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 20
-FUZZ_TARGETS := decode dissectors dns config signatures pcap
+FUZZ_TARGETS := decode dissectors dns config signatures pcap ja4
 FUZZ_B := $(B)/fuzz
 FUZZ_LIB := $(FUZZ_B)/libsensor.a
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(FUZZ_B)/fuzz_%)

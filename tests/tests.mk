@@ -41,11 +41,12 @@ $(REPORT_NODE): tests/package.json tests/package-lock.json
 	@echo "  NPM     tests/node_modules"
 	$(Q)cd tests && npm ci --no-audit --no-fund --loglevel=error
 
-.PHONY: report-test
-report-test: deps-report-test
-	$(Q)$(MAKE) --no-print-directory all $(REPORT_TEMPLATE) $(TEST_MMDB) $(REPORT_NODE)
+.PHONY: report-test report-test-assets
+report-test: report-test-assets
 	$(Q)python3 tests/report_test.py --sensor $(PROG) --geo $(B)/tests/geo \
 		--template $(REPORT_TEMPLATE) --out $(REPORT_DIR)
+report-test-assets: deps-report-test
+	$(Q)$(MAKE) --no-print-directory all $(REPORT_TEMPLATE) $(TEST_MMDB) $(REPORT_NODE)
 
 # Redis delivery against real redis-server instances on loopback: stream
 # fields, Redis down/killed/out of memory/wrong password/unreachable, ACL
@@ -84,11 +85,20 @@ robustness: $(PROG)
 # The whole suite under AddressSanitizer (with leak checking) and
 # UndefinedBehaviorSanitizer: unit, golden, detection, command line, Redis,
 # live capture, workers and robustness tests all run the sanitizer build.
+# asan-X runs suite X on the sanitizer build (asan-build makes it); make
+# test runs them alongside the rest.
 ASAN_OPT := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
-asan:
-	$(Q)ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-		$(MAKE) --no-print-directory B=build/asan OPT="$(ASAN_OPT)" \
-		all unit golden detection cli redis live conformance workers robustness
+ASAN_SUITES := unit golden detection cli redis live conformance workers robustness
+ASAN_MAKE := ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	$(MAKE) --no-print-directory B=build/asan OPT="$(ASAN_OPT)"
+.PHONY: asan asan-build $(ASAN_SUITES:%=asan-%)
+asan: asan-build
+	$(Q)$(ASAN_MAKE) $(ASAN_SUITES)
+asan-build:
+	$(Q)$(ASAN_MAKE) all build/asan/tests/geo/asn.mmdb $(UNIT_TESTS:%=build/asan/tests/test_%)
+$(ASAN_SUITES:%=asan-%): asan-%:
+	$(Q)$(ASAN_MAKE) $*
 
 # The unit tests under valgrind: no invalid access, no leak.
 VALGRIND := valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect

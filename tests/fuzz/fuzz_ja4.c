@@ -134,7 +134,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             FUZZ_CHECK(ja4_pool_in_use(eng) <= 1);
             off += seg;
         }
-        const char *ja4 = flow_meta_get(&f, FLOW_META_JA4);
+        char ja4[FLOW_JA4_TEXT];
+        flow_fp_ja4(&f, ja4);
         FUZZ_CHECK(ja4[0] == '\0' || strlen(ja4) == JA4_LEN);
         ja4_flow_end(eng, &f);
         FUZZ_CHECK(ja4_pool_in_use(eng) == 0);
