@@ -15,6 +15,7 @@
 #include "config.h"
 #include "evidence.h"
 #include "flow.h"
+#include "log.h"
 #include "lru-map.h"
 #include "output-json-flow.h"
 #include "output-json.h"
@@ -134,6 +135,12 @@ static void held_free(struct held *h)
     free(h);
 }
 
+/* The alert file: what to call it in messages. */
+static const char *file_name(const struct alert_sink *s)
+{
+    return strcmp(s->path, "-") == 0 ? "standard output" : s->path;
+}
+
 int alert_sink_close(struct alert_sink *s, char *errbuf, size_t errlen)
 {
     if (s == NULL)
@@ -146,8 +153,9 @@ int alert_sink_close(struct alert_sink *s, char *errbuf, size_t errlen)
             s->first_errno = errno;
     }
     if (s->st.write_errors) {
-        snprintf(errbuf, errlen, "%s: %llu alerts not written: %s", s->path,
-                 (unsigned long long)s->st.write_errors, strerror(s->first_errno));
+        snprintf(errbuf, errlen, "alerts: %s: %llu of %llu alerts not written: %s", file_name(s),
+                 (unsigned long long)s->st.write_errors, (unsigned long long)s->st.alerts,
+                 strerror(s->first_errno));
         rc = -1;
     }
     for (size_t i = 0; i < s->n_held; i++)
@@ -191,6 +199,18 @@ void alert_sink_reconfigure(struct alert_sink *s, const struct sensor_config *cf
     pthread_mutex_unlock(&s->lock);
 }
 
+/* An alert could not be written to the file: counted; the first failure
+ * is logged as it happens (the other outputs go on), the total at close. */
+static void file_error(struct alert_sink *s, int err)
+{
+    if (s->st.write_errors++ == 0) {
+        s->first_errno = err;
+        log_msg(LOG_ERR, "alerts: %s: %s; alerts are counted as not written from now on%s",
+                file_name(s), strerror(err), s->redis ? " (they still go to Redis)" : "");
+    }
+    clearerr(s->fp);
+}
+
 static void write_alert(struct alert_sink *s, const struct alert_rec *a)
 {
     if (s->fp == NULL && s->redis == NULL)
@@ -207,13 +227,11 @@ static void write_alert(struct alert_sink *s, const struct alert_rec *a)
         out_redis_submit(s->redis, s->buf, n - 1);
     if (s->fp == NULL)
         return;
-    if (fwrite(s->buf, 1, n, s->fp) != n) {
-        if (s->st.write_errors++ == 0)
-            s->first_errno = errno;
-        return;
-    }
-    /* Alerts are few and matter: flush each one so a reader sees it now. */
-    fflush(s->fp);
+    /* Alerts are few and matter: flush each one so a reader sees it now,
+     * and so a write that fails (a full disk, a reader gone from the pipe)
+     * is known at once and counted against this alert. */
+    if (fwrite(s->buf, 1, n, s->fp) != n || fflush(s->fp) != 0)
+        file_error(s, errno ? errno : EIO);
 }
 
 /* Hand the host's updated inventory record to Redis. */

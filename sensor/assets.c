@@ -22,8 +22,8 @@ struct host_key {
 };
 
 struct product_rec {
-    char vendor[32];
-    char product[40];
+    char vendor[SIG_VENDOR_MAX + 1];
+    char product[SIG_PRODUCT_MAX + 1];
     uint8_t categories; /* bit per enum sig_category */
     uint8_t used;
     uint8_t n_countries;

@@ -2,12 +2,14 @@
 #include "conf-file.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* ASCII only: the files are not locale dependent. */
 static int cf_is_alpha(char ch)
@@ -121,8 +123,12 @@ unsigned cf_distance(const char *a, size_t la, const char *b, size_t lb)
 }
 
 /* The whole file into a NUL-terminated heap buffer the caller frees.
- * Returns 0, or -1 with "FILE: cannot open: ..." (or too large, or a read
- * error) in errbuf. */
+ * Only a regular file is read: a FIFO or a device would block the reader
+ * or never end, so it is refused before it is read ("not a regular
+ * file"). A NUL byte would hide the rest of the text from the parser, so
+ * it is an error naming its line. Returns 0, or -1 with "FILE: cannot
+ * open: ..." (or not a regular file, too large, a NUL byte, a read error)
+ * in errbuf. */
 static int cf_read_text(const char *path, char **out, char *errbuf, size_t errlen)
 {
     FILE *f = NULL;
@@ -131,12 +137,33 @@ static int cf_read_text(const char *path, char **out, char *errbuf, size_t errle
     struct stat st;
 
     *out = NULL;
-    f = fopen(path, "r");
-    if (f == NULL)
+    /* O_NONBLOCK: opening a FIFO for reading would otherwise wait for a
+     * writer before fstat() could tell what it is. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
         return cf_msg(errbuf, errlen, path, 0, "cannot open: %s", strerror(errno));
-    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
-        cf_msg(errbuf, errlen, path, 0, "cannot open: %s", strerror(EISDIR));
-        goto fail;
+    if (fstat(fd, &st) != 0) {
+        cf_msg(errbuf, errlen, path, 0, "cannot open: %s", strerror(errno));
+        close(fd);
+        return -1;
+    }
+    struct stat null;
+    if (S_ISCHR(st.st_mode) && stat("/dev/null", &null) == 0 && st.st_rdev == null.st_rdev) {
+        close(fd); /* -c /dev/null: no settings, the idiom for "the defaults" */
+        *out = calloc(1, 1);
+        return *out != NULL ? 0 : cf_msg(errbuf, errlen, path, 0, "out of memory");
+    }
+    if (!S_ISREG(st.st_mode)) {
+        cf_msg(errbuf, errlen, path, 0, "%s",
+               S_ISDIR(st.st_mode) ? "cannot open: Is a directory" : "not a regular file");
+        close(fd);
+        return -1;
+    }
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0 || (f = fdopen(fd, "r")) == NULL) {
+        cf_msg(errbuf, errlen, path, 0, "cannot open: %s", strerror(errno));
+        close(fd);
+        return -1;
     }
     for (;;) {
         size_t got;
@@ -163,6 +190,14 @@ static int cf_read_text(const char *path, char **out, char *errbuf, size_t errle
     }
     if (ferror(f)) {
         cf_msg(errbuf, errlen, path, 0, "cannot read: %s", strerror(errno));
+        goto fail;
+    }
+    const char *nul = memchr(buf, '\0', len);
+    if (nul != NULL) {
+        unsigned line = 1;
+        for (const char *p = buf; p < nul; p++)
+            line += *p == '\n';
+        cf_msg(errbuf, errlen, path, line, "a NUL byte: this is not a text file");
         goto fail;
     }
     buf[len] = '\0';

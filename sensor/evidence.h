@@ -32,6 +32,7 @@
 
 #include "community-id.h"
 #include "geo.h"
+#include "signature.h"
 
 struct alert_flow;
 struct alert_rec;
@@ -85,8 +86,8 @@ struct evidence_sample {
 struct evidence_pair {
     uint8_t af; /* 4 or 6 */
     uint8_t host[16];
-    char vendor[32];
-    char product[40];
+    char vendor[SIG_VENDOR_MAX + 1];
+    char product[SIG_PRODUCT_MAX + 1];
     uint64_t hits;                       /* signature hits, repeats included */
     uint64_t alerts;                     /* alerts raised */
     int8_t max_severity, max_confidence; /* -1 before the first */
@@ -103,8 +104,8 @@ struct evidence_bucket {
 /* The timeline of one (vendor, product): buckets of width_us, the absolute
  * bucket numbers lo..hi (time / width_us) in use. */
 struct evidence_timeline {
-    char vendor[32];
-    char product[40];
+    char vendor[SIG_VENDOR_MAX + 1];
+    char product[SIG_PRODUCT_MAX + 1];
     uint64_t width_us; /* 0 while empty */
     uint64_t lo, hi;
     struct evidence_bucket b[EVIDENCE_BUCKETS]; /* bucket n at b[n % EVIDENCE_BUCKETS] */

@@ -5,10 +5,12 @@
  * interface could not be opened or went away, an output could not be
  * written); 2 usage or configuration error; 3 alerts left in the Redis
  * spool. */
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <pcap/pcap.h>
@@ -30,6 +32,7 @@
 #include "reload.h"
 #include "run.h"
 #include "signature.h"
+#include "util.h"
 #include "workers.h"
 
 #define ASSETS_MAX_HOSTS 16384
@@ -245,6 +248,49 @@ static int open_redis(struct sensor *s, const char *url)
     return GO;
 }
 
+/* path with its folder resolved (the file itself may not exist yet) into
+ * buf (PATH_MAX bytes). Returns buf; path itself when it cannot tell. */
+static const char *canonical(const char *path, char *buf)
+{
+    char dir[PATH_MAX];
+    const char *slash = strrchr(path, '/');
+    const char *base = slash ? slash + 1 : path;
+    snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path) + 1 : 1, slash ? path : ".");
+    char *real = realpath(dir, NULL);
+    if (real == NULL)
+        return path;
+    snprintf(buf, PATH_MAX, "%s/%s", real, base);
+    free(real);
+    return buf;
+}
+
+/* Whether two output paths name the same file (which both would truncate
+ * and overwrite): the same path, or the same device and inode. "-" (the
+ * standard output, written a whole record at a time) and "" never clash. */
+static bool same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    char ca[PATH_MAX], cb[PATH_MAX];
+    if (!a[0] || !b[0] || strcmp(a, "-") == 0 || strcmp(b, "-") == 0)
+        return false;
+    if (stat(a, &sa) == 0 && stat(b, &sb) == 0)
+        return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+    return strcmp(canonical(a, ca), canonical(b, cb)) == 0;
+}
+
+/* No two outputs into one file. Returns GO or EXIT_USAGE (logged). */
+static int check_outputs(const char *const *paths, const char *const *names, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = i + 1; j < n; j++)
+            if (same_file(paths[i], paths[j])) {
+                log_msg(LOG_ERR, "%s and %s name the same file, %s: each needs its own", names[i],
+                        names[j], paths[i]);
+                return EXIT_USAGE;
+            }
+    return GO;
+}
+
 /* The outputs, as --user: flow records, the alert sink and the inventory,
  * Redis. Returns GO or an exit code. */
 static int open_outputs(struct sensor *s)
@@ -262,6 +308,11 @@ static int open_outputs(struct sensor *s)
     if (!flows_path[0] && !alerts_path[0] && !st->assets_path[0] && !st->stats_path[0] &&
         !redis_url[0] && !st->report_path[0])
         alerts_path = "-"; /* an analyst's default: what phones home */
+    const char *paths[] = {flows_path, alerts_path, st->assets_path, st->stats_path,
+                           st->report_path};
+    const char *names[] = {"flows", "alerts", "assets", "stats", "report"};
+    if (check_outputs(paths, names, ARRAY_SIZE(paths)) != GO)
+        return EXIT_USAGE;
     /* a report that cannot be written is found before any work */
     if (st->report_path[0] &&
         out_report_check_template(cfg->report_template, err, sizeof(err)) < 0) {
@@ -363,6 +414,9 @@ static int open_workers(struct sensor *s)
 static void install_signals(bool live)
 {
     struct sigaction sa;
+    /* A reader gone from an output pipe is an output error (EPIPE: counted,
+     * reported, exit 1), not a reason to die with the Redis queue unsent. */
+    signal(SIGPIPE, SIG_IGN);
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);

@@ -108,7 +108,10 @@ static const char *base_name(const char *path)
 
 static const char *input_status(int status)
 {
-    return status == SRC_FILE_OK ? "read" : status == SRC_FILE_TRUNCATED ? "truncated" : "failed";
+    return status == SRC_FILE_OK          ? "read"
+           : status == SRC_FILE_TRUNCATED ? "truncated"
+           : status == SRC_FILE_DAMAGED   ? "damaged"
+                                          : "failed";
 }
 
 static json_t *run_section(const struct out_report_src *src)
@@ -159,6 +162,7 @@ static json_t *run_section(const struct out_report_src *src)
     set(run, "alerts_by_severity", sev);
     set(run, "files_read", ju64(rep->files_read));
     set(run, "files_truncated", ju64(rep->files_truncated));
+    set(run, "files_damaged", ju64(rep->files_damaged));
     set(run, "files_failed", ju64(rep->files_failed));
     set(run, "elapsed_s", json_real(rep->elapsed_s));
     set(run, "workers", ju64(rep->workers ? rep->workers : 1));

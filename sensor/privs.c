@@ -30,6 +30,13 @@ int privs_lookup(const char *name, struct privs_user *u, char *errbuf, size_t er
         snprintf(errbuf, errlen, "--user %s: %s", name, rc != 0 ? strerror(rc) : "no such user");
         return -1;
     }
+    if (pw.pw_uid == 0) {
+        snprintf(errbuf, errlen,
+                 "--user %s: that is root, which keeps every privilege; name an unprivileged "
+                 "user (egress-sensor, nobody)",
+                 name);
+        return -1;
+    }
     snprintf(u->name, sizeof(u->name), "%s", name);
     u->uid = pw.pw_uid;
     u->gid = pw.pw_gid;

@@ -17,7 +17,8 @@ struct privs_user {
 };
 
 /* Look name up in the user database (a name or a numeric uid). Returns 0,
- * or -1 with a message naming the user in errbuf. */
+ * or -1 with a message naming the user in errbuf: no such user, or root
+ * (switching to uid 0 would drop nothing). */
 int privs_lookup(const char *name, struct privs_user *u, char *errbuf, size_t errlen);
 
 /* Switch the process to u for good: setgroups(0), setgid, setuid, then

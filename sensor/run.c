@@ -177,6 +177,11 @@ int run_files(const struct options *o, struct stages *st)
             log_msg(LOG_ERR, "%s", err);
             R.rep.files_failed++;
             rc = EXIT_RUNTIME;
+        } else if (r == SRC_FILE_DAMAGED) {
+            log_msg(LOG_ERR, "%s", err);
+            R.rep.files_damaged++;
+            R.rep.files_read++;
+            rc = EXIT_RUNTIME;
         } else if (r == SRC_FILE_TRUNCATED) {
             log_msg(LOG_WARNING, "%s", err);
             R.rep.files_truncated++;

@@ -50,6 +50,9 @@
 
 #define SIG_ASN_MAX 4294967295LL
 
+#define SIG_STR_(x) #x
+#define SIG_STR(x) SIG_STR_(x)
+
 /* Value stored with every prefix while loading; replaced by the lists. */
 static int sig_cidr_marker;
 
@@ -296,6 +299,14 @@ static int sig_apply_text(struct sig_load *ld, const config_setting_t *s, const 
         return -1;
     if (v[0] == '\0' && k->required)
         return sig_err(ld, s, "%s: must not be empty", k->name);
+    size_t max = k->arg == F_PRODUCT  ? SIG_PRODUCT_MAX
+                 : k->arg == F_SOURCE ? SIG_SOURCE_MAX
+                                      : SIG_NOTE_MAX;
+    if (strlen(v) > max)
+        return sig_err(ld, s, "%s: %zu bytes, more than the %zu a %s may have", k->name, strlen(v),
+                       max, k->name);
+    if (sig_has_control(v))
+        return sig_err(ld, s, "%s: contains a control character", k->name);
     c = sig_copy(v, 0, 0);
     if (c == NULL)
         return sig_err(ld, s, "out of memory");
@@ -452,6 +463,9 @@ static int sig_add_string(struct sig_load *ld, const config_setting_t *s, const 
 
     if (v[0] == '\0')
         return sig_err(ld, s, "%s[%d]: empty string", key, idx);
+    if (strlen(v) > SIG_PATTERN_MAX)
+        return sig_err(ld, s, "%s[%d]: %zu bytes, more than the %d an indicator may have", key, idx,
+                       strlen(v), SIG_PATTERN_MAX);
     if (sig_has_control(v))
         return sig_err(ld, s, "%s[%d]: contains a control character", key, idx);
 
@@ -778,6 +792,10 @@ static int sig_walk_file(struct sig_load *ld, const config_setting_t *root)
         return -1;
     if (v[0] == '\0')
         return sig_err(ld, vendor, "vendor: must not be empty");
+    if (strlen(v) > SIG_VENDOR_MAX || sig_has_control(v))
+        return sig_err(ld, vendor, "vendor: %s",
+                       sig_has_control(v) ? "contains a control character"
+                                          : "more than " SIG_STR(SIG_VENDOR_MAX) " bytes");
     if (list == NULL)
         return cf_msg(ld->errbuf, ld->errlen, ld->file, 0, "missing required key \"signatures\"");
     if (!config_setting_is_list(list))

@@ -27,6 +27,15 @@ enum sig_severity { SIG_SEV_LOW = 0, SIG_SEV_MEDIUM, SIG_SEV_HIGH, SIG_SEV_CRITI
 
 enum sig_confidence { SIG_CONF_LOW = 0, SIG_CONF_MEDIUM, SIG_CONF_HIGH };
 
+/* Longest texts a pack may hold, in bytes: what an alert, the inventory
+ * and the Redis stream carry is bounded by them (a longer one is an error
+ * naming its file and line when the pack is loaded). */
+#define SIG_VENDOR_MAX 31
+#define SIG_PRODUCT_MAX 63
+#define SIG_NOTE_MAX 160
+#define SIG_SOURCE_MAX 400
+#define SIG_PATTERN_MAX 255 /* one indicator */
+
 /* One signature as loaded (strings owned by the pack). */
 struct signature {
     uint32_t index; /* position in the pack, 0..n-1 */

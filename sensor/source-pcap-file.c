@@ -2,6 +2,7 @@
 #include "source-pcap-file.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdio_ext.h>
 #include <string.h>
@@ -19,6 +20,22 @@ static void to_pipeline(void *pl, int dlt, uint64_t ts_us, const uint8_t *frame,
                         size_t wirelen)
 {
     pipeline_packet(pl, dlt, ts_us, frame, caplen, wirelen);
+}
+
+/* Whether the record libpcap could not read has more of the capture after
+ * it (damage) rather than being the cut-off end of it. *at: the offset in
+ * the file where reading stopped, -1 for a pipe. */
+static bool damaged(pcap_t *p, uint64_t file_size, long *at)
+{
+    FILE *f = pcap_file(p);
+    *at = -1;
+    if (f == NULL)
+        return false;
+    if (file_size != 0) {
+        *at = ftell(f);
+        return *at >= 0 && (uint64_t)*at < file_size;
+    }
+    return getc(f) != EOF; /* standard input: anything left? */
 }
 
 int source_pcap_file_run(const char *path, const char *bpf, struct pipeline *pl, atomic_int *stop,
@@ -118,10 +135,22 @@ int source_pcap_file_read(const char *path, const char *bpf, source_packet_cb pa
     }
     if ((stop == NULL || !*stop) && r == PCAP_ERROR) {
         /* libpcap reports a cut-off or damaged record here; everything
-         * before it has been processed. */
-        snprintf(errbuf, errlen, "%s: %s after %llu packets", path, pcap_geterr(p),
-                 (unsigned long long)fs->packets);
-        rc = SRC_FILE_TRUNCATED;
+         * before it has been processed. Cut off at the end (a capture
+         * stopped mid-write) is expected; damage with more after it is
+         * not, and what follows it is lost. */
+        long at = -1;
+        if (damaged(p, fs->file_size, &at)) {
+            snprintf(errbuf, errlen,
+                     "%s: damaged after packet %llu%s%.0ld: %s; the packets before it were "
+                     "analysed, the rest of the file was not",
+                     path, (unsigned long long)fs->packets, at >= 0 ? ", at byte " : "",
+                     at >= 0 ? at : 0L, pcap_geterr(p));
+            rc = SRC_FILE_DAMAGED;
+        } else {
+            snprintf(errbuf, errlen, "%s: %s after %llu packets", path, pcap_geterr(p),
+                     (unsigned long long)fs->packets);
+            rc = SRC_FILE_TRUNCATED;
+        }
     }
 out:
     pcap_close(p);

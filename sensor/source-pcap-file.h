@@ -11,7 +11,8 @@ struct pipeline;
 /* Outcome of reading one file. */
 enum {
     SRC_FILE_OK = 0,
-    SRC_FILE_TRUNCATED = 1, /* read up to a cut-off or damaged record */
+    SRC_FILE_TRUNCATED = 1, /* the last record was cut off: read up to it */
+    SRC_FILE_DAMAGED = 2,   /* a damaged record with more after it: read up to it */
     SRC_FILE_ERROR = -1,    /* not opened or not usable (message in errbuf) */
 };
 

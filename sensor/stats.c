@@ -178,6 +178,8 @@ void stats_print_summary(FILE *fp, const struct run_report *r)
         fprintf(fp, "  input       %u file(s) read", r->files_read);
         if (r->files_truncated)
             fprintf(fp, ", %u truncated", r->files_truncated);
+        if (r->files_damaged)
+            fprintf(fp, ", %u DAMAGED", r->files_damaged);
         if (r->files_failed)
             fprintf(fp, ", %u FAILED", r->files_failed);
         fprintf(fp, "; capture spans %.1f s\n", span);
@@ -383,6 +385,7 @@ int stats_write_json(const char *path, const struct run_report *r, char *errbuf,
     json_t *run = json_object();
     json_object_set_new(run, "files_read", u64(r->files_read));
     json_object_set_new(run, "files_truncated", u64(r->files_truncated));
+    json_object_set_new(run, "files_damaged", u64(r->files_damaged));
     json_object_set_new(run, "files_failed", u64(r->files_failed));
     json_object_set_new(run, "elapsed_s", json_real(r->elapsed_s));
     json_object_set_new(run, "workers", u64(r->workers ? r->workers : 1));

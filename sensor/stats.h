@@ -48,7 +48,7 @@ struct assets;
 /* One -r input as it was read: its outcome and what it held. */
 struct run_input {
     const char *path; /* borrowed from the command line */
-    int status;       /* SRC_FILE_OK, SRC_FILE_TRUNCATED or SRC_FILE_ERROR */
+    int status;       /* SRC_FILE_OK, _TRUNCATED, _DAMAGED or _ERROR */
     uint64_t packets, bytes;
     uint64_t first_us, last_us; /* packet times as read; 0 without packets */
 };
@@ -63,11 +63,12 @@ struct run_report {
     const char *redis_spool_dir;
     uint64_t redis_undelivered;
     size_t bytes_per_flow;
-    double elapsed_s;    /* wall-clock seconds */
-    unsigned workers;    /* analysis threads (0 is shown as 1) */
-    long peak_rss_kb;    /* 0 when unknown */
-    unsigned files_read; /* inputs fully read */
-    unsigned files_truncated;
+    double elapsed_s;         /* wall-clock seconds */
+    unsigned workers;         /* analysis threads (0 is shown as 1) */
+    long peak_rss_kb;         /* 0 when unknown */
+    unsigned files_read;      /* inputs fully read */
+    unsigned files_truncated; /* the last record cut off: a warning */
+    unsigned files_damaged;   /* damage with more after it: an error */
     unsigned files_failed;
     unsigned top_n; /* rows in the top tables */
     /* The -r inputs as read, in order; NULL for a live run. */

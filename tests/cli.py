@@ -9,13 +9,19 @@ Runs the built sensor as a user would and checks what it says and returns:
   - '-' reads standard input; several -r files keep flow state across them
     (a capture split in two gives the same flows as the whole);
   - --stats writes valid JSON with the counters the summary shows;
-  - --help documents every long option the program accepts.
+  - --help documents every long option the program accepts;
+  - hostile input: a capture damaged mid-file (exit 1, file and packet
+    named), a FIFO or a NUL byte in the configuration or the pack (exit 2
+    at the file and line, never a hang), an oversized pack string, an alert
+    file on a full disk or a closed pipe (exit 1, counted), two outputs in
+    one file, --user root, control characters in a file name (escaped).
 """
 
 import argparse
 import json
 import os
 import re
+import shutil
 import struct
 import subprocess
 import sys
@@ -33,11 +39,136 @@ def check(name, ok, detail=""):
     print("  %s %s%s" % ("ok  " if ok else "FAIL", name, "" if ok else ": " + detail))
 
 
-def run(sensor, args, stdin=None, conf=os.devnull):
+def run(sensor, args, stdin=None, conf=os.devnull, timeout=120):
+    """(exit code, stdout, stderr); exit -9 and "timed out" when the sensor
+    did not end within timeout seconds (it is killed)."""
     cmd = [sensor, "-c", conf, "--no-progress"] + args
-    p = subprocess.run(cmd, input=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                       timeout=120, check=False)
+    try:
+        p = subprocess.run(cmd, input=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        return -9, "", "timed out after %d s" % timeout
     return p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
+
+
+def damage_record(src, dst, index):
+    """src with the captured length of record index set to 0xfffffff0: a
+    bad record header with the rest of the capture after it."""
+    data = bytearray(open(src, "rb").read())
+    endian = "<" if data[:4] == b"\xd4\xc3\xb2\xa1" else ">"
+    off, n = 24, 0
+    while off + 16 <= len(data):
+        incl = struct.unpack(endian + "I", data[off + 8:off + 12])[0]
+        if n == index:
+            data[off + 8:off + 12] = struct.pack(endian + "I", 0xfffffff0)
+            break
+        off, n = off + 16 + incl, n + 1
+    open(dst, "wb").write(data)
+
+
+def hostile_inputs(s, tmp, example):
+    """What a careless operator or a hostile network hands the sensor: it
+    ends within seconds, says what and where, and exits with the right
+    code."""
+    vendor = os.path.join(PCAPS, "detect", "vendor-fortinet.pcap")
+    sigs = os.path.join(ROOT, "config", "signatures")
+
+    # a damaged record in the middle of a capture: exit 1, file and packet named
+    dmg = os.path.join(tmp, "damaged.pcap")
+    damage_record(vendor, dmg, 40)
+    rc, out, err = run(s, ["-r", dmg, "--alerts", "-"])
+    check("damaged capture: exit 1 naming the file and the packet",
+          rc == 1 and dmg in err and "damaged after packet 40" in err, "exit %d: %s" % (rc, err))
+    check("damaged capture: what was read is reported", "summary" in err and out.strip() != "",
+          err[-300:])
+    rc, _, err = run(s, ["-r", "-", "-q", "--alerts", os.devnull],
+                     stdin=open(dmg, "rb").read())
+    check("damaged capture on standard input: exit 1", rc == 1 and "damaged" in err,
+          "exit %d: %s" % (rc, err))
+
+    # a FIFO named like a pack file, a FIFO as the configuration: refused at once
+    fifo_pack = os.path.join(tmp, "fifo-pack")
+    os.mkdir(fifo_pack)
+    for f in os.listdir(sigs):
+        if f.endswith(".conf"):
+            shutil.copy(os.path.join(sigs, f), fifo_pack)
+    os.mkfifo(os.path.join(fifo_pack, "zz-fifo.conf"))
+    conf = os.path.join(tmp, "fifo-pack.conf")
+    open(conf, "w").write('signatures = { dir = "%s"; };\n' % fifo_pack)
+    rc, _, err = run(s, ["--check-config"], conf=conf, timeout=10)
+    check("a FIFO in the signature folder: exit 2, not a regular file",
+          rc == 2 and "zz-fifo.conf: not a regular file" in err, "exit %d: %s" % (rc, err))
+    fifo_conf = os.path.join(tmp, "fifo.conf")
+    os.mkfifo(fifo_conf)
+    rc, _, err = run(s, ["--check-config"], conf=fifo_conf, timeout=10)
+    check("a FIFO as the configuration: exit 2, not a regular file",
+          rc == 2 and "not a regular file" in err, "exit %d: %s" % (rc, err))
+
+    # a NUL byte hides the rest of a file from the parser: an error at its line
+    nul = os.path.join(tmp, "nul.conf")
+    open(nul, "wb").write(b'sensor_name = "x";\nhome_countries = [ "CN" ];\0garbage;\n')
+    rc, _, err = run(s, ["--check-config"], conf=nul)
+    check("a NUL byte in the configuration: exit 2 at its line",
+          rc == 2 and ("%s:2:" % nul) in err, "exit %d: %s" % (rc, err))
+    nul_pack = os.path.join(tmp, "nul-pack")
+    os.mkdir(nul_pack)
+    shutil.copy(os.path.join(sigs, "fortinet.conf"), nul_pack)
+    open(os.path.join(nul_pack, "zz.conf"), "wb").write(
+        b'vendor = "X";\n\0signatures = ( { id = "x-y"; } );\n')
+    conf = os.path.join(tmp, "nul-pack.conf")
+    open(conf, "w").write('signatures = { dir = "%s"; };\n' % nul_pack)
+    rc, _, err = run(s, ["--check-config"], conf=conf)
+    check("a NUL byte in a pack file: exit 2 at its line",
+          rc == 2 and "zz.conf:2:" in err, "exit %d: %s" % (rc, err))
+
+    # pack strings are bounded at load time: an alert always fits every output
+    big = os.path.join(tmp, "big-pack")
+    os.mkdir(big)
+    open(os.path.join(big, "big.conf"), "w").write(
+        'vendor = "X";\nsignatures = (\n  { id = "x-big"; product = "%s";\n'
+        '    category = "update"; severity = "low"; source = "s"; domains = [ "a.example" ]; }\n'
+        ');\n' % ("P" * 40000))
+    conf = os.path.join(tmp, "big-pack.conf")
+    open(conf, "w").write('signatures = { dir = "%s"; };\n' % big)
+    rc, _, err = run(s, ["--check-config"], conf=conf)
+    check("a 40,000-byte product name: exit 2 at its file and line",
+          rc == 2 and "big.conf:3:" in err and "product" in err, "exit %d: %s" % (rc, err[:300]))
+
+    # the alert file cannot be written: exit 1, named, counted
+    rc, _, err = run(s, ["-r", vendor, "-q", "--alerts", "/dev/full"])
+    check("alerts to a full disk: exit 1 naming it with the count",
+          rc == 1 and re.search(r"/dev/full: \d+ of \d+ alerts not written", err),
+          "exit %d: %s" % (rc, err))
+
+    # a closed output pipe: an output error, the run finishes and says so
+    p1 = subprocess.Popen([s, "-c", os.devnull, "--no-progress", "-r", vendor, "-r", vendor,
+                           "--alerts", "-", "--flows", os.path.join(tmp, "pipe-flows.json")],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    p1.stdout.readline()
+    p1.stdout.close()  # head -n 1
+    err = p1.stderr.read().decode(errors="replace")
+    rc = p1.wait(timeout=60)
+    nflows = sum(1 for _ in open(os.path.join(tmp, "pipe-flows.json")))
+    check("a closed alert pipe: exit 1 naming standard output, summary printed, flows all out",
+          rc == 1 and "standard output" in err and "summary" in err and nflows > 0,
+          "exit %d, %d flow records: %s" % (rc, nflows, err[-400:]))
+
+    # two outputs in one file would overwrite each other
+    same = os.path.join(tmp, "same.json")
+    rc, _, err = run(s, ["-q", "-r", example, "--alerts", same, "--flows",
+                         os.path.join(tmp, ".", "same.json")])
+    check("two outputs in one file: exit 2 naming both",
+          rc == 2 and "flows and alerts" in err, "exit %d: %s" % (rc, err))
+
+    # --user root would drop nothing
+    rc, _, err = run(s, ["-q", "-r", example, "--user", "root"])
+    check("--user root: exit 2", rc == 2 and "root" in err, "exit %d: %s" % (rc, err))
+
+    # a file name with an escape sequence is not written raw into the log
+    rc, _, err = run(s, ["-q", "-r", os.path.join(tmp, "x\x1b[31mred\nline.pcap")])
+    check("a file name's control characters are escaped in messages",
+          rc == 1 and "\x1b" not in err and "\\x1b[31mred\\x0aline.pcap" in err,
+          "exit %d: %r" % (rc, err))
 
 
 def flows_of(text):
@@ -162,6 +293,8 @@ def main():
         rc, out, _ = run(s, ["--version"])
         check("--version names nDPI and libpcap", rc == 0 and "nDPI" in out and "libpcap" in out,
               out)
+
+        hostile_inputs(s, tmp, example)
 
     failed = sum(1 for _, ok in results if not ok)
     print("cli: %d passed, %d failed" % (len(results) - failed, failed))

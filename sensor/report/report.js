@@ -1004,6 +1004,7 @@
     var files = run.inputs || [];
     var fileText = run.mode === 'live' ? 'live on ' + (run.interfaces || []).join(', ') :
       plural(files.length, 'file') + (run.files_truncated ? ', ' + fmtInt(run.files_truncated) + ' truncated' : '') +
+      (run.files_damaged ? ', ' + fmtInt(run.files_damaged) + ' damaged (read up to the damage)' : '') +
       (run.files_failed ? ', ' + fmtInt(run.files_failed) + ' could not be read' : '');
     factList(byId('read-figures'), [
       ['Input', fileText],
