@@ -103,7 +103,15 @@ DEDUP_KEY, DEDUP_VAL = 24, 16  # struct dedup_key, struct dedup_val (sensor/aler
 HOST_KEY, HOST_VAL = 20, 1280  # struct host_key, struct host_rec (sensor/assets.c)
 ASSETS_MAX_HOSTS = 16384      # sensor/main.c
 JA4_POOL_BUFS = 256           # sensor/ja4.h, one worker
+JA4_MIN_PER_WORKER = 64       # pipeline_new_share(): SHARE_MIN_FLOWS
 B_HELLO = 16568               # ja4_buf_bytes(): one JA4 assembly buffer
+# Each worker beyond the first (README "Memory bound"): its own nDPI
+# detection module, classifier and detector (B_WORKER, measured: the peak
+# RSS of an empty capture grows by about 5.7 MiB a worker), and, reading
+# files, its eight 512 KiB frame batches (B_BATCHES).
+B_WORKER_KB = 6144
+B_BATCHES_KB = 8 * 512
+N_WORKERS = 8                 # the floods run again with this many workers
 # Headroom over the formula: the heap's own bookkeeping and fragmentation
 # (glibc keeps freed chunks for reuse, so nDPI's short-lived allocations
 # leave some resident), page rounding of each pool, stdio buffers of the
@@ -143,27 +151,31 @@ def tls_buf_max(dpi_packets_tcp, payload):
     return min(TLS_RECORD_MAX + payload + 1, TLS_BUF0 + dpi_packets_tcp * (payload + 1))
 
 
-def formula_terms(b, bytes_per_flow=None, tls_buf=TLS_BUF0):
+def formula_terms(b, bytes_per_flow=None, tls_buf=TLS_BUF0, workers=1):
     """The configurable terms of the bound, in bytes, by name. tls_buf is
-    what one flow's TLS reassembly buffer is taken to hold."""
+    what one flow's TLS reassembly buffer is taken to hold. Reading files
+    with several workers, each worker keeps a DNS cache of its own (every
+    answer reaches every worker) and at least 64 JA4 buffers."""
     bpf = bytes_per_flow if bytes_per_flow else flow_entry_bytes(b["max_flows"])
+    ja4 = JA4_POOL_BUFS if workers == 1 else JA4_POOL_BUFS + JA4_MIN_PER_WORKER * workers
     return collections.OrderedDict([
+        ("workers", (workers - 1) * (B_WORKER_KB + B_BATCHES_KB) * 1024),
         ("flows", b["max_flows"] * bpf),
         ("dpi", b["max_flows"] * (B_DPI_STATE + tls_buf)),
-        ("dns", b["dns_cache"] * B_DNS),
+        ("dns", b["dns_cache"] * B_DNS * workers),
         ("frag", b["max_fragments"] * lru_entry_bytes(b["max_fragments"], FRAG_KEY, FRAG_VAL)),
         ("dedup", b["max_tracked"] * lru_entry_bytes(b["max_tracked"], DEDUP_KEY, DEDUP_VAL)),
         ("hosts", ASSETS_MAX_HOSTS * lru_entry_bytes(ASSETS_MAX_HOSTS, HOST_KEY, HOST_VAL)),
-        ("ja4", JA4_POOL_BUFS * B_HELLO),
+        ("ja4", ja4 * B_HELLO),
     ])
 
 
-def formula_kb(base_kb, b, bytes_per_flow=None, tls_buf=TLS_BUF0):
-    return base_kb + sum(formula_terms(b, bytes_per_flow, tls_buf).values()) / 1024.0
+def formula_kb(base_kb, b, bytes_per_flow=None, tls_buf=TLS_BUF0, workers=1):
+    return base_kb + sum(formula_terms(b, bytes_per_flow, tls_buf, workers).values()) / 1024.0
 
 
-def allowed_kb(base_kb, b, bytes_per_flow=None, tls_buf=TLS_BUF0):
-    return formula_kb(base_kb, b, bytes_per_flow, tls_buf) * (1 + MARGIN_FRAC) + MARGIN_KB
+def allowed_kb(base_kb, b, bytes_per_flow=None, tls_buf=TLS_BUF0, workers=1):
+    return formula_kb(base_kb, b, bytes_per_flow, tls_buf, workers) * (1 + MARGIN_FRAC) + MARGIN_KB
 
 
 # ---------------------------------------------------------------- pcap files
@@ -686,7 +698,7 @@ def write_config(path, geo, b, dpi_tcp=None):
         fp.write("alerts = { max_tracked = %d; };\n" % b["max_tracked"])
 
 
-def run_sensor(sensor, conf, pcap, tmp, tag):
+def run_sensor(sensor, conf, pcap, tmp, tag, workers=1):
     """Returns (stats, alerts) or raises RuntimeError."""
     stats_p = os.path.join(tmp, tag + ".stats.json")
     alerts_p = os.path.join(tmp, tag + ".alerts.json")
@@ -694,7 +706,7 @@ def run_sensor(sensor, conf, pcap, tmp, tag):
     # reports survives execve(), so a sensor started straight from this
     # (large) Python process would report Python's RSS as its own peak.
     cmd = ["/bin/sh", "-c", '"$0" "$@"; exit $?', sensor, "-c", conf, "-q", "--no-progress",
-           "-r", pcap, "--alerts", alerts_p, "--stats", stats_p]
+           "-r", pcap, "--alerts", alerts_p, "--stats", stats_p, "--workers", str(workers)]
     try:
         p = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=600,
                            check=False)
@@ -790,13 +802,14 @@ def check_alerts(rep, name, alerts, expected):
               "%d distinct alerts%s" % (len(got), "; false " + fmt_keys(false) if false else ""))
 
 
-def check_rss(rep, name, st, b, base_kb, tls_buf=TLS_BUF0):
+def check_rss(rep, name, st, b, base_kb, tls_buf=TLS_BUF0, workers=1):
     rss = st["run"]["peak_rss_kb"]
     bpf = st["flows"]["bytes_per_flow"]
-    lim = allowed_kb(base_kb, b, bpf, tls_buf)
+    lim = allowed_kb(base_kb, b, bpf, tls_buf, workers)
     rep.check(name, "peak RSS within the formula", rss <= lim,
               "%d kB <= %.0f kB (formula %.0f kB + %.0f%% + %d kB)"
-              % (rss, lim, formula_kb(base_kb, b, bpf, tls_buf), MARGIN_FRAC * 100, MARGIN_KB))
+              % (rss, lim, formula_kb(base_kb, b, bpf, tls_buf, workers), MARGIN_FRAC * 100,
+                 MARGIN_KB))
 
 
 def check_frag(rep, name, st, model, expect_evictions=True):
@@ -817,7 +830,9 @@ def check_frag(rep, name, st, model, expect_evictions=True):
                       "fragments.active / fragments.peak_active")
 
 
-def check_dns(rep, name, st, info, b):
+def check_dns(rep, name, st, info, b, workers=1):
+    """DNS counters; with several workers reading files each keeps its own
+    cache (the counters are their sum), each at most dns.cache_size."""
     dt = st["detection"]
     rep.check(name, "DNS responses counted", dt["dns_responses"] == info["responses"],
               "%d, sent %d" % (dt["dns_responses"], info["responses"]))
@@ -828,8 +843,8 @@ def check_dns(rep, name, st, info, b):
     if isinstance(cache, dict) and "evicted" in cache and \
             ("peak_entries" in cache or "entries" in cache):
         held = cache.get("peak_entries", cache.get("entries"))
-        rep.check(name, "DNS cache entries <= dns.cache_size", held <= b["dns_cache"],
-                  json.dumps(cache))
+        rep.check(name, "DNS cache entries <= dns.cache_size a worker",
+                  held <= b["dns_cache"] * workers, json.dumps(cache))
         rep.check(name, "DNS cache evictions counted", cache["evicted"] > 0,
                   "%d" % cache["evicted"])
     else:
@@ -852,6 +867,7 @@ def check_storm(rep, name, st, info, b):
 
 FLOODS = ("syn", "udp", "frag", "dns", "alerts", "tls")
 RERUN = ("syn", "udp", "frag", "dns")  # run again with four times the bounds
+WORKER_RUNS = ("syn", "dns")  # run again with N_WORKERS workers
 TLS_FLOWS, TLS_SEGS, TLS_PAYLOAD, TLS_DPI_TCP = 2000, 12, 1460, 16
 
 
@@ -940,6 +956,12 @@ def main():
         if todo_floods:
             print("base, an empty capture: %d kB (test bounds), %d kB (x4)"
                   % (base[1], base[4]))
+            # what a worker costs before any traffic: within the documented term
+            st, _ = run_sensor(args.sensor, confs[1], empty, tmp, "empty-w", N_WORKERS)
+            per = (st["run"]["peak_rss_kb"] - base[1]) / float(N_WORKERS - 1)
+            rep.check("base", "each worker's fixed cost within B_worker (%d kB)" % B_WORKER_KB,
+                      per <= B_WORKER_KB, "%.0f kB a worker (%d kB with %d workers)"
+                      % (per, st["run"]["peak_rss_kb"], N_WORKERS))
 
         for name in todo_floods:
             ks = (1, 4) if name in RERUN and not args.no_rerun else (1,)
@@ -982,7 +1004,22 @@ def main():
                 rss[k] = (st["run"]["peak_rss_kb"], st["flows"]["bytes_per_flow"])
                 rows.append((label, npkts, st, base[ck], b,
                              tls_buf_max(TLS_DPI_TCP, TLS_PAYLOAD) if name == "tls"
-                             else TLS_BUF0))
+                             else TLS_BUF0, 1))
+            if name in WORKER_RUNS:
+                # the same flood with several workers, against the formula
+                # with its per-worker terms and the one-worker base
+                label = "%s-w%d" % (name, N_WORKERS)
+                try:
+                    st, alerts = run_sensor(args.sensor, confs[1], path, tmp, label, N_WORKERS)
+                except RuntimeError as e:
+                    rep.check(label, "sensor ran", False, str(e))
+                else:
+                    check_flows(rep, label, st, BOUNDS, info, npkts)
+                    check_alerts(rep, label, alerts, expected)
+                    if name == "dns":
+                        check_dns(rep, label, st, info, BOUNDS, N_WORKERS)
+                    check_rss(rep, label, st, BOUNDS, base[1], workers=N_WORKERS)
+                    rows.append((label, npkts, st, base[1], BOUNDS, TLS_BUF0, N_WORKERS))
             if 1 in rss and 4 in rss:
                 # No flood here carries TLS but the few copied flows, so the
                 # growth is the flow table and nDPI's per-flow state.
@@ -1001,14 +1038,15 @@ def main():
         print("%-8s %7s %6s %6s %6s %6s %6s %6s %6s %6s %6s %7s %7s %6s"
               % ("flood", "packets", "flows", "peak", "t-full", "dpi", "frags", "f-evict",
                  "dnsbind", "alerts", "dd-evict", "RSS kB", "bound", "time s"))
-        for label, npkts, st, bkb, b, tls_buf in rows:
+        for label, npkts, st, bkb, b, tls_buf, workers in rows:
             fl, dt, fr = st["flows"], st["detection"], st["fragments"]
             print("%-8s %7d %6d %6d %6d %6d %6d %6d %6d %6d %6d %7d %7.0f %6.2f"
                   % (label, npkts, fl["total"], fl["peak_active"],
                      fl["end_reason"].get("table-full", 0),
                      st["classification"]["dpi_active_peak"], fr["first"], fr["evicted"],
                      dt["dns_bindings"], dt["alerts"], dt["dedup_keys_evicted"],
-                     st["run"]["peak_rss_kb"], allowed_kb(bkb, b, fl["bytes_per_flow"], tls_buf),
+                     st["run"]["peak_rss_kb"],
+                     allowed_kb(bkb, b, fl["bytes_per_flow"], tls_buf, workers),
                      st["run"]["elapsed_s"]))
         print("\nformula (test bounds): base %d kB + %s kB"
               % (base[1], " + ".join("%s %.0f" % (n, v / 1024.0)
