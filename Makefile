@@ -53,7 +53,7 @@ endif
 # The pipeline, one file per stage (see README "Source layout").
 LIB_SRCS := \
 	sensor/decode.c sensor/decode-ip.c sensor/decode-tunnel.c \
-	sensor/netset.c sensor/community-id.c sensor/conf-file.c sensor/config.c \
+	sensor/netset.c sensor/community-id.c sensor/conf-file.c sensor/config.c sensor/dn.c \
 	geo/geo.c \
 	sensor/counters.c sensor/lru-map.c sensor/flow.c sensor/frag.c sensor/classify.c sensor/enrich.c \
 	sensor/output-json.c sensor/output-json-flow.c sensor/stats.c sensor/pipeline.c \

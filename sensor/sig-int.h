@@ -10,6 +10,7 @@
 
 struct domain_matcher;
 struct netset;
+struct dn_attr;
 
 /* The indicator lists of a signature, in the order of sig_ind_key[]. */
 enum sig_ind {
@@ -21,6 +22,9 @@ enum sig_ind {
     IND_CERT_ISSUER,
     IND_JA3,
     IND_DISSECTOR,
+    IND_APP,
+    IND_JA4,
+    IND_JA3S,
     IND_CIDRS,
     IND_ASNS,
     IND_PORTS,
@@ -40,14 +44,17 @@ enum sig_rank {
     R_CERT_SUBJECT,
     R_CERT_ISSUER,
     R_DISSECTOR,
-    R_JA3, /* last metadata rank */
+    R_APP, /* the last strong one */
+    R_JA3,
+    R_JA4,
+    R_JA3S, /* last metadata rank */
     R_CIDR,
     R_ASN,
     R_MAX
 };
 
 #define R_META_FIRST R_HTTP_PATH
-#define R_META_N (R_JA3 - R_HTTP_PATH + 1)
+#define R_META_N (R_JA3S - R_HTTP_PATH + 1)
 
 /* A signature's base severity goes up to "high"; "critical" is reached only
  * by raising an alert (README, "Severity"). */
@@ -66,12 +73,16 @@ extern const char *const sig_cat_names[SIG_CAT_MAX];
 extern const char *const sig_sev_names[SIG_SEV_MAX];
 extern const char *const sig_conf_names[3];
 extern const char *const sig_ev_names[SIG_EV_MAX];
+extern const char *const sig_role_names[SIG_ROLE_MAX];
+extern const char *const sig_rel_names[SIG_REL_MAX];
 
 /* One pattern of an indicator list: as written (normalised for names), and
  * for the case-insensitive substring keys a lower-case copy to match with. */
 struct sig_pat {
     char *text;
-    char *fold; /* NULL for the other keys */
+    char *fold;            /* NULL for the other keys */
+    struct dn_attr *attrs; /* certificate patterns: text's attributes (dn.h) */
+    size_t n_attrs;
 };
 
 struct sig_strlist {

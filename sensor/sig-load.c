@@ -26,6 +26,7 @@
  * */
 #include "signature.h"
 #include "sig-int.h"
+#include "dn.h"
 #include "conf-file.h"
 #include "match-domain.h"
 #include "netset.h"
@@ -49,6 +50,9 @@
 #define SIG_ID_MAX 64
 
 #define SIG_ASN_MAX 4294967295LL
+
+/* Attributes a certificate name pattern may list. */
+#define SIG_CERT_ATTRS_MAX 8
 
 #define SIG_STR_(x) #x
 #define SIG_STR(x) SIG_STR_(x)
@@ -186,6 +190,57 @@ static int sig_valid_ja3(const char *s)
 }
 
 /* "tcp/N" or "udp/N", N 1..65535 without leading zeros. */
+/* A JA4: part a (10 characters: t/q/d, version, d/i, two counts, ALPN),
+ * '_', and the two 12-digit truncated hashes in lower-case hex. */
+static int sig_valid_ja4(const char *s)
+{
+    if (strlen(s) != 36 || s[10] != '_' || s[23] != '_' || strchr("tqd", s[0]) == NULL)
+        return 0;
+    for (int i = 11; i < 36; i++)
+        if (i != 23 && !((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+            return 0;
+    for (int i = 1; i < 10; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'z')))
+            return 0;
+    return 1;
+}
+
+/* An nDPI protocol name as it labels flows: letters, digits, '_' and '-'. */
+static int sig_valid_app(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 63)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z') ||
+              (s[i] >= '0' && s[i] <= '9') || s[i] == '_' || s[i] == '-'))
+            return 0;
+    return 1;
+}
+
+/* A certificate name pattern read into its attributes: each KEY=value
+ * with a value; returns a heap array the pattern keeps (n set), or NULL
+ * when the text is not such a pattern (or out of memory). The attributes
+ * point into v: the caller reads them again from its own copy. */
+static struct dn_attr *sig_cert_pattern(const char *v, size_t *n)
+{
+    struct dn_attr a[SIG_CERT_ATTRS_MAX];
+    size_t m = dn_parse(v, a, SIG_CERT_ATTRS_MAX), used = 0;
+    if (m == 0)
+        return NULL;
+    for (size_t i = 0; i < m; i++) {
+        if (a[i].val_len == 0)
+            return NULL;
+        used = (size_t)(a[i].val + a[i].val_len - v);
+    }
+    if (used != strlen(v)) /* something after the attributes that is not one */
+        return NULL;
+    struct dn_attr *out = calloc(m, sizeof(*out));
+    if (out != NULL)
+        *n = m;
+    return out;
+}
+
 static int sig_parse_port(const char *s, struct sig_port *out)
 {
     unsigned long v = 0;
@@ -368,6 +423,36 @@ static int sig_apply_severity(struct sig_load *ld, const config_setting_t *s,
                           &ld->p->sigs[si].severity);
 }
 
+static int sig_apply_role(struct sig_load *ld, const config_setting_t *s, const struct sig_key *k,
+                          uint32_t si)
+{
+    return sig_apply_enum(ld, s, k->name, sig_role_names, SIG_ROLE_MAX, &ld->p->sigs[si].role);
+}
+
+static int sig_apply_relation(struct sig_load *ld, const config_setting_t *s,
+                              const struct sig_key *k, uint32_t si)
+{
+    return sig_apply_enum(ld, s, k->name, sig_rel_names, SIG_REL_MAX, &ld->p->sigs[si].relation);
+}
+
+static const char *const sig_dev_names[SIG_DEV_MAX] = {"none", "fortinet-serial", "cert-hostname",
+                                                       "dissector"};
+
+static int sig_apply_device(struct sig_load *ld, const config_setting_t *s, const struct sig_key *k,
+                            uint32_t si)
+{
+    return sig_apply_enum(ld, s, k->name, sig_dev_names, SIG_DEV_MAX, &ld->p->sigs[si].device);
+}
+
+static int sig_apply_bool(struct sig_load *ld, const config_setting_t *s, const struct sig_key *k,
+                          uint32_t si)
+{
+    if (config_setting_type(s) != CONFIG_TYPE_BOOL)
+        return sig_err(ld, s, "%s: expected true or false, found %s", k->name, cf_type_name(s));
+    ld->p->sigs[si].app_guessed = (uint8_t)config_setting_get_bool(s);
+    return 0;
+}
+
 /* Add text and fold (owned; fold may be NULL) to the signature's list ind,
  * or free both and fail. */
 static int sig_list_push(struct sig_data *d, int ind, char *text, char *fold)
@@ -379,8 +464,7 @@ static int sig_list_push(struct sig_data *d, int ind, char *text, char *fold)
         free(fold);
         return -1;
     }
-    l->v[l->n].text = text;
-    l->v[l->n].fold = fold;
+    l->v[l->n] = (struct sig_pat){.text = text, .fold = fold};
     l->n++;
     return 0;
 }
@@ -459,7 +543,8 @@ static int sig_add_string(struct sig_load *ld, const config_setting_t *s, const 
     struct sig_port port;
     char msg[200];
     char *c, *fold = NULL;
-    size_t i;
+    struct dn_attr *attrs = NULL;
+    size_t i, n_attrs = 0;
 
     if (v[0] == '\0')
         return sig_err(ld, s, "%s[%d]: empty string", key, idx);
@@ -474,9 +559,16 @@ static int sig_add_string(struct sig_load *ld, const config_setting_t *s, const 
     case IND_HTTP_HOST:
         c = sig_copy(v, 1, 1);
         break;
-    case IND_HTTP_UA:
     case IND_CERT_SUBJECT:
     case IND_CERT_ISSUER:
+        if ((attrs = sig_cert_pattern(v, &n_attrs)) == NULL)
+            return sig_err(ld, s,
+                           "%s[%d]: \"%.80s\" is not a certificate name pattern: attributes "
+                           "KEY=value joined by \", \" (O=Fortinet, OU=FortiGate), a value "
+                           "whole, *.name or ending in *",
+                           key, idx, v);
+        /* fall through */
+    case IND_HTTP_UA:
         c = sig_copy(v, 0, 0);
         fold = sig_copy(v, 1, 0);
         if (fold == NULL) {
@@ -485,8 +577,25 @@ static int sig_add_string(struct sig_load *ld, const config_setting_t *s, const 
         }
         break;
     case IND_JA3:
+    case IND_JA3S:
         if (!sig_valid_ja3(v))
-            return sig_err(ld, s, "ja3[%d]: \"%.80s\" is not 32 lower-case hex digits", idx, v);
+            return sig_err(ld, s, "%s[%d]: \"%.80s\" is not 32 lower-case hex digits", key, idx, v);
+        c = sig_copy(v, 0, 0);
+        break;
+    case IND_JA4:
+        if (!sig_valid_ja4(v))
+            return sig_err(ld, s,
+                           "ja4[%d]: \"%.80s\" is not a JA4 (t13d1516h2_8daaf6152771_e5627efa2ab1: "
+                           "10 characters, '_', 12 and 12 lower-case hex digits)",
+                           idx, v);
+        c = sig_copy(v, 0, 0);
+        break;
+    case IND_APP:
+        if (!sig_valid_app(v))
+            return sig_err(ld, s,
+                           "app[%d]: \"%.80s\" is not an nDPI protocol name (letters, digits, "
+                           "'_', '-', at most 63)",
+                           idx, v);
         c = sig_copy(v, 0, 0);
         break;
     case IND_DISSECTOR:
@@ -528,12 +637,22 @@ static int sig_add_string(struct sig_load *ld, const config_setting_t *s, const 
                 sig_err(ld, s, "%s[%d]: \"%.80s\" repeats an earlier entry", key, idx, v);
                 free(c);
                 free(fold);
+                free(attrs);
                 return -1;
             }
         }
     }
-    if (sig_list_push(d, k->arg, c, fold) < 0)
+    if (sig_list_push(d, k->arg, c, fold) < 0) {
+        free(attrs);
         return sig_err(ld, s, "out of memory");
+    }
+    if (attrs != NULL) {
+        /* read again from the pack's own copy, which they point into */
+        struct sig_pat *pat = &d->ind[k->arg].v[d->ind[k->arg].n - 1];
+        n_attrs = dn_parse(pat->text, attrs, n_attrs);
+        pat->attrs = attrs;
+        pat->n_attrs = n_attrs;
+    }
 
     /* The matchers normalise and validate patterns themselves: give them the
      * text as written, so that their messages quote it. */
@@ -605,6 +724,13 @@ static const struct sig_key sig_keys[] = {
     {"cert_issuer", sig_apply_list, IND_CERT_ISSUER, 0},
     {"ja3", sig_apply_list, IND_JA3, 0},
     {"dissector", sig_apply_list, IND_DISSECTOR, 0},
+    {"app", sig_apply_list, IND_APP, 0},
+    {"app_guessed", sig_apply_bool, 0, 0},
+    {"ja4", sig_apply_list, IND_JA4, 0},
+    {"ja3s", sig_apply_list, IND_JA3S, 0},
+    {"role", sig_apply_role, 0, 0},
+    {"relation", sig_apply_relation, 0, 0},
+    {"device", sig_apply_device, 0, 0},
     {"cidrs", sig_apply_list, IND_CIDRS, 0},
     {"asns", sig_apply_list, IND_ASNS, 0},
     {"ports", sig_apply_list, IND_PORTS, 0},
@@ -671,6 +797,7 @@ static int sig_new_signature(struct sig_pack *p, const struct sig_file *f, int l
     sig->file = f->path;
     sig->line = line;
     sig->note = "";
+    sig->relation = SIG_REL_MAX; /* unset: the role's default, at the end */
     return 0;
 }
 
@@ -725,7 +852,20 @@ static int sig_load_signature(struct sig_load *ld, const config_setting_t *list,
                        d->ind[IND_PORTS].n > 0 ? "ports alone do not identify a flow"
                                                : "no identifying indicator",
                        "domains, http_host, http_path, http_user_agent, cert_subject, "
-                       "cert_issuer, ja3, dissector, cidrs, asns");
+                       "cert_issuer, ja3, ja4, ja3s, app, dissector, cidrs, asns");
+    struct signature *sig = &p->sigs[si];
+    if (sig->relation == SIG_REL_MAX) /* the host runs what phones home; a server is the device */
+        sig->relation = sig->role == SIG_ROLE_CLIENT ? SIG_REL_RUNS : SIG_REL_IS;
+    if (sig->app_guessed && d->ind[IND_APP].n == 0)
+        return sig_err(ld, g, "%s: app_guessed without app", where);
+    if (sig->device == SIG_DEV_DISSECTOR && d->ind[IND_DISSECTOR].n == 0)
+        return sig_err(ld, g, "%s: device = \"dissector\" without dissector", where);
+    if ((sig->device == SIG_DEV_FORTINET_SERIAL || sig->device == SIG_DEV_CERT_HOSTNAME) &&
+        d->ind[IND_CERT_SUBJECT].n == 0 && d->ind[IND_CERT_ISSUER].n == 0)
+        return sig_err(ld, g,
+                       "%s: device = \"%s\" reads the certificate: add cert_subject or "
+                       "cert_issuer",
+                       where, sig_dev_names[sig->device]);
 
     for (r = R_META_FIRST; r < R_META_FIRST + R_META_N; r++)
         if (d->ind[sig_src[r].ind].n > 0 && sig_idx_push(&p->meta[r - R_META_FIRST], si) < 0)
@@ -1051,6 +1191,7 @@ void sig_pack_free(struct sig_pack *p)
             for (k = 0; k < d->ind[j].n; k++) {
                 free(d->ind[j].v[k].text);
                 free(d->ind[j].v[k].fold);
+                free(d->ind[j].v[k].attrs);
             }
             free(d->ind[j].v);
         }
@@ -1140,6 +1281,12 @@ void sig_pack_print(FILE *fp, const struct sig_pack *p)
             fprintf(fp, "    %-16s %s\n", "product", s->product);
             fprintf(fp, "    %-16s %s\n", "category", sig_category_name(s->category));
             fprintf(fp, "    %-16s %s\n", "severity", sig_severity_name(s->severity));
+            fprintf(fp, "    %-16s %s (the host %s it)\n", "role", sig_role_name(s->role),
+                    sig_relation_name(s->relation));
+            if (s->device != SIG_DEV_NONE)
+                fprintf(fp, "    %-16s %s\n", "device", sig_dev_names[s->device]);
+            if (s->app_guessed)
+                fprintf(fp, "    %-16s %s\n", "app_guessed", "true");
             fprintf(fp, "    %-16s %s\n", "source", s->source);
             if (s->note[0] != '\0')
                 fprintf(fp, "    %-16s %s\n", "note", s->note);

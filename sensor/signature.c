@@ -10,6 +10,7 @@
  * thread-safe on a shared pack. */
 #include "signature.h"
 #include "sig-int.h"
+#include "dn.h"
 #include "match-domain.h"
 #include "netset.h"
 #include "util.h"
@@ -20,8 +21,10 @@
 #include <sys/socket.h>
 
 const char *const sig_ind_key[IND_MAX] = {
-    "domains",   "http_host", "http_path", "http_user_agent", "cert_subject", "cert_issuer", "ja3",
-    "dissector", "cidrs",     "asns",      "ports",
+    "domains",      "http_host",   "http_path", "http_user_agent",
+    "cert_subject", "cert_issuer", "ja3",       "dissector",
+    "app",          "ja4",         "ja3s",      "cidrs",
+    "asns",         "ports",
 };
 
 /* For each rank, the evidence kind it produces and the indicator list it
@@ -37,7 +40,10 @@ const struct sig_src_ent sig_src[R_MAX] = {
     [R_CERT_SUBJECT] = {SIG_EV_CERT_SUBJECT, IND_CERT_SUBJECT},
     [R_CERT_ISSUER] = {SIG_EV_CERT_ISSUER, IND_CERT_ISSUER},
     [R_DISSECTOR] = {SIG_EV_DISSECTOR, IND_DISSECTOR},
+    [R_APP] = {SIG_EV_APP, IND_APP},
     [R_JA3] = {SIG_EV_JA3, IND_JA3},
+    [R_JA4] = {SIG_EV_JA4, IND_JA4},
+    [R_JA3S] = {SIG_EV_JA3S, IND_JA3S},
     [R_CIDR] = {SIG_EV_CIDR, IND_CIDRS},
     [R_ASN] = {SIG_EV_ASN, IND_ASNS},
 };
@@ -52,9 +58,12 @@ const char *const sig_conf_names[3] = {"low", "medium", "high"};
 
 const char *const sig_ev_names[SIG_EV_MAX] = {
     "tls_sni",      "quic_sni",    "http_host", "dns_name",  "http_path", "http_user_agent",
-    "cert_subject", "cert_issuer", "ja3",       "dissector", "cidr",      "asn",
-    "port",
+    "cert_subject", "cert_issuer", "ja3",       "dissector", "app",       "ja4",
+    "ja3s",         "cidr",        "asn",       "port",
 };
+
+const char *const sig_role_names[SIG_ROLE_MAX] = {"client", "server", "peers"};
+const char *const sig_rel_names[SIG_REL_MAX] = {"is", "runs", "uses"};
 /* Whether the sorted list holds si. */
 int sig_idx_has(const struct sig_idx *l, uint32_t si)
 {
@@ -76,6 +85,9 @@ int sig_idx_has(const struct sig_idx *l, uint32_t si)
 /* ---------------------------------------------------------------- matching */
 
 /* State of one sig_match() call. */
+/* Attributes read from a certificate name; more are left out. */
+#define SIG_DN_ATTRS 24
+
 struct sig_ctx {
     const struct sig_pack *p;
     const struct sig_flow *in;
@@ -85,6 +97,9 @@ struct sig_ctx {
     size_t n_asn;
     struct sig_hit *hits;
     size_t max, n_hits, total;
+    /* the certificate names, attribute by attribute (dn.h) */
+    struct dn_attr subject[SIG_DN_ATTRS], issuer[SIG_DN_ATTRS];
+    size_t n_subject, n_issuer;
 };
 
 /* dm_match() callback: the first (most specific) pattern listing sig. */
@@ -119,16 +134,42 @@ static int sig_contains_ci(const char *hay, const char *needle)
     return nl == 0;
 }
 
-/* Whether the flow's text for metadata rank r (not the dissector) matches
- * pattern pat: a prefix for the path, the whole hash for JA3, else a
+/* Whether the flow's text for metadata rank r (not the dissector, not the
+ * label) matches pattern pat: a prefix for the path, the whole hash for
+ * the fingerprints, attribute by attribute for a certificate name, else a
  * case-insensitive substring. */
-static int sig_meta_match(int r, const char *text, const struct sig_pat *pat)
+static int sig_meta_match(const struct sig_ctx *c, int r, const char *text,
+                          const struct sig_pat *pat)
 {
-    if (r == R_HTTP_PATH)
+    switch (r) {
+    case R_HTTP_PATH:
         return strncmp(text, pat->text, strlen(pat->text)) == 0;
-    if (r == R_JA3)
+    case R_JA3:
+    case R_JA4:
+    case R_JA3S:
         return strcmp(text, pat->text) == 0;
-    return sig_contains_ci(text, pat->fold);
+    case R_CERT_SUBJECT:
+        return dn_match(pat->attrs, pat->n_attrs, c->subject, c->n_subject);
+    case R_CERT_ISSUER:
+        return dn_match(pat->attrs, pat->n_attrs, c->issuer, c->n_issuer);
+    default:
+        return sig_contains_ci(text, pat->fold);
+    }
+}
+
+/* Whether the flow's nDPI label matches pattern (either part, exactly),
+ * counting a guessed label only when the signature says so. */
+static const char *sig_app_match(const struct sig_ctx *c, const struct signature *sig,
+                                 const char *pattern)
+{
+    const struct sig_flow *in = c->in;
+    if (in->app_guessed && !sig->app_guessed)
+        return NULL;
+    if (in->app_master != NULL && strcmp(in->app_master, pattern) == 0)
+        return in->app_master;
+    if (in->app != NULL && strcmp(in->app, pattern) == 0)
+        return in->app;
+    return NULL;
 }
 
 /* Append evidence to h when there is room. */
@@ -205,7 +246,9 @@ static int sig_eval(const struct sig_ctx *c, uint32_t si, struct sig_hit *h,
                 for (j = 0; j < in->n_verdicts && value == NULL; j++)
                     if (in->verdicts[j] != NULL && strcmp(in->verdicts[j], l->v[i].text) == 0)
                         value = in->verdicts[j];
-            } else if (sig_meta_match(r, c->text[r], &l->v[i])) {
+            } else if (r == R_APP) {
+                value = sig_app_match(c, h->sig, l->v[i].text);
+            } else if (sig_meta_match(c, r, c->text[r], &l->v[i])) {
                 value = c->text[r];
             }
             if (value != NULL)
@@ -264,7 +307,8 @@ static int sig_eval(const struct sig_ctx *c, uint32_t si, struct sig_hit *h,
         high |= pats[r] != NULL;
     if (high)
         h->confidence = SIG_CONF_HIGH;
-    else if (pats[R_JA3] != NULL || (pats[R_CIDR] != NULL && port_pat != NULL))
+    else if (pats[R_JA3] != NULL || pats[R_JA4] != NULL || pats[R_JA3S] != NULL ||
+             (pats[R_CIDR] != NULL && port_pat != NULL))
         h->confidence = SIG_CONF_MEDIUM;
     else
         h->confidence = SIG_CONF_LOW;
@@ -373,6 +417,12 @@ size_t sig_match(const struct sig_pack *p, const struct sig_flow *in, struct sig
     c.text[R_CERT_ISSUER] = sig_str(in->cert_issuer);
     c.text[R_DISSECTOR] = in->n_verdicts > 0 && in->verdicts != NULL ? "*" : "";
     c.text[R_JA3] = sig_str(in->ja3);
+    c.text[R_JA4] = sig_str(in->ja4);
+    c.text[R_JA3S] = sig_str(in->ja3s);
+    c.text[R_APP] = in->app_master != NULL && in->app_master[0] != '\0' ? "*" : "";
+    /* certificate names, read once for every pattern */
+    c.n_subject = dn_parse(c.text[R_CERT_SUBJECT], c.subject, SIG_DN_ATTRS);
+    c.n_issuer = dn_parse(c.text[R_CERT_ISSUER], c.issuer, SIG_DN_ATTRS);
     c.text[R_CIDR] = "";
     c.text[R_ASN] = "";
 
@@ -445,4 +495,14 @@ const char *sig_confidence_name(int c)
 const char *sig_evidence_name(int k)
 {
     return k >= 0 && k < SIG_EV_MAX ? sig_ev_names[k] : "unknown";
+}
+
+const char *sig_role_name(int r)
+{
+    return r >= 0 && r < SIG_ROLE_MAX ? sig_role_names[r] : "unknown";
+}
+
+const char *sig_relation_name(int r)
+{
+    return r >= 0 && r < SIG_REL_MAX ? sig_rel_names[r] : "unknown";
 }

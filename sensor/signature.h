@@ -27,6 +27,31 @@ enum sig_severity { SIG_SEV_LOW = 0, SIG_SEV_MEDIUM, SIG_SEV_HIGH, SIG_SEV_CRITI
 
 enum sig_confidence { SIG_CONF_LOW = 0, SIG_CONF_MEDIUM, SIG_CONF_HIGH };
 
+/* Which end of a flow a signature's evidence identifies. */
+enum sig_role {
+    SIG_ROLE_CLIENT = 0, /* the client: an agent or appliance phoning home */
+    SIG_ROLE_SERVER,     /* the server: a device presenting its own certificate */
+    SIG_ROLE_PEERS,      /* both: members of a cluster talking to each other */
+    SIG_ROLE_MAX
+};
+
+/* How the identified host relates to the product. */
+enum sig_relation {
+    SIG_REL_IS = 0, /* the host is the appliance (a FortiGate, an ESXi host) */
+    SIG_REL_RUNS,   /* the host runs the software (FortiClient, an AV agent) */
+    SIG_REL_USES,   /* the host uses the vendor's service (a filtering DNS) */
+    SIG_REL_MAX
+};
+
+/* What a signature can read about the device from its evidence. */
+enum sig_device {
+    SIG_DEV_NONE = 0,
+    SIG_DEV_FORTINET_SERIAL, /* certificate CN: a Fortinet serial number, and its model */
+    SIG_DEV_CERT_HOSTNAME,   /* certificate CN: the host's name (ESXi, vCenter) */
+    SIG_DEV_DISSECTOR,       /* what the dissector said (a cluster and member) */
+    SIG_DEV_MAX
+};
+
 /* Longest texts a pack may hold, in bytes: what an alert, the inventory
  * and the Redis stream carry is bounded by them (a longer one is an error
  * naming its file and line when the pack is loaded). */
@@ -46,8 +71,12 @@ struct signature {
     const char *note; /* "" when absent */
     const char *file; /* file and line it was defined at */
     int line;
-    uint8_t category; /* enum sig_category */
-    uint8_t severity; /* enum sig_severity (base level) */
+    uint8_t category;    /* enum sig_category */
+    uint8_t severity;    /* enum sig_severity (base level) */
+    uint8_t role;        /* enum sig_role */
+    uint8_t relation;    /* enum sig_relation */
+    uint8_t device;      /* enum sig_device */
+    uint8_t app_guessed; /* an nDPI label nDPI only guessed counts too */
 };
 
 /* Kinds of evidence a match can rest on. */
@@ -62,6 +91,9 @@ enum sig_ev_kind {
     SIG_EV_CERT_ISSUER,
     SIG_EV_JA3,
     SIG_EV_DISSECTOR,
+    SIG_EV_APP,  /* nDPI's application label */
+    SIG_EV_JA4,  /* JA4 of the client hello */
+    SIG_EV_JA3S, /* JA3 of the server hello */
     SIG_EV_CIDR,
     SIG_EV_ASN,
     SIG_EV_PORT,
@@ -85,6 +117,11 @@ struct sig_flow {
     const char *cert_subject;
     const char *cert_issuer;
     const char *ja3;
+    const char *ja4;
+    const char *ja3s;
+    const char *app_master;      /* nDPI's label, its two parts: "TLS" */
+    const char *app;             /* and "Google"; "" when one-part */
+    uint8_t app_guessed;         /* nDPI guessed the label (by port) */
     const char *const *verdicts; /* dissector verdict names */
     size_t n_verdicts;
 };
@@ -148,5 +185,7 @@ const char *sig_category_name(int c);
 const char *sig_severity_name(int s);
 const char *sig_confidence_name(int c);
 const char *sig_evidence_name(int k);
+const char *sig_role_name(int r);
+const char *sig_relation_name(int r);
 
 #endif

@@ -211,6 +211,7 @@ static void test_print(void **state)
                                  "    product          FortiGate\n"
                                  "    category         update\n"
                                  "    severity         medium\n"
+                                 "    role             client (the host runs it)\n"
                                  "    source           https://docs.example.com/fortiguard\n"
                                  "    note             FortiGuard packages\n"
                                  "    domains          update.fortiguard.net, *.fortiguard.net\n"));
@@ -262,11 +263,11 @@ static void test_errors_in_files(void **state)
     expect_error("bad-only-ports", "test.conf",
                  "5: signature \"t-one\": ports alone do not identify a flow; add one of "
                  "domains, http_host, http_path, http_user_agent, cert_subject, cert_issuer, "
-                 "ja3, dissector, cidrs, asns");
+                 "ja3, ja4, ja3s, app, dissector, cidrs, asns");
     expect_error("bad-no-indicator", "test.conf",
                  "5: signature \"t-one\": no identifying indicator; add one of domains, "
                  "http_host, http_path, http_user_agent, cert_subject, cert_issuer, ja3, "
-                 "dissector, cidrs, asns");
+                 "ja4, ja3s, app, dissector, cidrs, asns");
     expect_error("bad-missing-key", "test.conf",
                  "5: signature \"t-one\": missing required key \"source\"");
     expect_error("bad-missing-id", "test.conf", "13: signatures[1]: missing required key \"id\"");
@@ -396,7 +397,46 @@ static void test_errors_inline(void **state)
     expect_inline("    vendor = \"Test\";\n",
                   "10: unknown key \"vendor\" (vendor and signatures are set once per file, at "
                   "the top)");
-    expect_inline("    ja4 = [ \"x\" ];\n", "10: unknown key \"ja4\" (did you mean \"ja3\"?)");
+    expect_inline("    ja5 = [ \"x\" ];\n", "10: unknown key \"ja5\" (did you mean \"ja3\"?)");
+    expect_inline("    ja4 = [ \"x\" ];\n",
+                  "10: ja4[0]: \"x\" is not a JA4 (t13d1516h2_8daaf6152771_e5627efa2ab1: 10 "
+                  "characters, '_', 12 and 12 lower-case hex digits)");
+    expect_inline("    ja4 = [ \"t12i220700_0D4CA5D4EC72_3304d8368043\" ];\n",
+                  "10: ja4[0]: \"t12i220700_0D4CA5D4EC72_3304d8368043\" is not a JA4 "
+                  "(t13d1516h2_8daaf6152771_e5627efa2ab1: 10 characters, '_', 12 and 12 "
+                  "lower-case hex digits)");
+    expect_inline("    ja4 = [ \"t12i220700_0d4ca5d4ec72_3304d8368043\" ];\n", NULL);
+    expect_inline("    ja3s = [ \"0DEBD3853F330C574B05E0B6D882DC27\" ];\n",
+                  "10: ja3s[0]: \"0DEBD3853F330C574B05E0B6D882DC27\" is not 32 lower-case hex "
+                  "digits");
+    expect_inline("    app = [ \"Forti Client\" ];\n",
+                  "10: app[0]: \"Forti Client\" is not an nDPI protocol name (letters, digits, "
+                  "'_', '-', at most 63)");
+    expect_inline("    app = [ \"FortiClient\" ];\n    app_guessed = true;\n", NULL);
+    expect_inline("    app_guessed = \"yes\";\n",
+                  "10: app_guessed: expected true or false, found a string");
+    expect_inline("    app_guessed = true;\n", "3: signature \"t-one\": app_guessed without app");
+    expect_inline("    role = \"gateway\";\n",
+                  "10: role: \"gateway\" is not one of client, server, peers");
+    expect_inline("    relation = \"owns\";\n",
+                  "10: relation: \"owns\" is not one of is, runs, uses");
+    expect_inline("    device = \"fortinet-serial\";\n",
+                  "3: signature \"t-one\": device = \"fortinet-serial\" reads the certificate: "
+                  "add cert_subject or cert_issuer");
+    expect_inline("    device = \"dissector\";\n",
+                  "3: signature \"t-one\": device = \"dissector\" without dissector");
+    /* certificate patterns are attributes, not substrings */
+    expect_inline("    cert_subject = [ \".cloudsink.net\" ];\n",
+                  "10: cert_subject[0]: \".cloudsink.net\" is not a certificate name pattern: "
+                  "attributes KEY=value joined by \", \" (O=Fortinet, OU=FortiGate), a value "
+                  "whole, *.name or ending in *");
+    expect_inline("    cert_subject = [ \"O=\" ];\n",
+                  "10: cert_subject[0]: \"O=\" is not a certificate name pattern: attributes "
+                  "KEY=value joined by \", \" (O=Fortinet, OU=FortiGate), a value whole, "
+                  "*.name or ending in *");
+    expect_inline("    cert_subject = [ \"O=VMware, Inc., OU=VMware ESX Server Default "
+                  "Certificate\" ];\n",
+                  NULL);
     expect_inline("    colour = \"blue\";\n", "10: unknown key \"colour\"");
     expect_file("vendor = \"Test\";\ndomains = [ \"a.example.com\" ];\n",
                 "2: unknown key \"domains\" (it belongs in a signature, inside signatures = ( { "
@@ -727,10 +767,16 @@ static void test_match_http_and_cert(void **state)
     assert_int_equal(sig_match(p, &f, h, 4), 0);
 
     f = flow_none();
-    f.cert_subject = "C=IL, O=CHECK POINT Software, CN=x";
+    f.cert_subject = "C=IL, O=CHECK POINT, CN=x"; /* the attribute, whole, in any case */
     assert_int_equal(sig_match(p, &f, h, 4), 1);
-    expect_ev(&h[0], 0, SIG_EV_CERT_SUBJECT, "C=IL, O=CHECK POINT Software, CN=x", "O=Check Point");
+    expect_ev(&h[0], 0, SIG_EV_CERT_SUBJECT, "C=IL, O=CHECK POINT, CN=x", "O=Check Point");
     f.cert_subject = "O=CheckPoint";
+    assert_int_equal(sig_match(p, &f, h, 4), 0);
+    /* a company whose name merely begins with the vendor's is not the vendor */
+    f.cert_subject = "C=IL, O=Check Point Software Look-alike Ltd, CN=x";
+    assert_int_equal(sig_match(p, &f, h, 4), 0);
+    /* nor a host name that mentions it */
+    f.cert_subject = "C=US, CN=O=Check Point.example.com";
     assert_int_equal(sig_match(p, &f, h, 4), 0);
     f = flow_none();
     f.cert_issuer = "C=IL, o=check point, ou=certificate authority, CN=y";
@@ -959,6 +1005,116 @@ static void test_names(void **state)
     assert_string_equal(sig_evidence_name(SIG_EV_MAX), "unknown");
 }
 
+/* A pack of the identification evidence: roles, nDPI labels, JA4 and
+ * JA3S, certificate attributes (FortiGate, ESXi, CrowdStrike's CN). */
+static const char ident_pack[] =
+    "vendor = \"Fortinet\";\n"
+    "signatures = (\n"
+    "  { id = \"fgt-cert\"; product = \"FortiGate\"; category = \"management\";\n"
+    "    severity = \"medium\"; source = \"t\"; role = \"server\"; device = "
+    "\"fortinet-serial\";\n"
+    "    cert_subject = [ \"O=Fortinet, OU=FortiGate\" ]; },\n"
+    "  { id = \"fct\"; product = \"FortiClient\"; category = \"remote-access\";\n"
+    "    severity = \"medium\"; source = \"t\";\n"
+    "    ja4 = [ \"t12i220700_0d4ca5d4ec72_3304d8368043\" ];\n"
+    "    app = [ \"FortiClient\" ]; },\n"
+    "  { id = \"ccp\"; product = \"ClusterXL\"; category = \"management\";\n"
+    "    severity = \"low\"; source = \"t\"; role = \"peers\"; relation = \"is\";\n"
+    "    app = [ \"CPHA\" ]; },\n"
+    "  { id = \"esxi\"; product = \"ESXi\"; category = \"management\";\n"
+    "    severity = \"low\"; source = \"t\"; role = \"server\";\n"
+    "    cert_subject = [ \"O=VMware, Inc., OU=VMware ESX Server Default Certificate\" ]; },\n"
+    "  { id = \"cs\"; product = \"Falcon\"; category = \"telemetry\";\n"
+    "    severity = \"low\"; source = \"t\";\n"
+    "    cert_subject = [ \"CN=*.cloudsink.net\" ]; ja3s = [ "
+    "\"0debd3853f330c574b05e0b6d882dc27\" ]; }\n"
+    ");\n";
+
+static void test_match_identification(void **state)
+{
+    char dir[1024];
+    struct sig_hit h[4];
+    struct sig_flow f;
+    (void)state;
+    write_temp(dir, sizeof(dir), ident_pack);
+    struct sig_pack *p = sig_pack_load(dir, errbuf, sizeof(errbuf));
+    if (p == NULL)
+        fail_msg("%s", errbuf);
+    const struct signature *s = sig_pack_find(p, "fgt-cert");
+    assert_int_equal(s->role, SIG_ROLE_SERVER);
+    assert_int_equal(s->relation, SIG_REL_IS); /* a server is the device */
+    assert_int_equal(s->device, SIG_DEV_FORTINET_SERIAL);
+    assert_int_equal(sig_pack_find(p, "fct")->relation, SIG_REL_RUNS); /* a client runs it */
+    assert_int_equal(sig_pack_find(p, "ccp")->role, SIG_ROLE_PEERS);
+    assert_string_equal(sig_role_name(SIG_ROLE_PEERS), "peers");
+    assert_string_equal(sig_relation_name(SIG_REL_USES), "uses");
+
+    /* the factory certificate of a FortiWiFi (nDPI's forticlient.pcap.out) */
+    f = flow_none();
+    f.cert_subject = "C=US, ST=California, L=Sunnyvale, O=Fortinet, OU=FortiGate, "
+                     "CN=FWF60E4Q16012050, emailAddress=support@fortinet.com";
+    assert_int_equal(sig_match(p, &f, h, 4), 1);
+    expect_hit(&h[0], "fgt-cert", SIG_CONF_HIGH, 1);
+    /* look-alikes: another company, an OU that only begins the same way */
+    f.cert_subject = "C=US, O=Fortinet Security Consulting GmbH, OU=FortiGate, CN=x";
+    assert_int_equal(sig_match(p, &f, h, 4), 0);
+    f.cert_subject = "C=US, O=Fortinet, OU=FortiGate Lab, CN=x";
+    assert_int_equal(sig_match(p, &f, h, 4), 0);
+    f.cert_subject = "CN=fortinet-fortigate.example.com";
+    assert_int_equal(sig_match(p, &f, h, 4), 0);
+
+    /* a value with ", " inside: O=VMware, Inc. */
+    f = flow_none();
+    f.cert_subject = "C=US, ST=California, L=Palo Alto, O=VMware, Inc., OU=VMware ESX Server "
+                     "Default Certificate, CN=localhost.localdomain";
+    assert_int_equal(sig_match(p, &f, h, 4), 1);
+    expect_hit(&h[0], "esxi", SIG_CONF_HIGH, 1);
+    f.cert_subject = "O=VMware, OU=VMware ESX Server Default Certificate";
+    assert_int_equal(sig_match(p, &f, h, 4), 0);
+
+    /* *.name in a value: the name itself or below it, labels whole */
+    f = flow_none();
+    f.cert_subject = "O=CrowdStrike, Inc., CN=ts01-b.cloudsink.net";
+    assert_int_equal(sig_match(p, &f, h, 4), 1);
+    expect_hit(&h[0], "cs", SIG_CONF_HIGH, 1);
+    f.cert_subject = "CN=ts01-b.notcloudsink.net";
+    assert_int_equal(sig_match(p, &f, h, 4), 0);
+
+    /* JA4 and JA3S: medium confidence */
+    f = flow_none();
+    f.ja4 = "t12i220700_0d4ca5d4ec72_3304d8368043";
+    assert_int_equal(sig_match(p, &f, h, 4), 1);
+    expect_hit(&h[0], "fct", SIG_CONF_MEDIUM, 1);
+    expect_ev(&h[0], 0, SIG_EV_JA4, f.ja4, f.ja4);
+    f = flow_none();
+    f.ja3s = "0debd3853f330c574b05e0b6d882dc27";
+    assert_int_equal(sig_match(p, &f, h, 4), 1);
+    expect_hit(&h[0], "cs", SIG_CONF_MEDIUM, 1);
+
+    /* nDPI's label, either part, exactly; a guess by port is no evidence */
+    f = flow_none();
+    f.app_master = "FortiClient";
+    f.app = "";
+    assert_int_equal(sig_match(p, &f, h, 4), 1);
+    expect_hit(&h[0], "fct", SIG_CONF_HIGH, 1);
+    expect_ev(&h[0], 0, SIG_EV_APP, "FortiClient", "FortiClient");
+    f.app_master = "TLS";
+    f.app = "FortiClient";
+    assert_int_equal(sig_match(p, &f, h, 4), 1);
+    f.app_master = "FortiClientX";
+    f.app = "";
+    assert_int_equal(sig_match(p, &f, h, 4), 0);
+    f = flow_none();
+    f.app_master = "CPHA";
+    f.app_guessed = 1;
+    assert_int_equal(sig_match(p, &f, h, 4), 0);
+    f.app_guessed = 0;
+    assert_int_equal(sig_match(p, &f, h, 4), 1);
+    expect_hit(&h[0], "ccp", SIG_CONF_HIGH, 1);
+    sig_pack_free(p);
+    remove_temp(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -974,6 +1130,7 @@ int main(void)
         cmocka_unit_test(test_match_ports),
         cmocka_unit_test(test_match_confidence),
         cmocka_unit_test(test_match_http_and_cert),
+        cmocka_unit_test(test_match_identification),
         cmocka_unit_test(test_match_cidr_overlap),
         cmocka_unit_test(test_match_nothing),
         cmocka_unit_test(test_match_order_and_max),
