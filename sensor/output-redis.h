@@ -110,18 +110,6 @@ void out_redis_stats(struct out_redis *r, struct out_redis_stats *out);
  * records stay on disk for the next start). NULL is a no-op. */
 void out_redis_stop(struct out_redis *r);
 
-/* Parse a URL for checks and tests: fills host/port/path/user/password/db.
- * Returns 0 or -1 with a message in errbuf. */
-struct redis_url {
-    char host[256];
-    int port;
-    char path[256]; /* unix socket path, "" for TCP */
-    char user[128];
-    char password[256];
-    int db;
-};
-int out_redis_parse_url(const char *url, struct redis_url *u, char *errbuf, size_t errlen);
-
 /* Where the output writes, for messages, without credentials:
  * "redis://127.0.0.1:6379/0", "unix:///run/redis.sock?db=2" or "Sentinel
  * master mymaster via 127.0.0.1:26379, ...". Never fails (truncates to

@@ -1,4 +1,4 @@
-/* test_redis_url.c -- out_redis_parse_url(): the URL forms, defaults, and
+/* test_redis_url.c -- redis_url_parse(): the URL forms, defaults, and
  * clear errors for the bad ones (which never repeat the password). */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,13 +9,13 @@
 
 #include <cmocka.h>
 
-#include "output-redis.h"
+#include "redis-url.h"
 
 static struct redis_url parse_ok(const char *url)
 {
     struct redis_url u;
     char err[256] = "";
-    int rc = out_redis_parse_url(url, &u, err, sizeof(err));
+    int rc = redis_url_parse(url, &u, err, sizeof(err));
     if (rc != 0)
         fail_msg("%s: unexpected error: %s", url, err);
     return u;
@@ -26,7 +26,7 @@ static void parse_bad(const char *url, const char *want)
 {
     struct redis_url u;
     char err[256] = "";
-    int rc = out_redis_parse_url(url, &u, err, sizeof(err));
+    int rc = redis_url_parse(url, &u, err, sizeof(err));
     if (rc != -1)
         fail_msg("%s: accepted, expected an error containing \"%s\"", url, want);
     if (strstr(err, want) == NULL)
@@ -208,7 +208,7 @@ static void test_bad_auth(void **state)
     /* the password never appears in a message */
     struct redis_url u;
     char err[256];
-    assert_int_equal(out_redis_parse_url("redis://:hunter2@127.0.0.1:0", &u, err, sizeof(err)), -1);
+    assert_int_equal(redis_url_parse("redis://:hunter2@127.0.0.1:0", &u, err, sizeof(err)), -1);
     assert_null(strstr(err, "hunter2"));
 }
 
