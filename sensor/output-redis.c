@@ -2,9 +2,9 @@
  *
  * Threads and ownership. Producers call out_redis_submit() and friends; they
  * take the mutex for a few pointer moves and never touch the Redis
- * connection. One output thread owns the hiredis context and everything in
- * struct link; it takes records out of the queue, sends them, and frees them
- * once Redis has answered OK (or writes them to the spool).
+ * connection. One output thread owns the connection (redis-link.h); it takes
+ * records out of the queue, sends them, and frees them once Redis has
+ * answered OK (or writes them to the spool).
  *
  * A cycle of the output thread, at least once a second:
  *
@@ -42,36 +42,31 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <hiredis/hiredis.h>
 #include <jansson.h>
 
+#include "redis-link.h"
 #include "redis-url.h"
 #include "spool.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-#define SENTINEL_DEFAULT_PORT 26379
 #define DEFAULT_QUEUE_SIZE 4096
 #define DEFAULT_CONNECT_MS 1000
 #define DEFAULT_COMMAND_MS 2000
 #define DEFAULT_STATS_S 5
 #define DEFAULT_SPOOL_BYTES (100ull << 20)
 
-#define BATCH_MAX 256    /* records pipelined per round trip */
-#define REPLAY_CHUNK 256 /* spool records replayed per cycle */
-#define FLUSH_MS 1000    /* longest sleep of the output thread */
-#define BACKOFF_MIN_MS 100
-#define BACKOFF_MAX_MS 30000
+#define BATCH_MAX 256       /* records pipelined per round trip */
+#define REPLAY_CHUNK 256    /* spool records replayed per cycle */
+#define FLUSH_MS 1000       /* longest sleep of the output thread */
 #define DRAIN_RETRY_MS 1000 /* reconnect at least this often while draining */
 #define ASSETS_MAX_PENDING 65536
 #define ASSETS_PER_HSET 256
 #define CMD_MAX_ARGS 40
-#define PEER_LEN 300
 
 /* ------------------------------------------------------------ records */
 
@@ -242,21 +237,6 @@ static void amap_fini(struct asset_map *m)
 
 /* ------------------------------------------------------------ the output */
 
-/* Connection state: the output thread's alone. */
-struct link {
-    redisContext *c;
-    char peer[PEER_LEN]; /* "host:port" or the socket path of c */
-    uint64_t retry_at;   /* monotonic ms: no connect and no write before */
-    uint32_t backoff_ms; /* the next delay, before jitter */
-    uint64_t next_stats; /* monotonic ms */
-    uint64_t assets_at;  /* monotonic ms: no asset write before (after an error) */
-    uint64_t rng;
-    bool ever_connected;
-    size_t next_sentinel; /* the one that answered last is asked first */
-    char *buf;            /* spool replay buffer */
-    size_t cap;
-};
-
 struct out_redis {
     /* Configuration, copied by out_redis_start(); read-only afterwards. */
     struct redis_url url;
@@ -265,7 +245,7 @@ struct out_redis {
     char *master_name, *sensor, *stream, *channel, *flows_stream;
     char *stats_key, *assets_key, *heartbeat_key;
     char maxlen[24]; /* "" = no trimming */
-    uint32_t connect_ms, command_ms, stats_interval_s;
+    uint32_t stats_interval_s;
     struct spool *spool;
 
     pthread_t thread;
@@ -283,21 +263,14 @@ struct out_redis {
     bool stopping, draining, idle;
     struct out_redis_stats st;
 
-    struct link link;
+    /* The output thread's alone. */
+    struct redis_link *link;
+    uint64_t next_stats; /* monotonic ms */
+    uint64_t assets_at;  /* monotonic ms: no asset write before (after an error) */
+    bool ever_connected;
+    char *buf; /* spool replay buffer */
+    size_t cap;
 };
-
-static uint64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-static struct timeval ms_tv(uint32_t ms)
-{
-    struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (suseconds_t)(ms % 1000) * 1000};
-    return tv;
-}
 
 static void iso_now(char *buf, size_t len)
 {
@@ -331,270 +304,50 @@ static void set_error(struct out_redis *r, const char *peer, const char *fmt, ..
     pthread_mutex_unlock(&r->mu);
 }
 
-/* hiredis's ctx->err/errstr in our words: a read that timed out says so. */
-static void ctx_error(const struct out_redis *r, const redisContext *c, char *buf, size_t len)
+/* The link's error callback. */
+static void on_link_error(void *ud, const char *peer, const char *msg)
 {
-    if (c->err == REDIS_ERR_IO && strstr(c->errstr, "temporarily unavailable") != NULL)
-        snprintf(buf, len, "no reply within %u ms", r->command_ms);
-    else if (c->err == REDIS_ERR_EOF)
-        snprintf(buf, len, "connection closed by the server");
-    else
-        snprintf(buf, len, "%s", c->errstr[0] ? c->errstr : "connection error");
+    set_error(ud, peer, "%s", msg);
 }
 
-/* A write to a closed socket raises SIGPIPE on this (blocked) thread;
- * discard it so it is never delivered. */
-static void clear_sigpipe(void)
-{
-    sigset_t set;
-    struct timespec zero = {0, 0};
-    sigemptyset(&set);
-    sigaddset(&set, SIGPIPE);
-    while (sigtimedwait(&set, NULL, &zero) == SIGPIPE)
-        ;
-}
-
-/* ------------------------------------------------------------ backoff */
-
-static uint32_t jitter(struct link *l, uint32_t ms)
-{
-    l->rng ^= l->rng << 13; /* xorshift64 */
-    l->rng ^= l->rng >> 7;
-    l->rng ^= l->rng << 17;
-    return (uint32_t)((uint64_t)ms * (75 + l->rng % 51) / 100); /* +-25% */
-}
-
-/* A failure: no connect and no write before the backoff has passed. */
+/* The backoff after a failure: at most DRAIN_RETRY_MS while
+ * out_redis_drain() waits. */
 static void backoff_fail(struct out_redis *r)
 {
-    struct link *l = &r->link;
-    uint32_t d = jitter(l, l->backoff_ms);
     pthread_mutex_lock(&r->mu);
-    if (r->draining && d > DRAIN_RETRY_MS)
-        d = DRAIN_RETRY_MS;
+    bool draining = r->draining;
     pthread_mutex_unlock(&r->mu);
-    l->retry_at = mono_ms() + d;
-    l->backoff_ms = l->backoff_ms >= BACKOFF_MAX_MS / 2 ? BACKOFF_MAX_MS : l->backoff_ms * 2;
+    redis_link_fail(r->link, draining ? DRAIN_RETRY_MS : 0);
 }
 
-static void backoff_reset(struct out_redis *r)
+static void set_connected(struct out_redis *r, int up)
 {
-    r->link.backoff_ms = BACKOFF_MIN_MS;
-    r->link.retry_at = 0;
-}
-
-/* ------------------------------------------------------------ connection */
-
-static void link_drop(struct out_redis *r)
-{
-    if (r->link.c != NULL) {
-        redisFree(r->link.c);
-        r->link.c = NULL;
-    }
-    clear_sigpipe();
     pthread_mutex_lock(&r->mu);
-    r->st.connected = 0;
+    r->st.connected = up;
     pthread_mutex_unlock(&r->mu);
 }
 
-/* Connect with the connect timeout, then set the command timeout. Returns the
- * context, or NULL with the error recorded against peer. */
-static redisContext *open_ctx(struct out_redis *r, const char *host, int port, const char *path,
-                              const char *peer)
+/* A broken connection: closed, and the backoff starts. */
+static void link_broken(struct out_redis *r)
 {
-    char msg[160];
-    struct timeval tv = ms_tv(r->connect_ms);
-    redisContext *c =
-        path[0] ? redisConnectUnixWithTimeout(path, tv) : redisConnectWithTimeout(host, port, tv);
-    if (c == NULL) {
-        set_error(r, peer, "out of memory");
-        return NULL;
-    }
-    if (c->err) {
-        ctx_error(r, c, msg, sizeof(msg));
-        goto fail;
-    }
-    if (redisSetTimeout(c, ms_tv(r->command_ms)) != REDIS_OK) {
-        snprintf(msg, sizeof(msg), "cannot set the command timeout: %s", c->errstr);
-        goto fail;
-    }
-    if (!path[0])
-        (void)redisEnableKeepAlive(c); /* best effort: finds dead peers sooner */
-    return c;
-fail:
-    set_error(r, peer, "%s", msg);
-    redisFree(c);
-    clear_sigpipe();
-    return NULL;
-}
-
-/* Run one command and wait for its reply. Returns the reply (the caller
- * frees it with freeReplyObject()), or NULL after a connection error, which
- * is recorded; c is unusable then. */
-static redisReply *command(struct out_redis *r, redisContext *c, const char *peer, int argc,
-                           const char **argv)
-{
-    char msg[160];
-    redisReply *rep = redisCommandArgv(c, argc, argv, NULL);
-    if (rep == NULL) {
-        ctx_error(r, c, msg, sizeof(msg));
-        set_error(r, peer, "%s", msg);
-    }
-    return rep;
-}
-
-/* AUTH, SELECT, then ROLE (must be master) or PING. Returns 0, or -1 with
- * the error recorded (the caller frees c). */
-static int handshake(struct out_redis *r, redisContext *c, const char *peer, bool need_master)
-{
-    const struct redis_url *u = &r->url;
-    char db[16];
-    const char *argv[3];
-    redisReply *rep;
-
-    if (u->password[0]) {
-        int n = 0;
-        argv[n++] = "AUTH";
-        if (u->user[0])
-            argv[n++] = u->user;
-        argv[n++] = u->password;
-        if ((rep = command(r, c, peer, n, argv)) == NULL)
-            return -1;
-        if (rep->type == REDIS_REPLY_ERROR) {
-            set_error(r, peer, "AUTH%s%s failed: %s", u->user[0] ? " as " : "", u->user, rep->str);
-            freeReplyObject(rep);
-            return -1;
-        }
-        freeReplyObject(rep);
-    }
-    if (u->db != 0) {
-        snprintf(db, sizeof(db), "%d", u->db);
-        argv[0] = "SELECT";
-        argv[1] = db;
-        if ((rep = command(r, c, peer, 2, argv)) == NULL)
-            return -1;
-        if (rep->type == REDIS_REPLY_ERROR) {
-            set_error(r, peer, "SELECT %d: %s", u->db, rep->str);
-            freeReplyObject(rep);
-            return -1;
-        }
-        freeReplyObject(rep);
-    }
-    argv[0] = need_master ? "ROLE" : "PING";
-    if ((rep = command(r, c, peer, 1, argv)) == NULL)
-        return -1;
-    int rc = 0;
-    if (rep->type == REDIS_REPLY_ERROR) {
-        /* a user without ROLE rights cannot check: trust Sentinel then */
-        if (!need_master || strncmp(rep->str, "NOPERM", 6) != 0) {
-            set_error(r, peer, "%s", rep->str);
-            rc = -1;
-        }
-    } else if (need_master) {
-        const char *role = rep->type == REDIS_REPLY_ARRAY && rep->elements > 0 &&
-                                   rep->element[0]->type == REDIS_REPLY_STRING
-                               ? rep->element[0]->str
-                               : "?";
-        if (strcmp(role, "master") != 0) {
-            set_error(r, peer, "not a master (role %s); asking Sentinel again", role);
-            rc = -1;
-        }
-    }
-    freeReplyObject(rep);
-    return rc;
-}
-
-/* Ask the sentinels in turn where the master is, connect to it and check
- * its role. Returns the context or NULL (errors recorded). */
-static redisContext *discover(struct out_redis *r, char *peer, size_t peerlen)
-{
-    for (size_t k = 0; k < r->n_sentinels; k++) {
-        size_t i = (r->link.next_sentinel + k) % r->n_sentinels;
-        const struct redis_url *s = &r->sentinels[i];
-        char speer[PEER_LEN], host[256] = "";
-        int port = 0;
-        redis_url_peer(speer, sizeof(speer), s->host, s->port, NULL);
-        redisContext *sc = open_ctx(r, s->host, s->port, "", speer);
-        if (sc == NULL)
-            continue;
-        const char *argv[] = {"SENTINEL", "get-master-addr-by-name", r->master_name};
-        redisReply *rep = command(r, sc, speer, 3, argv);
-        if (rep == NULL) {
-            /* recorded */
-        } else if (rep->type == REDIS_REPLY_ARRAY && rep->elements == 2 &&
-                   rep->element[0]->type == REDIS_REPLY_STRING &&
-                   rep->element[1]->type == REDIS_REPLY_STRING) {
-            snprintf(host, sizeof(host), "%s", rep->element[0]->str);
-            port = atoi(rep->element[1]->str);
-        } else if (rep->type == REDIS_REPLY_ERROR) {
-            set_error(r, speer, "Sentinel: %s", rep->str);
-        } else if (rep->type == REDIS_REPLY_NIL) {
-            set_error(r, speer, "Sentinel knows no master named \"%s\"", r->master_name);
-        } else {
-            set_error(r, speer, "Sentinel: unexpected reply to get-master-addr-by-name");
-        }
-        if (rep != NULL)
-            freeReplyObject(rep);
-        redisFree(sc);
-        clear_sigpipe();
-        if (!host[0] || port <= 0 || port > 65535)
-            continue;
-        redis_url_peer(peer, peerlen, host, port, NULL);
-        redisContext *c = open_ctx(r, host, port, "", peer);
-        if (c == NULL)
-            continue;
-        if (handshake(r, c, peer, true) == 0) {
-            r->link.next_sentinel = i;
-            return c;
-        }
-        redisFree(c);
-        clear_sigpipe();
-    }
-    return NULL;
+    redis_link_close(r->link);
+    set_connected(r, 0);
+    backoff_fail(r);
 }
 
 static void link_connect(struct out_redis *r)
 {
-    struct link *l = &r->link;
-    char peer[PEER_LEN];
-    redisContext *c;
-
-    if (r->n_sentinels > 0) {
-        c = discover(r, peer, sizeof(peer));
-    } else {
-        const struct redis_url *u = &r->url;
-        redis_url_peer(peer, sizeof(peer), u->host, u->port, u->path);
-        c = open_ctx(r, u->host, u->port, u->path, peer);
-        if (c != NULL && handshake(r, c, peer, false) < 0) {
-            redisFree(c);
-            clear_sigpipe();
-            c = NULL;
-        }
-    }
-    if (c == NULL) {
+    if (redis_link_connect(r->link) < 0) {
         backoff_fail(r);
         return;
     }
-    l->c = c;
-    snprintf(l->peer, sizeof(l->peer), "%s", peer);
-    l->next_stats = 0; /* health right away: a short run gets one too */
-    backoff_reset(r);
+    r->next_stats = 0; /* health right away: a short run gets one too */
     pthread_mutex_lock(&r->mu);
     r->st.connected = 1;
-    if (l->ever_connected)
+    if (r->ever_connected)
         r->st.reconnects++;
     pthread_mutex_unlock(&r->mu);
-    l->ever_connected = true;
-}
-
-/* Whether an error reply means this connection cannot write any more. */
-static bool error_needs_reconnect(const char *msg)
-{
-    static const char *const codes[] = {"NOAUTH", "WRONGPASS", "READONLY", "MASTERDOWN"};
-    for (size_t i = 0; i < ARRAY_SIZE(codes); i++)
-        if (strncmp(msg, codes[i], strlen(codes[i])) == 0)
-            return true;
-    return false;
+    r->ever_connected = true;
 }
 
 /* ------------------------------------------------------------ commands */
@@ -714,10 +467,9 @@ struct blob {
 static size_t send_records(struct out_redis *r, const struct blob *b, size_t n, bool alert,
                            bool *ok)
 {
-    redisContext *c = r->link.c;
     bool publish = alert && r->channel[0];
     bool broken = false, reconnect = false;
-    char first_err[160] = "", msg[160];
+    char first_err[160] = "";
     size_t n_ok = 0, bad_json = 0, pub_err = 0;
     struct cmd cmd;
 
@@ -726,30 +478,24 @@ static size_t send_records(struct out_redis *r, const struct blob *b, size_t n, 
         if (!build_xadd(r, alert ? r->stream : r->flows_stream, alert, b[i].p, b[i].len, &cmd,
                         &root))
             bad_json++;
-        int rc = redisAppendCommandArgv(c, cmd.argc, cmd.argv, cmd.len);
+        int rc = redis_link_append(r->link, cmd.argc, cmd.argv, cmd.len);
         json_decref(root);
-        if (rc == REDIS_OK && publish) {
+        if (rc == 0 && publish) {
             const char *pargv[] = {"PUBLISH", r->channel, b[i].p};
             size_t plen[] = {7, strlen(r->channel), b[i].len};
-            rc = redisAppendCommandArgv(c, 3, pargv, plen);
+            rc = redis_link_append(r->link, 3, pargv, plen);
         }
-        if (rc != REDIS_OK) {
-            broken = true;
-            ctx_error(r, c, msg, sizeof(msg));
-            set_error(r, r->link.peer, "%s", msg);
-        }
+        broken = rc < 0;
     }
+    uint64_t deadline = redis_link_deadline(r->link);
     for (size_t i = 0; i < n; i++) {
         ok[i] = false;
         for (int k = 0; k < (publish ? 2 : 1) && !broken; k++) {
-            void *v = NULL;
-            if (redisGetReply(c, &v) != REDIS_OK || v == NULL) {
+            redisReply *rep = redis_link_reply(r->link, deadline);
+            if (rep == NULL) {
                 broken = true;
-                ctx_error(r, c, msg, sizeof(msg));
-                set_error(r, r->link.peer, "%s", msg);
                 break;
             }
-            redisReply *rep = v;
             if (rep->type != REDIS_REPLY_ERROR) {
                 if (k == 0) {
                     ok[i] = true;
@@ -758,7 +504,7 @@ static size_t send_records(struct out_redis *r, const struct blob *b, size_t n, 
             } else if (k == 0) {
                 if (!first_err[0])
                     snprintf(first_err, sizeof(first_err), "%s", rep->str);
-                reconnect |= error_needs_reconnect(rep->str);
+                reconnect |= redis_link_error_kind(rep->str) == REDIS_ERR_RECONNECT;
             } else {
                 pub_err++;
             }
@@ -770,17 +516,16 @@ static size_t send_records(struct out_redis *r, const struct blob *b, size_t n, 
     r->st.publish_errors += pub_err;
     pthread_mutex_unlock(&r->mu);
     if (broken) {
-        link_drop(r);
-        backoff_fail(r);
+        link_broken(r);
     } else if (first_err[0]) {
-        set_error(r, r->link.peer, "%s %s: %s", alert ? "alert" : "flow",
+        set_error(r, redis_link_peer(r->link), "%s %s: %s", alert ? "alert" : "flow",
                   alert ? r->stream : r->flows_stream, first_err);
         if (reconnect)
-            link_drop(r);
-        if (reconnect || alert) /* failed flow records are dropped, not retried */
+            link_broken(r);
+        else if (alert) /* failed flow records are dropped, not retried */
             backoff_fail(r);
     } else if (n_ok > 0 && alert) {
-        backoff_reset(r);
+        redis_link_ok(r->link);
     }
     return n_ok;
 }
@@ -788,7 +533,7 @@ static size_t send_records(struct out_redis *r, const struct blob *b, size_t n, 
 /* Whether records may be written now (connected, not pausing). */
 static bool can_write(const struct out_redis *r)
 {
-    return r->link.c != NULL && mono_ms() >= r->link.retry_at;
+    return redis_link_ready(r->link);
 }
 
 static uint64_t spool_pending(struct out_redis *r)
@@ -817,10 +562,9 @@ static int spool_put(struct out_redis *r, const char *data, size_t len)
  * spool shows only its oldest record). */
 static void replay_spool(struct out_redis *r, size_t max)
 {
-    struct link *l = &r->link;
     size_t done = 0;
     while (done < max && can_write(r)) {
-        long n = spool_peek(r->spool, l->buf, l->cap);
+        long n = spool_peek(r->spool, r->buf, r->cap);
         if (n == 0)
             return;
         if (n < 0) {
@@ -828,18 +572,18 @@ static void replay_spool(struct out_redis *r, size_t max)
             backoff_fail(r);
             return;
         }
-        if ((size_t)n > l->cap) { /* grow, then peek the same record again */
-            char *nb = realloc(l->buf, (size_t)n);
+        if ((size_t)n > r->cap) { /* grow, then peek the same record again */
+            char *nb = realloc(r->buf, (size_t)n);
             if (nb == NULL) {
                 set_error(r, "spool", "out of memory for a %ld byte record", n);
                 backoff_fail(r);
                 return;
             }
-            l->buf = nb;
-            l->cap = (size_t)n;
+            r->buf = nb;
+            r->cap = (size_t)n;
             continue;
         }
-        struct blob b = {l->buf, (size_t)n};
+        struct blob b = {r->buf, (size_t)n};
         bool ok;
         if (send_records(r, &b, 1, true, &ok) == 0)
             return;
@@ -946,28 +690,22 @@ static int read_replies(struct out_redis *r, size_t n, const char *what)
 {
     int rc = 0;
     bool reconnect = false;
-    char msg[160];
+    uint64_t deadline = redis_link_deadline(r->link);
     for (size_t i = 0; i < n; i++) {
-        void *v = NULL;
-        if (redisGetReply(r->link.c, &v) != REDIS_OK || v == NULL) {
-            ctx_error(r, r->link.c, msg, sizeof(msg));
-            set_error(r, r->link.peer, "%s", msg);
-            link_drop(r);
-            backoff_fail(r);
+        redisReply *rep = redis_link_reply(r->link, deadline);
+        if (rep == NULL) {
+            link_broken(r);
             return -1;
         }
-        redisReply *rep = v;
         if (rep->type == REDIS_REPLY_ERROR && rc == 0) {
-            set_error(r, r->link.peer, "%s: %s", what, rep->str);
-            reconnect = error_needs_reconnect(rep->str);
+            set_error(r, redis_link_peer(r->link), "%s: %s", what, rep->str);
+            reconnect = redis_link_error_kind(rep->str) == REDIS_ERR_RECONNECT;
             rc = 1;
         }
         freeReplyObject(rep);
     }
-    if (reconnect) {
-        link_drop(r);
-        backoff_fail(r);
-    }
+    if (reconnect)
+        link_broken(r);
     return rc;
 }
 
@@ -981,7 +719,7 @@ static void flush_assets(struct out_redis *r)
     struct asset_ent *list, *chunk;
     size_t written = 0;
 
-    if (!can_write(r) || mono_ms() < r->link.assets_at)
+    if (!can_write(r) || redis_link_now_ms() < r->assets_at)
         return;
     pthread_mutex_lock(&r->mu);
     list = r->assets.n ? amap_take_all(&r->assets) : NULL;
@@ -1001,16 +739,13 @@ static void flush_assets(struct out_redis *r)
             lens[argc++] = e->len;
             list = e->next;
         }
-        int rc = redisAppendCommandArgv(r->link.c, argc, argv, lens) == REDIS_OK
-                     ? read_replies(r, 1, "assets")
-                     : -1;
+        int rc =
+            redis_link_append(r->link, argc, argv, lens) == 0 ? read_replies(r, 1, "assets") : -1;
         if (rc != 0) {
-            if (r->link.c != NULL && r->link.c->err) {
-                link_drop(r);
-                backoff_fail(r);
-            }
+            if (rc < 0 && redis_link_up(r->link))
+                link_broken(r);
             /* an error reply: try again with the next health record */
-            r->link.assets_at = mono_ms() + (uint64_t)r->stats_interval_s * 1000u;
+            r->assets_at = redis_link_now_ms() + (uint64_t)r->stats_interval_s * 1000u;
             list = chunk; /* this chunk and the rest go back */
             break;
         }
@@ -1046,7 +781,7 @@ static void write_stats(struct out_redis *r)
     const char *argv[2 + 28 + 2];
     int argc = 0;
 
-    r->link.next_stats = mono_ms() + (uint64_t)r->stats_interval_s * 1000u;
+    r->next_stats = redis_link_now_ms() + (uint64_t)r->stats_interval_s * 1000u;
     pthread_mutex_lock(&r->mu);
     h = r->health;
     st = r->st;
@@ -1085,10 +820,9 @@ static void write_stats(struct out_redis *r)
     argv[argc++] = now;
     snprintf(ex, sizeof(ex), "%u", 3 * r->stats_interval_s);
     const char *hb[] = {"SET", r->heartbeat_key, now, "EX", ex};
-    if (redisAppendCommandArgv(r->link.c, argc, argv, NULL) != REDIS_OK ||
-        redisAppendCommandArgv(r->link.c, 5, hb, NULL) != REDIS_OK) {
-        link_drop(r);
-        backoff_fail(r);
+    if (redis_link_append(r->link, argc, argv, NULL) < 0 ||
+        redis_link_append(r->link, 5, hb, NULL) < 0) {
+        link_broken(r);
         return;
     }
     (void)read_replies(r, 2, "stats");
@@ -1097,29 +831,28 @@ static void write_stats(struct out_redis *r)
 /* Whether the output thread has something to do now (under mu). */
 static bool has_work(struct out_redis *r, uint64_t now)
 {
-    const struct link *l = &r->link;
-    bool writable = l->c != NULL && now >= l->retry_at;
+    bool up = redis_link_up(r->link);
+    bool writable = up && now >= redis_link_retry_at(r->link);
     if (r->alerts.n > 0)
         return true; /* sent or spooled */
-    if (l->c == NULL)
-        return now >= l->retry_at; /* time to reconnect */
-    if (l->next_stats <= now)
+    if (!up)
+        return now >= redis_link_retry_at(r->link); /* time to reconnect */
+    if (r->next_stats <= now)
         return true;
     return writable &&
-           (r->flows.n > 0 || (r->assets.n > 0 && now >= l->assets_at) || spool_pending(r) > 0);
+           (r->flows.n > 0 || (r->assets.n > 0 && now >= r->assets_at) || spool_pending(r) > 0);
 }
 
 static void cycle(struct out_redis *r)
 {
-    struct link *l = &r->link;
-    if (l->c == NULL && mono_ms() >= l->retry_at)
+    if (!redis_link_up(r->link) && redis_link_now_ms() >= redis_link_retry_at(r->link))
         link_connect(r);
     replay_spool(r, REPLAY_CHUNK);
     for (int k = 0; k < 16 && alert_batch(r) > 0; k++)
         ;
     flow_batches(r, false);
     flush_assets(r);
-    if (l->c != NULL && mono_ms() >= l->next_stats)
+    if (redis_link_up(r->link) && redis_link_now_ms() >= r->next_stats)
         write_stats(r);
 }
 
@@ -1131,33 +864,32 @@ static void final_flush(struct out_redis *r)
         ;
     flow_batches(r, true);
     flush_assets(r);
-    if (r->link.c != NULL)
+    if (redis_link_up(r->link))
         write_stats(r);
 }
 
 static void *thread_main(void *arg)
 {
     struct out_redis *r = arg;
-    struct link *l = &r->link;
     for (;;) {
         pthread_mutex_lock(&r->mu);
         for (;;) {
-            uint64_t now = mono_ms();
-            if (r->draining && l->retry_at > now + DRAIN_RETRY_MS)
-                l->retry_at = now + DRAIN_RETRY_MS;
+            uint64_t now = redis_link_now_ms();
+            if (r->draining)
+                redis_link_retry_by(r->link, now + DRAIN_RETRY_MS);
             if (r->stopping || has_work(r, now))
                 break;
-            uint64_t until = now + FLUSH_MS;
-            if (l->retry_at > now && l->retry_at < until)
-                until = l->retry_at;
-            if (l->c != NULL && l->next_stats < until)
-                until = l->next_stats;
+            uint64_t until = now + FLUSH_MS, retry = redis_link_retry_at(r->link);
+            if (retry > now && retry < until)
+                until = retry;
+            if (redis_link_up(r->link) && r->next_stats < until)
+                until = r->next_stats;
             struct timespec ts = {.tv_sec = (time_t)(until / 1000),
                                   .tv_nsec = (long)(until % 1000) * 1000000L};
             r->idle = true;
             pthread_cond_timedwait(&r->wake, &r->mu, &ts);
             r->idle = false;
-            if (mono_ms() >= until)
+            if (redis_link_now_ms() >= until)
                 break; /* the one-second flush */
         }
         bool stop = r->stopping;
@@ -1167,7 +899,8 @@ static void *thread_main(void *arg)
         cycle(r);
     }
     final_flush(r);
-    link_drop(r);
+    redis_link_close(r->link);
+    set_connected(r, 0);
     pthread_mutex_lock(&r->mu);
     pthread_cond_broadcast(&r->progress);
     pthread_mutex_unlock(&r->mu);
@@ -1193,7 +926,8 @@ static void out_redis_free(struct out_redis *r)
     free(r->stats_key);
     free(r->assets_key);
     free(r->heartbeat_key);
-    free(r->link.buf);
+    free(r->buf);
+    redis_link_free(r->link);
     pthread_cond_destroy(&r->wake);
     pthread_cond_destroy(&r->progress);
     pthread_mutex_destroy(&r->mu);
@@ -1246,7 +980,6 @@ struct out_redis *out_redis_start(const struct out_redis_config *cfg, char *errb
         for (size_t i = 0; i < cfg->n_sentinels; i++) {
             struct redis_url *s = &r->sentinels[i];
             const char *text = cfg->sentinels[i] ? cfg->sentinels[i] : "";
-            s->port = SENTINEL_DEFAULT_PORT;
             if (redis_url_hostport(text, strlen(text), s->host, sizeof(s->host), &s->port, msg,
                                    sizeof(msg)) < 0) {
                 snprintf(errbuf, errlen, "sentinel \"%.64s\": %s", text, msg);
@@ -1274,20 +1007,27 @@ struct out_redis *out_redis_start(const struct out_redis_config *cfg, char *errb
         goto oom;
     if (cfg->maxlen > 0)
         snprintf(r->maxlen, sizeof(r->maxlen), "%" PRIu64, cfg->maxlen);
-    r->connect_ms = cfg->connect_timeout_ms ? cfg->connect_timeout_ms : DEFAULT_CONNECT_MS;
-    r->command_ms = cfg->command_timeout_ms ? cfg->command_timeout_ms : DEFAULT_COMMAND_MS;
     r->stats_interval_s = cfg->stats_interval_s ? cfg->stats_interval_s : DEFAULT_STATS_S;
     uint32_t qsize = cfg->queue_size ? cfg->queue_size : DEFAULT_QUEUE_SIZE;
     if (ring_init(&r->alerts, qsize) < 0 || ring_init(&r->flows, qsize) < 0)
         goto oom;
-    r->link.cap = 64 * 1024;
-    r->link.buf = malloc(r->link.cap);
-    if (r->link.buf == NULL)
+    r->cap = 64 * 1024;
+    r->buf = malloc(r->cap);
+    if (r->buf == NULL)
         goto oom;
-    r->link.backoff_ms = BACKOFF_MIN_MS;
-    r->link.rng = ((uint64_t)time(NULL) << 20) ^ (uint64_t)getpid() ^ (uint64_t)(uintptr_t)r;
-    if (r->link.rng == 0)
-        r->link.rng = 88172645463325252ull;
+    struct redis_link_config lc = {
+        .url = &r->url,
+        .sentinels = r->sentinels,
+        .n_sentinels = r->n_sentinels,
+        .master_name = r->master_name,
+        .connect_ms = cfg->connect_timeout_ms ? cfg->connect_timeout_ms : DEFAULT_CONNECT_MS,
+        .command_ms = cfg->command_timeout_ms ? cfg->command_timeout_ms : DEFAULT_COMMAND_MS,
+        .on_error = on_link_error,
+        .ud = r,
+    };
+    r->link = redis_link_new(&lc);
+    if (r->link == NULL)
+        goto oom;
 
     r->spool = spool_open(cfg->spool_dir,
                           cfg->spool_max_bytes ? cfg->spool_max_bytes : DEFAULT_SPOOL_BYTES, errbuf,
@@ -1296,7 +1036,7 @@ struct out_redis *out_redis_start(const struct out_redis_config *cfg, char *errb
         goto fail;
 
     /* The thread takes no signals: they stay with the main thread, and a
-     * SIGPIPE from a dead socket is discarded there (clear_sigpipe()). */
+     * SIGPIPE from a dead socket is discarded by the link. */
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
@@ -1441,12 +1181,12 @@ uint64_t out_redis_drain(struct out_redis *r, uint32_t timeout_ms)
 {
     if (r == NULL)
         return 0;
-    uint64_t deadline = mono_ms() + timeout_ms, left;
+    uint64_t deadline = redis_link_now_ms() + timeout_ms, left;
     pthread_mutex_lock(&r->mu);
     r->draining = true;
     pthread_cond_signal(&r->wake);
     for (;;) {
-        uint64_t now = mono_ms();
+        uint64_t now = redis_link_now_ms();
         left = undelivered_locked(r);
         if (left == 0 || now >= deadline)
             break;
@@ -1480,7 +1220,7 @@ void out_redis_stats(struct out_redis *r, struct out_redis_stats *out)
 /* See output-redis.h: the target without user name or password. */
 void out_redis_describe(const struct out_redis *r, char *buf, size_t len)
 {
-    char peer[PEER_LEN];
+    char peer[300];
     size_t off;
     if (len == 0)
         return;

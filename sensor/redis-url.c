@@ -36,7 +36,7 @@ static bool is_digits(const char *s, size_t n)
 
 /* See redis-url.h. */
 int redis_url_hostport(const char *s, size_t n, char *host, size_t hostcap, int *port, char *msg,
-                          size_t msglen)
+                       size_t msglen)
 {
     const char *h = s, *rest;
     size_t hlen;
@@ -231,8 +231,8 @@ static int parse_url(const char *url, struct redis_url *u, char *msg, size_t msg
         u->port = 0;
         p = end + plen;
     } else {
-        if (redis_url_hostport(p, (size_t)(end - p), u->host, sizeof(u->host), &u->port, msg, msglen) <
-            0)
+        if (redis_url_hostport(p, (size_t)(end - p), u->host, sizeof(u->host), &u->port, msg,
+                               msglen) < 0)
             return -1;
         p = end;
         if (*p == '/') {
