@@ -174,20 +174,60 @@ void alert_sink_reconfigure(struct alert_sink *s, const struct sensor_config *cf
     pthread_mutex_unlock(&s->lock);
 }
 
+/* Hand one alert to Redis: its flat stream fields, formatted from the
+ * record (README "Keys and fields"), and its JSON line (NULL when it could
+ * not be formatted: the output counts it as refused). */
+static void redis_alert(struct alert_sink *s, const struct alert_rec *a, const char *json,
+                        size_t len)
+{
+    const struct flow_key *k = &a->af->f->key;
+    const struct signature *sig = a->hit->sig;
+    const char *host = flow_meta_get(a->af->f, FLOW_META_HOST);
+    char ts[40], src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN], port[8], asn[16] = "";
+    jw_format_time(a->af->ts_us, ts, sizeof(ts));
+    inet_ntop(k->ipver == 6 ? AF_INET6 : AF_INET, k->src, src, sizeof(src));
+    inet_ntop(k->ipver == 6 ? AF_INET6 : AF_INET, k->dst, dst, sizeof(dst));
+    snprintf(port, sizeof(port), "%u", (unsigned)k->dport);
+    if (a->af->has_geo && a->af->geo.asn)
+        snprintf(asn, sizeof(asn), "%u", (unsigned)a->af->geo.asn);
+#define F(name, v)                                                                                 \
+    {                                                                                              \
+        name, v, strlen(v)                                                                         \
+    }
+    const struct out_redis_field f[] = {
+        F("alert_id", a->alert_id),
+        F("timestamp", ts),
+        F("sensor", a->sensor),
+        F("severity", sig_severity_name(a->severity)),
+        F("vendor", sig->vendor),
+        F("product", sig->product),
+        F("category", sig_category_name(sig->category)),
+        F("src_ip", src),
+        F("dest_ip", dst),
+        F("dest_port", port),
+        F("country_code", a->af->has_geo ? a->af->geo.country : ""),
+        F("asn", asn),
+        F("host", host ? host : ""),
+        F("community_id", a->af->community_id),
+    };
+#undef F
+    out_redis_submit_alert(s->redis, f, sizeof(f) / sizeof(f[0]), json, len);
+}
+
 static void write_alert(struct alert_sink *s, const struct alert_rec *a)
 {
     if (s->fp == NULL && s->redis == NULL)
         return;
     size_t n = out_alert_format(a, s->buf, sizeof(s->buf));
+    /* The Redis output copies the record and never blocks on Redis; what
+     * it cannot queue or spool it counts itself. */
+    if (s->redis != NULL)
+        redis_alert(s, a, n ? s->buf : NULL, n ? n - 1 : 0);
     if (n == 0) {
         if (s->st.write_errors++ == 0)
             s->first_errno = EMSGSIZE;
         return;
     }
-    /* The Redis output copies the record and never blocks on Redis; what
-     * it cannot queue or spool it counts itself. */
-    if (s->redis != NULL)
-        out_redis_submit(s->redis, s->buf, n - 1);
     if (s->fp == NULL)
         return;
     if (fwrite(s->buf, 1, n, s->fp) != n) {

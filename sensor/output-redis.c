@@ -70,7 +70,8 @@
 
 /* ------------------------------------------------------------ records */
 
-/* One queued record: its own copy of the JSON, NUL-terminated. */
+/* One queued record: an alert encoded (output-redis.h), or a flow
+ * record's JSON (NUL-terminated). */
 struct rec {
     size_t len;
     char data[];
@@ -91,6 +92,102 @@ static struct rec *rec_new(const char *data, size_t len)
     memcpy(x->data, data, len);
     x->data[len] = '\0';
     return x;
+}
+
+/* ------------------------------------------------------------ alert records */
+
+#define REC_FORMAT1 0xA1 /* first byte of a format 1 record (output-redis.h) */
+#define REC_NAME_MAX 255
+
+/* A record to send, decoded: pointers into the record's bytes. */
+struct item {
+    size_t nf;
+    const char *name[OUT_REDIS_FIELDS_MAX], *val[OUT_REDIS_FIELDS_MAX];
+    size_t name_len[OUT_REDIS_FIELDS_MAX], val_len[OUT_REDIS_FIELDS_MAX];
+    const char *json;
+    size_t json_len;
+};
+
+enum { REC_OK, REC_LEGACY, REC_BAD };
+
+/* The encoded size of (fields, json) into *size. Returns 0, -1 for fields
+ * that cannot be encoded, -2 when larger than OUT_REDIS_RECORD_MAX. */
+static int rec_size(const struct out_redis_field *f, size_t n, size_t json_len, size_t *size)
+{
+    if (n > OUT_REDIS_FIELDS_MAX || (n > 0 && f == NULL))
+        return -1;
+    size_t sz = 2;
+    for (size_t i = 0; i < n; i++) {
+        size_t nl = f[i].name ? strlen(f[i].name) : 0;
+        if (nl == 0 || nl > REC_NAME_MAX || (f[i].value == NULL && f[i].len > 0))
+            return -1;
+        if (f[i].len > OUT_REDIS_RECORD_MAX)
+            return -2;
+        sz += 1 + nl + 4 + f[i].len;
+    }
+    if (json_len > OUT_REDIS_RECORD_MAX || sz + json_len > OUT_REDIS_RECORD_MAX)
+        return -2;
+    *size = sz + json_len;
+    return 0;
+}
+
+/* Encode into out, rec_size() bytes. */
+static void rec_encode(char *out, const struct out_redis_field *f, size_t n, const char *json,
+                       size_t json_len)
+{
+    uint8_t *p = (uint8_t *)out;
+    *p++ = REC_FORMAT1;
+    *p++ = (uint8_t)n;
+    for (size_t i = 0; i < n; i++) {
+        size_t nl = strlen(f[i].name);
+        *p++ = (uint8_t)nl;
+        memcpy(p, f[i].name, nl);
+        p += nl;
+        for (int k = 0; k < 4; k++)
+            *p++ = (uint8_t)(f[i].len >> (8 * k));
+        if (f[i].len > 0)
+            memcpy(p, f[i].value, f[i].len);
+        p += f[i].len;
+    }
+    memcpy(p, json, json_len);
+}
+
+/* Decode a queued or spooled record. Returns REC_OK, REC_LEGACY (a JSON
+ * line alone: no fields) or REC_BAD (neither; *it untouched). */
+static int rec_decode(const char *data, size_t len, struct item *it)
+{
+    const uint8_t *p = (const uint8_t *)data;
+    if (len > 0 && p[0] == '{') {
+        it->nf = 0;
+        it->json = data;
+        it->json_len = len;
+        return REC_LEGACY;
+    }
+    if (len < 2 || p[0] != REC_FORMAT1 || p[1] > OUT_REDIS_FIELDS_MAX)
+        return REC_BAD;
+    size_t nf = p[1], off = 2;
+    for (size_t i = 0; i < nf; i++) {
+        if (len - off < 1)
+            return REC_BAD;
+        size_t nl = p[off++];
+        if (nl == 0 || len - off < nl + 4)
+            return REC_BAD;
+        it->name[i] = data + off;
+        it->name_len[i] = nl;
+        off += nl;
+        size_t vl = (size_t)p[off] | (size_t)p[off + 1] << 8 | (size_t)p[off + 2] << 16 |
+                    (size_t)p[off + 3] << 24;
+        off += 4;
+        if (vl > len - off)
+            return REC_BAD;
+        it->val[i] = data + off;
+        it->val_len[i] = vl;
+        off += vl;
+    }
+    it->nf = nf;
+    it->json = data + off;
+    it->json_len = len - off;
+    return REC_OK;
 }
 
 static int ring_init(struct ring *q, uint32_t cap)
@@ -270,6 +367,7 @@ struct out_redis {
     bool ever_connected;
     char *buf; /* spool replay buffer */
     size_t cap;
+    struct item *items; /* BATCH_MAX, decoded for a pipeline */
 };
 
 static void iso_now(char *buf, size_t len)
@@ -352,137 +450,62 @@ static void link_connect(struct out_redis *r)
 
 /* ------------------------------------------------------------ commands */
 
-/* One command's arguments; strings are borrowed (from the record, the
- * parsed JSON, the configuration or num[]). */
-struct cmd {
+/* XADD <stream> [MAXLEN ~ n] * <fields...> json <record>: the arguments,
+ * borrowed from the item and the configuration. */
+#define XADD_MAX_ARGS (7 + 2 * OUT_REDIS_FIELDS_MAX + 2)
+
+struct xadd {
     int argc;
-    const char *argv[CMD_MAX_ARGS];
-    size_t len[CMD_MAX_ARGS];
-    char num[16][32];
-    int nnum;
+    const char *argv[XADD_MAX_ARGS];
+    size_t len[XADD_MAX_ARGS];
 };
 
-static void cmd_add(struct cmd *c, const char *s, size_t len)
+static void xadd_arg(struct xadd *c, const char *s, size_t len)
 {
-    if (c->argc < CMD_MAX_ARGS) {
-        c->argv[c->argc] = s;
-        c->len[c->argc++] = len;
-    }
+    c->argv[c->argc] = s;
+    c->len[c->argc++] = len;
 }
 
-static void cmd_str(struct cmd *c, const char *s)
+static void build_xadd(const struct out_redis *r, const char *stream, const struct item *it,
+                       struct xadd *c)
 {
-    cmd_add(c, s, strlen(s));
-}
-
-/* A JSON value as a flat field: strings as they are, numbers in decimal,
- * booleans as true/false, anything else (or missing) as "". */
-static void cmd_value(struct cmd *c, const json_t *v)
-{
-    char *buf = c->num[c->nnum < 15 ? c->nnum++ : 15];
-    if (json_is_string(v)) {
-        cmd_add(c, json_string_value(v), json_string_length(v));
-        return;
-    }
-    if (json_is_integer(v))
-        snprintf(buf, sizeof(c->num[0]), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-    else if (json_is_real(v))
-        snprintf(buf, sizeof(c->num[0]), "%.17g", json_real_value(v));
-    else if (json_is_boolean(v))
-        snprintf(buf, sizeof(c->num[0]), "%s", json_is_true(v) ? "true" : "false");
-    else
-        buf[0] = '\0';
-    cmd_str(c, buf);
-}
-
-static const struct alert_field {
-    const char *name;  /* stream field */
-    const char *group; /* object holding it in the alert, NULL: top level */
-    const char *key;
-} alert_fields[] = {
-    {"alert_id", NULL, "alert_id"},
-    {"timestamp", NULL, "timestamp"},
-    {"sensor", NULL, "sensor"},
-    {"severity", "alert", "severity"},
-    {"vendor", "alert", "vendor"},
-    {"product", "alert", "product"},
-    {"category", "alert", "category"},
-    {"src_ip", NULL, "src_ip"},
-    {"dest_ip", NULL, "dest_ip"},
-    {"dest_port", NULL, "dest_port"},
-    {"country_code", "dest_geo", "country_code"},
-    {"asn", "dest_geo", "asn"},
-    {"host", NULL, "host"},
-    {"community_id", NULL, "community_id"},
-};
-
-/* XADD <stream> [MAXLEN ~ n] * fields... json <record>. For an alert the
- * flat fields come from the parsed record; *root (or NULL) must be released
- * with json_decref() once the command is appended. Returns false when an
- * alert did not parse as a JSON object (it is sent with json only). */
-static bool build_xadd(const struct out_redis *r, const char *stream, bool alert, const char *data,
-                       size_t len, struct cmd *c, json_t **root)
-{
-    bool parsed = true;
-    c->argc = c->nnum = 0;
-    *root = NULL;
-    cmd_str(c, "XADD");
-    cmd_str(c, stream);
+    c->argc = 0;
+    xadd_arg(c, "XADD", 4);
+    xadd_arg(c, stream, strlen(stream));
     if (r->maxlen[0]) {
-        cmd_str(c, "MAXLEN");
-        cmd_str(c, "~");
-        cmd_str(c, r->maxlen);
+        xadd_arg(c, "MAXLEN", 6);
+        xadd_arg(c, "~", 1);
+        xadd_arg(c, r->maxlen, strlen(r->maxlen));
     }
-    cmd_str(c, "*");
-    if (alert) {
-        *root = json_loadb(data, len, 0, NULL);
-        if (!json_is_object(*root)) {
-            json_decref(*root);
-            *root = NULL;
-            parsed = false;
-        }
-        for (size_t i = 0; *root != NULL && i < ARRAY_SIZE(alert_fields); i++) {
-            const struct alert_field *f = &alert_fields[i];
-            const json_t *obj = f->group ? json_object_get(*root, f->group) : *root;
-            cmd_str(c, f->name);
-            cmd_value(c, json_is_object(obj) ? json_object_get(obj, f->key) : NULL);
-        }
+    xadd_arg(c, "*", 1);
+    for (size_t i = 0; i < it->nf; i++) {
+        xadd_arg(c, it->name[i], it->name_len[i]);
+        xadd_arg(c, it->val[i], it->val_len[i]);
     }
-    cmd_str(c, "json");
-    cmd_add(c, data, len);
-    return parsed;
+    xadd_arg(c, "json", 4);
+    xadd_arg(c, it->json, it->json_len);
 }
-
-/* A record to send, borrowed from a queue item or the replay buffer. */
-struct blob {
-    const char *p;
-    size_t len;
-};
 
 /* Pipeline the XADDs of n records (alerts, each followed by its PUBLISH when
  * a channel is set, or flow records), then read every reply. ok[i] says
  * whether Redis took record i. A broken connection is closed and starts the
  * backoff; so does an error reply to an alert (the connection stays unless
  * it cannot write any more). Returns the number taken. */
-static size_t send_records(struct out_redis *r, const struct blob *b, size_t n, bool alert,
+static size_t send_records(struct out_redis *r, const struct item *it, size_t n, bool alert,
                            bool *ok)
 {
     bool publish = alert && r->channel[0];
     bool broken = false, reconnect = false;
     char first_err[160] = "";
-    size_t n_ok = 0, bad_json = 0, pub_err = 0;
-    struct cmd cmd;
+    size_t n_ok = 0, pub_err = 0;
+    struct xadd cmd;
 
     for (size_t i = 0; i < n && !broken; i++) {
-        json_t *root;
-        if (!build_xadd(r, alert ? r->stream : r->flows_stream, alert, b[i].p, b[i].len, &cmd,
-                        &root))
-            bad_json++;
+        build_xadd(r, alert ? r->stream : r->flows_stream, &it[i], &cmd);
         int rc = redis_link_append(r->link, cmd.argc, cmd.argv, cmd.len);
-        json_decref(root);
         if (rc == 0 && publish) {
-            const char *pargv[] = {"PUBLISH", r->channel, b[i].p};
-            size_t plen[] = {7, strlen(r->channel), b[i].len};
+            const char *pargv[] = {"PUBLISH", r->channel, it[i].json};
+            size_t plen[] = {7, strlen(r->channel), it[i].json_len};
             rc = redis_link_append(r->link, 3, pargv, plen);
         }
         broken = rc < 0;
@@ -512,7 +535,6 @@ static size_t send_records(struct out_redis *r, const struct blob *b, size_t n, 
         }
     }
     pthread_mutex_lock(&r->mu);
-    r->st.bad_json += bad_json;
     r->st.publish_errors += pub_err;
     pthread_mutex_unlock(&r->mu);
     if (broken) {
@@ -583,15 +605,20 @@ static void replay_spool(struct out_redis *r, size_t max)
             r->cap = (size_t)n;
             continue;
         }
-        struct blob b = {r->buf, (size_t)n};
-        bool ok;
-        if (send_records(r, &b, 1, true, &ok) == 0)
+        bool ok = false;
+        int kind = rec_decode(r->buf, (size_t)n, &r->items[0]);
+        if (kind != REC_BAD && send_records(r, r->items, 1, true, &ok) == 0)
             return;
         if (spool_ack(r->spool) < 0)
             set_error(r, "spool", "cannot release a delivered record (it may be sent twice)");
         done++;
         pthread_mutex_lock(&r->mu);
-        r->st.delivered++;
+        if (kind == REC_BAD)
+            r->st.spool_bad_records++;
+        else
+            r->st.delivered++;
+        if (kind == REC_LEGACY)
+            r->st.legacy_records++;
         pthread_mutex_unlock(&r->mu);
     }
     if (done > 0) {
@@ -607,7 +634,6 @@ static void replay_spool(struct out_redis *r, size_t max)
 static size_t alert_batch(struct out_redis *r)
 {
     struct rec *x[BATCH_MAX];
-    struct blob b[BATCH_MAX];
     bool ok[BATCH_MAX];
     size_t n = 0, sent = 0;
 
@@ -623,18 +649,15 @@ static size_t alert_batch(struct out_redis *r)
     bool direct = n > 0 && can_write(r) && spool_pending(r) == 0;
     if (direct)
         pthread_mutex_unlock(&r->spool_mu); /* no producer waits on Redis */
-    for (size_t i = 0; i < n; i++) {
-        b[i].p = x[i]->data;
-        b[i].len = x[i]->len;
-        ok[i] = false;
-    }
+    for (size_t i = 0; i < n; i++)
+        (void)rec_decode(x[i]->data, x[i]->len, &r->items[i]); /* encoded here: it decodes */
     if (direct) {
-        sent = send_records(r, b, n, true, ok);
+        sent = send_records(r, r->items, n, true, ok);
         if (sent < n)
             pthread_mutex_lock(&r->spool_mu);
     }
     for (size_t i = 0; i < n; i++) {
-        if (!ok[i])
+        if (!direct || !ok[i])
             (void)spool_put(r, x[i]->data, x[i]->len);
         free(x[i]);
     }
@@ -655,7 +678,6 @@ static size_t alert_batch(struct out_redis *r)
 static void flow_batches(struct out_redis *r, bool final)
 {
     struct rec *x[BATCH_MAX];
-    struct blob b[BATCH_MAX];
     bool ok[BATCH_MAX];
     for (;;) {
         size_t n = 0, sent = 0;
@@ -667,12 +689,10 @@ static void flow_batches(struct out_redis *r, bool final)
         pthread_mutex_unlock(&r->mu);
         if (n == 0)
             return;
-        for (size_t i = 0; i < n; i++) {
-            b[i].p = x[i]->data;
-            b[i].len = x[i]->len;
-        }
+        for (size_t i = 0; i < n; i++)
+            r->items[i] = (struct item){.json = x[i]->data, .json_len = x[i]->len};
         if (can_write(r))
-            sent = send_records(r, b, n, false, ok);
+            sent = send_records(r, r->items, n, false, ok);
         for (size_t i = 0; i < n; i++)
             free(x[i]);
         pthread_mutex_lock(&r->mu);
@@ -927,6 +947,7 @@ static void out_redis_free(struct out_redis *r)
     free(r->assets_key);
     free(r->heartbeat_key);
     free(r->buf);
+    free(r->items);
     redis_link_free(r->link);
     pthread_cond_destroy(&r->wake);
     pthread_cond_destroy(&r->progress);
@@ -1013,7 +1034,8 @@ struct out_redis *out_redis_start(const struct out_redis_config *cfg, char *errb
         goto oom;
     r->cap = 64 * 1024;
     r->buf = malloc(r->cap);
-    if (r->buf == NULL)
+    r->items = calloc(BATCH_MAX, sizeof(*r->items));
+    if (r->buf == NULL || r->items == NULL)
         goto oom;
     struct redis_link_config lc = {
         .url = &r->url,
@@ -1055,21 +1077,37 @@ fail:
     return NULL;
 }
 
-/* Queue a copy of one alert. When the queue is full, the oldest queued
- * alert moves to the spool (written from this thread) to make room, so
- * that the order of delivery stays the order of submission; without memory
- * for a copy, json itself goes to the spool. Never waits for Redis, only
- * for one spool write when the queue is full. Returns 0, or -1 when the
- * spool refused the record it was given (counted in spool_refused; that
- * alert is lost). The caller keeps json. */
-int out_redis_submit(struct out_redis *r, const char *json, size_t len)
+/* Queue one alert, encoded (see output-redis.h). When the queue is full,
+ * the oldest queued alert moves to the spool (written from this thread) to
+ * make room, so that the order of delivery stays the order of submission.
+ * Never waits for Redis, only for one spool write when the queue is full.
+ * Returns 0, or -1 when a record was refused (counted: by the spool, or
+ * this alert for its fields or its size, or without memory for its copy).
+ * The caller keeps fields and json. */
+int out_redis_submit_alert(struct out_redis *r, const struct out_redis_field *fields, size_t n,
+                           const char *json, size_t json_len)
 {
-    if (r == NULL || json == NULL || len == 0)
+    size_t need = 0;
+    if (r == NULL)
         return -1;
-    struct rec *x = rec_new(json, len), *old = NULL;
+    int sz = json == NULL ? -2 : rec_size(fields, n, json_len, &need);
+    struct rec *x = sz == 0 ? malloc(sizeof(*x) + need) : NULL, *old = NULL;
     pthread_mutex_lock(&r->mu);
     r->st.submitted++;
-    if (x != NULL && ring_push(&r->alerts, x)) {
+    if (x == NULL) {
+        if (sz == -2)
+            r->st.refused_large++;
+        else
+            r->st.refused_other++;
+        pthread_mutex_unlock(&r->mu);
+        return -1;
+    }
+    pthread_mutex_unlock(&r->mu);
+    x->len = need;
+    rec_encode(x->data, fields, n, json, json_len);
+
+    pthread_mutex_lock(&r->mu);
+    if (ring_push(&r->alerts, x)) {
         if (r->idle)
             pthread_cond_signal(&r->wake);
         pthread_mutex_unlock(&r->mu);
@@ -1081,7 +1119,7 @@ int out_redis_submit(struct out_redis *r, const char *json, size_t len)
     int rc = 0;
     pthread_mutex_lock(&r->spool_mu);
     pthread_mutex_lock(&r->mu);
-    if (x != NULL && !ring_push(&r->alerts, x)) {
+    if (!ring_push(&r->alerts, x)) {
         old = ring_pop(&r->alerts);
         ring_push(&r->alerts, x);
     }
@@ -1090,8 +1128,6 @@ int out_redis_submit(struct out_redis *r, const char *json, size_t len)
     pthread_mutex_unlock(&r->mu);
     if (old != NULL)
         rc = spool_put(r, old->data, old->len);
-    else if (x == NULL)
-        rc = spool_put(r, json, len);
     pthread_mutex_unlock(&r->spool_mu);
     free(old);
     return rc;

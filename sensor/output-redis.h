@@ -69,13 +69,16 @@ struct out_redis_stats {
     uint64_t reconnects;
     uint64_t errors; /* error replies and connection failures */
     int connected;
-    char last_error[256];    /* "host:port: message", "" when none */
-    uint64_t bad_json;       /* alerts that did not parse: sent with json only */
-    uint64_t publish_errors; /* PUBLISH answered with an error (not retried) */
-    uint64_t flows_sent;     /* flow records acknowledged by Redis */
-    uint64_t flows_dropped;  /* flow records dropped: queue full or not sent */
-    uint64_t assets_written; /* inventory records written */
-    uint64_t assets_dropped; /* inventory updates dropped: too many pending */
+    char last_error[256];       /* "host:port: message", "" when none */
+    uint64_t legacy_records;    /* JSON-only spool records delivered with their json alone */
+    uint64_t refused_large;     /* alerts refused: too large, or not formatted */
+    uint64_t refused_other;     /* alerts refused: bad fields, or no memory for a copy */
+    uint64_t spool_bad_records; /* spooled records of an unknown format, dropped */
+    uint64_t publish_errors;    /* PUBLISH answered with an error (not retried) */
+    uint64_t flows_sent;        /* flow records acknowledged by Redis */
+    uint64_t flows_dropped;     /* flow records dropped: queue full or not sent */
+    uint64_t assets_written;    /* inventory records written */
+    uint64_t assets_dropped;    /* inventory updates dropped: too many pending */
 };
 
 /* Parse and check cfg (URL form, spool directory usable), open the spool
@@ -84,10 +87,44 @@ struct out_redis_stats {
  * a message in errbuf for a bad URL or an unusable spool. */
 struct out_redis *out_redis_start(const struct out_redis_config *cfg, char *errbuf, size_t errlen);
 
-/* Hand over one alert (its JSON line, without the newline). Never blocks on
- * Redis; copies the record. Returns 0, or -1 when it was refused by a full
- * spool as well (counted). Thread-safe. */
-int out_redis_submit(struct out_redis *r, const char *json, size_t len);
+/* One flat field of an alert's stream entry: name (NUL-terminated, 1..255
+ * bytes) and len bytes of value (any bytes; value may be NULL when len is
+ * 0). */
+struct out_redis_field {
+    const char *name;
+    const char *value;
+    size_t len;
+};
+
+/* At most this many flat fields per alert. */
+#define OUT_REDIS_FIELDS_MAX 32
+
+/* Largest alert record the output takes (flat fields and JSON encoded as
+ * below); the spool's record limit. */
+#define OUT_REDIS_RECORD_MAX (1u << 20)
+
+/* Hand over one alert: its flat stream fields, formatted by the producer
+ * from what it knows (nothing here parses the JSON), and its JSON line
+ * (json_len bytes, without the newline). Never blocks on Redis; copies
+ * what it needs, the caller keeps fields and json. Thread-safe.
+ *
+ * Returns 0, or -1 when the alert was refused, which is counted: more than
+ * OUT_REDIS_FIELDS_MAX fields, a field name empty or longer than 255
+ * bytes, no JSON (json NULL: the producer could not format the alert;
+ * counted as too large), an encoding larger than OUT_REDIS_RECORD_MAX, or
+ * refused by the spool when the queue overflowed.
+ *
+ * The queue item, and the spool record when it is spooled, is a compact
+ * binary encoding of (fields, json), format 1:
+ *     u8 0xA1 (format 1) | u8 number of fields
+ *     per field: u8 name length | name | u32 value length (LE) | value
+ *     the JSON line: the rest of the record
+ * A spool written before format 1 holds JSON lines only (they start with
+ * '{'): such a record is delivered with its json field alone and counted in
+ * legacy_records. A spooled record of neither form is dropped and counted
+ * in spool_bad_records. */
+int out_redis_submit_alert(struct out_redis *r, const struct out_redis_field *fields, size_t n,
+                           const char *json, size_t json_len);
 
 /* Optional flow record for the flows stream (dropped, counted, when the
  * queue is full: flow records are not spooled). */

@@ -29,7 +29,7 @@ struct redis_link {
     void *ud;
 
     redisContext *c;
-    char peer[PEER_LEN]; /* of c, or of the last attempt */
+    char peer[PEER_LEN];  /* of c, or of the last attempt */
     size_t next_sentinel; /* the one that answered last is asked first */
     uint64_t retry_at;    /* no connect and no write before */
     uint32_t backoff_ms;  /* the next delay, before jitter */

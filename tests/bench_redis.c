@@ -62,11 +62,33 @@ int main(int argc, char **argv)
         "\"pattern\":\"globalupdate.fortinet.net\"}]},\"flow\":{\"pkts_toserver\":6,"
         "\"pkts_toclient\":4,\"bytes_toserver\":440,\"bytes_toclient\":266,\"start\":"
         "\"2023-11-14T22:13:20.474299+0000\"}}";
-    char buf[2048];
+    char buf[2048], id[40];
     double t0 = now_s();
     for (long i = 0; i < count; i++) {
         int n = snprintf(buf, sizeof(buf), tmpl, (unsigned long)i);
-        out_redis_submit(r, buf, (size_t)n);
+        snprintf(id, sizeof(id), "%032lx", (unsigned long)i);
+#define F(name, v)                                                                                 \
+    {                                                                                              \
+        name, v, sizeof(v) - 1                                                                     \
+    }
+        struct out_redis_field f[] = {
+            {"alert_id", id, 32},
+            F("timestamp", "2023-11-14T22:13:20.530050+0000"),
+            F("sensor", "bench"),
+            F("severity", "high"),
+            F("vendor", "Fortinet"),
+            F("product", "FortiGate / FortiGuard"),
+            F("category", "update"),
+            F("src_ip", "192.168.10.1"),
+            F("dest_ip", "96.45.33.64"),
+            F("dest_port", "443"),
+            F("country_code", "US"),
+            F("asn", "40934"),
+            F("host", "globalupdate.fortinet.net"),
+            F("community_id", "1:MFgojXlLM7d2kO+MwuxWFZVsEs4="),
+        };
+#undef F
+        out_redis_submit_alert(r, f, sizeof(f) / sizeof(f[0]), buf, (size_t)n);
     }
     double t1 = now_s();
     uint64_t left = out_redis_drain(r, 120000);

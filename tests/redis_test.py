@@ -409,9 +409,29 @@ def summary_line(err):
     return lines[0] if lines else err.strip()[-400:]
 
 
+def decode_record(rec):
+    """(fields, json text) of a queued/spooled alert record (format 1 in
+    sensor/output-redis.h), or ({}, text) for a JSON-only record of an older
+    spool."""
+    if rec[:1] == b"{":
+        return {}, rec.decode(errors="replace")
+    if rec[:1] != b"\xa1" or len(rec) < 2:
+        raise TestFailure("spool record of unknown format: %r" % rec[:16])
+    n, off, fields = rec[1], 2, {}
+    for _ in range(n):
+        nl = rec[off]
+        name = rec[off + 1:off + 1 + nl].decode()
+        off += 1 + nl
+        (vl,) = struct.unpack_from("<I", rec, off)
+        fields[name] = rec[off + 4:off + 4 + vl].decode(errors="replace")
+        off += 4 + vl
+    return fields, rec[off:].decode(errors="replace")
+
+
 def spool_records(spool_dir):
-    """Payloads in the spool segments (format in sensor/spool.h): every
-    record, acknowledged or not -- use only when nothing was delivered."""
+    """The alerts' JSON lines in the spool segments (format in
+    sensor/spool.h): every record, acknowledged or not -- use only when
+    nothing was delivered."""
     recs = []
     for name in sorted(os.listdir(spool_dir)):
         if not (name.startswith("spool-") and name.endswith(".log")):
@@ -423,7 +443,7 @@ def spool_records(spool_dir):
             n, _crc = struct.unpack_from("<II", data, off)
             if n == 0 or off + 8 + n > len(data):
                 break
-            recs.append(data[off + 8:off + 8 + n].decode(errors="replace"))
+            recs.append(decode_record(data[off + 8:off + 8 + n])[1])
             off += 8 + n
     return recs
 
