@@ -572,8 +572,10 @@ static int spool_put(struct out_redis *r, const char *data, size_t len)
     pthread_mutex_lock(&r->mu);
     if (rc == 0)
         r->st.spooled++;
-    else
+    else if (rc == -1)
         r->st.spool_refused++;
+    else
+        r->st.spool_write_errors++;
     pthread_mutex_unlock(&r->mu);
     return rc == 0 ? 0 : -1;
 }
@@ -790,52 +792,66 @@ static void flush_assets(struct out_redis *r)
     pthread_mutex_unlock(&r->mu);
 }
 
-/* HSET <prefix>:stats:<sensor> ... and SET <prefix>:heartbeat:<sensor> <time>
- * EX 3 x interval, pipelined. */
+/* A snapshot of the counters, the queue and the spool into *out. */
+static void snapshot(struct out_redis *r, struct out_redis_stats *out)
+{
+    struct spool_stats ss;
+    pthread_mutex_lock(&r->mu);
+    *out = r->st;
+    out->queue_depth = r->alerts.n + r->inflight;
+    pthread_mutex_unlock(&r->mu);
+    spool_get_stats(r->spool, &ss);
+    out->spool_pending = ss.pending;
+    out->spool_bytes = ss.bytes;
+    out->spool_torn = ss.torn;
+}
+
+/* HSET <prefix>:stats:<sensor> <health> <counters> state last_error updated,
+ * and SET <prefix>:heartbeat:<sensor> <time> EX 3 x interval, pipelined. */
 static void write_stats(struct out_redis *r)
 {
     struct out_redis_health h;
     struct out_redis_stats st;
-    struct spool_stats ss;
-    char now[40], ex[16], v[14][24];
-    const char *argv[2 + 28 + 2];
-    int argc = 0;
+    char now[40], ex[16], lost[24];
+    enum { NHEALTH = 6, NCOUNT = 64 };
+    char v[NHEALTH + NCOUNT][24];
+    const char *argv[2 + 2 * (NHEALTH + NCOUNT) + 8];
+    int argc = 0, nv = 0;
 
     r->next_stats = redis_link_now_ms() + (uint64_t)r->stats_interval_s * 1000u;
     pthread_mutex_lock(&r->mu);
     h = r->health;
-    st = r->st;
-    st.queue_depth = r->alerts.n + r->inflight;
     pthread_mutex_unlock(&r->mu);
-    spool_get_stats(r->spool, &ss);
+    snapshot(r, &st);
     iso_now(now, sizeof(now));
 
-    const struct {
-        const char *name;
-        uint64_t v;
-    } f[] = {
-        {"packets", h.packets},
-        {"drops", h.drops},
-        {"if_drops", h.if_drops},
-        {"flows", h.flows},
-        {"alerts", h.alerts},
-        {"suppressed", h.suppressed},
-        {"queue_depth", st.queue_depth},
-        {"spool_pending", ss.pending},
-        {"spool_bytes", ss.bytes},
-        {"delivered", st.delivered},
-        {"spooled", st.spooled},
-        {"spool_refused", st.spool_refused},
-        {"reconnects", st.reconnects},
-        {"errors", st.errors},
-    };
     argv[argc++] = "HSET";
     argv[argc++] = r->stats_key;
-    for (size_t i = 0; i < ARRAY_SIZE(f); i++) {
-        snprintf(v[i], sizeof(v[i]), "%" PRIu64, f[i].v);
-        argv[argc++] = f[i].name;
-        argv[argc++] = v[i];
-    }
+#define HEALTH(name)                                                                               \
+    snprintf(v[nv], sizeof(v[nv]), "%" PRIu64, h.name);                                            \
+    argv[argc++] = #name;                                                                          \
+    argv[argc++] = v[nv++];
+    HEALTH(packets)
+    HEALTH(drops)
+    HEALTH(if_drops)
+    HEALTH(flows)
+    HEALTH(alerts)
+    HEALTH(suppressed)
+#undef HEALTH
+#define COUNTER(name, help)                                                                        \
+    snprintf(v[nv], sizeof(v[nv]), "%" PRIu64, st.name);                                           \
+    argv[argc++] = #name;                                                                          \
+    argv[argc++] = v[nv++];
+    OUT_REDIS_COUNTERS(COUNTER)
+    OUT_REDIS_LOSSES(COUNTER)
+#undef COUNTER
+    snprintf(lost, sizeof(lost), "%" PRIu64, out_redis_lost(&st));
+    argv[argc++] = "lost";
+    argv[argc++] = lost;
+    argv[argc++] = "state";
+    argv[argc++] = st.state;
+    argv[argc++] = "last_error";
+    argv[argc++] = st.last_error;
     argv[argc++] = "updated";
     argv[argc++] = now;
     snprintf(ex, sizeof(ex), "%u", 3 * r->stats_interval_s);
@@ -1237,20 +1253,84 @@ uint64_t out_redis_drain(struct out_redis *r, uint32_t timeout_ms)
 }
 
 /* A snapshot of the counters, the queue and the spool into *out. Never
- * fails. */
+ * fails; NULL r gives zeros. */
 void out_redis_stats(struct out_redis *r, struct out_redis_stats *out)
 {
-    struct spool_stats ss;
     memset(out, 0, sizeof(*out));
-    if (r == NULL)
-        return;
-    pthread_mutex_lock(&r->mu);
-    *out = r->st;
-    out->queue_depth = r->alerts.n + r->inflight;
-    pthread_mutex_unlock(&r->mu);
-    spool_get_stats(r->spool, &ss);
-    out->spool_pending = ss.pending;
-    out->spool_bytes = ss.bytes;
+    if (r != NULL)
+        snapshot(r, out);
+}
+
+/* See output-redis.h. */
+uint64_t out_redis_lost(const struct out_redis_stats *st)
+{
+    uint64_t n = 0;
+#define ADD(name, phrase) n += st->name;
+    OUT_REDIS_LOSSES(ADD)
+#undef ADD
+    return n;
+}
+
+/* See output-redis.h. */
+void out_redis_print_summary(FILE *fp, const struct out_redis_stats *st, const char *where,
+                             const char *spool_dir)
+{
+    uint64_t left = st->queue_depth + st->spool_pending, lost = out_redis_lost(st);
+    char when[32] = "";
+    if (st->last_error_at > 0) {
+        struct tm tm;
+        time_t t = (time_t)st->last_error_at;
+        localtime_r(&t, &tm);
+        strftime(when, sizeof(when), "%H:%M:%S", &tm);
+    }
+    fprintf(fp, "  redis       %s: %" PRIu64 " alerts delivered, %" PRIu64 " reconnects; ", where,
+            st->delivered, st->reconnects);
+    if (left)
+        fprintf(fp, "%" PRIu64 " NOT delivered, kept in the spool %s\n", left, spool_dir);
+    else
+        fprintf(fp, "nothing left in the spool\n");
+    if (st->last_error[0])
+        fprintf(fp, "              last error%s%s%s: %s\n", when[0] ? " at " : "", when,
+                st->last_error_past ? " (past: delivery worked after it)" : "", st->last_error);
+    if (lost) {
+        fprintf(fp, "              %" PRIu64 " alerts LOST:", lost);
+        const char *sep = " ";
+#define LINE(name, phrase)                                                                         \
+    if (st->name) {                                                                                \
+        fprintf(fp, "%s%" PRIu64 " %s", sep, st->name, phrase);                                    \
+        sep = "; ";                                                                                \
+    }
+        OUT_REDIS_LOSSES(LINE)
+#undef LINE
+        fprintf(fp, "\n");
+        if (st->damage[0])
+            fprintf(fp, "              spool damage: %s\n", st->damage);
+    }
+    if (st->legacy_records)
+        fprintf(fp,
+                "              %" PRIu64 " alerts from an older spool delivered with their "
+                "json field only\n",
+                st->legacy_records);
+}
+
+/* See output-redis.h. */
+struct json_t *out_redis_stats_json(const struct out_redis_stats *st)
+{
+    json_t *o = json_object();
+#define NUM(name, help) json_object_set_new(o, #name, json_integer((json_int_t)st->name));
+    OUT_REDIS_COUNTERS(NUM)
+    OUT_REDIS_LOSSES(NUM)
+#undef NUM
+    json_object_set_new(o, "spool_damaged_bytes",
+                        json_integer((json_int_t)st->spool_damaged_bytes));
+    json_object_set_new(o, "lost", json_integer((json_int_t)out_redis_lost(st)));
+    json_object_set_new(o, "undelivered",
+                        json_integer((json_int_t)(st->queue_depth + st->spool_pending)));
+    json_object_set_new(o, "state", json_string(st->state));
+    json_object_set_new(o, "last_error", json_string(st->last_error));
+    json_object_set_new(o, "last_error_past", json_boolean(st->last_error_past));
+    json_object_set_new(o, "spool_damage", json_string(st->damage));
+    return o;
 }
 
 /* See output-redis.h: the target without user name or password. */

@@ -31,6 +31,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 struct out_redis;
 
@@ -58,27 +59,49 @@ struct out_redis_health {
     uint64_t packets, drops, if_drops, flows, alerts, suppressed;
 };
 
+/* The output's counters, name and meaning: one list generates the struct,
+ * the summary, the "redis" object of --stats and the stats hash. */
+#define OUT_REDIS_COUNTERS(X)                                                                      \
+    X(submitted, "alerts handed to the output")                                                    \
+    X(delivered, "alerts Redis acknowledged, from the queue or the spool")                         \
+    X(spooled, "alerts written to the spool")                                                      \
+    X(legacy_records, "spooled JSON-only alerts of an older spool, delivered with json alone")     \
+    X(reconnects, "connections opened after the first")                                            \
+    X(errors, "error replies and failed connections or exchanges")                                 \
+    X(publish_errors, "PUBLISH answered with an error (not retried)")                              \
+    X(flows_sent, "flow records Redis acknowledged")                                               \
+    X(flows_dropped, "flow records dropped: queue full or not sent (never spooled)")               \
+    X(assets_written, "inventory records written")                                                 \
+    X(assets_dropped, "inventory updates dropped: too many hosts waiting")                         \
+    X(queue_depth, "alerts in the queue now")                                                      \
+    X(spool_pending, "alerts in the spool now")                                                    \
+    X(spool_bytes, "bytes of the spool on disk now")
+
+/* Alerts lost, by reason (each with the phrase the summary uses): their
+ * sum is out_redis_lost(). */
+#define OUT_REDIS_LOSSES(X)                                                                        \
+    X(refused_large, "too large (over 1 MiB encoded, or not formatted)")                           \
+    X(refused_other, "refused (bad fields, or no memory for a copy)")                              \
+    X(spool_refused, "refused by a full spool (see redis.spool_max_bytes)")                        \
+    X(spool_disk_full, "refused: the spool's file system is full")                                 \
+    X(spool_write_errors, "refused: the spool could not be written")                               \
+    X(redis_refused, "refused by Redis for good (too large for it)")                               \
+    X(spool_damaged, "lost to damage in the spool")                                                \
+    X(spool_torn, "torn at the end of the spool by a crash")                                       \
+    X(spool_bad_records, "spooled in a format this version does not know")
+
 struct out_redis_stats {
-    uint64_t submitted;     /* alerts handed in */
-    uint64_t delivered;     /* acknowledged by Redis (from queue or spool) */
-    uint64_t spooled;       /* written to the spool */
-    uint64_t spool_refused; /* refused by a full spool (counted, reported) */
-    uint64_t queue_depth;   /* now */
-    uint64_t spool_pending; /* now, records on disk */
-    uint64_t spool_bytes;
-    uint64_t reconnects;
-    uint64_t errors; /* error replies and connection failures */
+#define OUT_REDIS_FIELD(name, help) uint64_t name;
+    OUT_REDIS_COUNTERS(OUT_REDIS_FIELD)
+    OUT_REDIS_LOSSES(OUT_REDIS_FIELD)
+#undef OUT_REDIS_FIELD
+    uint64_t spool_damaged_bytes; /* bytes of damaged spool skipped */
     int connected;
-    char last_error[256];       /* "host:port: message", "" when none */
-    uint64_t legacy_records;    /* JSON-only spool records delivered with their json alone */
-    uint64_t refused_large;     /* alerts refused: too large, or not formatted */
-    uint64_t refused_other;     /* alerts refused: bad fields, or no memory for a copy */
-    uint64_t spool_bad_records; /* spooled records of an unknown format, dropped */
-    uint64_t publish_errors;    /* PUBLISH answered with an error (not retried) */
-    uint64_t flows_sent;        /* flow records acknowledged by Redis */
-    uint64_t flows_dropped;     /* flow records dropped: queue full or not sent */
-    uint64_t assets_written;    /* inventory records written */
-    uint64_t assets_dropped;    /* inventory updates dropped: too many pending */
+    char state[64];        /* "connected", "down, spooling", ... (out_redis_status()) */
+    char last_error[256];  /* "host:port: message", "" when none */
+    int64_t last_error_at; /* its time (seconds since the epoch), 0 when none */
+    int last_error_past;   /* delivery has worked since it happened */
+    char damage[200];      /* where the spool was first found damaged, "" when not */
 };
 
 /* Parse and check cfg (URL form, spool directory usable), open the spool
@@ -141,7 +164,23 @@ void out_redis_health(struct out_redis *r, const struct out_redis_health *h);
  * Returns the number of alerts still undelivered (0 = all delivered). */
 uint64_t out_redis_drain(struct out_redis *r, uint32_t timeout_ms);
 
+/* A snapshot of the counters into *out (zeros for NULL r). Never fails. */
 void out_redis_stats(struct out_redis *r, struct out_redis_stats *out);
+
+/* Alerts lost for good: the sum of the OUT_REDIS_LOSSES counters. */
+uint64_t out_redis_lost(const struct out_redis_stats *st);
+
+/* The summary's lines about Redis: where (out_redis_describe()), delivered,
+ * what is left in spool_dir, the last error, what was lost and why. Never
+ * fails. */
+void out_redis_print_summary(FILE *fp, const struct out_redis_stats *st, const char *where,
+                             const char *spool_dir);
+
+/* The same as a new JSON object (every counter, lost, undelivered, state,
+ * last_error); the caller owns it (json_decref()). NULL when out of
+ * memory. */
+struct json_t;
+struct json_t *out_redis_stats_json(const struct out_redis_stats *st);
 
 /* Stop the thread (after a last flush attempt), close the spool (pending
  * records stay on disk for the next start). NULL is a no-op. */

@@ -448,6 +448,51 @@ def spool_records(spool_dir):
     return recs
 
 
+
+def crc32c(data):
+    """CRC-32C (Castagnoli), as the spool frames records."""
+    table = crc32c.table
+    if table is None:
+        table = []
+        for i in range(256):
+            c = i
+            for _ in range(8):
+                c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
+            table.append(c)
+        crc32c.table = table
+    c = 0xFFFFFFFF
+    for b in data:
+        c = table[(c ^ b) & 0xFF] ^ (c >> 8)
+    return c ^ 0xFFFFFFFF
+
+
+crc32c.table = None
+
+
+def write_v1_segment(spool_dir, seg_id, payloads):
+    """A spool segment as the first spool format wrote it: each record
+    framed u32 length | u32 CRC-32C | payload (little-endian)."""
+    os.makedirs(spool_dir, mode=0o700, exist_ok=True)
+    path = os.path.join(spool_dir, "spool-%010d.log" % seg_id)
+    with open(path, "wb") as fp:
+        for p in payloads:
+            fp.write(struct.pack("<II", len(p), crc32c(p)) + p)
+    os.chmod(path, 0o600)
+    return path
+
+
+def run_stats(env, conf, pcaps, extra=()):
+    """Run with --stats; returns (exit code, stderr, alerts, the stats JSON)."""
+    path = os.path.join(env.tmp, "stats-%d.json" % env.runs)
+    rc, err, alerts, _ = env.run(conf, pcaps, extra=["--stats", path] + list(extra))
+    try:
+        with open(path) as fp:
+            st = json.load(fp)
+    except (OSError, ValueError):
+        st = {}
+    return rc, err, alerts, st
+
+
 # ---------------------------------------------------------------- tests
 
 def t_delivery(env):
@@ -913,6 +958,30 @@ def t_sentinel_failover(env):
         len(alerts), before, dups)
 
 
+
+def t_legacy_spool(env):
+    """A spool left by a version that kept JSON lines only: its records are
+    delivered in order with their json field alone, counted in
+    legacy_records."""
+    recs = [json.dumps({"alert_id": "legacy-%d" % i, "event_type": "alert"},
+                       separators=(",", ":")).encode() for i in range(5)]
+    write_v1_segment(env.spool, 1, recs)
+    srv = env.redis()
+    conf = env.config("redis://127.0.0.1:%d/0" % srv.port)
+    rc, err, _, st = run_stats(env, conf, [decoy_pcap(env.args)])
+    expect_rc(rc, 0, err)
+    c = srv.client()
+    entries = stream_entries(c)
+    c.close()
+    check([f for _, f in entries] == [{"json": r.decode()} for r in recs],
+          "stream: %s" % entries[:2])
+    rd = st.get("redis", {})
+    check(rd.get("legacy_records") == 5 and rd.get("delivered") == 5,
+          "--stats redis: %s" % {k: rd.get(k) for k in ("legacy_records", "delivered")})
+    check("older spool" in err, "the summary does not mention the older records: %s"
+          % summary_line(err))
+    return "5 JSON-only records delivered with their json field, counted"
+
 TESTS = [
     ("delivery", t_delivery),
     ("down-at-start", t_down_at_start),
@@ -925,6 +994,7 @@ TESTS = [
     ("unix-socket", t_unix_socket),
     ("sentinel", t_sentinel),
     ("sentinel-failover", t_sentinel_failover),
+    ("legacy-spool", t_legacy_spool),
 ]
 
 
