@@ -4,7 +4,8 @@
  * Exit codes: 0 done; 1 runtime failure (an input could not be read, an
  * interface could not be opened or went away, an output could not be
  * written); 2 usage or configuration error; 3 alerts left in the Redis
- * spool. */
+ * spool; 4 alerts lost by the Redis output (refused, or damaged in the
+ * spool), which takes precedence over 3. */
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -453,7 +454,9 @@ int main(int argc, char **argv)
         out_redis_describe(redis, redis_desc, sizeof(redis_desc));
         rep.redis_url = redis_desc; /* without credentials */
         rep.redis_spool_dir = cfg.redis_spool_dir;
-        if (rep.redis_undelivered > 0 && rc == 0)
+        if (out_redis_lost(&rst) > 0 && rc == 0)
+            rc = EXIT_LOST;
+        else if (rep.redis_undelivered > 0 && rc == 0)
             rc = EXIT_UNDELIVERED;
     }
 

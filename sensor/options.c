@@ -94,7 +94,9 @@ void usage(FILE *fp)
             "Exit status: 0 done; 1 an input could not be read (an interface could not\n"
             "be opened or every one went away) or an output not written; 2 usage or\n"
             "configuration error; 3 alerts were left in the Redis spool (not\n"
-            "yet delivered when redis.flush_timeout ran out).\n");
+            "yet delivered when redis.flush_timeout ran out); 4 alerts were lost by the\n"
+            "Redis output (refused: too large, spool or disk full; or damaged in the\n"
+            "spool), counted in the summary and --stats; 4 takes precedence over 3.\n");
 }
 
 enum {

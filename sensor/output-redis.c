@@ -570,10 +570,12 @@ static int spool_put(struct out_redis *r, const char *data, size_t len)
 {
     int rc = spool_append(r->spool, data, len);
     pthread_mutex_lock(&r->mu);
-    if (rc == 0)
+    if (rc == SPOOL_OK)
         r->st.spooled++;
-    else if (rc == -1)
+    else if (rc == SPOOL_FULL)
         r->st.spool_refused++;
+    else if (rc == SPOOL_NOSPACE)
+        r->st.spool_disk_full++;
     else
         r->st.spool_write_errors++;
     pthread_mutex_unlock(&r->mu);
@@ -804,6 +806,19 @@ static void snapshot(struct out_redis *r, struct out_redis_stats *out)
     out->spool_pending = ss.pending;
     out->spool_bytes = ss.bytes;
     out->spool_torn = ss.torn;
+    out->spool_damaged = ss.damaged;
+    out->spool_damaged_bytes = ss.damaged_bytes;
+    struct spool_damage d;
+    if (spool_damage(r->spool, 0, &d) == 0) {
+        int n = snprintf(out->damage, sizeof(out->damage),
+                         "spool-%010" PRIu64 ".log at offset %" PRIu64 " (%" PRIu64
+                         " bytes, at least %" PRIu64 " alert%s)",
+                         d.segment, d.offset, d.bytes, d.records, d.records == 1 ? "" : "s");
+        if (ss.damaged_regions > 1 && n > 0 && (size_t)n < sizeof(out->damage))
+            snprintf(out->damage + n, sizeof(out->damage) - (size_t)n,
+                     " and %" PRIu64 " more region%s", ss.damaged_regions - 1,
+                     ss.damaged_regions > 2 ? "s" : "");
+    }
 }
 
 /* HSET <prefix>:stats:<sensor> <health> <counters> state last_error updated,

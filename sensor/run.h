@@ -25,7 +25,7 @@ struct reloader;
 struct run_report;
 
 /* Exit codes (see --help). */
-enum { EXIT_RUNTIME = 1, EXIT_USAGE = 2, EXIT_UNDELIVERED = 3 };
+enum { EXIT_RUNTIME = 1, EXIT_USAGE = 2, EXIT_UNDELIVERED = 3, EXIT_LOST = 4 };
 
 /* Set from signal handlers: SIGINT/SIGTERM (finish and exit), SIGHUP
  * (reload; live runs only). */

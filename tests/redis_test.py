@@ -428,26 +428,40 @@ def decode_record(rec):
     return fields, rec[off:].decode(errors="replace")
 
 
-def spool_records(spool_dir):
-    """The alerts' JSON lines in the spool segments (format in
-    sensor/spool.h): every record, acknowledged or not -- use only when
-    nothing was delivered."""
-    recs = []
-    for name in sorted(os.listdir(spool_dir)):
-        if not (name.startswith("spool-") and name.endswith(".log")):
-            continue
-        with open(os.path.join(spool_dir, name), "rb") as fp:
-            data = fp.read()
-        off = 0
-        while off + 8 <= len(data):
-            n, _crc = struct.unpack_from("<II", data, off)
-            if n == 0 or off + 8 + n > len(data):
+def spool_frames(data):
+    """[(offset, payload)] of the intact-looking frames of a spool segment
+    (formats in sensor/spool.h: 2, 16-byte header with a magic; 1, 8-byte
+    header), in order, up to the first damage."""
+    out, off = [], 0
+    v2 = data[:4] == b"\xffSR2"
+    hl = 16 if v2 else 8
+    while off + hl <= len(data):
+        if v2:
+            if data[off:off + 4] != b"\xffSR2":
                 break
-            recs.append(decode_record(data[off + 8:off + 8 + n])[1])
-            off += 8 + n
+            (n,) = struct.unpack_from("<I", data, off + 4)
+        else:
+            (n,) = struct.unpack_from("<I", data, off)
+        if n == 0 or off + hl + n > len(data):
+            break
+        out.append((off, data[off + hl:off + hl + n]))
+        off += hl + n
+    return out
+
+
+def spool_segments(spool_dir):
+    return sorted(os.path.join(spool_dir, n) for n in os.listdir(spool_dir)
+                  if n.startswith("spool-") and n.endswith(".log"))
+
+
+def spool_records(spool_dir):
+    """The alerts' JSON lines in the spool segments: every record,
+    acknowledged or not -- use only when nothing was delivered."""
+    recs = []
+    for path in spool_segments(spool_dir):
+        with open(path, "rb") as fp:
+            recs += [decode_record(p)[1] for _, p in spool_frames(fp.read())]
     return recs
-
-
 
 def crc32c(data):
     """CRC-32C (Castagnoli), as the spool frames records."""
@@ -982,6 +996,47 @@ def t_legacy_spool(env):
           % summary_line(err))
     return "5 JSON-only records delivered with their json field, counted"
 
+
+def t_spool_damage(env):
+    """Four bytes overwritten in the middle of a spool segment: every other
+    alert is delivered, in order; the loss is counted and located in the
+    summary, --stats and the stats hash; exit 4."""
+    port = free_port()
+    conf = env.config("redis://127.0.0.1:%d/0" % port)
+    rc, err, alerts, _ = env.run(conf, vendor_pcaps(env.args))
+    expect_left_in_spool(rc, err, len(alerts))
+    segs = spool_segments(env.spool)
+    check(len(segs) == 1, "expected one segment, found %s" % segs)
+    with open(segs[0], "rb") as fp:
+        frames = spool_frames(fp.read())
+    check(len(frames) == len(alerts), "%d frames for %d alerts" % (len(frames), len(alerts)))
+    k = len(frames) // 2
+    off = frames[k][0] + 16 + 40
+    with open(segs[0], "r+b") as fp:
+        fp.seek(off)
+        fp.write(b"XXXX")
+    lost_id = alerts[k][0]
+
+    srv = env.redis(port=port)
+    rc, err, _, st = run_stats(env, conf, [decoy_pcap(env.args)])
+    expect_rc(rc, 4, err)
+    c = srv.client()
+    ids = stream_ids(c)
+    hash_ = pairs(c.cmd("HGETALL", "egress:stats:%s" % SENSOR_NAME))
+    c.close()
+    want = [a for a, _, _ in alerts if a != lost_id]
+    check(ids == want, "stream: %d alerts (want %d, in order), the damaged one %s"
+          % (len(ids), len(want), "present" if lost_id in ids else "absent"))
+    where = "spool-0000000001.log at offset %d" % frames[k][0]
+    check("1 alerts LOST" in err and "lost to damage in the spool" in err and where in err,
+          "the summary does not report the loss at %s: %s" % (where, err[-600:]))
+    rd = st.get("redis", {})
+    check(rd.get("spool_damaged") == 1 and rd.get("lost") == 1 and where in rd.get("spool_damage", ""),
+          "--stats redis: %s" % {k2: rd.get(k2) for k2 in ("spool_damaged", "lost", "spool_damage")})
+    check(hash_.get("spool_damaged") == "1" and hash_.get("lost") == "1",
+          "stats hash: spool_damaged %s, lost %s" % (hash_.get("spool_damaged"), hash_.get("lost")))
+    return "%d of %d alerts delivered around the damage at %s; exit 4" % (len(ids), len(alerts), where)
+
 TESTS = [
     ("delivery", t_delivery),
     ("down-at-start", t_down_at_start),
@@ -995,6 +1050,7 @@ TESTS = [
     ("sentinel", t_sentinel),
     ("sentinel-failover", t_sentinel_failover),
     ("legacy-spool", t_legacy_spool),
+    ("spool-damage", t_spool_damage),
 ]
 
 
