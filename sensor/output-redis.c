@@ -60,8 +60,10 @@
 #define DEFAULT_STATS_S 5
 #define DEFAULT_SPOOL_BYTES (100ull << 20)
 
-#define BATCH_MAX 256       /* records pipelined per round trip */
-#define REPLAY_CHUNK 256    /* spool records replayed per cycle */
+#define BATCH_MAX 256            /* records pipelined per round trip */
+#define REPLAY_CHUNK 4096        /* spool records replayed per cycle */
+#define REPLAY_BUF (512u * 1024) /* bytes read ahead for a batch (grows for a larger record) */
+#define ERR_LEN 320
 #define FLUSH_MS 1000       /* longest sleep of the output thread */
 #define DRAIN_RETRY_MS 1000 /* reconnect at least this often while draining */
 #define ASSETS_MAX_PENDING 65536
@@ -584,52 +586,90 @@ static int spool_put(struct out_redis *r, const char *data, size_t len)
 
 /* ------------------------------------------------------------ the cycle */
 
-/* Replay up to max spooled alerts, oldest first, one round trip each (the
- * spool shows only its oldest record). */
-static void replay_spool(struct out_redis *r, size_t max)
+/* Read up to BATCH_MAX spooled records ahead into r->buf, decoded into
+ * r->items (kind[] says how each decoded). Returns the number read, 0 when
+ * the spool is empty, -1 on an error (recorded). */
+static long replay_read(struct out_redis *r, int *kind)
 {
-    size_t done = 0;
-    while (done < max && can_write(r)) {
-        long n = spool_peek(r->spool, r->buf, r->cap);
-        if (n == 0)
-            return;
-        if (n < 0) {
-            set_error(r, "spool", "cannot read a spooled record");
-            backoff_fail(r);
-            return;
+    size_t n = 0, used = 0;
+    spool_rewind(r->spool);
+    while (n < BATCH_MAX) {
+        long len = spool_read(r->spool, r->buf + used, r->cap - used);
+        if (len == 0)
+            break;
+        if (len < 0) {
+            char err[ERR_LEN];
+            spool_last_error(r->spool, err, sizeof(err));
+            set_error(r, "spool", "cannot read a spooled record: %s", err);
+            return -1;
         }
-        if ((size_t)n > r->cap) { /* grow, then peek the same record again */
-            char *nb = realloc(r->buf, (size_t)n);
+        if ((size_t)len > r->cap - used) {
+            if (n > 0)
+                break; /* in the next batch */
+            char *nb = realloc(r->buf, (size_t)len);
             if (nb == NULL) {
-                set_error(r, "spool", "out of memory for a %ld byte record", n);
-                backoff_fail(r);
-                return;
+                set_error(r, "spool", "out of memory for a %ld byte record", len);
+                return -1;
             }
-            r->buf = nb;
-            r->cap = (size_t)n;
+            r->buf = nb; /* nothing points into it yet */
+            r->cap = (size_t)len;
             continue;
         }
-        bool ok = false;
-        int kind = rec_decode(r->buf, (size_t)n, &r->items[0]);
-        if (kind != REC_BAD && send_records(r, r->items, 1, true, &ok) == 0)
-            return;
-        if (spool_ack(r->spool) < 0)
-            set_error(r, "spool", "cannot release a delivered record (it may be sent twice)");
-        done++;
-        pthread_mutex_lock(&r->mu);
-        if (kind == REC_BAD)
-            r->st.spool_bad_records++;
-        else
-            r->st.delivered++;
-        if (kind == REC_LEGACY)
-            r->st.legacy_records++;
-        pthread_mutex_unlock(&r->mu);
+        kind[n] = rec_decode(r->buf + used, (size_t)len, &r->items[n]);
+        used += (size_t)len;
+        n++;
     }
-    if (done > 0) {
+    return (long)n;
+}
+
+/* Replay up to max spooled alerts, oldest first, in pipelined batches as
+ * live delivery does: read a batch ahead, send it, release the records
+ * from the oldest up to the first Redis did not take (a record of an
+ * unknown format is released and counted), then start again from the
+ * first not released. Order is kept; at least once. */
+static void replay_spool(struct out_redis *r, size_t max)
+{
+    int kind[BATCH_MAX];
+    bool ok[BATCH_MAX];
+    struct item send[BATCH_MAX];
+    size_t done = 0;
+    while (done < max && can_write(r)) {
+        long n = replay_read(r, kind);
+        if (n <= 0) {
+            if (n < 0)
+                backoff_fail(r);
+            break;
+        }
+        size_t m = 0;
+        for (long i = 0; i < n; i++)
+            if (kind[i] != REC_BAD)
+                send[m++] = r->items[i];
+        if (m > 0)
+            (void)send_records(r, send, m, true, ok);
+        size_t k = 0, j = 0, delivered = 0, legacy = 0, bad = 0;
+        for (; k < (size_t)n; k++) {
+            if (kind[k] == REC_BAD) {
+                bad++;
+            } else if (ok[j++]) {
+                delivered++;
+                legacy += kind[k] == REC_LEGACY;
+            } else {
+                break;
+            }
+            if (spool_ack(r->spool) < 0)
+                set_error(r, "spool", "cannot release a delivered record (it may be sent twice)");
+        }
+        done += k;
         pthread_mutex_lock(&r->mu);
+        r->st.delivered += delivered;
+        r->st.legacy_records += legacy;
+        r->st.spool_bad_records += bad;
         pthread_cond_broadcast(&r->progress);
         pthread_mutex_unlock(&r->mu);
+        if (k < (size_t)n)
+            break; /* Redis did not take one: backoff started */
     }
+    spool_rewind(r->spool);
 }
 
 /* Take up to BATCH_MAX alerts from the queue; send them when the spool is
@@ -1063,7 +1103,7 @@ struct out_redis *out_redis_start(const struct out_redis_config *cfg, char *errb
     uint32_t qsize = cfg->queue_size ? cfg->queue_size : DEFAULT_QUEUE_SIZE;
     if (ring_init(&r->alerts, qsize) < 0 || ring_init(&r->flows, qsize) < 0)
         goto oom;
-    r->cap = 64 * 1024;
+    r->cap = REPLAY_BUF;
     r->buf = malloc(r->cap);
     r->items = calloc(BATCH_MAX, sizeof(*r->items));
     if (r->buf == NULL || r->items == NULL)

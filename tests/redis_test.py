@@ -271,6 +271,148 @@ class GarbageServer:
         self.sock.close()
 
 
+class FakeRedis:
+    """A loopback server speaking enough RESP for the sensor, in a thread:
+    it parses every command, answers what it can (AUTH, SELECT, PING, ROLE,
+    XADD, HSET, HMGET, SET, PUBLISH...), records the XADDs and HSETs, and
+    counts its turns: reads that brought at least one XADD, each answered
+    at once (a pipeline arrives in few turns, one command per round trip in
+    as many turns as commands). Misbehaviours are hooks:
+
+      send(conn, data)   how replies go out (default: all at once)
+      xadd_reply(fields) the reply to one XADD (default: a new entry id)
+      first_reply        bytes sent instead of the reply to the first
+                         command of every connection, once per connection
+    """
+
+    def __init__(self):
+        import threading
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.lock = threading.Lock()
+        self.xadds, self.hsets, self.sets, self.turns, self.accepted = [], {}, [], 0, 0
+        self.first_reply = None
+        self.running = True
+        self.conns = []
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def send(self, conn, data):
+        conn.sendall(data)
+
+    def xadd_reply(self, fields):
+        return b"+%d-0\r\n" % (len(self.xadds) + 1)
+
+    def _serve(self):
+        import threading
+        while self.running:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                continue
+            self.accepted += 1
+            self.conns.append(c)
+            threading.Thread(target=self._conn, args=(c,), daemon=True).start()
+
+    @staticmethod
+    def _parse(buf):
+        """(commands, rest): complete RESP arrays of bulk strings in buf."""
+        cmds, off = [], 0
+        while True:
+            if off >= len(buf) or buf[off:off + 1] != b"*":
+                return cmds, buf[off:]
+            end = buf.find(b"\r\n", off)
+            if end < 0:
+                return cmds, buf[off:]
+            n, pos, args = int(buf[off + 1:end]), end + 2, []
+            for _ in range(n):
+                e = buf.find(b"\r\n", pos)
+                if e < 0 or buf[pos:pos + 1] != b"$":
+                    return cmds, buf[off:]
+                ln = int(buf[pos + 1:e])
+                if e + 2 + ln + 2 > len(buf):
+                    return cmds, buf[off:]
+                args.append(buf[e + 2:e + 2 + ln])
+                pos = e + 2 + ln + 2
+            cmds.append(args)
+            off = pos
+
+    def _answer(self, args):
+        name = args[0].upper()
+        if name == b"XADD":
+            i = args.index(b"*") + 1
+            fields = dict(zip((a.decode() for a in args[i::2]),
+                              (a.decode(errors="replace") for a in args[i + 1::2])))
+            with self.lock:
+                reply = self.xadd_reply(fields)
+                if reply.startswith(b"+"):
+                    self.xadds.append(fields)
+            return reply
+        if name == b"HSET":
+            with self.lock:
+                h = self.hsets.setdefault(args[1].decode(), {})
+                for k, v in zip(args[2::2], args[3::2]):
+                    h[k.decode()] = v.decode(errors="replace")
+            return b":1\r\n"
+        if name == b"HMGET":
+            return b"*%d\r\n" % (len(args) - 2) + b"$-1\r\n" * (len(args) - 2)
+        if name == b"PING":
+            return b"+PONG\r\n"
+        if name == b"ROLE":
+            return b"*3\r\n$6\r\nmaster\r\n:0\r\n*0\r\n"
+        if name in (b"PUBLISH", b"DEL", b"EXPIRE", b"PERSIST"):
+            return b":0\r\n"
+        if name == b"SET":
+            with self.lock:
+                self.sets.append([a.decode(errors="replace") for a in args[1:]])
+        return b"+OK\r\n"
+
+    def _conn(self, c):
+        buf, first = b"", True
+        c.settimeout(0.5)
+        while self.running:
+            try:
+                data = c.recv(65536)
+            except socket.timeout:
+                continue
+            except OSError:
+                break
+            if not data:
+                break
+            cmds, buf = self._parse(buf + data)
+            if not cmds:
+                continue
+            out = []
+            for args in cmds:
+                if first and self.first_reply is not None:
+                    out.append(self.first_reply)
+                else:
+                    out.append(self._answer(args))
+                first = False
+            if any(a[0].upper() == b"XADD" for a in cmds):
+                with self.lock:
+                    self.turns += 1
+            try:
+                self.send(c, b"".join(out))
+            except OSError:
+                break
+        c.close()
+
+    def stop(self):
+        self.running = False
+        self.thread.join(2)
+        for c in self.conns:
+            try:
+                c.close()
+            except OSError:
+                pass
+        self.sock.close()
+
+
 # ---------------------------------------------------------------- the sensor
 
 def cfg_str(s):
@@ -1037,6 +1179,29 @@ def t_spool_damage(env):
           "stats hash: spool_damaged %s, lost %s" % (hash_.get("spool_damaged"), hash_.get("lost")))
     return "%d of %d alerts delivered around the damage at %s; exit 4" % (len(ids), len(alerts), where)
 
+
+def t_replay_pipelined(env):
+    """Alerts spooled while Redis was down are replayed in pipelined
+    batches, as live delivery is, in order: a server that counts its turns
+    (reads bringing XADDs, each answered at once) sees a few, not one per
+    alert."""
+    port = free_port()
+    conf = env.config("redis://127.0.0.1:%d/0" % port)
+    rc, err, alerts, _ = env.run(conf, vendor_pcaps(env.args))
+    expect_left_in_spool(rc, err, len(alerts))
+    fake = FakeRedis()
+    try:
+        conf = env.config("redis://127.0.0.1:%d/0" % fake.port)
+        rc, err, _, _ = env.run(conf, [decoy_pcap(env.args)])
+    finally:
+        fake.stop()
+    expect_rc(rc, 0, err)
+    got = [f.get("alert_id") for f in fake.xadds]
+    check(got == [a for a, _, _ in alerts], "replayed %d of %d alerts, or out of order"
+          % (len(got), len(alerts)))
+    check(fake.turns <= 4, "%d alerts replayed in %d round trips" % (len(alerts), fake.turns))
+    return "%d alerts replayed in %d round trips" % (len(alerts), fake.turns)
+
 TESTS = [
     ("delivery", t_delivery),
     ("down-at-start", t_down_at_start),
@@ -1051,6 +1216,7 @@ TESTS = [
     ("sentinel-failover", t_sentinel_failover),
     ("legacy-spool", t_legacy_spool),
     ("spool-damage", t_spool_damage),
+    ("replay-pipelined", t_replay_pipelined),
 ]
 
 
