@@ -448,7 +448,7 @@ int main(int argc, char **argv)
         tot.ls.drops = rep.cap_drops;
         tot.ls.if_drops = rep.cap_if_drops;
         run_push_health(&pr, &tot);
-        rep.redis_undelivered = out_redis_drain(redis, cfg.redis_flush_timeout * 1000u);
+        rep.redis_undelivered = out_redis_finish(redis, cfg.redis_flush_timeout * 1000u, &run_stop);
         out_redis_stats(redis, &rst);
         rep.rs = &rst;
         out_redis_describe(redis, redis_desc, sizeof(redis_desc));

@@ -35,6 +35,7 @@
 #include "output-redis.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
@@ -66,6 +67,7 @@
 #define ERR_LEN 320
 #define FLUSH_MS 1000       /* longest sleep of the output thread */
 #define DRAIN_RETRY_MS 1000 /* reconnect at least this often while draining */
+#define STOP_GRACE_MS 1500  /* the last flush before a stop, at most */
 #define ASSETS_MAX_PENDING 65536
 #define ASSETS_PER_HSET 256
 #define CMD_MAX_ARGS 40
@@ -349,6 +351,7 @@ struct out_redis {
 
     pthread_t thread;
     bool thread_started;
+    int abort_rd, abort_wr;   /* a pipe: a byte written ends every wait of the link */
     pthread_mutex_t spool_mu; /* orders appends to the spool; taken before mu */
     pthread_mutex_t mu;
     pthread_cond_t wake;     /* to the output thread: work, stop, drain */
@@ -360,6 +363,8 @@ struct out_redis {
     struct out_redis_health health;
     uint64_t inflight; /* alerts taken from the queue, not yet settled */
     bool stopping, draining, idle;
+    bool finished;    /* the thread has done its last flush */
+    uint64_t stop_at; /* monotonic ms: the last flush ends by then */
     struct out_redis_stats st;
 
     /* The output thread's alone. */
@@ -554,6 +559,15 @@ static size_t send_records(struct out_redis *r, const struct item *it, size_t n,
     return n_ok;
 }
 
+/* Whether a stop was asked for. */
+static bool stopping(struct out_redis *r)
+{
+    pthread_mutex_lock(&r->mu);
+    bool stop = r->stopping;
+    pthread_mutex_unlock(&r->mu);
+    return stop;
+}
+
 /* Whether records may be written now (connected, not pausing). */
 static bool can_write(const struct out_redis *r)
 {
@@ -633,7 +647,7 @@ static void replay_spool(struct out_redis *r, size_t max)
     bool ok[BATCH_MAX];
     struct item send[BATCH_MAX];
     size_t done = 0;
-    while (done < max && can_write(r)) {
+    while (done < max && can_write(r) && !stopping(r)) {
         long n = replay_read(r, kind);
         if (n <= 0) {
             if (n < 0)
@@ -939,7 +953,7 @@ static void cycle(struct out_redis *r)
     if (!redis_link_up(r->link) && redis_link_now_ms() >= redis_link_retry_at(r->link))
         link_connect(r);
     replay_spool(r, REPLAY_CHUNK);
-    for (int k = 0; k < 16 && alert_batch(r) > 0; k++)
+    for (int k = 0; k < 16 && !stopping(r) && alert_batch(r) > 0; k++)
         ;
     flow_batches(r, false);
     flush_assets(r);
@@ -947,10 +961,16 @@ static void cycle(struct out_redis *r)
         write_stats(r);
 }
 
-/* Before the thread ends: the queue goes to Redis if it can (the spool
- * otherwise), then flows, assets and a last health record. No reconnect. */
+/* Before the thread ends, within the stop's grace (no wait of the link
+ * lasts past r->stop_at, and out_redis_stop() aborts them all once it has
+ * passed): the queue goes to Redis if it can, the spool otherwise; then
+ * flows, assets and a last health record. No reconnect. */
 static void final_flush(struct out_redis *r)
 {
+    pthread_mutex_lock(&r->mu);
+    uint64_t stop_at = r->stop_at;
+    pthread_mutex_unlock(&r->mu);
+    redis_link_limit(r->link, stop_at);
     while (alert_batch(r) > 0)
         ;
     flow_batches(r, true);
@@ -993,6 +1013,7 @@ static void *thread_main(void *arg)
     redis_link_close(r->link);
     set_connected(r, 0);
     pthread_mutex_lock(&r->mu);
+    r->finished = true;
     pthread_cond_broadcast(&r->progress);
     pthread_mutex_unlock(&r->mu);
     return NULL;
@@ -1020,6 +1041,10 @@ static void out_redis_free(struct out_redis *r)
     free(r->buf);
     free(r->items);
     redis_link_free(r->link);
+    if (r->abort_rd >= 0)
+        close(r->abort_rd);
+    if (r->abort_wr >= 0)
+        close(r->abort_wr);
     pthread_cond_destroy(&r->wake);
     pthread_cond_destroy(&r->progress);
     pthread_mutex_destroy(&r->mu);
@@ -1051,6 +1076,7 @@ struct out_redis *out_redis_start(const struct out_redis_config *cfg, char *errb
         snprintf(errbuf, errlen, "out of memory");
         return NULL;
     }
+    r->abort_rd = r->abort_wr = -1;
     pthread_mutex_init(&r->spool_mu, NULL);
     pthread_mutex_init(&r->mu, NULL);
     pthread_condattr_init(&ca);
@@ -1108,6 +1134,13 @@ struct out_redis *out_redis_start(const struct out_redis_config *cfg, char *errb
     r->items = calloc(BATCH_MAX, sizeof(*r->items));
     if (r->buf == NULL || r->items == NULL)
         goto oom;
+    int pfd[2];
+    if (pipe2(pfd, O_CLOEXEC | O_NONBLOCK) < 0) {
+        snprintf(errbuf, errlen, "cannot create a pipe: %s", strerror(errno));
+        goto fail;
+    }
+    r->abort_rd = pfd[0];
+    r->abort_wr = pfd[1];
     struct redis_link_config lc = {
         .url = &r->url,
         .sentinels = r->sentinels,
@@ -1115,6 +1148,7 @@ struct out_redis *out_redis_start(const struct out_redis_config *cfg, char *errb
         .master_name = r->master_name,
         .connect_ms = cfg->connect_timeout_ms ? cfg->connect_timeout_ms : DEFAULT_CONNECT_MS,
         .command_ms = cfg->command_timeout_ms ? cfg->command_timeout_ms : DEFAULT_COMMAND_MS,
+        .abort_fd = r->abort_rd,
         .on_error = on_link_error,
         .ud = r,
     };
@@ -1282,12 +1316,19 @@ static uint64_t undelivered_locked(struct out_redis *r)
 
 /* Wait up to timeout_ms until every alert handed in (and every one spooled
  * by an earlier run) is in Redis. While waiting, reconnects are tried at
- * least every DRAIN_RETRY_MS. Returns the number still in the queue or the
- * spool; 0 when all were delivered. Never fails; NULL returns 0. */
-uint64_t out_redis_drain(struct out_redis *r, uint32_t timeout_ms)
+ * least every DRAIN_RETRY_MS. A stop request ends the wait: when *cancel
+ * is set at the call, the wait is at most OUT_REDIS_STOP_WAIT_MS; when it
+ * becomes set during the wait, the wait ends (cancel may be NULL). Returns
+ * the number still in the queue or the spool; 0 when all were delivered.
+ * Never fails; NULL r returns 0. */
+uint64_t out_redis_drain(struct out_redis *r, uint32_t timeout_ms,
+                         const volatile sig_atomic_t *cancel)
 {
     if (r == NULL)
         return 0;
+    bool was = cancel != NULL && *cancel;
+    if (was && timeout_ms > OUT_REDIS_STOP_WAIT_MS)
+        timeout_ms = OUT_REDIS_STOP_WAIT_MS;
     uint64_t deadline = redis_link_now_ms() + timeout_ms, left;
     pthread_mutex_lock(&r->mu);
     r->draining = true;
@@ -1295,7 +1336,7 @@ uint64_t out_redis_drain(struct out_redis *r, uint32_t timeout_ms)
     for (;;) {
         uint64_t now = redis_link_now_ms();
         left = undelivered_locked(r);
-        if (left == 0 || now >= deadline)
+        if (left == 0 || now >= deadline || r->finished || (cancel && *cancel && !was))
             break;
         uint64_t until = now + 100 < deadline ? now + 100 : deadline;
         struct timespec ts = {.tv_sec = (time_t)(until / 1000),
@@ -1305,6 +1346,47 @@ uint64_t out_redis_drain(struct out_redis *r, uint32_t timeout_ms)
     r->draining = false;
     pthread_mutex_unlock(&r->mu);
     return left;
+}
+
+/* Stop the output thread: its last flush gets STOP_GRACE_MS, then every
+ * wait of the link is aborted, and the thread puts what is left into the
+ * spool. Returns once the thread has ended. */
+static void stop_thread(struct out_redis *r)
+{
+    if (!r->thread_started)
+        return;
+    pthread_mutex_lock(&r->mu);
+    r->stopping = true;
+    r->stop_at = redis_link_now_ms() + STOP_GRACE_MS;
+    pthread_cond_signal(&r->wake);
+    while (!r->finished) {
+        uint64_t now = redis_link_now_ms();
+        if (now >= r->stop_at) {
+            ssize_t w = write(r->abort_wr, "x", 1); /* ends every wait of the link */
+            (void)w;
+            break;
+        }
+        struct timespec ts = {.tv_sec = (time_t)(r->stop_at / 1000),
+                              .tv_nsec = (long)(r->stop_at % 1000) * 1000000L};
+        pthread_cond_timedwait(&r->progress, &r->mu, &ts);
+    }
+    pthread_mutex_unlock(&r->mu);
+    pthread_join(r->thread, NULL);
+    r->thread_started = false;
+}
+
+/* See output-redis.h. */
+uint64_t out_redis_finish(struct out_redis *r, uint32_t timeout_ms,
+                          const volatile sig_atomic_t *cancel)
+{
+    struct out_redis_stats st;
+    if (r == NULL)
+        return 0;
+    (void)out_redis_drain(r, timeout_ms, cancel);
+    stop_thread(r);
+    (void)spool_sync(r->spool);
+    snapshot(r, &st);
+    return st.queue_depth + st.spool_pending;
 }
 
 /* A snapshot of the counters, the queue and the spool into *out. Never
@@ -1412,21 +1494,14 @@ void out_redis_describe(const struct out_redis *r, char *buf, size_t len)
     }
 }
 
-/* Stop the output thread after its last flush (the queue into Redis when
- * connected, else into the spool; flows that cannot be sent are dropped),
- * sync and close the spool, and free everything. Call it after the last
- * producer call. NULL is a no-op. */
+/* Stop the output thread (as out_redis_finish() with no wait, when it was
+ * not called), sync and close the spool, and free everything. Call it
+ * after the last producer call. NULL is a no-op. */
 void out_redis_stop(struct out_redis *r)
 {
     if (r == NULL)
         return;
-    if (r->thread_started) {
-        pthread_mutex_lock(&r->mu);
-        r->stopping = true;
-        pthread_cond_signal(&r->wake);
-        pthread_mutex_unlock(&r->mu);
-        pthread_join(r->thread, NULL);
-    }
+    stop_thread(r);
     (void)spool_sync(r->spool);
     out_redis_free(r);
 }

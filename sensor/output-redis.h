@@ -28,6 +28,7 @@
 #ifndef OUTPUT_REDIS_H
 #define OUTPUT_REDIS_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -161,8 +162,24 @@ void out_redis_asset(struct out_redis *r, const char *host, const char *json, si
 void out_redis_health(struct out_redis *r, const struct out_redis_health *h);
 
 /* Wait up to timeout_ms for the queue and the spool to drain into Redis.
- * Returns the number of alerts still undelivered (0 = all delivered). */
-uint64_t out_redis_drain(struct out_redis *r, uint32_t timeout_ms);
+ * cancel (may be NULL) is a stop request, set by a signal handler: when it
+ * is set at the call, the wait is at most OUT_REDIS_STOP_WAIT_MS; when it
+ * becomes set during the wait, the wait ends. Returns the number of alerts
+ * still undelivered (0 = all delivered). Never fails. */
+uint64_t out_redis_drain(struct out_redis *r, uint32_t timeout_ms,
+                         const volatile sig_atomic_t *cancel);
+
+/* The end of a run: out_redis_drain(), then stop the output thread -- its
+ * last flush (the queue, assets, health) gets at most 1.5 s, then every
+ * exchange is cut and what is undelivered goes to the spool -- and sync the
+ * spool. Returns the number of alerts left in the spool. Returns within
+ * timeout_ms (2 s after a stop request) + 1.5 s + the spool's fsync,
+ * whatever Redis does. Counters read after it are final. NULL returns 0. */
+uint64_t out_redis_finish(struct out_redis *r, uint32_t timeout_ms,
+                          const volatile sig_atomic_t *cancel);
+
+/* The longest wait for delivery once a stop was requested, ms. */
+#define OUT_REDIS_STOP_WAIT_MS 2000
 
 /* A snapshot of the counters into *out (zeros for NULL r). Never fails. */
 void out_redis_stats(struct out_redis *r, struct out_redis_stats *out);
@@ -182,8 +199,9 @@ void out_redis_print_summary(FILE *fp, const struct out_redis_stats *st, const c
 struct json_t;
 struct json_t *out_redis_stats_json(const struct out_redis_stats *st);
 
-/* Stop the thread (after a last flush attempt), close the spool (pending
- * records stay on disk for the next start). NULL is a no-op. */
+/* Stop the thread, as out_redis_finish() does when it was not called,
+ * close the spool (pending records stay on disk for the next start) and
+ * free r. Returns within 1.5 s + the spool's fsync. NULL is a no-op. */
 void out_redis_stop(struct out_redis *r);
 
 /* Where the output writes, for messages, without credentials:

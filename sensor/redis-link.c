@@ -2,12 +2,15 @@
  * pipelined exchanges, backoff, error classes. */
 #include "redis-link.h"
 
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -17,6 +20,22 @@
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 30000
 #define PEER_LEN 300
+#define READ_CHUNK 16384
+/* Bounds on what a server may declare in a reply (hiredis 0.14 has none:
+ * "*2147483647" would have it allocate 16 GiB) and on one reply's bytes. */
+#define REPLY_BULK_MAX (16u << 20)
+#define REPLY_ELEMENTS_MAX 65536
+#define REPLY_LINE_MAX 65536
+#define REPLY_BYTES_MAX (64u << 20)
+
+/* A check of the bytes a server sends, before hiredis parses them: every
+ * header line (+ - : $ *) is checked and the sizes it declares bounded. */
+struct scan {
+    uint64_t skip; /* bulk bytes (and their CRLF) still to pass */
+    char type;     /* of the line being read; 0 between lines */
+    char num[24];  /* the number of a : $ * line */
+    size_t n;      /* bytes of the line so far */
+};
 
 struct redis_link {
     /* Configuration, copied by redis_link_new(). */
@@ -27,8 +46,12 @@ struct redis_link {
     uint32_t connect_ms, command_ms;
     void (*on_error)(void *ud, const char *peer, const char *msg);
     void *ud;
+    int abort_fd; /* readable: give up every wait now */
+    bool aborted;
+    uint64_t limit; /* no deadline later than this (0: none) */
 
     redisContext *c;
+    struct scan scan;     /* of what c received */
     char peer[PEER_LEN];  /* of c, or of the last attempt */
     size_t next_sentinel; /* the one that answered last is asked first */
     uint64_t retry_at;    /* no connect and no write before */
@@ -41,12 +64,6 @@ uint64_t redis_link_now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-static struct timeval ms_tv(uint32_t ms)
-{
-    struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (suseconds_t)(ms % 1000) * 1000};
-    return tv;
 }
 
 static void report(struct redis_link *l, const char *peer, const char *fmt, ...)
@@ -63,12 +80,10 @@ static void report(struct redis_link *l, const char *peer, const char *fmt, ...)
         l->on_error(l->ud, peer, msg);
 }
 
-/* hiredis's ctx->err/errstr in our words: a read that timed out says so. */
-static void ctx_error(const struct redis_link *l, const redisContext *c, char *buf, size_t len)
+/* hiredis's ctx->err/errstr in our words. */
+static void ctx_error(const redisContext *c, char *buf, size_t len)
 {
-    if (c->err == REDIS_ERR_IO && strstr(c->errstr, "temporarily unavailable") != NULL)
-        snprintf(buf, len, "no reply within %u ms", l->command_ms);
-    else if (c->err == REDIS_ERR_EOF)
+    if (c->err == REDIS_ERR_EOF)
         snprintf(buf, len, "connection closed by the server");
     else
         snprintf(buf, len, "%s", c->errstr[0] ? c->errstr : "connection error");
@@ -139,58 +154,257 @@ bool redis_link_ready(const struct redis_link *l)
     return l->c != NULL && redis_link_now_ms() >= l->retry_at;
 }
 
+/* ------------------------------------------------------------ replies */
+
+static int scan_fail(char *msg, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int scan_fail(char *msg, size_t len, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, len, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+/* The number of a : $ * line ("-1", "42"), or -2 when it is not one. */
+static long long scan_number(const char *s, size_t n)
+{
+    long long v = 0;
+    size_t i = 0;
+    bool neg = n > 0 && s[0] == '-';
+    if (neg)
+        i++;
+    if (i == n)
+        return -2;
+    for (; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -2;
+        v = v * 10 + (s[i] - '0');
+    }
+    return neg ? -v : v;
+}
+
+/* Check len bytes a server sent, continuing sc. Returns 0, or -1 with what
+ * is wrong in msg: not RESP, or a size above the bounds. */
+static int scan_feed(struct scan *sc, const char *p, size_t len, char *msg, size_t msglen)
+{
+    for (size_t i = 0; i < len;) {
+        if (sc->skip > 0) {
+            size_t k = sc->skip < len - i ? (size_t)sc->skip : len - i;
+            sc->skip -= k;
+            i += k;
+            continue;
+        }
+        char ch = p[i++];
+        if (sc->type == 0) {
+            if (ch == '\0' || strchr("+-:$*", ch) == NULL)
+                return scan_fail(msg, msglen, "not a Redis reply (byte 0x%02x)", (unsigned char)ch);
+            sc->type = ch;
+            sc->n = 0;
+            continue;
+        }
+        if (ch != '\n') {
+            if (++sc->n > REPLY_LINE_MAX)
+                return scan_fail(msg, msglen, "a reply line longer than %u bytes", REPLY_LINE_MAX);
+            if (sc->type != '+' && sc->type != '-') {
+                if (sc->n > sizeof(sc->num))
+                    return scan_fail(msg, msglen, "not a Redis reply (a number too long)");
+                sc->num[sc->n - 1] = ch;
+            }
+            continue;
+        }
+        char type = sc->type;
+        sc->type = 0;
+        if (type == '+' || type == '-')
+            continue;
+        size_t n = sc->n > 0 && sc->num[sc->n - 1] == '\r' ? sc->n - 1 : sc->n;
+        long long v = scan_number(sc->num, n);
+        if (v < -1 && !(type == ':' && v != -2))
+            return scan_fail(msg, msglen, "not a Redis reply (bad %c length)", type);
+        if (type == '$' && v > (long long)REPLY_BULK_MAX)
+            return scan_fail(msg, msglen, "a reply declares a %lld-byte string (at most %u)", v,
+                             REPLY_BULK_MAX);
+        if (type == '*' && v > REPLY_ELEMENTS_MAX)
+            return scan_fail(msg, msglen, "a reply declares %lld elements (at most %d)", v,
+                             REPLY_ELEMENTS_MAX);
+        if (type == '$' && v >= 0)
+            sc->skip = (uint64_t)v + 2;
+    }
+    return 0;
+}
+
+/* Wait until fd is ready for ev, deadline passes (0), the owner aborts
+ * (-2, sticky) or poll fails (-1). 1 when ready. */
+static int wait_fd(struct redis_link *l, int fd, short ev, uint64_t deadline)
+{
+    if (l->aborted)
+        return -2;
+    if (l->limit > 0 && deadline > l->limit)
+        deadline = l->limit;
+    for (;;) {
+        uint64_t now = redis_link_now_ms();
+        if (now >= deadline)
+            return 0;
+        struct pollfd p[2] = {{.fd = fd, .events = ev}, {.fd = l->abort_fd, .events = POLLIN}};
+        uint64_t left = deadline - now;
+        int rc = poll(p, l->abort_fd >= 0 ? 2 : 1, left > INT_MAX ? INT_MAX : (int)left);
+        if (rc < 0 && errno == EINTR)
+            continue;
+        if (rc < 0)
+            return -1;
+        if (l->abort_fd >= 0 && p[1].revents != 0) {
+            l->aborted = true;
+            return -2;
+        }
+        if (rc > 0 && p[0].revents != 0)
+            return 1;
+    }
+}
+
+/* A failed wait, in words: reported unless the owner aborted. */
+static void wait_error(struct redis_link *l, const char *peer, int w, uint64_t start,
+                       const char *doing)
+{
+    if (w == -2)
+        return; /* the owner stops: not the server's fault */
+    if (w == 0)
+        report(l, peer, "no %s within %llu ms", doing,
+               (unsigned long long)(redis_link_now_ms() - start));
+    else
+        report(l, peer, "%s", strerror(errno));
+}
+
+/* Send what was appended to c, then return its next reply, all before
+ * deadline. NULL when that fails (reported, except when aborted): c is
+ * unusable then. */
+static redisReply *exchange(struct redis_link *l, redisContext *c, struct scan *sc,
+                            const char *peer, uint64_t deadline)
+{
+    char msg[160], buf[READ_CHUNK];
+    uint64_t start = redis_link_now_ms(), got = 0;
+    int w;
+    for (;;) {
+        int done = 0;
+        if (redisBufferWrite(c, &done) != REDIS_OK) {
+            ctx_error(c, msg, sizeof(msg));
+            report(l, peer, "%s", msg);
+            return NULL;
+        }
+        if (done)
+            break;
+        if ((w = wait_fd(l, c->fd, POLLOUT, deadline)) <= 0) {
+            wait_error(l, peer, w, start, "room to send");
+            return NULL;
+        }
+    }
+    for (;;) {
+        void *rep = NULL;
+        if (redisGetReply(c, &rep) != REDIS_OK) {
+            ctx_error(c, msg, sizeof(msg));
+            report(l, peer, "%s", msg);
+            return NULL;
+        }
+        if (rep != NULL)
+            return rep;
+        if ((w = wait_fd(l, c->fd, POLLIN, deadline)) <= 0) {
+            wait_error(l, peer, w, start, "reply");
+            return NULL;
+        }
+        ssize_t n = recv(c->fd, buf, sizeof(buf), 0);
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+            continue;
+        if (n <= 0) {
+            report(l, peer, "%s", n == 0 ? "connection closed by the server" : strerror(errno));
+            return NULL;
+        }
+        got += (uint64_t)n;
+        if (got > REPLY_BYTES_MAX) {
+            report(l, peer, "a reply larger than %u bytes", REPLY_BYTES_MAX);
+            return NULL;
+        }
+        if (scan_feed(sc, buf, (size_t)n, msg, sizeof(msg)) < 0) {
+            report(l, peer, "%s", msg);
+            return NULL;
+        }
+        if (redisReaderFeed(c->reader, buf, (size_t)n) != REDIS_OK) {
+            report(l, peer, "out of memory");
+            return NULL;
+        }
+    }
+}
+
 /* ------------------------------------------------------------ connection */
 
-/* Connect with the connect timeout, then set the command timeout. Returns
- * the context, or NULL with the error reported against peer. */
+/* Connect, without blocking past the connect timeout, and leave the
+ * context non-blocking: every exchange waits in poll() against its own
+ * deadline. Returns the context, or NULL with the error reported against
+ * peer. *sc is reset. */
 static redisContext *open_ctx(struct redis_link *l, const char *host, int port, const char *path,
-                              const char *peer)
+                              const char *peer, struct scan *sc)
 {
     char msg[160];
-    struct timeval tv = ms_tv(l->connect_ms);
-    redisContext *c =
-        path[0] ? redisConnectUnixWithTimeout(path, tv) : redisConnectWithTimeout(host, port, tv);
+    uint64_t start = redis_link_now_ms();
+    if (l->aborted)
+        return NULL;
+    memset(sc, 0, sizeof(*sc));
+    redisContext *c = path[0] ? redisConnectUnixNonBlock(path) : redisConnectNonBlock(host, port);
     if (c == NULL) {
         report(l, peer, "out of memory");
         return NULL;
     }
     if (c->err) {
-        ctx_error(l, c, msg, sizeof(msg));
+        ctx_error(c, msg, sizeof(msg));
+        report(l, peer, "%s", msg);
         goto fail;
     }
-    if (redisSetTimeout(c, ms_tv(l->command_ms)) != REDIS_OK) {
-        snprintf(msg, sizeof(msg), "cannot set the command timeout: %s", c->errstr);
+    int w = wait_fd(l, c->fd, POLLOUT, start + l->connect_ms);
+    if (w <= 0) {
+        if (w == 0)
+            report(l, peer, "no connection within %u ms", l->connect_ms);
+        else
+            wait_error(l, peer, w, start, "connection");
+        goto fail;
+    }
+    int err = 0;
+    socklen_t elen = sizeof(err);
+    if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &elen) < 0)
+        err = errno;
+    if (err != 0) {
+        report(l, peer, "%s", strerror(err));
         goto fail;
     }
     if (!path[0])
         (void)redisEnableKeepAlive(c); /* best effort: finds dead peers sooner */
     return c;
 fail:
-    report(l, peer, "%s", msg);
     free_ctx(c);
     return NULL;
 }
 
-/* Run one command on c and wait for its reply. Returns the reply (free it
- * with freeReplyObject()), or NULL after a connection error, which is
- * reported; c is unusable then. */
-static redisReply *command(struct redis_link *l, redisContext *c, const char *peer, int argc,
-                           const char **argv)
+/* Run one command on c and return its reply (free it with
+ * freeReplyObject()), or NULL after a failure, which is reported; c is
+ * unusable then. */
+static redisReply *command(struct redis_link *l, redisContext *c, struct scan *sc, const char *peer,
+                           int argc, const char **argv, uint64_t deadline)
 {
     char msg[160];
-    redisReply *rep = redisCommandArgv(c, argc, argv, NULL);
-    if (rep == NULL) {
-        ctx_error(l, c, msg, sizeof(msg));
+    if (redisAppendCommandArgv(c, argc, argv, NULL) != REDIS_OK) {
+        ctx_error(c, msg, sizeof(msg));
         report(l, peer, "%s", msg);
+        return NULL;
     }
-    return rep;
+    return exchange(l, c, sc, peer, deadline);
 }
 
-/* AUTH, SELECT, then ROLE (must be master) or PING. Returns 0, or -1 with
- * the error reported (the caller frees c). */
-static int handshake(struct redis_link *l, redisContext *c, const char *peer, bool need_master)
+/* AUTH, SELECT, then ROLE (must be master) or PING, all within the command
+ * timeout. Returns 0, or -1 with the error reported (the caller frees c). */
+static int handshake(struct redis_link *l, redisContext *c, struct scan *sc, const char *peer,
+                     bool need_master)
 {
     const struct redis_url *u = &l->url;
+    uint64_t deadline = redis_link_deadline(l);
     char db[16];
     const char *argv[3];
     redisReply *rep;
@@ -201,7 +415,7 @@ static int handshake(struct redis_link *l, redisContext *c, const char *peer, bo
         if (u->user[0])
             argv[n++] = u->user;
         argv[n++] = u->password;
-        if ((rep = command(l, c, peer, n, argv)) == NULL)
+        if ((rep = command(l, c, sc, peer, n, argv, deadline)) == NULL)
             return -1;
         if (rep->type == REDIS_REPLY_ERROR) {
             report(l, peer, "AUTH%s%s failed: %s", u->user[0] ? " as " : "", u->user, rep->str);
@@ -214,7 +428,7 @@ static int handshake(struct redis_link *l, redisContext *c, const char *peer, bo
         snprintf(db, sizeof(db), "%d", u->db);
         argv[0] = "SELECT";
         argv[1] = db;
-        if ((rep = command(l, c, peer, 2, argv)) == NULL)
+        if ((rep = command(l, c, sc, peer, 2, argv, deadline)) == NULL)
             return -1;
         if (rep->type == REDIS_REPLY_ERROR) {
             report(l, peer, "SELECT %d: %s", u->db, rep->str);
@@ -224,7 +438,7 @@ static int handshake(struct redis_link *l, redisContext *c, const char *peer, bo
         freeReplyObject(rep);
     }
     argv[0] = need_master ? "ROLE" : "PING";
-    if ((rep = command(l, c, peer, 1, argv)) == NULL)
+    if ((rep = command(l, c, sc, peer, 1, argv, deadline)) == NULL)
         return -1;
     int rc = 0;
     if (rep->type == REDIS_REPLY_ERROR) {
@@ -248,21 +462,23 @@ static int handshake(struct redis_link *l, redisContext *c, const char *peer, bo
 }
 
 /* Ask the sentinels in turn where the master is, connect to it and check
- * its role. Returns the context or NULL (errors reported). */
+ * its role. Returns the context (with l->scan reset for it) or NULL
+ * (errors reported). */
 static redisContext *discover(struct redis_link *l)
 {
-    for (size_t k = 0; k < l->n_sentinels; k++) {
+    for (size_t k = 0; k < l->n_sentinels && !l->aborted; k++) {
         size_t i = (l->next_sentinel + k) % l->n_sentinels;
         const struct redis_url *s = &l->sentinels[i];
         char speer[PEER_LEN], host[256] = "";
+        struct scan ssc;
         int port = 0;
         redis_url_peer(speer, sizeof(speer), s->host, s->port, NULL);
         snprintf(l->peer, sizeof(l->peer), "%s", speer);
-        redisContext *sc = open_ctx(l, s->host, s->port, "", speer);
+        redisContext *sc = open_ctx(l, s->host, s->port, "", speer, &ssc);
         if (sc == NULL)
             continue;
         const char *argv[] = {"SENTINEL", "get-master-addr-by-name", l->master_name};
-        redisReply *rep = command(l, sc, speer, 3, argv);
+        redisReply *rep = command(l, sc, &ssc, speer, 3, argv, redis_link_deadline(l));
         if (rep == NULL) {
             /* reported */
         } else if (rep->type == REDIS_REPLY_ARRAY && rep->elements == 2 &&
@@ -283,10 +499,10 @@ static redisContext *discover(struct redis_link *l)
         if (!host[0] || port <= 0 || port > 65535)
             continue;
         redis_url_peer(l->peer, sizeof(l->peer), host, port, NULL);
-        redisContext *c = open_ctx(l, host, port, "", l->peer);
+        redisContext *c = open_ctx(l, host, port, "", l->peer, &l->scan);
         if (c == NULL)
             continue;
-        if (handshake(l, c, l->peer, true) == 0) {
+        if (handshake(l, c, &l->scan, l->peer, true) == 0) {
             l->next_sentinel = i;
             return c;
         }
@@ -305,8 +521,8 @@ int redis_link_connect(struct redis_link *l)
     } else {
         const struct redis_url *u = &l->url;
         redis_url_peer(l->peer, sizeof(l->peer), u->host, u->port, u->path);
-        c = open_ctx(l, u->host, u->port, u->path, l->peer);
-        if (c != NULL && handshake(l, c, l->peer, false) < 0) {
+        c = open_ctx(l, u->host, u->port, u->path, l->peer, &l->scan);
+        if (c != NULL && handshake(l, c, &l->scan, l->peer, false) < 0) {
             free_ctx(c);
             c = NULL;
         }
@@ -350,7 +566,7 @@ int redis_link_append(struct redis_link *l, int argc, const char **argv, const s
     if (l->c == NULL)
         return -1;
     if (redisAppendCommandArgv(l->c, argc, argv, lens) != REDIS_OK) {
-        ctx_error(l, l->c, msg, sizeof(msg));
+        ctx_error(l->c, msg, sizeof(msg));
         report(l, l->peer, "%s", msg);
         redis_link_close(l);
         return -1;
@@ -361,24 +577,31 @@ int redis_link_append(struct redis_link *l, int argc, const char **argv, const s
 /* See redis-link.h. */
 struct redisReply *redis_link_reply(struct redis_link *l, uint64_t deadline_ms)
 {
-    char msg[160];
-    void *v = NULL;
-    (void)deadline_ms;
     if (l->c == NULL)
         return NULL;
-    if (redisGetReply(l->c, &v) != REDIS_OK || v == NULL) {
-        ctx_error(l, l->c, msg, sizeof(msg));
-        report(l, l->peer, "%s", msg);
+    redisReply *rep = exchange(l, l->c, &l->scan, l->peer, deadline_ms);
+    if (rep == NULL)
         redis_link_close(l);
-        return NULL;
-    }
-    return v;
+    return rep;
 }
 
 /* See redis-link.h. */
 uint64_t redis_link_deadline(const struct redis_link *l)
 {
-    return redis_link_now_ms() + l->command_ms;
+    uint64_t d = redis_link_now_ms() + l->command_ms;
+    return l->limit > 0 && d > l->limit ? l->limit : d;
+}
+
+/* See redis-link.h. */
+void redis_link_limit(struct redis_link *l, uint64_t at_ms)
+{
+    l->limit = at_ms;
+}
+
+/* See redis-link.h. */
+bool redis_link_aborted(const struct redis_link *l)
+{
+    return l->aborted;
 }
 
 /* ------------------------------------------------------------ errors */
@@ -419,6 +642,7 @@ struct redis_link *redis_link_new(const struct redis_link_config *cfg)
     l->command_ms = cfg->command_ms;
     l->on_error = cfg->on_error;
     l->ud = cfg->ud;
+    l->abort_fd = cfg->abort_fd;
     l->backoff_ms = BACKOFF_MIN_MS;
     l->rng = ((uint64_t)time(NULL) << 20) ^ (uint64_t)getpid() ^ (uint64_t)(uintptr_t)l;
     if (l->rng == 0)

@@ -6,6 +6,19 @@
  * between failed attempts: 100 ms doubling to 30 s, +-25% jitter, reset by
  * the next success.
  *
+ * Nothing waits without a bound. The socket is non-blocking and every wait
+ * is a poll() against a total deadline, not a per-read timeout, so a server
+ * that trickles its reply a byte at a time cannot hold an exchange longer:
+ * a connect takes at most connect_ms, the handshake at most command_ms, an
+ * exchange at most until the deadline its caller gives. What a server sends
+ * is checked before hiredis parses it: it must be RESP, and a reply may
+ * declare at most a 16 MiB string and 65536 elements, and take at most
+ * 64 MiB (hiredis 0.14 has no such bounds: "*2147483647" would have it
+ * allocate 16 GiB). The owner can end every wait at once: abort_fd readable
+ * (the write end of a pipe it writes to) fails the exchange in progress and
+ * every later one. Only name resolution (getaddrinfo() of a host name, not
+ * of an address) is not bounded here.
+ *
  * Errors are reported through the on_error callback as (peer, message),
  * where peer is "host:port", "[v6]:port" or the socket path; messages never
  * contain the password. A link is used by one thread; nothing here takes a
@@ -29,6 +42,7 @@ struct redis_link_config {
     const char *master_name; /* with sentinels (copied) */
     uint32_t connect_ms;     /* bound on a connect */
     uint32_t command_ms;     /* bound on the handshake and on each exchange */
+    int abort_fd;            /* readable: give up every wait now; -1 for none */
     /* Called for every error, with the server it concerns. */
     void (*on_error)(void *ud, const char *peer, const char *msg);
     void *ud;
@@ -65,13 +79,22 @@ const char *redis_link_peer(const struct redis_link *l);
 int redis_link_append(struct redis_link *l, int argc, const char **argv, const size_t *lens);
 
 /* Send what was appended and return the next reply, waiting until
- * deadline_ms (redis_link_now_ms() clock) at most. The caller frees the
- * reply with freeReplyObject(). Returns NULL when the connection failed or
- * the deadline passed: the error is reported and the link closed. */
+ * deadline_ms (redis_link_now_ms() clock) at most, in total. The caller
+ * frees the reply with freeReplyObject(). Returns NULL when the connection
+ * failed, the reply broke the bounds, the deadline passed or the owner
+ * aborted: the error is reported (not an abort) and the link closed. */
 struct redisReply *redis_link_reply(struct redis_link *l, uint64_t deadline_ms);
 
-/* The deadline of an exchange starting now: now + command_ms. */
+/* The deadline of an exchange starting now: now + command_ms, or the
+ * limit when that is sooner. */
 uint64_t redis_link_deadline(const struct redis_link *l);
+
+/* No wait may last past at_ms from now on (0: no such limit): the last
+ * flush before a stop. */
+void redis_link_limit(struct redis_link *l, uint64_t at_ms);
+
+/* Whether abort_fd has been seen readable (every exchange fails now). */
+bool redis_link_aborted(const struct redis_link *l);
 
 /* A failure: no connect and no write for the next backoff step (at most
  * cap_ms when cap_ms > 0), and the step after doubles. */

@@ -116,7 +116,7 @@ int main(int argc, char **argv)
     if (!replay)
         for (long i = 0; i < count; i++)
             submit(r, i);
-    uint64_t left = out_redis_drain(r, 300000);
+    uint64_t left = out_redis_drain(r, 300000, NULL);
     double t1 = now_s();
     struct out_redis_stats st;
     out_redis_stats(r, &st);

@@ -413,6 +413,25 @@ class FakeRedis:
         self.sock.close()
 
 
+class TrickleRedis(FakeRedis):
+    """A FakeRedis that answers the handshake (PING) at once and everything
+    after it one byte every `gap` seconds."""
+
+    def __init__(self, gap=1.5):
+        self.gap = gap
+        super().__init__()
+
+    def send(self, conn, data):
+        if data.startswith(b"+PONG"):
+            conn.sendall(data)
+            return
+        for i in range(len(data)):
+            if not self.running:
+                return
+            conn.sendall(data[i:i + 1])
+            time.sleep(self.gap)
+
+
 # ---------------------------------------------------------------- the sensor
 
 def cfg_str(s):
@@ -1202,6 +1221,96 @@ def t_replay_pipelined(env):
     check(fake.turns <= 4, "%d alerts replayed in %d round trips" % (len(alerts), fake.turns))
     return "%d alerts replayed in %d round trips" % (len(alerts), fake.turns)
 
+
+def spool_ids(spool_dir):
+    return [json.loads(r)["alert_id"] for r in spool_records(spool_dir)]
+
+
+def t_trickle(env):
+    """A server that answers one byte every 1.5 s, with flush_timeout = 3:
+    the run ends within flush_timeout + 3 s (every exchange has a total
+    deadline, not a per-read one), every alert in the spool, exit 3."""
+    fake = TrickleRedis(1.5)
+    try:
+        conf = env.config("redis://127.0.0.1:%d/0" % fake.port, flush_timeout=3)
+        rc, err, alerts, secs = env.run(conf, vendor_pcaps(env.args)[:4], timeout=60)
+    finally:
+        fake.stop()
+    check(alerts, "no alerts")
+    expect_rc(rc, EXIT_UNDELIVERED, err)
+    check(secs <= 3 + 3, "the run took %.1f s with flush_timeout = 3" % secs)
+    check(sorted(spool_ids(env.spool)) == sorted(a for a, _, _ in alerts),
+          "the spool holds %d records for %d alerts" % (len(spool_records(env.spool)), len(alerts)))
+    check(fake.xadds, "the sensor never sent an alert to the trickling server")
+    return "%d alerts: %.1f s, all in the spool" % (len(alerts), secs)
+
+
+def t_huge_reply(env):
+    """Replies that declare 2147483647 elements, or a 100 GB string: the
+    sensor refuses them at once (bounded sizes), names the server, keeps
+    every alert in the spool, ends within flush_timeout + 3 s."""
+    out = []
+    for reply in (b"*2147483647\r\n", b"$99999999999\r\nab"):
+        fake = FakeRedis()
+        fake.first_reply = reply
+        try:
+            conf = env.config("redis://127.0.0.1:%d/0" % fake.port, flush_timeout=3)
+            rc, err, alerts, secs = env.run(conf, vendor_pcaps(env.args)[:2], timeout=60)
+        finally:
+            fake.stop()
+        check(alerts, "no alerts")
+        expect_rc(rc, EXIT_UNDELIVERED, err)
+        check(secs <= 3 + 3, "%r: the run took %.1f s" % (reply[:12], secs))
+        check("127.0.0.1:%d" % fake.port in err and "declares" in err,
+              "%r: no clear error: %s" % (reply[:12], summary_line(err)))
+        out.append("%s refused in %.1f s" % (reply[:12].decode().strip(), secs))
+        shutil.rmtree(env.spool)
+    return ", ".join(out)
+
+
+def t_sigterm(env):
+    """SIGTERM, then SIGINT, while Redis trickles its replies: the sensor
+    ends within a few seconds, every alert in the spool (flush_timeout is
+    60 s: the signal, not the timeout, ends the wait)."""
+    out = []
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        fake = TrickleRedis(1.5)
+        try:
+            conf = env.config("redis://127.0.0.1:%d/0" % fake.port, flush_timeout=60)
+            header, caps = pcap_stream(vendor_pcaps(env.args)[:4])
+            cmd, alerts_path = env.sensor_cmd(conf, ["-"])
+            proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.PIPE)
+            try:
+                proc.stdin.write(header + b"".join(b"".join(r) for r in caps))
+                proc.stdin.flush()
+                wait_for("the sensor to connect", lambda: fake.accepted, 10.0)
+                time.sleep(1.0)  # alerts queued, an exchange in progress
+                t0 = time.monotonic()
+                proc.send_signal(sig)
+                try:
+                    _, err = proc.communicate(timeout=30)
+                except subprocess.TimeoutExpired:
+                    raise TestFailure("%s: still running 30 s after the signal" % sig.name)
+                secs = time.monotonic() - t0
+            finally:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
+        finally:
+            fake.stop()
+        err = err.decode(errors="replace")
+        alerts = read_alerts(alerts_path)
+        check(alerts, "no alerts")
+        check(secs <= 5, "%s: the sensor took %.1f s to end" % (sig.name, secs))
+        expect_rc(proc.returncode, EXIT_UNDELIVERED, err)
+        spooled = sorted(spool_ids(env.spool))
+        check(spooled == sorted(a for a, _, _ in alerts),
+              "%s: the spool holds %d records for %d alerts" % (sig.name, len(spooled), len(alerts)))
+        out.append("%s: %.1f s, %d alerts spooled" % (sig.name, secs, len(alerts)))
+        shutil.rmtree(env.spool)
+    return ", ".join(out)
+
 TESTS = [
     ("delivery", t_delivery),
     ("down-at-start", t_down_at_start),
@@ -1217,6 +1326,9 @@ TESTS = [
     ("legacy-spool", t_legacy_spool),
     ("spool-damage", t_spool_damage),
     ("replay-pipelined", t_replay_pipelined),
+    ("trickle", t_trickle),
+    ("huge-reply", t_huge_reply),
+    ("sigterm", t_sigterm),
 ]
 
 
