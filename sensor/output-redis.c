@@ -862,6 +862,7 @@ static void snapshot(struct out_redis *r, struct out_redis_stats *out)
     out->spool_torn = ss.torn;
     out->spool_damaged = ss.damaged;
     out->spool_damaged_bytes = ss.damaged_bytes;
+    spool_last_error(r->spool, out->spool_error, sizeof(out->spool_error));
     struct spool_damage d;
     if (spool_damage(r->spool, 0, &d) == 0) {
         int n = snprintf(out->damage, sizeof(out->damage),
@@ -1442,6 +1443,8 @@ void out_redis_print_summary(FILE *fp, const struct out_redis_stats *st, const c
         fprintf(fp, "\n");
         if (st->damage[0])
             fprintf(fp, "              spool damage: %s\n", st->damage);
+        if (st->spool_error[0] && (st->spool_disk_full || st->spool_write_errors))
+            fprintf(fp, "              spool: %s\n", st->spool_error);
     }
     if (st->legacy_records)
         fprintf(fp,
@@ -1467,6 +1470,7 @@ struct json_t *out_redis_stats_json(const struct out_redis_stats *st)
     json_object_set_new(o, "last_error", json_string(st->last_error));
     json_object_set_new(o, "last_error_past", json_boolean(st->last_error_past));
     json_object_set_new(o, "spool_damage", json_string(st->damage));
+    json_object_set_new(o, "spool_error", json_string(st->spool_error));
     return o;
 }
 

@@ -84,7 +84,7 @@ struct out_redis_health {
     X(refused_large, "too large (over 1 MiB encoded, or not formatted)")                           \
     X(refused_other, "refused (bad fields, or no memory for a copy)")                              \
     X(spool_refused, "refused by a full spool (see redis.spool_max_bytes)")                        \
-    X(spool_disk_full, "refused: the spool's file system is full")                                 \
+    X(spool_disk_full, "refused: the disk holding the spool is full")                              \
     X(spool_write_errors, "refused: the spool could not be written")                               \
     X(redis_refused, "refused by Redis for good (too large for it)")                               \
     X(spool_damaged, "lost to damage in the spool")                                                \
@@ -103,6 +103,7 @@ struct out_redis_stats {
     int64_t last_error_at; /* its time (seconds since the epoch), 0 when none */
     int last_error_past;   /* delivery has worked since it happened */
     char damage[200];      /* where the spool was first found damaged, "" when not */
+    char spool_error[320]; /* the spool's last I/O error: "path: system error", "" when none */
 };
 
 /* Parse and check cfg (URL form, spool directory usable), open the spool

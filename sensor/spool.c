@@ -5,9 +5,9 @@
  * head, the segment the acknowledged part ends in (rd_off is the offset of
  * the first record not acknowledged, rd_rec the number of records before
  * it); the last entry is the segment appends go to, when it is format 2
- * and nothing broke it (wr_ok). The list may be empty: the first append
- * creates a segment. For each segment, `end` is the end of its last intact
- * frame, `nrec` the number of intact records, and `holes` the damaged
+ * and nothing broke it (wr_ok). The list may be empty (nothing spooled, or
+ * all of it delivered and unlinked): the next append creates a segment. For each segment, `end` is
+ * the end of its last intact frame, `nrec` the number of intact records, and `holes` the damaged
  * regions before `end` (sorted); `size` is its length on disk. The reader
  * never reads past `end` and jumps over holes.
  *
@@ -558,10 +558,13 @@ static void drop_head(struct spool *s)
     }
 }
 
-/* Unlink every head segment the reader is done with; the last stays. */
+/* Unlink every head segment the reader is done with, the last one too
+ * when all of it was read (the next append starts a new one): a drained
+ * spool takes no space. A new, empty, last segment stays. */
 static void advance_head(struct spool *s)
 {
-    while (s->nseg > 1 && s->rd_off >= s->seg[0].end)
+    while (s->nseg > 0 && s->rd_off >= s->seg[0].end &&
+           (s->nseg > 1 || (s->seg[0].size > 0 && s->seg[0].end == s->seg[0].size)))
         drop_head(s);
 }
 

@@ -56,7 +56,8 @@
  * Segments: a new segment starts when the current one would pass
  * max_bytes / 4, clamped to 64 KiB .. 16 MiB (a record larger than that
  * gets a segment of its own). Segment ids only grow; a segment whose
- * records are all acknowledged is unlinked once the reader leaves it.
+ * records are all acknowledged is unlinked once the reader leaves it, the
+ * last one too once it is all read: a drained spool holds no segment.
  *
  * Reading. spool_read() returns the records in order, each once, without
  * releasing them, so a caller can send a batch; spool_ack() releases the

@@ -1311,6 +1311,64 @@ def t_sigterm(env):
         shutil.rmtree(env.spool)
     return ", ".join(out)
 
+
+def t_disk_full(env):
+    """The spool's file system full (a 256 KiB tmpfs the test mounts): a run
+    says so, naming the path (not "spool full"), counts the refused alerts
+    and exits 4; the next start does not fail on it: it delivers the spool
+    and frees the space. Needs root (CI runs as root: never skipped there)."""
+    if os.geteuid() != 0:
+        if os.environ.get("CI") == "true":
+            raise TestFailure("needs root to mount a tmpfs, and CI must run this test")
+        return "skipped: not root"
+    fs = os.path.join(env.tmp, "fs")
+    os.mkdir(fs)
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k,mode=0700", "tmpfs", fs],
+                       stderr=subprocess.PIPE, check=False)
+    check(r.returncode == 0, "mount tmpfs: %s" % r.stderr.decode(errors="replace").strip())
+    try:
+        spool = os.path.join(fs, "spool")
+        port = free_port()
+        conf = env.config("redis://127.0.0.1:%d/0" % port, spool_dir=spool)
+        rc, err, first, _ = env.run(conf, vendor_pcaps(env.args))
+        expect_left_in_spool(rc, err, len(first))
+        fd = os.open(os.path.join(fs, "filler"), os.O_WRONLY | os.O_CREAT, 0o600)
+        try:  # the rest of the disk
+            while os.write(fd, b"\0" * 4096) > 0:
+                pass
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+        rc, err, more, st = run_stats(env, conf, vendor_pcaps(env.args)[:3])
+        expect_rc(rc, 4, err)
+        check(more, "no alerts in the second run")
+        check("No space left on device" in err and spool in err,
+              "no disk-full error naming %s: %s" % (spool, err[-800:]))
+        check("spool_max_bytes" not in err and "full spool" not in err,
+              "a full disk reported as a full spool: %s" % err[-800:])
+        rd = st.get("redis", {})
+        refused = rd.get("spool_disk_full", 0)
+        check(refused > 0 and refused + rd.get("spooled", 0) == len(more)
+              and rd.get("spool_refused") == 0,
+              "--stats redis: spool_disk_full %s, spooled %s, spool_refused %s for %d alerts"
+              % (refused, rd.get("spooled"), rd.get("spool_refused"), len(more)))
+
+        free_before = os.statvfs(fs).f_bfree
+        srv = env.redis(port=port)
+        rc, err, _, _ = env.run(conf, [decoy_pcap(env.args)])
+        expect_rc(rc, 0, err)
+        c = srv.client()
+        dups = expect_all_delivered(c, first, "from the full disk")
+        c.close()
+        freed = (os.statvfs(fs).f_bfree - free_before) * os.statvfs(fs).f_frsize
+        check(freed > 0 and not any(n.endswith(".log") for n in os.listdir(spool)),
+              "the spool was not freed: %s, %d bytes freed" % (os.listdir(spool), freed))
+    finally:
+        subprocess.run(["umount", "-l", fs], check=False)
+    return "%d of %d alerts refused on a full disk (exit 4), then %d delivered (%d duplicates), " \
+        "%d KiB freed" % (refused, len(more), len(first), dups, freed // 1024)
+
 TESTS = [
     ("delivery", t_delivery),
     ("down-at-start", t_down_at_start),
@@ -1329,6 +1387,7 @@ TESTS = [
     ("trickle", t_trickle),
     ("huge-reply", t_huge_reply),
     ("sigterm", t_sigterm),
+    ("disk-full", t_disk_full),
 ]
 
 
