@@ -64,7 +64,7 @@ LIB_SRCS := \
 MAIN_SRCS := sensor/main.c
 
 UNIT_TESTS := decode netset community_id geo config flow frag lru_map classify output \
-	dissectors dns dns_cache alerts signature match_domain spool redis_url
+	dissectors dns dns_cache alerts signature match_domain spool redis_url output_redis
 
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o)
 MAIN_OBJS := $(MAIN_SRCS:%.c=$(B)/%.o)

@@ -493,17 +493,24 @@ static void build_xadd(const struct out_redis *r, const char *stream, const stru
     xadd_arg(c, it->json, it->json_len);
 }
 
+/* What became of a record sent. */
+enum { SENT_NOT, SENT_OK, SENT_REFUSED };
+
 /* Pipeline the XADDs of n records (alerts, each followed by its PUBLISH when
- * a channel is set, or flow records), then read every reply. ok[i] says
- * whether Redis took record i. A broken connection is closed and starts the
- * backoff; so does an error reply to an alert (the connection stays unless
- * it cannot write any more). Returns the number taken. */
+ * a channel is set, or flow records), then read every reply, within one
+ * deadline. res[i] says what became of record i: taken, not taken (retry
+ * it later), or refused for good by an error reply that says the record
+ * itself can never be taken (too large for this Redis: counted in
+ * redis_refused by the caller, not retried). A broken connection is closed
+ * and starts the backoff; so does another error reply to an alert (the
+ * connection stays unless it cannot write any more). Returns the number
+ * taken. */
 static size_t send_records(struct out_redis *r, const struct item *it, size_t n, bool alert,
-                           bool *ok)
+                           int *res)
 {
     bool publish = alert && r->channel[0];
     bool broken = false, reconnect = false;
-    char first_err[160] = "";
+    char first_err[160] = "", refused_err[160] = "";
     size_t n_ok = 0, pub_err = 0;
     struct xadd cmd;
 
@@ -519,7 +526,7 @@ static size_t send_records(struct out_redis *r, const struct item *it, size_t n,
     }
     uint64_t deadline = redis_link_deadline(r->link);
     for (size_t i = 0; i < n; i++) {
-        ok[i] = false;
+        res[i] = SENT_NOT;
         for (int k = 0; k < (publish ? 2 : 1) && !broken; k++) {
             redisReply *rep = redis_link_reply(r->link, deadline);
             if (rep == NULL) {
@@ -528,15 +535,18 @@ static size_t send_records(struct out_redis *r, const struct item *it, size_t n,
             }
             if (rep->type != REDIS_REPLY_ERROR) {
                 if (k == 0) {
-                    ok[i] = true;
+                    res[i] = SENT_OK;
                     n_ok++;
                 }
-            } else if (k == 0) {
+            } else if (k > 0) {
+                pub_err++;
+            } else if (redis_link_error_kind(rep->str) == REDIS_ERR_REFUSED) {
+                res[i] = SENT_REFUSED;
+                snprintf(refused_err, sizeof(refused_err), "%s", rep->str);
+            } else {
                 if (!first_err[0])
                     snprintf(first_err, sizeof(first_err), "%s", rep->str);
                 reconnect |= redis_link_error_kind(rep->str) == REDIS_ERR_RECONNECT;
-            } else {
-                pub_err++;
             }
             freeReplyObject(rep);
         }
@@ -544,6 +554,9 @@ static size_t send_records(struct out_redis *r, const struct item *it, size_t n,
     pthread_mutex_lock(&r->mu);
     r->st.publish_errors += pub_err;
     pthread_mutex_unlock(&r->mu);
+    if (refused_err[0])
+        set_error(r, redis_link_peer(r->link), "%s %s: refused for good: %s",
+                  alert ? "alert" : "flow", alert ? r->stream : r->flows_stream, refused_err);
     if (broken) {
         link_broken(r);
     } else if (first_err[0]) {
@@ -643,8 +656,7 @@ static long replay_read(struct out_redis *r, int *kind)
  * first not released. Order is kept; at least once. */
 static void replay_spool(struct out_redis *r, size_t max)
 {
-    int kind[BATCH_MAX];
-    bool ok[BATCH_MAX];
+    int kind[BATCH_MAX], res[BATCH_MAX];
     struct item send[BATCH_MAX];
     size_t done = 0;
     while (done < max && can_write(r) && !stopping(r)) {
@@ -659,14 +671,18 @@ static void replay_spool(struct out_redis *r, size_t max)
             if (kind[i] != REC_BAD)
                 send[m++] = r->items[i];
         if (m > 0)
-            (void)send_records(r, send, m, true, ok);
-        size_t k = 0, j = 0, delivered = 0, legacy = 0, bad = 0;
+            (void)send_records(r, send, m, true, res);
+        size_t k = 0, j = 0, delivered = 0, legacy = 0, bad = 0, refused = 0;
         for (; k < (size_t)n; k++) {
             if (kind[k] == REC_BAD) {
                 bad++;
-            } else if (ok[j++]) {
+            } else if (res[j] == SENT_OK) {
                 delivered++;
                 legacy += kind[k] == REC_LEGACY;
+                j++;
+            } else if (res[j] == SENT_REFUSED) {
+                refused++;
+                j++;
             } else {
                 break;
             }
@@ -678,6 +694,7 @@ static void replay_spool(struct out_redis *r, size_t max)
         r->st.delivered += delivered;
         r->st.legacy_records += legacy;
         r->st.spool_bad_records += bad;
+        r->st.redis_refused += refused;
         pthread_cond_broadcast(&r->progress);
         pthread_mutex_unlock(&r->mu);
         if (k < (size_t)n)
@@ -692,8 +709,8 @@ static void replay_spool(struct out_redis *r, size_t max)
 static size_t alert_batch(struct out_redis *r)
 {
     struct rec *x[BATCH_MAX];
-    bool ok[BATCH_MAX];
-    size_t n = 0, sent = 0;
+    int res[BATCH_MAX];
+    size_t n = 0, sent = 0, refused = 0;
 
     /* Popped under spool_mu: a producer's overflow (out_redis_submit())
      * spools the oldest queued alert, and must not land between the spool
@@ -710,12 +727,14 @@ static size_t alert_batch(struct out_redis *r)
     for (size_t i = 0; i < n; i++)
         (void)rec_decode(x[i]->data, x[i]->len, &r->items[i]); /* encoded here: it decodes */
     if (direct) {
-        sent = send_records(r, r->items, n, true, ok);
+        sent = send_records(r, r->items, n, true, res);
         if (sent < n)
             pthread_mutex_lock(&r->spool_mu);
     }
     for (size_t i = 0; i < n; i++) {
-        if (!direct || !ok[i])
+        if (direct && res[i] == SENT_REFUSED)
+            refused++;
+        else if (!direct || res[i] == SENT_NOT)
             (void)spool_put(r, x[i]->data, x[i]->len);
         free(x[i]);
     }
@@ -726,6 +745,7 @@ static size_t alert_batch(struct out_redis *r)
     pthread_mutex_lock(&r->mu);
     r->inflight -= n;
     r->st.delivered += sent;
+    r->st.redis_refused += refused;
     pthread_cond_broadcast(&r->progress);
     pthread_mutex_unlock(&r->mu);
     return n;
@@ -736,7 +756,7 @@ static size_t alert_batch(struct out_redis *r)
 static void flow_batches(struct out_redis *r, bool final)
 {
     struct rec *x[BATCH_MAX];
-    bool ok[BATCH_MAX];
+    int res[BATCH_MAX];
     for (;;) {
         size_t n = 0, sent = 0;
         if (!final && !can_write(r))
@@ -750,7 +770,7 @@ static void flow_batches(struct out_redis *r, bool final)
         for (size_t i = 0; i < n; i++)
             r->items[i] = (struct item){.json = x[i]->data, .json_len = x[i]->len};
         if (can_write(r))
-            sent = send_records(r, r->items, n, false, ok);
+            sent = send_records(r, r->items, n, false, res);
         for (size_t i = 0; i < n; i++)
             free(x[i]);
         pthread_mutex_lock(&r->mu);

@@ -610,9 +610,17 @@ bool redis_link_aborted(const struct redis_link *l)
 enum redis_err_kind redis_link_error_kind(const char *msg)
 {
     static const char *const reconnect[] = {"NOAUTH", "WRONGPASS", "READONLY", "MASTERDOWN"};
+    /* What Redis says of a command it will never take, whatever its state:
+     * an argument above proto-max-bulk-len, or a request it cannot parse
+     * (it then closes the connection too). */
+    static const char *const refused[] = {"exceeds maximum allowed size", "invalid bulk length",
+                                          "invalid multibulk length", "too large"};
     for (size_t i = 0; i < sizeof(reconnect) / sizeof(reconnect[0]); i++)
         if (strncmp(msg, reconnect[i], strlen(reconnect[i])) == 0)
             return REDIS_ERR_RECONNECT;
+    for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
+        if (strstr(msg, refused[i]) != NULL)
+            return REDIS_ERR_REFUSED;
     return REDIS_ERR_PAUSE;
 }
 

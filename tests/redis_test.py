@@ -1369,6 +1369,85 @@ def t_disk_full(env):
     return "%d of %d alerts refused on a full disk (exit 4), then %d delivered (%d duplicates), " \
         "%d KiB freed" % (refused, len(more), len(first), dups, freed // 1024)
 
+
+class RefusingRedis(FakeRedis):
+    """A FakeRedis that refuses for good (as Redis does an argument above
+    proto-max-bulk-len) the XADD of every alert whose id ends in 0 or 8."""
+
+    def xadd_reply(self, fields):
+        if fields.get("alert_id", "")[-1:] in ("0", "8"):
+            return b"-ERR string exceeds maximum allowed size (proto-max-bulk-len)\r\n"
+        return FakeRedis.xadd_reply(self, fields)
+
+
+def t_refused_by_redis(env):
+    """Alerts Redis refuses for good are not retried forever nor lost
+    silently: counted (redis_refused, lost) in the summary, --stats and the
+    stats hash, exit 4; the others delivered in order; nothing spooled."""
+    fake = RefusingRedis()
+    try:
+        conf = env.config("redis://127.0.0.1:%d/0" % fake.port)
+        rc, err, alerts, st = run_stats(env, conf, vendor_pcaps(env.args))
+    finally:
+        fake.stop()
+    refused = [a for a, _, _ in alerts if a[-1:] in ("0", "8")]
+    check(refused, "no alert id ends in 0 or 8: pick other digits")
+    expect_rc(rc, 4, err)
+    got = [f.get("alert_id") for f in fake.xadds]
+    check(got == [a for a, _, _ in alerts if a not in refused],
+          "the stream holds %d alerts, expected the %d not refused, in order"
+          % (len(got), len(alerts) - len(refused)))
+    rd = st.get("redis", {})
+    check(rd.get("redis_refused") == len(refused) and rd.get("lost") == len(refused)
+          and rd.get("undelivered") == 0,
+          "--stats redis: %s" % {k: rd.get(k) for k in ("redis_refused", "lost", "undelivered")})
+    check("%d alerts LOST" % len(refused) in err and "refused by Redis for good" in err,
+          "the summary does not report them: %s" % err[-600:])
+    h = fake.hsets.get("egress:stats:%s" % SENSOR_NAME, {})
+    check(h.get("redis_refused") == str(len(refused)) and h.get("lost") == str(len(refused)),
+          "stats hash: redis_refused %s, lost %s" % (h.get("redis_refused"), h.get("lost")))
+    check(not spool_records(env.spool) if os.path.isdir(env.spool) else True,
+          "refused alerts were spooled (they would be retried forever)")
+    return "%d of %d alerts refused by Redis, counted; exit 4" % (len(refused), len(alerts))
+
+
+def t_oversized_alert(env):
+    """An alert too large to format (a 40000-byte product name) is counted
+    as lost (refused_large) in the summary, --stats and the stats hash, and
+    the run fails (exit 1: the --alerts file could not take it either, which
+    comes before 4); the other alerts are delivered."""
+    sigs = os.path.join(env.tmp, "signatures")
+    shutil.copytree(env.args.signatures, sigs)
+    path = os.path.join(sigs, "avast.conf")
+    with open(path) as fp:
+        text = fp.read()
+    text = re.sub(r'product = "[^"]*";', 'product = "%s";' % ("A" * 40000), text, count=1)
+    with open(path, "w") as fp:
+        fp.write(text)
+    srv = env.redis()
+    conf = env.config("redis://127.0.0.1:%d/0" % srv.port)
+    with open(conf) as fp:
+        text = fp.read().replace(cfg_str(os.path.abspath(env.args.signatures)), cfg_str(sigs))
+    with open(conf, "w") as fp:
+        fp.write(text)
+    pcaps = [p for p in vendor_pcaps(env.args) if "avast" in p or "eset" in p]
+    rc, err, alerts, st = run_stats(env, conf, pcaps)
+    if rc == 2:
+        return "the pack is refused at load (strings bounded there): %s" % err.strip()[-120:]
+    check(rc in (1, 4), "exit %d, expected 1 or 4: %s" % (rc, err[-400:]))
+    rd = st.get("redis", {})
+    big = rd.get("refused_large", 0)
+    check(big >= 1 and rd.get("lost") == big,
+          "--stats redis: %s" % {k: rd.get(k) for k in ("refused_large", "lost", "delivered")})
+    check("alerts LOST" in err and "too large" in err, "summary: %s" % err[-600:])
+    c = srv.client()
+    h = pairs(c.cmd("HGETALL", "egress:stats:%s" % SENSOR_NAME))
+    n = c.cmd("XLEN", STREAM)
+    c.close()
+    check(h.get("refused_large") == str(big), "stats hash refused_large %s" % h.get("refused_large"))
+    check(n == len(alerts) and n > 0, "%d alerts in the stream, %d in the file" % (n, len(alerts)))
+    return "%d oversized alerts counted as lost, %d delivered; exit %d" % (big, n, rc)
+
 TESTS = [
     ("delivery", t_delivery),
     ("down-at-start", t_down_at_start),
@@ -1388,6 +1467,8 @@ TESTS = [
     ("huge-reply", t_huge_reply),
     ("sigterm", t_sigterm),
     ("disk-full", t_disk_full),
+    ("refused-by-redis", t_refused_by_redis),
+    ("oversized-alert", t_oversized_alert),
 ]
 
 
