@@ -71,6 +71,9 @@ struct sensor_config {
     uint32_t redis_command_timeout_ms;
     uint32_t redis_stats_interval; /* seconds */
     uint32_t redis_flush_timeout;  /* seconds an offline run waits for delivery */
+    char redis_password[256];      /* redis.password, or the first line of redis.password_file */
+    char redis_password_file[CONFIG_PATH_MAX];
+    unsigned redis_spool_dir_line; /* line of redis.spool_dir in source; 0: the default */
 
     /* outputs ("" = off, "-" = standard output) */
     char flows_path[CONFIG_PATH_MAX];
@@ -87,7 +90,11 @@ int config_init_defaults(struct sensor_config *c);
 /* Read path over the defaults already in c. Returns 0 on success. On error
  * returns -1 with "FILE:LINE: message" in errbuf and c holding the defaults
  * or partly applied values: the caller must not use it except to
- * config_fini() it. */
+ * config_fini() it. A file that sets redis.password, and the file named by
+ * redis.password_file (whose first line is read into redis_password), must
+ * not be readable by others nor writable by the group: 0600, or 0640 for a
+ * group that reads it. sensor_name may not hold ':', '*', whitespace or
+ * control characters (it is part of Redis key names). */
 int config_load(struct sensor_config *c, const char *path, char *errbuf, size_t errlen);
 
 /* Release what c owns. Safe on a zeroed or already finished struct. */

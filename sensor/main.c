@@ -268,6 +268,7 @@ int main(int argc, char **argv)
     const char *assets_path = o.assets ? o.assets : cfg.assets_path;
     const char *stats_path = o.stats ? o.stats : cfg.stats_path;
     const char *redis_url = o.redis ? o.redis : cfg.redis_url;
+    const char *spool_dir = o.spool_dir ? o.spool_dir : cfg.redis_spool_dir;
     if (!flows_path[0] && !alerts_path[0] && !assets_path[0] && !stats_path[0] && !redis_url[0])
         alerts_path = "-"; /* an analyst's default: what phones home */
 
@@ -293,10 +294,19 @@ int main(int argc, char **argv)
     }
     if (redis_url[0]) {
         const char *sentinels[CONFIG_MAX_SENTINELS];
+        char spool_origin[CONFIG_PATH_MAX + 64] = "the default redis.spool_dir";
         for (unsigned i = 0; i < cfg.n_redis_sentinels; i++)
             sentinels[i] = cfg.redis_sentinels[i];
+        if (o.spool_dir)
+            snprintf(spool_origin, sizeof(spool_origin), "--spool-dir");
+        else if (cfg.redis_spool_dir_line)
+            snprintf(spool_origin, sizeof(spool_origin), "redis.spool_dir in %s:%u", cfg.source,
+                     cfg.redis_spool_dir_line);
         struct out_redis_config rcfg = {
             .url = redis_url,
+            .url_from_cli = o.redis != NULL,
+            .password_env = getenv(OUT_REDIS_PASSWORD_ENV),
+            .password = cfg.redis_password,
             .sentinels = cfg.n_redis_sentinels ? sentinels : NULL,
             .n_sentinels = cfg.n_redis_sentinels,
             .master_name = cfg.redis_master_name,
@@ -306,7 +316,8 @@ int main(int argc, char **argv)
             .maxlen = cfg.redis_maxlen,
             .channel = cfg.redis_channel,
             .flows_stream = cfg.redis_flows_stream,
-            .spool_dir = cfg.redis_spool_dir,
+            .spool_dir = spool_dir,
+            .spool_origin = spool_origin,
             .spool_max_bytes = cfg.redis_spool_max_bytes,
             .queue_size = cfg.redis_queue_size,
             .connect_timeout_ms = cfg.redis_connect_timeout_ms,
@@ -453,11 +464,17 @@ int main(int argc, char **argv)
         rep.rs = &rst;
         out_redis_describe(redis, redis_desc, sizeof(redis_desc));
         rep.redis_url = redis_desc; /* without credentials */
-        rep.redis_spool_dir = cfg.redis_spool_dir;
+        rep.redis_spool_dir = spool_dir;
         if (out_redis_lost(&rst) > 0 && rc == 0)
             rc = EXIT_LOST;
         else if (rep.redis_undelivered > 0 && rc == 0)
             rc = EXIT_UNDELIVERED;
+        if (o.quiet && rep.redis_undelivered > 0) /* exit 3 says why, even quiet */
+            log_msg(LOG_WARNING, "redis: %llu alerts left in the spool %s",
+                    (unsigned long long)rep.redis_undelivered, spool_dir);
+        if (o.quiet && out_redis_lost(&rst) > 0)
+            log_msg(LOG_WARNING, "redis: %llu alerts lost (see --stats)",
+                    (unsigned long long)out_redis_lost(&rst));
     }
 
     if (out_flows_close(flows, err, sizeof(err)) < 0) {

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "redis-url.h"
 
 void usage(FILE *fp)
 {
@@ -76,10 +77,14 @@ void usage(FILE *fp)
             "                        host, the vendors, products and categories seen\n"
             "      --flows PATH      write flow records (JSON lines)\n"
             "      --redis URL       also deliver alerts, inventory and health to Redis:\n"
-            "                        redis://[user:password@]host:port/db or\n"
+            "                        redis://[user[:password]@]host:port/db or\n"
             "                        unix:///path/to/socket (overrides redis.url). Alerts\n"
             "                        Redis cannot take wait in the spool (redis.spool_dir)\n"
-            "                        and are delivered later, in order\n"
+            "                        and are delivered later, in order. A password here is\n"
+            "                        blanked from the command line at start, but ps may\n"
+            "                        have seen it: give it in EGRESS_SENSOR_REDIS_PASSWORD,\n"
+            "                        redis.password_file or redis.password instead\n"
+            "      --spool-dir DIR   the Redis spool directory (overrides redis.spool_dir)\n"
             "      --stats PATH      write the end-of-run statistics as JSON\n"
             "  -q, --quiet           no summary and no progress on standard error\n"
             "      --progress        always show the progress line\n"
@@ -113,7 +118,8 @@ enum {
     OPT_BUFFER_MB,
     OPT_USER,
     OPT_STATS_INTERVAL,
-    OPT_SYSLOG
+    OPT_SYSLOG,
+    OPT_SPOOL_DIR
 };
 
 /* A whole decimal number in [lo, hi], or -1 after a usage message. */
@@ -128,6 +134,21 @@ static long number_arg(const char *opt, const char *arg, long lo, long hi)
         return -1;
     }
     return v;
+}
+
+/* --redis URL: keep a copy, and overwrite the password in argv itself so
+ * that it does not show in ps for the whole run. A URL too long for the
+ * copy is kept as it is: the URL parser refuses it. */
+static void redis_arg(struct options *o, char *arg)
+{
+    size_t off, len;
+    o->redis = arg;
+    if (strlen(arg) < sizeof(o->redis_url)) {
+        memcpy(o->redis_url, arg, strlen(arg) + 1);
+        o->redis = o->redis_url;
+    }
+    if (redis_url_password_span(arg, &off, &len) == 0)
+        memset(arg + off, '*', len);
 }
 
 int parse_options(int argc, char **argv, struct options *o)
@@ -146,6 +167,7 @@ int parse_options(int argc, char **argv, struct options *o)
         {"flows", required_argument, NULL, OPT_FLOWS},
         {"alerts", required_argument, NULL, OPT_ALERTS},
         {"redis", required_argument, NULL, OPT_REDIS},
+        {"spool-dir", required_argument, NULL, OPT_SPOOL_DIR},
         {"assets", required_argument, NULL, OPT_ASSETS},
         {"list-signatures", no_argument, NULL, OPT_LIST_SIGS},
         {"stats", required_argument, NULL, OPT_STATS},
@@ -233,7 +255,14 @@ int parse_options(int argc, char **argv, struct options *o)
             o->alerts = optarg;
             break;
         case OPT_REDIS:
-            o->redis = optarg;
+            redis_arg(o, optarg);
+            break;
+        case OPT_SPOOL_DIR:
+            if (optarg[0] == '\0') {
+                fprintf(stderr, "egress-sensor: --spool-dir: a directory is needed\n");
+                return -1;
+            }
+            o->spool_dir = optarg;
             break;
         case OPT_ASSETS:
             o->assets = optarg;

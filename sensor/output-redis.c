@@ -1091,7 +1091,7 @@ struct out_redis *out_redis_start(const struct out_redis_config *cfg, char *errb
 {
     struct out_redis *r = calloc(1, sizeof(*r));
     pthread_condattr_t ca;
-    char msg[200];
+    char msg[600];
 
     if (r == NULL) {
         snprintf(errbuf, errlen, "out of memory");
@@ -1108,6 +1108,28 @@ struct out_redis *out_redis_start(const struct out_redis_config *cfg, char *errb
 
     if (redis_url_parse(cfg->url, &r->url, errbuf, errlen) < 0)
         goto fail;
+    const char *pw = NULL, *pw_from = NULL;
+    if (r->url.password[0] && cfg->url_from_cli)
+        pw = NULL; /* --redis's own */
+    else if (cfg->password_env != NULL && cfg->password_env[0])
+        pw = cfg->password_env, pw_from = OUT_REDIS_PASSWORD_ENV;
+    else if (cfg->password != NULL && cfg->password[0])
+        pw = cfg->password, pw_from = "the configured password";
+    if (pw != NULL) {
+        if (strlen(pw) >= sizeof(r->url.password)) {
+            snprintf(errbuf, errlen, "%s: longer than %zu bytes", pw_from,
+                     sizeof(r->url.password) - 1);
+            goto fail;
+        }
+        snprintf(r->url.password, sizeof(r->url.password), "%s", pw);
+    }
+    if (r->url.user[0] && !r->url.password[0]) {
+        snprintf(errbuf, errlen,
+                 "redis URL: user \"%s\" needs a password: in the URL, %s, redis.password_file "
+                 "or redis.password",
+                 r->url.user, OUT_REDIS_PASSWORD_ENV);
+        goto fail;
+    }
     if (cfg->n_sentinels > 0) {
         if (cfg->master_name == NULL || !cfg->master_name[0]) {
             snprintf(errbuf, errlen, "Sentinel discovery needs a master name");
@@ -1178,10 +1200,13 @@ struct out_redis *out_redis_start(const struct out_redis_config *cfg, char *errb
         goto oom;
 
     r->spool = spool_open(cfg->spool_dir,
-                          cfg->spool_max_bytes ? cfg->spool_max_bytes : DEFAULT_SPOOL_BYTES, errbuf,
-                          errlen);
-    if (r->spool == NULL)
+                          cfg->spool_max_bytes ? cfg->spool_max_bytes : DEFAULT_SPOOL_BYTES, msg,
+                          sizeof(msg));
+    if (r->spool == NULL) {
+        snprintf(errbuf, errlen, "cannot use the spool folder %s (%s): %s", cfg->spool_dir,
+                 cfg->spool_origin ? cfg->spool_origin : "redis.spool_dir", msg);
         goto fail;
+    }
 
     /* The thread takes no signals: they stay with the main thread, and a
      * SIGPIPE from a dead socket is discarded by the link. */

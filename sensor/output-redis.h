@@ -36,9 +36,18 @@
 
 struct out_redis;
 
+/* The environment variable that may hold the Redis password. */
+#define OUT_REDIS_PASSWORD_ENV "EGRESS_SENSOR_REDIS_PASSWORD"
+
+/* The password used, first found (README "Redis"): the one in url when
+ * url_from_cli (--redis), password_env, password (redis.password_file or
+ * redis.password), the one in url. */
 struct out_redis_config {
-    const char *url;        /* redis://[user:password@]host:port/db or unix:///path */
-    const char **sentinels; /* "host:port" list for Sentinel discovery, or NULL */
+    const char *url;          /* redis://[user:password@]host:port/db or unix:///path */
+    bool url_from_cli;        /* url is --redis's, not redis.url's */
+    const char *password_env; /* getenv(OUT_REDIS_PASSWORD_ENV), or NULL */
+    const char *password;     /* the configuration's, or NULL or "" */
+    const char **sentinels;   /* "host:port" list for Sentinel discovery, or NULL */
     size_t n_sentinels;
     const char *master_name;  /* Sentinel master name (with sentinels) */
     const char *sensor;       /* sensor name, in keys and records */
@@ -48,6 +57,7 @@ struct out_redis_config {
     const char *channel;      /* PUBLISH channel for live viewers, "" = off */
     const char *flows_stream; /* flow records stream, "" = off */
     const char *spool_dir;    /* durable spool directory */
+    const char *spool_origin; /* where spool_dir was set, for messages: "--spool-dir"... */
     uint64_t spool_max_bytes;
     uint32_t queue_size; /* records in the in-memory queue */
     uint32_t connect_timeout_ms;

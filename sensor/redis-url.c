@@ -197,20 +197,15 @@ static int parse_url(const char *url, struct redis_url *u, char *msg, size_t msg
     end = p + strcspn(p, "/?");
     at = memrchr(p, '@', (size_t)(end - p));
     if (at != NULL) {
+        /* user@ alone: the password comes from elsewhere (redis-url.h) */
         const char *colon = memchr(p, ':', (size_t)(at - p));
-        if (colon == NULL && at > p)
-            return fail_msg(msg, msglen,
-                            "user name without a password (write user:password@, or "
-                            ":password@ for a password alone)");
-        if (colon != NULL) {
-            if (pct_decode(p, (size_t)(colon - p), u->user, sizeof(u->user), "user name", msg,
-                           msglen) < 0 ||
-                pct_decode(colon + 1, (size_t)(at - colon - 1), u->password, sizeof(u->password),
-                           "password", msg, msglen) < 0)
-                return -1;
-            if (u->user[0] && !u->password[0])
-                return fail_msg(msg, msglen, "user \"%s\" without a password", u->user);
-        }
+        const char *uend = colon != NULL ? colon : at;
+        if (pct_decode(p, (size_t)(uend - p), u->user, sizeof(u->user), "user name", msg, msglen) <
+            0)
+            return -1;
+        if (colon != NULL && pct_decode(colon + 1, (size_t)(at - colon - 1), u->password,
+                                        sizeof(u->password), "password", msg, msglen) < 0)
+            return -1;
         p = at + 1;
     }
 
@@ -280,4 +275,20 @@ void redis_url_peer(char *buf, size_t len, const char *host, int port, const cha
         snprintf(buf, len, "[%s]:%d", host, port);
     else
         snprintf(buf, len, "%s:%d", host, port);
+}
+
+/* See redis-url.h. */
+int redis_url_password_span(const char *url, size_t *off, size_t *len)
+{
+    const char *sep = url != NULL ? strstr(url, "://") : NULL;
+    if (sep == NULL)
+        return -1;
+    const char *p = sep + 3, *end = p + strcspn(p, "/?");
+    const char *at = memrchr(p, '@', (size_t)(end - p));
+    const char *colon = at != NULL ? memchr(p, ':', (size_t)(at - p)) : NULL;
+    if (colon == NULL || at == colon + 1)
+        return -1;
+    *off = (size_t)(colon + 1 - url);
+    *len = (size_t)(at - colon - 1);
+    return 0;
 }

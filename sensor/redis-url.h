@@ -5,8 +5,10 @@
  *
  * host is a name, an IPv4 address or an IPv6 address in brackets; port
  * defaults to 6379, db to 0. The user name and password are
- * percent-decoded (%40 for '@', %3A for ':'). rediss:// (TLS) is refused
- * with a message saying so. Messages never repeat the password. */
+ * percent-decoded (%40 for '@', %3A for ':'). "user@" alone names an ACL
+ * user whose password is given elsewhere (the output refuses a user left
+ * without one). rediss:// (TLS) is refused with a message saying so.
+ * Messages never repeat the password. */
 #ifndef REDIS_URL_H
 #define REDIS_URL_H
 
@@ -31,6 +33,11 @@ int redis_url_parse(const char *url, struct redis_url *u, char *errbuf, size_t e
  * none). Returns 0, or -1 with a message in msg. */
 int redis_url_hostport(const char *s, size_t n, char *host, size_t hostcap, int *port, char *msg,
                        size_t msglen);
+
+/* Where the password is in url as written (percent-encoded): *off and
+ * *len, bytes from the start of url. Returns 0, or -1 when url carries no
+ * password. For scrubbing a command line; never fails otherwise. */
+int redis_url_password_span(const char *url, size_t *off, size_t *len);
 
 /* A server's name for messages: the socket path when path is not empty,
  * else "host:port", or "[v6]:port" for an IPv6 address. Never fails

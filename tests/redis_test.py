@@ -43,6 +43,7 @@ STATS_FIELDS = ("packets", "drops", "if_drops", "flows", "alerts", "suppressed",
                 "spool_pending", "spool_bytes", "delivered", "spooled", "spool_refused",
                 "reconnects", "updated")
 EXIT_UNDELIVERED = 3
+OUT_ENV = "EGRESS_SENSOR_REDIS_PASSWORD"
 FLUSH_TIMEOUT = 2      # seconds, for the runs that are meant to leave alerts behind
 STATS_INTERVAL = 5
 
@@ -501,13 +502,15 @@ class Env:
             cmd += ["-r", p]
         return cmd + list(extra), alerts
 
-    def run(self, conf, pcaps, extra=(), timeout=60):
-        """Run the sensor; returns (exit code, stderr text, alerts, seconds)."""
+    def run(self, conf, pcaps, extra=(), timeout=60, environ=None):
+        """Run the sensor (environ: variables to add); returns (exit code,
+        stderr text, alerts, seconds)."""
         cmd, alerts_path = self.sensor_cmd(conf, pcaps, extra)
         t0 = time.monotonic()
+        envp = dict(os.environ, **environ) if environ else None
         try:
             p = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE, timeout=timeout, check=False)
+                               stderr=subprocess.PIPE, timeout=timeout, check=False, env=envp)
         except subprocess.TimeoutExpired:
             raise TestFailure("sensor did not finish within %d s: %s" % (timeout, " ".join(cmd)))
         return p.returncode, p.stderr.decode(errors="replace"), read_alerts(alerts_path), \
@@ -1448,6 +1451,122 @@ def t_oversized_alert(env):
     check(n == len(alerts) and n > 0, "%d alerts in the stream, %d in the file" % (n, len(alerts)))
     return "%d oversized alerts counted as lost, %d delivered; exit %d" % (big, n, rc)
 
+
+def t_password_cmdline(env):
+    """The password in --redis does not show in /proc/PID/cmdline (ps) while
+    the sensor runs, and still authenticates."""
+    srv = env.redis(args=["--requirepass", "right-pw"], password="right-pw")
+    conf = env.config("redis://127.0.0.1:%d/0" % free_port())
+    header, caps = pcap_stream(vendor_pcaps(env.args)[:3])
+    cmd, alerts_path = env.sensor_cmd(conf, ["-"], ["--redis", "redis://:right-pw@127.0.0.1:%d/0"
+                                                    % srv.port])
+    check("right-pw" in " ".join(cmd), "the test lost its password")
+    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+    try:
+        proc.stdin.write(header + b"".join(b"".join(r) for r in caps[:1]))
+        proc.stdin.flush()
+        c = srv.client()
+        wait_for("the sensor to connect",
+                 lambda: int(pairs_info(c.cmd("INFO", "clients"))["connected_clients"]) > 1, 10.0)
+        with open("/proc/%d/cmdline" % proc.pid, "rb") as fp:
+            cmdline = fp.read()
+        for recs in caps[1:]:
+            proc.stdin.write(b"".join(recs))
+        _, err = proc.communicate(timeout=30)
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
+    err = err.decode(errors="replace")
+    check(b"right-pw" not in cmdline, "the password shows in /proc/PID/cmdline: %r"
+          % cmdline.replace(b"\0", b" "))
+    check(b"redis://:********@127.0.0.1" in cmdline, "cmdline: %r" % cmdline.replace(b"\0", b" "))
+    expect_rc(proc.returncode, 0, err)
+    dups = expect_all_delivered(c, read_alerts(alerts_path), "with the scrubbed URL")
+    c.close()
+    return "cmdline shows redis://:********@..., alerts delivered (%d duplicates)" % dups
+
+
+def t_password_sources(env):
+    """The password from the environment, redis.password and
+    redis.password_file; files open to others refused (exit 2, named); the
+    precedence: --redis's, the environment's, the configuration's, redis.url's."""
+    srv = env.redis(args=["--requirepass", "right-pw"], password="right-pw")
+    url = "redis://127.0.0.1:%d/0" % srv.port
+    pcaps = vendor_pcaps(env.args)[:2]
+    out = []
+
+    def delivered(rc, err, alerts, what):
+        expect_rc(rc, 0, err)
+        c = srv.client()
+        expect_all_delivered(c, alerts, what)
+        c.close()
+        out.append(what)
+
+    env_pw = {OUT_ENV: "right-pw"}
+    rc, err, alerts, _ = env.run(env.config(url), pcaps, environ=env_pw)
+    delivered(rc, err, alerts, "environment")
+    # the environment's beats redis.url's, --redis's beats the environment's
+    rc, err, alerts, _ = env.run(env.config("redis://:wrong@127.0.0.1:%d/0" % srv.port), pcaps,
+                                 environ=env_pw)
+    delivered(rc, err, alerts, "environment over redis.url")
+    rc, err, _, _ = env.run(env.config(url), pcaps, environ=env_pw,
+                            extra=["--redis", "redis://:wrong@127.0.0.1:%d/0" % srv.port])
+    check(rc == EXIT_UNDELIVERED and "WRONGPASS" in err, "--redis's password did not win: exit "
+          "%d, %s" % (rc, summary_line(err)))
+    shutil.rmtree(env.spool)
+
+    conf = env.config(url, password="right-pw")
+    os.chmod(conf, 0o600)
+    rc, err, alerts, _ = env.run(conf, pcaps)
+    delivered(rc, err, alerts, "redis.password")
+    os.chmod(conf, 0o644)
+    rc, err, _, _ = env.run(conf, pcaps)
+    expect_rc(rc, 2, err)
+    check(conf in err and "open to others" in err, "no clear refusal: %s" % err.strip())
+
+    pwfile = os.path.join(env.tmp, "redis.pw")
+    with open(pwfile, "w") as fp:
+        fp.write("right-pw\n")
+    os.chmod(pwfile, 0o640)
+    conf = env.config(url, password_file=pwfile)
+    rc, err, alerts, _ = env.run(conf, pcaps)
+    delivered(rc, err, alerts, "redis.password_file")
+    os.chmod(pwfile, 0o644)
+    rc, err, _, _ = env.run(conf, pcaps)
+    expect_rc(rc, 2, err)
+    check(pwfile in err and "open to others" in err, "no clear refusal: %s" % err.strip())
+    return ", ".join(out) + "; files open to others refused"
+
+
+def t_config_errors(env):
+    """A spool folder that cannot be created: exit 2 naming it and where it
+    was set (redis.spool_dir in FILE:LINE, or --spool-dir); a sensor_name
+    that would break key names: exit 2 with FILE:LINE."""
+    bad = "/proc/egress-sensor-test/spool"
+    conf = env.config("redis://127.0.0.1:%d/0" % free_port(), spool_dir=bad)
+    with open(conf) as fp:
+        line = 1 + fp.read().split("\n").index("  spool_dir = %s;" % cfg_str(bad))
+    rc, err, _, _ = env.run(conf, [decoy_pcap(env.args)])
+    expect_rc(rc, 2, err)
+    where = "redis.spool_dir in %s:%d" % (conf, line)
+    check(bad in err and where in err, "no folder and origin (%s) in: %s" % (where, err.strip()))
+    rc, err, _, _ = env.run(env.config("redis://127.0.0.1:%d/0" % free_port()),
+                            [decoy_pcap(env.args)], extra=["--spool-dir", bad])
+    expect_rc(rc, 2, err)
+    check(bad in err and "--spool-dir" in err, "no folder and origin in: %s" % err.strip())
+
+    conf = env.config("redis://127.0.0.1:%d/0" % free_port())
+    with open(conf) as fp:
+        text = fp.read()
+    with open(conf, "w") as fp:
+        fp.write(text.replace('sensor_name = "%s";' % SENSOR_NAME, 'sensor_name = "gw:1 *";'))
+    rc, err, _, _ = env.run(conf, [decoy_pcap(env.args)])
+    expect_rc(rc, 2, err)
+    check("%s:1: sensor_name" % conf in err, "no FILE:LINE for sensor_name: %s" % err.strip())
+    return "spool folder named with its origin; sensor_name refused at %s:1" % os.path.basename(conf)
+
 TESTS = [
     ("delivery", t_delivery),
     ("down-at-start", t_down_at_start),
@@ -1469,6 +1588,9 @@ TESTS = [
     ("disk-full", t_disk_full),
     ("refused-by-redis", t_refused_by_redis),
     ("oversized-alert", t_oversized_alert),
+    ("password-cmdline", t_password_cmdline),
+    ("password-sources", t_password_sources),
+    ("config-errors", t_config_errors),
 ]
 
 
