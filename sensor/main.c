@@ -323,6 +323,7 @@ int main(int argc, char **argv)
             .connect_timeout_ms = cfg.redis_connect_timeout_ms,
             .command_timeout_ms = cfg.redis_command_timeout_ms,
             .stats_interval_s = cfg.redis_stats_interval,
+            .quiet = o.quiet,
         };
         redis = out_redis_start(&rcfg, err, sizeof(err));
         if (redis == NULL) {

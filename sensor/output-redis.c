@@ -51,6 +51,7 @@
 
 #include "redis-link.h"
 #include "redis-url.h"
+#include "log.h"
 #include "spool.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -68,6 +69,11 @@
 #define FLUSH_MS 1000       /* longest sleep of the output thread */
 #define DRAIN_RETRY_MS 1000 /* reconnect at least this often while draining */
 #define STOP_GRACE_MS 1500  /* the last flush before a stop, at most */
+#define LOG_BURST 10        /* state lines logged in a row before the rate limit */
+#define LOG_EVERY_MS 6000   /* then one per this */
+
+/* What the output thread knows of Redis, for the log and the status line. */
+enum { ST_START, ST_UP, ST_DOWN };
 #define ASSETS_MAX_PENDING 65536
 #define ASSETS_PER_HSET 256
 #define CMD_MAX_ARGS 40
@@ -367,10 +373,22 @@ struct out_redis {
     uint64_t stop_at; /* monotonic ms: the last flush ends by then */
     struct out_redis_stats st;
 
+    /* Under mu: what the log and the status line say of Redis. */
+    int state;            /* ST_* */
+    uint64_t state_since; /* monotonic ms */
+    bool spooling, replaying;
+
     /* The output thread's alone. */
     struct redis_link *link;
-    uint64_t next_stats; /* monotonic ms */
-    uint64_t assets_at;  /* monotonic ms: no asset write before (after an error) */
+    char *spool_dir;
+    bool quiet;                  /* log warnings only */
+    double tokens;               /* log lines allowed now (rate limit) */
+    uint64_t tokens_at;          /* monotonic ms of the last refill */
+    unsigned unlogged;           /* lines dropped by the rate limit since the last one */
+    struct out_redis_stats told; /* the losses the log has reported */
+    size_t damage_told;          /* spool damage regions logged */
+    uint64_t next_stats;         /* monotonic ms */
+    uint64_t assets_at;          /* monotonic ms: no asset write before (after an error) */
     bool ever_connected;
     char *buf; /* spool replay buffer */
     size_t cap;
@@ -405,8 +423,196 @@ static void set_error(struct out_redis *r, const char *peer, const char *fmt, ..
     va_end(ap);
     pthread_mutex_lock(&r->mu);
     snprintf(r->st.last_error, sizeof(r->st.last_error), "%s: %s", peer, msg);
+    r->st.last_error_at = (int64_t)time(NULL);
+    r->st.last_error_past = 0;
     r->st.errors++;
     pthread_mutex_unlock(&r->mu);
+}
+
+static uint64_t spool_pending(struct out_redis *r)
+{
+    struct spool_stats ss;
+    spool_get_stats(r->spool, &ss);
+    return ss.pending;
+}
+
+/* A snapshot of the counters, the queue and the spool into *out. */
+static void snapshot(struct out_redis *r, struct out_redis_stats *out)
+{
+    struct spool_stats ss;
+    static const char *const names[] = {"connecting", "up", "down"};
+    pthread_mutex_lock(&r->mu);
+    *out = r->st;
+    out->queue_depth = r->alerts.n + r->inflight;
+    snprintf(out->state, sizeof(out->state), "%s%s", names[r->state],
+             r->replaying  ? ", replaying"
+             : r->spooling ? ", spooling"
+                           : "");
+    pthread_mutex_unlock(&r->mu);
+    spool_get_stats(r->spool, &ss);
+    out->spool_pending = ss.pending;
+    out->spool_bytes = ss.bytes;
+    out->spool_torn = ss.torn;
+    out->spool_damaged = ss.damaged;
+    out->spool_damaged_bytes = ss.damaged_bytes;
+    spool_last_error(r->spool, out->spool_error, sizeof(out->spool_error));
+    struct spool_damage d;
+    if (spool_damage(r->spool, 0, &d) == 0) {
+        int n = snprintf(out->damage, sizeof(out->damage),
+                         "spool-%010" PRIu64 ".log at offset %" PRIu64 " (%" PRIu64
+                         " bytes, at least %" PRIu64 " alert%s)",
+                         d.segment, d.offset, d.bytes, d.records, d.records == 1 ? "" : "s");
+        if (ss.damaged_regions > 1 && n > 0 && (size_t)n < sizeof(out->damage))
+            snprintf(out->damage + n, sizeof(out->damage) - (size_t)n,
+                     " and %" PRIu64 " more region%s", ss.damaged_regions - 1,
+                     ss.damaged_regions > 2 ? "s" : "");
+    }
+}
+
+/* A state line through the sensor's log, from the output thread,
+ * rate-limited (LOG_BURST in a row, then one per LOG_EVERY_MS; the lines
+ * dropped are counted in the next one). Informational lines are skipped
+ * when quiet. */
+static void say(struct out_redis *r, int prio, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void say(struct out_redis *r, int prio, const char *fmt, ...)
+{
+    char msg[600];
+    uint64_t now = redis_link_now_ms();
+    if (r->quiet && prio > LOG_WARNING)
+        return;
+    r->tokens += (double)(now - r->tokens_at) / LOG_EVERY_MS;
+    if (r->tokens > LOG_BURST)
+        r->tokens = LOG_BURST;
+    r->tokens_at = now;
+    if (r->tokens < 1.0) {
+        r->unlogged++;
+        return;
+    }
+    r->tokens -= 1.0;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (r->unlogged > 0)
+        log_msg(prio, "redis: %s (%u earlier lines not logged)", msg, r->unlogged);
+    else
+        log_msg(prio, "redis: %s", msg);
+    r->unlogged = 0;
+}
+
+static void set_state(struct out_redis *r, int state)
+{
+    pthread_mutex_lock(&r->mu);
+    r->state = state;
+    r->state_since = redis_link_now_ms();
+    pthread_mutex_unlock(&r->mu);
+}
+
+static int get_state(struct out_redis *r, uint64_t *since)
+{
+    pthread_mutex_lock(&r->mu);
+    int st = r->state;
+    if (since != NULL)
+        *since = r->state_since;
+    pthread_mutex_unlock(&r->mu);
+    return st;
+}
+
+/* The last error, for a log line. */
+static void last_error(struct out_redis *r, char *buf, size_t len)
+{
+    pthread_mutex_lock(&r->mu);
+    snprintf(buf, len, "%s", r->st.last_error[0] ? r->st.last_error : "unknown error");
+    pthread_mutex_unlock(&r->mu);
+}
+
+/* Redis took a write: the last error is past; after an outage, say so. */
+static void note_write_ok(struct out_redis *r)
+{
+    uint64_t since;
+    int st = get_state(r, &since);
+    pthread_mutex_lock(&r->mu);
+    if (r->st.last_error[0])
+        r->st.last_error_past = 1;
+    pthread_mutex_unlock(&r->mu);
+    if (st == ST_DOWN) {
+        say(r, LOG_NOTICE, "%s takes writes again, after %llu s", redis_link_peer(r->link),
+            (unsigned long long)((redis_link_now_ms() - since) / 1000));
+        set_state(r, ST_UP);
+    }
+}
+
+/* Writes failed (the connection broke, or Redis answered an error): once
+ * per outage, say so. */
+static void note_write_failed(struct out_redis *r, bool broken)
+{
+    char why[300];
+    if (get_state(r, NULL) == ST_DOWN)
+        return;
+    last_error(r, why, sizeof(why));
+    say(r, LOG_WARNING, "%s %s; alerts wait in the spool %s",
+        broken ? "lost" : "refuses writes:", why, r->spool_dir);
+    set_state(r, ST_DOWN);
+}
+
+/* The log's account of a replay: when it begins, and when the spool is
+ * empty again. */
+static void replay_begins(struct out_redis *r)
+{
+    pthread_mutex_lock(&r->mu);
+    bool begin = !r->replaying;
+    r->replaying = true;
+    pthread_mutex_unlock(&r->mu);
+    if (begin)
+        say(r, LOG_INFO, "replaying %" PRIu64 " spooled alerts, in order", spool_pending(r));
+}
+
+static void replay_done(struct out_redis *r)
+{
+    pthread_mutex_lock(&r->mu);
+    bool was = r->replaying || r->spooling;
+    r->replaying = r->spooling = false;
+    pthread_mutex_unlock(&r->mu);
+    if (was)
+        say(r, LOG_NOTICE, "the spool is empty again");
+}
+
+/* What the log says after each cycle: the spool filling and emptying, a
+ * replay starting, alerts lost (by reason, with the spool's error or damage
+ * where there is one). */
+static void watch(struct out_redis *r)
+{
+    struct out_redis_stats st;
+    snapshot(r, &st);
+    pthread_mutex_lock(&r->mu);
+    bool start = st.spool_pending > 0 && !r->spooling && !r->replaying;
+    if (st.spool_pending > 0)
+        r->spooling = true;
+    pthread_mutex_unlock(&r->mu);
+    if (start)
+        say(r, LOG_NOTICE, "alerts go to the spool %s (%" PRIu64 " there now)", r->spool_dir,
+            st.spool_pending);
+    if (st.spool_pending == 0)
+        replay_done(r);
+#define LOSS(name, phrase)                                                                         \
+    if (st.name > r->told.name) {                                                                  \
+        bool io =                                                                                  \
+            strcmp(#name, "spool_disk_full") == 0 || strcmp(#name, "spool_write_errors") == 0;     \
+        say(r, LOG_WARNING, "%" PRIu64 " alerts lost: %s (%" PRIu64 " in all)%s%s",                \
+            st.name - r->told.name, phrase, st.name, io && st.spool_error[0] ? "; " : "",          \
+            io ? st.spool_error : "");                                                             \
+        r->told.name = st.name;                                                                    \
+    }
+    OUT_REDIS_LOSSES(LOSS)
+#undef LOSS
+    struct spool_damage d;
+    for (; spool_damage(r->spool, r->damage_told, &d) == 0; r->damage_told++)
+        say(r, LOG_WARNING,
+            "spool %s/spool-%010" PRIu64 ".log: damaged at offset %" PRIu64 " (%" PRIu64
+            " bytes, at least %" PRIu64 " alerts) skipped; the records after it are kept",
+            r->spool_dir, d.segment, d.offset, d.bytes, d.records);
 }
 
 /* The link's error callback. */
@@ -438,12 +644,22 @@ static void link_broken(struct out_redis *r)
     redis_link_close(r->link);
     set_connected(r, 0);
     backoff_fail(r);
+    if (!redis_link_aborted(r->link))
+        note_write_failed(r, true);
 }
 
 static void link_connect(struct out_redis *r)
 {
+    char why[300];
+    uint64_t since;
     if (redis_link_connect(r->link) < 0) {
         backoff_fail(r);
+        if (get_state(r, NULL) == ST_START && !redis_link_aborted(r->link)) {
+            last_error(r, why, sizeof(why));
+            say(r, LOG_WARNING, "cannot connect: %s; alerts wait in the spool %s until it answers",
+                why, r->spool_dir);
+            set_state(r, ST_DOWN);
+        }
         return;
     }
     r->next_stats = 0; /* health right away: a short run gets one too */
@@ -452,6 +668,13 @@ static void link_connect(struct out_redis *r)
     if (r->ever_connected)
         r->st.reconnects++;
     pthread_mutex_unlock(&r->mu);
+    if (get_state(r, &since) == ST_DOWN)
+        say(r, LOG_NOTICE, "connected to %s%s, after %llu s without it", redis_link_peer(r->link),
+            r->ever_connected ? " again" : "",
+            (unsigned long long)((redis_link_now_ms() - since) / 1000));
+    else
+        say(r, LOG_INFO, "connected to %s", redis_link_peer(r->link));
+    set_state(r, ST_UP);
     r->ever_connected = true;
 }
 
@@ -562,12 +785,15 @@ static size_t send_records(struct out_redis *r, const struct item *it, size_t n,
     } else if (first_err[0]) {
         set_error(r, redis_link_peer(r->link), "%s %s: %s", alert ? "alert" : "flow",
                   alert ? r->stream : r->flows_stream, first_err);
-        if (reconnect)
+        if (reconnect) {
             link_broken(r);
-        else if (alert) /* failed flow records are dropped, not retried */
+        } else if (alert) { /* failed flow records are dropped, not retried */
             backoff_fail(r);
+            note_write_failed(r, false);
+        }
     } else if (n_ok > 0 && alert) {
         redis_link_ok(r->link);
+        note_write_ok(r);
     }
     return n_ok;
 }
@@ -585,13 +811,6 @@ static bool stopping(struct out_redis *r)
 static bool can_write(const struct out_redis *r)
 {
     return redis_link_ready(r->link);
-}
-
-static uint64_t spool_pending(struct out_redis *r)
-{
-    struct spool_stats ss;
-    spool_get_stats(r->spool, &ss);
-    return ss.pending;
 }
 
 /* Append to the spool, counting. Returns 0 or -1 (refused, counted). */
@@ -664,8 +883,11 @@ static void replay_spool(struct out_redis *r, size_t max)
         if (n <= 0) {
             if (n < 0)
                 backoff_fail(r);
+            else
+                replay_done(r);
             break;
         }
+        replay_begins(r);
         size_t m = 0;
         for (long i = 0; i < n; i++)
             if (kind[i] != REC_BAD)
@@ -868,34 +1090,6 @@ static void flush_assets(struct out_redis *r)
     pthread_mutex_unlock(&r->mu);
 }
 
-/* A snapshot of the counters, the queue and the spool into *out. */
-static void snapshot(struct out_redis *r, struct out_redis_stats *out)
-{
-    struct spool_stats ss;
-    pthread_mutex_lock(&r->mu);
-    *out = r->st;
-    out->queue_depth = r->alerts.n + r->inflight;
-    pthread_mutex_unlock(&r->mu);
-    spool_get_stats(r->spool, &ss);
-    out->spool_pending = ss.pending;
-    out->spool_bytes = ss.bytes;
-    out->spool_torn = ss.torn;
-    out->spool_damaged = ss.damaged;
-    out->spool_damaged_bytes = ss.damaged_bytes;
-    spool_last_error(r->spool, out->spool_error, sizeof(out->spool_error));
-    struct spool_damage d;
-    if (spool_damage(r->spool, 0, &d) == 0) {
-        int n = snprintf(out->damage, sizeof(out->damage),
-                         "spool-%010" PRIu64 ".log at offset %" PRIu64 " (%" PRIu64
-                         " bytes, at least %" PRIu64 " alert%s)",
-                         d.segment, d.offset, d.bytes, d.records, d.records == 1 ? "" : "s");
-        if (ss.damaged_regions > 1 && n > 0 && (size_t)n < sizeof(out->damage))
-            snprintf(out->damage + n, sizeof(out->damage) - (size_t)n,
-                     " and %" PRIu64 " more region%s", ss.damaged_regions - 1,
-                     ss.damaged_regions > 2 ? "s" : "");
-    }
-}
-
 /* HSET <prefix>:stats:<sensor> <health> <counters> state last_error updated,
  * and SET <prefix>:heartbeat:<sensor> <time> EX 3 x interval, pipelined. */
 static void write_stats(struct out_redis *r)
@@ -951,7 +1145,8 @@ static void write_stats(struct out_redis *r)
         link_broken(r);
         return;
     }
-    (void)read_replies(r, 2, "stats");
+    if (read_replies(r, 2, "stats") == 0)
+        note_write_ok(r);
 }
 
 /* Whether the output thread has something to do now (under mu). */
@@ -980,6 +1175,7 @@ static void cycle(struct out_redis *r)
     flush_assets(r);
     if (redis_link_up(r->link) && redis_link_now_ms() >= r->next_stats)
         write_stats(r);
+    watch(r);
 }
 
 /* Before the thread ends, within the stop's grace (no wait of the link
@@ -998,6 +1194,7 @@ static void final_flush(struct out_redis *r)
     flush_assets(r);
     if (redis_link_up(r->link))
         write_stats(r);
+    watch(r);
 }
 
 static void *thread_main(void *arg)
@@ -1059,6 +1256,7 @@ static void out_redis_free(struct out_redis *r)
     free(r->stats_key);
     free(r->assets_key);
     free(r->heartbeat_key);
+    free(r->spool_dir);
     free(r->buf);
     free(r->items);
     redis_link_free(r->link);
@@ -1163,9 +1361,14 @@ struct out_redis *out_redis_start(const struct out_redis_config *cfg, char *errb
     r->stats_key = key_join(prefix, "stats", sensor);
     r->assets_key = key_join(prefix, "assets", sensor);
     r->heartbeat_key = key_join(prefix, "heartbeat", sensor);
+    r->spool_dir = xstrdup(cfg->spool_dir, "");
     if (!r->master_name || !r->sensor || !r->stream || !r->channel || !r->flows_stream ||
-        !r->stats_key || !r->assets_key || !r->heartbeat_key)
+        !r->stats_key || !r->assets_key || !r->heartbeat_key || !r->spool_dir)
         goto oom;
+    r->quiet = cfg->quiet;
+    r->tokens = LOG_BURST;
+    r->tokens_at = redis_link_now_ms();
+    r->state_since = r->tokens_at;
     if (cfg->maxlen > 0)
         snprintf(r->maxlen, sizeof(r->maxlen), "%" PRIu64, cfg->maxlen);
     r->stats_interval_s = cfg->stats_interval_s ? cfg->stats_interval_s : DEFAULT_STATS_S;
@@ -1517,6 +1720,29 @@ struct json_t *out_redis_stats_json(const struct out_redis_stats *st)
     json_object_set_new(o, "spool_damage", json_string(st->damage));
     json_object_set_new(o, "spool_error", json_string(st->spool_error));
     return o;
+}
+
+/* See output-redis.h. */
+void out_redis_status(struct out_redis *r, char *buf, size_t len)
+{
+    struct out_redis_stats st;
+    uint64_t since;
+    if (len == 0)
+        return;
+    buf[0] = '\0';
+    if (r == NULL)
+        return;
+    snapshot(r, &st);
+    int state = get_state(r, &since);
+    int n = snprintf(buf, len, "redis %s", st.state);
+    if (state == ST_DOWN && n > 0 && (size_t)n < len)
+        n += snprintf(buf + n, len - (size_t)n, " for %llu s",
+                      (unsigned long long)((redis_link_now_ms() - since) / 1000));
+    if (n > 0 && (size_t)n < len)
+        n += snprintf(buf + n, len - (size_t)n, ", %" PRIu64 " queued, %" PRIu64 " spooled",
+                      st.queue_depth, st.spool_pending);
+    if (out_redis_lost(&st) > 0 && n > 0 && (size_t)n < len)
+        snprintf(buf + n, len - (size_t)n, ", %" PRIu64 " LOST", out_redis_lost(&st));
 }
 
 /* See output-redis.h: the target without user name or password. */

@@ -63,6 +63,7 @@ struct out_redis_config {
     uint32_t connect_timeout_ms;
     uint32_t command_timeout_ms;
     uint32_t stats_interval_s; /* health hash and heartbeat period */
+    bool quiet;                /* log only warnings (not "connected", "replaying"...) */
 };
 
 /* Health numbers the sensor hands to the output thread for the stats hash. */
@@ -191,6 +192,11 @@ uint64_t out_redis_finish(struct out_redis *r, uint32_t timeout_ms,
 
 /* The longest wait for delivery once a stop was requested, ms. */
 #define OUT_REDIS_STOP_WAIT_MS 2000
+
+/* The output's state for a status line, into buf (truncated to len): "redis
+ * up, 0 queued, 0 spooled", "redis down for 35 s, 12 queued, 1234 spooled,
+ * 3 LOST"... "" for NULL r. Never fails. */
+void out_redis_status(struct out_redis *r, char *buf, size_t len);
 
 /* A snapshot of the counters into *out (zeros for NULL r). Never fails. */
 void out_redis_stats(struct out_redis *r, struct out_redis_stats *out);

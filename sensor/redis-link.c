@@ -527,10 +527,8 @@ int redis_link_connect(struct redis_link *l)
             c = NULL;
         }
     }
-    if (c == NULL) {
-        redis_link_fail(l, 0);
+    if (c == NULL)
         return -1;
-    }
     l->c = c;
     redis_link_ok(l);
     return 0;

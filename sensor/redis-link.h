@@ -58,7 +58,8 @@ void redis_link_free(struct redis_link *l);
 /* Connect and shake hands: through Sentinel when sentinels are configured
  * (each in turn, the one that answered last first; the master's role is
  * checked), else to the URL. Returns 0 when connected (the backoff is
- * reset), or -1 with every error reported and the backoff started. */
+ * reset), or -1 with every error reported (the caller starts the backoff:
+ * redis_link_fail()). */
 int redis_link_connect(struct redis_link *l);
 
 /* Whether a connection is open. */

@@ -159,16 +159,17 @@ static void on_live_tick(void *ud, uint64_t wall_us)
         return;
     const struct source_live_stats *ls = &tot.ls;
     struct alert_stats as;
-    char a[16];
+    char a[16], rs[160];
     alert_sink_stats(pr->sink, &as);
+    out_redis_status(pr->redis, rs, sizeof(rs)); /* "" without Redis */
     double rate = (double)(ls->packets - pr->last_packets) / (t - pr->last_line);
     log_msg(LOG_INFO,
             "status: %llu packets (%s/s), %llu dropped (kernel %llu, interface %llu), "
-            "%llu flows active, %llu alerts",
+            "%llu flows active, %llu alerts%s%s",
             (unsigned long long)ls->packets, stats_human(rate, a, sizeof(a)),
             (unsigned long long)(ls->drops + ls->if_drops), (unsigned long long)ls->drops,
             (unsigned long long)ls->if_drops, (unsigned long long)tot.active,
-            (unsigned long long)as.alerts);
+            (unsigned long long)as.alerts, rs[0] ? "; " : "", rs);
     pr->last_line = t;
     pr->last_packets = ls->packets;
 }

@@ -1567,6 +1567,78 @@ def t_config_errors(env):
     check("%s:1: sensor_name" % conf in err, "no FILE:LINE for sensor_name: %s" % err.strip())
     return "spool folder named with its origin; sensor_name refused at %s:1" % os.path.basename(conf)
 
+
+def t_outage_logged(env):
+    """Redis killed while the sensor runs, then back: the sensor logs each
+    change when it happens (connected, lost, spooling, back, replaying,
+    spool empty), not only at exit; at the end every alert is delivered, the
+    summary and --stats count them all and show the last error as past."""
+    import threading
+    srv = env.redis(args=["--appendonly", "yes", "--appendfsync", "always"])  # survives the kill
+    conf = env.config("redis://127.0.0.1:%d/0" % srv.port, flush_timeout=10,
+                      command_timeout_ms=500)
+    header, caps = pcap_stream(vendor_pcaps(env.args))
+    half = len(caps) // 2
+    stats_path = os.path.join(env.tmp, "stats-outage.json")
+    cmd, alerts_path = env.sensor_cmd(conf, ["-"], ["--stats", stats_path])
+    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+    lines = []
+
+    def reader():
+        for raw in proc.stderr:
+            lines.append(raw.decode(errors="replace").rstrip("\n"))
+
+    t = threading.Thread(target=reader, daemon=True)
+    t.start()
+
+    def logged(word):
+        return any("redis:" in l and word in l for l in lines)
+
+    try:
+        c = srv.client()
+        proc.stdin.write(header + b"".join(b"".join(r) for r in caps[:half]))
+        proc.stdin.flush()
+        wait_for("the first alerts", lambda: c.cmd("XLEN", STREAM), 10.0)
+        c.close()
+        check(logged("connected to"), "no \"connected\" line while running: %s" % lines)
+        srv.stop(kill=True)
+        for recs in caps[half:]:
+            proc.stdin.write(b"".join(recs))
+            proc.stdin.flush()
+            time.sleep(0.05)
+        wait_for("a \"lost\" line while the sensor runs", lambda: logged(" lost "), 10.0)
+        wait_for("a spooling line", lambda: logged("alerts go to the spool"), 10.0)
+        srv.start()
+        wait_for("a \"connected again\" line", lambda: logged("again, after"), 10.0)
+        wait_for("a replay line", lambda: logged("replaying"), 10.0)
+        proc.stdin.close()
+        proc.wait(timeout=30)
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
+    t.join(5)
+    err = "\n".join(lines)
+    expect_rc(proc.returncode, 0, err)
+    check(logged("the spool is empty again"), "no \"spool empty\" line: %s" % lines)
+    alerts = read_alerts(alerts_path)
+    c = srv.client()
+    ids = stream_ids(c)
+    c.close()
+    check(not [a for a, _, _ in alerts if a not in ids], "alerts missing from the stream")
+    with open(stats_path) as fp:
+        rd = json.load(fp)["redis"]
+    check(rd["delivered"] >= len(alerts) and rd["undelivered"] == 0 and rd["lost"] == 0,
+          "--stats redis: %s" % {k: rd[k] for k in ("delivered", "undelivered", "lost")})
+    check(rd["last_error"] and rd["last_error_past"] is True,
+          "--stats: last error %r not marked past" % rd["last_error"])
+    check("nothing left in the spool" in err and "(past: delivery worked after it)" in err,
+          "summary: %s" % [l for l in lines if "redis" in l or "last error" in l])
+    order = [w for w in ("connected to", " lost ", "alerts go to the spool", "again, after",
+                         "replaying", "the spool is empty again") if logged(w)]
+    return "logged while running: %s" % " / ".join(w.strip() for w in order)
+
 TESTS = [
     ("delivery", t_delivery),
     ("down-at-start", t_down_at_start),
@@ -1591,6 +1663,7 @@ TESTS = [
     ("password-cmdline", t_password_cmdline),
     ("password-sources", t_password_sources),
     ("config-errors", t_config_errors),
+    ("outage-logged", t_outage_logged),
 ]
 
 

@@ -129,6 +129,13 @@ static void test_spool_full(void **state)
     struct out_redis *r = start(f->spool, 64u << 10, 16);
     for (unsigned i = 0; i < 200; i++)
         (void)submit(r, i, 1300);
+    char status[160];
+    out_redis_status(r, status, sizeof(status));
+    if (strncmp(status, "redis ", 6) != 0 || strstr(status, " spooled") == NULL ||
+        strstr(status, " LOST") == NULL)
+        fail_msg("status line: \"%s\"", status);
+    out_redis_status(NULL, status, sizeof(status));
+    assert_string_equal(status, "");
     struct out_redis_stats st;
     uint64_t left = out_redis_finish(r, 0, NULL);
     out_redis_stats(r, &st);
