@@ -379,6 +379,7 @@ struct out_redis {
     bool spooling, replaying;
 
     /* The output thread's alone. */
+    struct asset_map bases; /* host -> its record in Redis before this run (json NULL: none) */
     struct redis_link *link;
     char *spool_dir;
     bool quiet;                  /* log warnings only */
@@ -1029,13 +1030,185 @@ static int read_replies(struct out_redis *r, size_t n, const char *what)
     return rc;
 }
 
+/* ------------------------------------------------------------ inventory */
+
+/* The inventory hash merges across restarts (README "Keys and fields"):
+ * the first time this run writes a host, the record Redis holds for it (an
+ * earlier run's) is read and kept as the host's baseline; every record of
+ * the host written after is this run's merged with that baseline. */
+
+static bool is_key(const char *k, const char *want)
+{
+    return strcmp(k, want) == 0;
+}
+
+/* The union of two arrays of strings: old's, then cur's not in old. */
+static json_t *merge_strings(json_t *old, json_t *cur)
+{
+    json_t *out = json_deep_copy(old), *v, *w;
+    size_t i, k;
+    json_array_foreach(cur, i, v)
+    {
+        bool seen = false;
+        json_array_foreach(out, k, w) seen |= json_equal(v, w);
+        if (!seen)
+            json_array_append(out, v);
+    }
+    return out;
+}
+
+static json_t *merge_record(json_t *old, json_t *cur);
+
+/* Whether two products are the same one: same vendor and product. */
+static bool same_product(json_t *a, json_t *b)
+{
+    return json_equal(json_object_get(a, "vendor"), json_object_get(b, "vendor")) &&
+           json_equal(json_object_get(a, "product"), json_object_get(b, "product"));
+}
+
+/* Products: matched by vendor and product and merged; the others kept,
+ * old's first. */
+static json_t *merge_products(json_t *old, json_t *cur)
+{
+    json_t *out = json_array(), *o, *c;
+    size_t i, k;
+    json_array_foreach(old, i, o)
+    {
+        json_t *m = NULL;
+        json_array_foreach(cur, k, c) if (m == NULL && same_product(o, c)) m = c;
+        json_array_append_new(out, m != NULL ? merge_record(o, m) : json_deep_copy(o));
+    }
+    json_array_foreach(cur, k, c)
+    {
+        bool seen = false;
+        json_array_foreach(old, i, o) seen |= same_product(o, c);
+        if (!seen)
+            json_array_append(out, c);
+    }
+    return out;
+}
+
+/* One record (a host's, or a product's in it) merged: first_seen the
+ * earlier, last_seen the later, integers summed, arrays of strings united,
+ * products merged; anything else this run's (old's when this run has
+ * none). A new reference. */
+static json_t *merge_record(json_t *old, json_t *cur)
+{
+    json_t *out = json_deep_copy(cur), *ov;
+    const char *k;
+    if (!json_is_object(old))
+        return out;
+    json_object_foreach(old, k, ov)
+    {
+        json_t *cv = json_object_get(cur, k), *m = NULL;
+        if (cv == NULL)
+            m = json_deep_copy(ov);
+        else if (json_is_string(ov) && json_is_string(cv) &&
+                 (is_key(k, "first_seen") || is_key(k, "last_seen")))
+            m = json_deep_copy((strcmp(json_string_value(ov), json_string_value(cv)) < 0) ==
+                                       is_key(k, "first_seen")
+                                   ? ov
+                                   : cv);
+        else if (json_is_integer(ov) && json_is_integer(cv))
+            m = json_integer(json_integer_value(ov) + json_integer_value(cv));
+        else if (is_key(k, "products") && json_is_array(ov) && json_is_array(cv))
+            m = merge_products(ov, cv);
+        else if (json_is_array(ov) && json_is_array(cv))
+            m = merge_strings(ov, cv);
+        if (m != NULL)
+            json_object_set_new(out, k, m);
+    }
+    return out;
+}
+
+/* This run's record of a host (json, len bytes) merged with its baseline
+ * (NULL: none): a malloc()ed string, or NULL to write json as it is. */
+static char *merge_asset(const char *base, const char *json, size_t len)
+{
+    if (base == NULL)
+        return NULL;
+    json_t *old = json_loads(base, 0, NULL), *cur = json_loadb(json, len, 0, NULL);
+    char *out = NULL;
+    if (json_is_object(old) && json_is_object(cur)) {
+        json_t *m = merge_record(old, cur);
+        out = json_dumps(m, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        json_decref(m);
+    }
+    json_decref(old);
+    json_decref(cur);
+    return out;
+}
+
+/* Read, with one HMGET, what Redis holds for the hosts in [from, to)
+ * without a baseline yet, and keep it as their baselines (an empty one
+ * when Redis has none). Returns 0, or -1 (recorded; the link is closed
+ * when broken). */
+static int fetch_baselines(struct out_redis *r, struct asset_ent *from, struct asset_ent *to)
+{
+    const char *argv[2 + ASSETS_PER_HSET];
+    size_t lens[2 + ASSETS_PER_HSET], n = 0;
+    struct asset_ent *who[ASSETS_PER_HSET];
+    argv[0] = "HMGET";
+    lens[0] = 5;
+    argv[1] = r->assets_key;
+    lens[1] = strlen(r->assets_key);
+    for (struct asset_ent *e = from; e != to && n < ASSETS_PER_HSET; e = e->next) {
+        struct asset_ent **pp = amap_slot(&r->bases, e->host);
+        if (pp != NULL && *pp != NULL)
+            continue;
+        who[n] = e;
+        argv[2 + n] = e->host;
+        lens[2 + n++] = strlen(e->host);
+    }
+    if (n == 0)
+        return 0;
+    if (redis_link_append(r->link, (int)(2 + n), argv, lens) < 0) {
+        link_broken(r);
+        return -1;
+    }
+    redisReply *rep = redis_link_reply(r->link, redis_link_deadline(r->link));
+    if (rep == NULL) {
+        link_broken(r);
+        return -1;
+    }
+    if (rep->type != REDIS_REPLY_ARRAY || rep->elements != n) {
+        set_error(r, redis_link_peer(r->link), "assets: HMGET: %s",
+                  rep->type == REDIS_REPLY_ERROR ? rep->str : "unexpected reply");
+        bool reconnect = rep->type == REDIS_REPLY_ERROR &&
+                         redis_link_error_kind(rep->str) == REDIS_ERR_RECONNECT;
+        freeReplyObject(rep);
+        if (reconnect)
+            link_broken(r);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const redisReply *v = rep->element[i];
+        size_t hl = strlen(who[i]->host);
+        struct asset_ent *b = calloc(1, sizeof(*b) + hl + 1);
+        if (b == NULL)
+            break;
+        memcpy(b->host, who[i]->host, hl + 1);
+        if (v->type == REDIS_REPLY_STRING && (b->json = malloc(v->len + 1)) != NULL) {
+            memcpy(b->json, v->str, v->len);
+            b->json[v->len] = '\0';
+            b->len = v->len;
+        }
+        if (amap_insert(&r->bases, b) < 0) /* too many hosts: written unmerged */
+            asset_ent_free(b);
+    }
+    freeReplyObject(rep);
+    return 0;
+}
+
 /* HSET <prefix>:assets:<sensor> host json ..., ASSETS_PER_HSET hosts per
- * command. What Redis did not take goes back unless a newer record of the
- * host arrived meanwhile. */
+ * command, each record merged with the host's baseline (read first when
+ * the host is new to this run). What Redis did not take goes back unless a
+ * newer record of the host arrived meanwhile. */
 static void flush_assets(struct out_redis *r)
 {
     const char *argv[2 + 2 * ASSETS_PER_HSET];
     size_t lens[2 + 2 * ASSETS_PER_HSET];
+    char *merged[ASSETS_PER_HSET];
     struct asset_ent *list, *chunk;
     size_t written = 0;
 
@@ -1047,20 +1220,31 @@ static void flush_assets(struct out_redis *r)
 
     while (list != NULL && can_write(r)) {
         int argc = 2;
+        size_t nm = 0;
         argv[0] = "HSET";
         lens[0] = 4;
         argv[1] = r->assets_key;
         lens[1] = strlen(r->assets_key);
         chunk = list;
-        for (struct asset_ent *e = list; e != NULL && argc < (int)ARRAY_SIZE(argv); e = e->next) {
+        struct asset_ent *end = list;
+        for (size_t k = 0; end != NULL && k < ASSETS_PER_HSET; k++)
+            end = end->next;
+        int rc = fetch_baselines(r, chunk, end);
+        for (struct asset_ent *e = chunk; rc == 0 && e != end; e = e->next) {
+            struct asset_ent **pp = amap_slot(&r->bases, e->host);
+            char *m = pp != NULL && *pp != NULL ? merge_asset((*pp)->json, e->json, e->len) : NULL;
+            merged[nm++] = m;
             argv[argc] = e->host;
             lens[argc++] = strlen(e->host);
-            argv[argc] = e->json;
-            lens[argc++] = e->len;
-            list = e->next;
+            argv[argc] = m != NULL ? m : e->json;
+            lens[argc++] = m != NULL ? strlen(m) : e->len;
         }
-        int rc =
-            redis_link_append(r->link, argc, argv, lens) == 0 ? read_replies(r, 1, "assets") : -1;
+        list = end;
+        if (rc == 0)
+            rc = redis_link_append(r->link, argc, argv, lens) == 0 ? read_replies(r, 1, "assets")
+                                                                   : -1;
+        for (size_t k = 0; k < nm; k++)
+            free(merged[k]);
         if (rc != 0) {
             if (rc < 0 && redis_link_up(r->link))
                 link_broken(r);
@@ -1091,12 +1275,13 @@ static void flush_assets(struct out_redis *r)
 }
 
 /* HSET <prefix>:stats:<sensor> <health> <counters> state last_error updated,
- * and SET <prefix>:heartbeat:<sensor> <time> EX 3 x interval, pipelined. */
-static void write_stats(struct out_redis *r)
+ * and SET <prefix>:heartbeat:<sensor> <time> EX 3 x interval, pipelined; at
+ * a clean stop (final), the heartbeat is "stopped <time>" without a TTL. */
+static void write_stats(struct out_redis *r, bool final)
 {
     struct out_redis_health h;
     struct out_redis_stats st;
-    char now[40], ex[16], lost[24];
+    char now[40], ex[16], lost[24], stopped[48];
     enum { NHEALTH = 6, NCOUNT = 64 };
     char v[NHEALTH + NCOUNT][24];
     const char *argv[2 + 2 * (NHEALTH + NCOUNT) + 8];
@@ -1139,9 +1324,10 @@ static void write_stats(struct out_redis *r)
     argv[argc++] = "updated";
     argv[argc++] = now;
     snprintf(ex, sizeof(ex), "%u", 3 * r->stats_interval_s);
-    const char *hb[] = {"SET", r->heartbeat_key, now, "EX", ex};
+    snprintf(stopped, sizeof(stopped), "stopped %s", now);
+    const char *hb[] = {"SET", r->heartbeat_key, final ? stopped : now, "EX", ex};
     if (redis_link_append(r->link, argc, argv, NULL) < 0 ||
-        redis_link_append(r->link, 5, hb, NULL) < 0) {
+        redis_link_append(r->link, final ? 3 : 5, hb, NULL) < 0) {
         link_broken(r);
         return;
     }
@@ -1174,7 +1360,7 @@ static void cycle(struct out_redis *r)
     flow_batches(r, false);
     flush_assets(r);
     if (redis_link_up(r->link) && redis_link_now_ms() >= r->next_stats)
-        write_stats(r);
+        write_stats(r, false);
     watch(r);
 }
 
@@ -1193,7 +1379,7 @@ static void final_flush(struct out_redis *r)
     flow_batches(r, true);
     flush_assets(r);
     if (redis_link_up(r->link))
-        write_stats(r);
+        write_stats(r, true);
     watch(r);
 }
 
@@ -1246,6 +1432,7 @@ static void out_redis_free(struct out_redis *r)
     ring_fini(&r->alerts);
     ring_fini(&r->flows);
     amap_fini(&r->assets);
+    amap_fini(&r->bases);
     spool_close(r->spool);
     free(r->sentinels);
     free(r->master_name);

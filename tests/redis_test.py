@@ -746,9 +746,9 @@ def t_delivery(env):
     check(int(stats["delivered"]) == len(alerts) and int(stats["spool_pending"]) == 0,
           "stats: delivered %s, spool_pending %s" % (stats["delivered"], stats["spool_pending"]))
     hb = "egress:heartbeat:%s" % SENSOR_NAME
-    check(c.cmd("GET", hb), "no heartbeat %s" % hb)
-    ttl = c.cmd("TTL", hb)
-    check(0 < ttl <= 3 * STATS_INTERVAL, "heartbeat TTL %s, expected 1..%d" % (ttl, 3 * STATS_INTERVAL))
+    check((c.cmd("GET", hb) or "").startswith("stopped "), "heartbeat %s after a clean stop: %r"
+          % (hb, c.cmd("GET", hb)))
+    check(c.cmd("TTL", hb) == -1, "heartbeat TTL %s after a clean stop, expected none" % c.cmd("TTL", hb))
     sub.close()
     c.close()
     return "%d alerts, %d hosts, %d published, %d flow records" % (len(alerts), len(assets),
@@ -1639,6 +1639,87 @@ def t_outage_logged(env):
                          "replaying", "the spool is empty again") if logged(w)]
     return "logged while running: %s" % " / ".join(w.strip() for w in order)
 
+
+def t_heartbeat(env):
+    """While the sensor runs the heartbeat is its time with a TTL of three
+    stats intervals (it expires when the sensor dies); a clean stop leaves
+    "stopped <time>" without a TTL."""
+    srv = env.redis()
+    conf = env.config("redis://127.0.0.1:%d/0" % srv.port)
+    header, caps = pcap_stream(vendor_pcaps(env.args)[:2])
+    cmd, _ = env.sensor_cmd(conf, ["-"])
+    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+    hb = "egress:heartbeat:%s" % SENSOR_NAME
+    c = srv.client()
+    try:
+        proc.stdin.write(header + b"".join(b"".join(r) for r in caps))
+        proc.stdin.flush()
+        wait_for("the heartbeat", lambda: c.cmd("GET", hb), 10.0)
+        running, ttl = c.cmd("GET", hb), c.cmd("TTL", hb)
+        _, err = proc.communicate(timeout=30)  # closes stdin: end of the capture
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
+    expect_rc(proc.returncode, 0, err.decode(errors="replace"))
+    check(re.match(r"\d{4}-\d\d-\d\dT", running) and 0 < ttl <= 3 * STATS_INTERVAL,
+          "while running: %r, TTL %s" % (running, ttl))
+    stopped, ttl2 = c.cmd("GET", hb), c.cmd("TTL", hb)
+    c.close()
+    check(stopped.startswith("stopped ") and ttl2 == -1, "after the stop: %r, TTL %s"
+          % (stopped, ttl2))
+    return "running: TTL %d s; stopped: %r, no TTL" % (ttl, stopped)
+
+
+def t_inventory_merge(env):
+    """The inventory hash merges across runs: a host seen again keeps its
+    first_seen, its counts add up, its products and countries unite; a
+    host of an earlier run only is kept. --assets stays the run's own."""
+    srv = env.redis()
+    conf = env.config("redis://127.0.0.1:%d/0" % srv.port)
+    pcaps = vendor_pcaps(env.args)
+    key = "egress:assets:%s" % SENSOR_NAME
+    c = srv.client()
+    rc, err, _, _ = env.run(conf, pcaps[:3])
+    expect_rc(rc, 0, err)
+    first = {h: json.loads(v) for h, v in pairs(c.cmd("HGETALL", key)).items()}
+    check(first, "no inventory after the first run")
+    assets2 = os.path.join(env.tmp, "assets2.json")
+    rc, err, _, _ = env.run(conf, pcaps[:3] + pcaps[3:5], extra=["--assets", assets2])
+    expect_rc(rc, 0, err)
+    second = {h: json.loads(v) for h, v in pairs(c.cmd("HGETALL", key)).items()}
+    c.close()
+    with open(assets2) as fp:
+        run2 = {h["host"]: h for h in json.load(fp)["hosts"]}
+    check(set(first) <= set(second) and len(second) > len(first),
+          "hosts: %d then %d" % (len(first), len(second)))
+    for h, rec in first.items():
+        got, own = second[h], run2[h]
+        for k in ("flows", "bytes_out", "alerts"):
+            check(got[k] == rec[k] + own[k], "%s %s: %s, expected %s + %s" % (h, k, got[k], rec[k], own[k]))
+        check(got["first_seen"] == min(rec["first_seen"], own["first_seen"]),
+              "%s first_seen %s" % (h, got["first_seen"]))
+        check(own["flows"] == rec["flows"], "%s: --assets is not the run's own" % h)
+        for p in got["products"]:
+            old = [q for q in rec["products"] if (q["vendor"], q["product"]) == (p["vendor"], p["product"])]
+            if old:
+                check(p["flows"] == 2 * old[0]["flows"], "%s %s flows %s" % (h, p["product"], p["flows"]))
+    return "%d hosts merged (counts added, first_seen kept), %d new" % (
+        len(first), len(second) - len(first))
+
+
+def t_quiet_left(env):
+    """With -q, exit 3 still says in one line how many alerts were left in
+    which spool."""
+    conf = env.config("redis://127.0.0.1:%d/0" % free_port())
+    rc, err, alerts, _ = env.run(conf, vendor_pcaps(env.args)[:2], extra=["-q"])
+    expect_rc(rc, EXIT_UNDELIVERED, err)
+    want = "%d alerts left in the spool %s" % (len(alerts), env.spool)
+    line = [l for l in err.splitlines() if want in l]
+    check(len(line) == 1, "no line \"%s\" in: %s" % (want, err.strip()))
+    return line[0]
+
 TESTS = [
     ("delivery", t_delivery),
     ("down-at-start", t_down_at_start),
@@ -1664,6 +1745,9 @@ TESTS = [
     ("password-sources", t_password_sources),
     ("config-errors", t_config_errors),
     ("outage-logged", t_outage_logged),
+    ("heartbeat", t_heartbeat),
+    ("inventory-merge", t_inventory_merge),
+    ("quiet-left", t_quiet_left),
 ]
 
 
