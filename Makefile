@@ -59,7 +59,9 @@ LIB_SRCS := \
 	dissectors/registry.c dissectors/dns.c dissectors/fortiguard.c dissectors/fgfm.c \
 	dissectors/checkpoint.c dissectors/velocloud.c dissectors/carbonblack.c \
 	sensor/source-pcap-file.c sensor/source-pcap-live.c sensor/privs.c sensor/options.c \
-	sensor/spool.c sensor/redis-url.c sensor/redis-link.c sensor/output-redis.c sensor/workers.c sensor/reload.c sensor/log.c sensor/run.c
+	sensor/spool.c sensor/redis-url.c sensor/redis-link.c sensor/redis-record.c \
+	sensor/redis-assets.c sensor/output-redis.c \
+	sensor/workers.c sensor/reload.c sensor/log.c sensor/run.c
 
 MAIN_SRCS := sensor/main.c
 

@@ -1,21 +1,26 @@
 /* output-redis.c -- alerts, inventory and health into Redis, at least once.
  *
- * Threads and ownership. Producers call out_redis_submit() and friends; they
- * take the mutex for a few pointer moves and never touch the Redis
- * connection. One output thread owns the connection (redis-link.h); it takes
- * records out of the queue, sends them, and frees them once Redis has
- * answered OK (or writes them to the spool).
+ * Threads and ownership. Producers call out_redis_submit_alert() and
+ * friends; they take the mutex for a few pointer moves (and, when the queue
+ * is full, one spool append) and never touch the Redis connection. One
+ * output thread owns the connection (redis-link.h); it takes records out of
+ * the queue, sends them, and frees them once Redis has answered OK (or
+ * writes them to the spool).
  *
  * A cycle of the output thread, at least once a second:
  *
  *   connect when due   (Sentinel discovery first when sentinels are given)
- *   replay the spool   spool_peek -> XADD -> OK -> spool_ack, oldest first,
- *                      one round trip each (the spool shows only its head)
+ *   replay the spool   a batch read ahead (spool_read), pipelined XADDs,
+ *                      spool_ack of the records taken, oldest first
  *   the alert queue    pipelined XADDs when the spool is empty and writes
  *                      are allowed; otherwise appended to the spool behind
  *                      what is already there
  *   the flow queue     pipelined XADDs (never spooled)
- *   assets, stats      HSETs, the heartbeat SET ... EX
+ *   assets             HMGET of the hosts new to this run (their baseline,
+ *                      redis-assets.h), then HSETs of the merged records
+ *   stats              HSET of the counters, the heartbeat SET ... EX
+ *   the log            what changed: connected, lost, spooling, replaying,
+ *                      alerts lost (say(), rate-limited)
  *
  * Order. Delivery follows submission: the queue is sent only while the
  * spool is empty, and a producer that finds the queue full moves the
@@ -23,15 +28,19 @@
  * while producers overflow can land behind newer alerts. Appends to the
  * spool are ordered by spool_mu (taken before mu, never the other way).
  *
- * Failures. A broken connection closes the context and schedules a
- * reconnect; an error reply to an XADD (OOM, MISCONF, WRONGTYPE...) keeps
- * the connection and pauses alert writes. Both use one backoff: 100 ms
- * doubling to 30 s, +-25% jitter, reset by the next success, and at most
- * 1 s apart while out_redis_drain() waits. Auth and role errors (NOAUTH,
- * WRONGPASS, READONLY, MASTERDOWN) close the connection too: only a new
- * handshake, or a new master from Sentinel, cures them. The thread never
- * prints: errors go to last_error, "host:port: message", for the main
- * thread to show. SIGPIPE is blocked in the thread and discarded. */
+ * Failures. A broken connection closes the link and schedules a reconnect;
+ * an error reply to an XADD (OOM, MISCONF, WRONGTYPE...) keeps the
+ * connection and pauses alert writes; an error reply saying the record can
+ * never be taken (too large for this Redis) drops that alert, counted.
+ * Auth and role errors (NOAUTH, WRONGPASS, READONLY, MASTERDOWN) close the
+ * connection: only a new handshake, or a new master from Sentinel, cures
+ * them. One backoff for all: 100 ms doubling to 30 s, +-25% jitter, reset
+ * by the next success, and at most 1 s apart while out_redis_drain() waits.
+ * No exchange lasts past its deadline (redis-link.h); a stop gives the last
+ * flush STOP_GRACE_MS, then ends every wait through a pipe the link polls.
+ *
+ * Nothing is lost without a count: every alert refused (by the queue, the
+ * spool, or Redis) or lost in the spool lands in one of OUT_REDIS_LOSSES. */
 #include "output-redis.h"
 
 #include <errno.h>
@@ -49,12 +58,12 @@
 #include <hiredis/hiredis.h>
 #include <jansson.h>
 
-#include "redis-link.h"
-#include "redis-url.h"
 #include "log.h"
+#include "redis-assets.h"
+#include "redis-link.h"
+#include "redis-record.h"
+#include "redis-url.h"
 #include "spool.h"
-
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 #define DEFAULT_QUEUE_SIZE 4096
 #define DEFAULT_CONNECT_MS 1000
@@ -65,18 +74,17 @@
 #define BATCH_MAX 256            /* records pipelined per round trip */
 #define REPLAY_CHUNK 4096        /* spool records replayed per cycle */
 #define REPLAY_BUF (512u * 1024) /* bytes read ahead for a batch (grows for a larger record) */
-#define ERR_LEN 320
-#define FLUSH_MS 1000       /* longest sleep of the output thread */
-#define DRAIN_RETRY_MS 1000 /* reconnect at least this often while draining */
-#define STOP_GRACE_MS 1500  /* the last flush before a stop, at most */
-#define LOG_BURST 10        /* state lines logged in a row before the rate limit */
-#define LOG_EVERY_MS 6000   /* then one per this */
+#define FLUSH_MS 1000            /* longest sleep of the output thread */
+#define DRAIN_RETRY_MS 1000      /* reconnect at least this often while draining */
+#define STOP_GRACE_MS 1500       /* the last flush before a stop, at most */
+#define LOG_BURST 10             /* state lines logged in a row before the rate limit */
+#define LOG_EVERY_MS 6000        /* then one per this */
+
+#define ASSETS_MAX_PENDING 65536 /* hosts waiting for a write; and baselines kept */
+#define ASSETS_PER_HSET 256      /* hosts per HMGET and HSET */
 
 /* What the output thread knows of Redis, for the log and the status line. */
 enum { ST_START, ST_UP, ST_DOWN };
-#define ASSETS_MAX_PENDING 65536
-#define ASSETS_PER_HSET 256
-#define CMD_MAX_ARGS 40
 
 /* ------------------------------------------------------------ records */
 
@@ -102,102 +110,6 @@ static struct rec *rec_new(const char *data, size_t len)
     memcpy(x->data, data, len);
     x->data[len] = '\0';
     return x;
-}
-
-/* ------------------------------------------------------------ alert records */
-
-#define REC_FORMAT1 0xA1 /* first byte of a format 1 record (output-redis.h) */
-#define REC_NAME_MAX 255
-
-/* A record to send, decoded: pointers into the record's bytes. */
-struct item {
-    size_t nf;
-    const char *name[OUT_REDIS_FIELDS_MAX], *val[OUT_REDIS_FIELDS_MAX];
-    size_t name_len[OUT_REDIS_FIELDS_MAX], val_len[OUT_REDIS_FIELDS_MAX];
-    const char *json;
-    size_t json_len;
-};
-
-enum { REC_OK, REC_LEGACY, REC_BAD };
-
-/* The encoded size of (fields, json) into *size. Returns 0, -1 for fields
- * that cannot be encoded, -2 when larger than OUT_REDIS_RECORD_MAX. */
-static int rec_size(const struct out_redis_field *f, size_t n, size_t json_len, size_t *size)
-{
-    if (n > OUT_REDIS_FIELDS_MAX || (n > 0 && f == NULL))
-        return -1;
-    size_t sz = 2;
-    for (size_t i = 0; i < n; i++) {
-        size_t nl = f[i].name ? strlen(f[i].name) : 0;
-        if (nl == 0 || nl > REC_NAME_MAX || (f[i].value == NULL && f[i].len > 0))
-            return -1;
-        if (f[i].len > OUT_REDIS_RECORD_MAX)
-            return -2;
-        sz += 1 + nl + 4 + f[i].len;
-    }
-    if (json_len > OUT_REDIS_RECORD_MAX || sz + json_len > OUT_REDIS_RECORD_MAX)
-        return -2;
-    *size = sz + json_len;
-    return 0;
-}
-
-/* Encode into out, rec_size() bytes. */
-static void rec_encode(char *out, const struct out_redis_field *f, size_t n, const char *json,
-                       size_t json_len)
-{
-    uint8_t *p = (uint8_t *)out;
-    *p++ = REC_FORMAT1;
-    *p++ = (uint8_t)n;
-    for (size_t i = 0; i < n; i++) {
-        size_t nl = strlen(f[i].name);
-        *p++ = (uint8_t)nl;
-        memcpy(p, f[i].name, nl);
-        p += nl;
-        for (int k = 0; k < 4; k++)
-            *p++ = (uint8_t)(f[i].len >> (8 * k));
-        if (f[i].len > 0)
-            memcpy(p, f[i].value, f[i].len);
-        p += f[i].len;
-    }
-    memcpy(p, json, json_len);
-}
-
-/* Decode a queued or spooled record. Returns REC_OK, REC_LEGACY (a JSON
- * line alone: no fields) or REC_BAD (neither; *it untouched). */
-static int rec_decode(const char *data, size_t len, struct item *it)
-{
-    const uint8_t *p = (const uint8_t *)data;
-    if (len > 0 && p[0] == '{') {
-        it->nf = 0;
-        it->json = data;
-        it->json_len = len;
-        return REC_LEGACY;
-    }
-    if (len < 2 || p[0] != REC_FORMAT1 || p[1] > OUT_REDIS_FIELDS_MAX)
-        return REC_BAD;
-    size_t nf = p[1], off = 2;
-    for (size_t i = 0; i < nf; i++) {
-        if (len - off < 1)
-            return REC_BAD;
-        size_t nl = p[off++];
-        if (nl == 0 || len - off < nl + 4)
-            return REC_BAD;
-        it->name[i] = data + off;
-        it->name_len[i] = nl;
-        off += nl;
-        size_t vl = (size_t)p[off] | (size_t)p[off + 1] << 8 | (size_t)p[off + 2] << 16 |
-                    (size_t)p[off + 3] << 24;
-        off += 4;
-        if (vl > len - off)
-            return REC_BAD;
-        it->val[i] = data + off;
-        it->val_len[i] = vl;
-        off += vl;
-    }
-    it->nf = nf;
-    it->json = data + off;
-    it->json_len = len - off;
-    return REC_OK;
 }
 
 static int ring_init(struct ring *q, uint32_t cap)
@@ -393,7 +305,7 @@ struct out_redis {
     bool ever_connected;
     char *buf; /* spool replay buffer */
     size_t cap;
-    struct item *items; /* BATCH_MAX, decoded for a pipeline */
+    struct redis_record *items; /* BATCH_MAX, decoded for a pipeline */
 };
 
 static void iso_now(char *buf, size_t len)
@@ -697,7 +609,7 @@ static void xadd_arg(struct xadd *c, const char *s, size_t len)
     c->len[c->argc++] = len;
 }
 
-static void build_xadd(const struct out_redis *r, const char *stream, const struct item *it,
+static void build_xadd(const struct out_redis *r, const char *stream, const struct redis_record *it,
                        struct xadd *c)
 {
     c->argc = 0;
@@ -729,7 +641,7 @@ enum { SENT_NOT, SENT_OK, SENT_REFUSED };
  * and starts the backoff; so does another error reply to an alert (the
  * connection stays unless it cannot write any more). Returns the number
  * taken. */
-static size_t send_records(struct out_redis *r, const struct item *it, size_t n, bool alert,
+static size_t send_records(struct out_redis *r, const struct redis_record *it, size_t n, bool alert,
                            int *res)
 {
     bool publish = alert && r->channel[0];
@@ -845,7 +757,7 @@ static long replay_read(struct out_redis *r, int *kind)
         if (len == 0)
             break;
         if (len < 0) {
-            char err[ERR_LEN];
+            char err[SPOOL_ERROR_LEN];
             spool_last_error(r->spool, err, sizeof(err));
             set_error(r, "spool", "cannot read a spooled record: %s", err);
             return -1;
@@ -862,7 +774,7 @@ static long replay_read(struct out_redis *r, int *kind)
             r->cap = (size_t)len;
             continue;
         }
-        kind[n] = rec_decode(r->buf + used, (size_t)len, &r->items[n]);
+        kind[n] = redis_record_decode(r->buf + used, (size_t)len, &r->items[n]);
         used += (size_t)len;
         n++;
     }
@@ -877,7 +789,7 @@ static long replay_read(struct out_redis *r, int *kind)
 static void replay_spool(struct out_redis *r, size_t max)
 {
     int kind[BATCH_MAX], res[BATCH_MAX];
-    struct item send[BATCH_MAX];
+    struct redis_record send[BATCH_MAX];
     size_t done = 0;
     while (done < max && can_write(r) && !stopping(r)) {
         long n = replay_read(r, kind);
@@ -891,17 +803,17 @@ static void replay_spool(struct out_redis *r, size_t max)
         replay_begins(r);
         size_t m = 0;
         for (long i = 0; i < n; i++)
-            if (kind[i] != REC_BAD)
+            if (kind[i] != REDIS_RECORD_BAD)
                 send[m++] = r->items[i];
         if (m > 0)
             (void)send_records(r, send, m, true, res);
         size_t k = 0, j = 0, delivered = 0, legacy = 0, bad = 0, refused = 0;
         for (; k < (size_t)n; k++) {
-            if (kind[k] == REC_BAD) {
+            if (kind[k] == REDIS_RECORD_BAD) {
                 bad++;
             } else if (res[j] == SENT_OK) {
                 delivered++;
-                legacy += kind[k] == REC_LEGACY;
+                legacy += kind[k] == REDIS_RECORD_LEGACY;
                 j++;
             } else if (res[j] == SENT_REFUSED) {
                 refused++;
@@ -935,7 +847,7 @@ static size_t alert_batch(struct out_redis *r)
     int res[BATCH_MAX];
     size_t n = 0, sent = 0, refused = 0;
 
-    /* Popped under spool_mu: a producer's overflow (out_redis_submit())
+    /* Popped under spool_mu: a producer's overflow (out_redis_submit_alert())
      * spools the oldest queued alert, and must not land between the spool
      * check and the pop, nor between the pop and our appends. */
     pthread_mutex_lock(&r->spool_mu);
@@ -948,7 +860,8 @@ static size_t alert_batch(struct out_redis *r)
     if (direct)
         pthread_mutex_unlock(&r->spool_mu); /* no producer waits on Redis */
     for (size_t i = 0; i < n; i++)
-        (void)rec_decode(x[i]->data, x[i]->len, &r->items[i]); /* encoded here: it decodes */
+        (void)redis_record_decode(x[i]->data, x[i]->len,
+                                  &r->items[i]); /* encoded here: it decodes */
     if (direct) {
         sent = send_records(r, r->items, n, true, res);
         if (sent < n)
@@ -991,7 +904,7 @@ static void flow_batches(struct out_redis *r, bool final)
         if (n == 0)
             return;
         for (size_t i = 0; i < n; i++)
-            r->items[i] = (struct item){.json = x[i]->data, .json_len = x[i]->len};
+            r->items[i] = (struct redis_record){.json = x[i]->data, .json_len = x[i]->len};
         if (can_write(r))
             sent = send_records(r, r->items, n, false, res);
         for (size_t i = 0; i < n; i++)
@@ -1031,113 +944,6 @@ static int read_replies(struct out_redis *r, size_t n, const char *what)
 }
 
 /* ------------------------------------------------------------ inventory */
-
-/* The inventory hash merges across restarts (README "Keys and fields"):
- * the first time this run writes a host, the record Redis holds for it (an
- * earlier run's) is read and kept as the host's baseline; every record of
- * the host written after is this run's merged with that baseline. */
-
-static bool is_key(const char *k, const char *want)
-{
-    return strcmp(k, want) == 0;
-}
-
-/* The union of two arrays of strings: old's, then cur's not in old. */
-static json_t *merge_strings(json_t *old, json_t *cur)
-{
-    json_t *out = json_deep_copy(old), *v, *w;
-    size_t i, k;
-    json_array_foreach(cur, i, v)
-    {
-        bool seen = false;
-        json_array_foreach(out, k, w) seen |= json_equal(v, w);
-        if (!seen)
-            json_array_append(out, v);
-    }
-    return out;
-}
-
-static json_t *merge_record(json_t *old, json_t *cur);
-
-/* Whether two products are the same one: same vendor and product. */
-static bool same_product(json_t *a, json_t *b)
-{
-    return json_equal(json_object_get(a, "vendor"), json_object_get(b, "vendor")) &&
-           json_equal(json_object_get(a, "product"), json_object_get(b, "product"));
-}
-
-/* Products: matched by vendor and product and merged; the others kept,
- * old's first. */
-static json_t *merge_products(json_t *old, json_t *cur)
-{
-    json_t *out = json_array(), *o, *c;
-    size_t i, k;
-    json_array_foreach(old, i, o)
-    {
-        json_t *m = NULL;
-        json_array_foreach(cur, k, c) if (m == NULL && same_product(o, c)) m = c;
-        json_array_append_new(out, m != NULL ? merge_record(o, m) : json_deep_copy(o));
-    }
-    json_array_foreach(cur, k, c)
-    {
-        bool seen = false;
-        json_array_foreach(old, i, o) seen |= same_product(o, c);
-        if (!seen)
-            json_array_append(out, c);
-    }
-    return out;
-}
-
-/* One record (a host's, or a product's in it) merged: first_seen the
- * earlier, last_seen the later, integers summed, arrays of strings united,
- * products merged; anything else this run's (old's when this run has
- * none). A new reference. */
-static json_t *merge_record(json_t *old, json_t *cur)
-{
-    json_t *out = json_deep_copy(cur), *ov;
-    const char *k;
-    if (!json_is_object(old))
-        return out;
-    json_object_foreach(old, k, ov)
-    {
-        json_t *cv = json_object_get(cur, k), *m = NULL;
-        if (cv == NULL)
-            m = json_deep_copy(ov);
-        else if (json_is_string(ov) && json_is_string(cv) &&
-                 (is_key(k, "first_seen") || is_key(k, "last_seen")))
-            m = json_deep_copy((strcmp(json_string_value(ov), json_string_value(cv)) < 0) ==
-                                       is_key(k, "first_seen")
-                                   ? ov
-                                   : cv);
-        else if (json_is_integer(ov) && json_is_integer(cv))
-            m = json_integer(json_integer_value(ov) + json_integer_value(cv));
-        else if (is_key(k, "products") && json_is_array(ov) && json_is_array(cv))
-            m = merge_products(ov, cv);
-        else if (json_is_array(ov) && json_is_array(cv))
-            m = merge_strings(ov, cv);
-        if (m != NULL)
-            json_object_set_new(out, k, m);
-    }
-    return out;
-}
-
-/* This run's record of a host (json, len bytes) merged with its baseline
- * (NULL: none): a malloc()ed string, or NULL to write json as it is. */
-static char *merge_asset(const char *base, const char *json, size_t len)
-{
-    if (base == NULL)
-        return NULL;
-    json_t *old = json_loads(base, 0, NULL), *cur = json_loadb(json, len, 0, NULL);
-    char *out = NULL;
-    if (json_is_object(old) && json_is_object(cur)) {
-        json_t *m = merge_record(old, cur);
-        out = json_dumps(m, JSON_COMPACT | JSON_PRESERVE_ORDER);
-        json_decref(m);
-    }
-    json_decref(old);
-    json_decref(cur);
-    return out;
-}
 
 /* Read, with one HMGET, what Redis holds for the hosts in [from, to)
  * without a baseline yet, and keep it as their baselines (an empty one
@@ -1232,7 +1038,8 @@ static void flush_assets(struct out_redis *r)
         int rc = fetch_baselines(r, chunk, end);
         for (struct asset_ent *e = chunk; rc == 0 && e != end; e = e->next) {
             struct asset_ent **pp = amap_slot(&r->bases, e->host);
-            char *m = pp != NULL && *pp != NULL ? merge_asset((*pp)->json, e->json, e->len) : NULL;
+            char *m =
+                pp != NULL && *pp != NULL ? redis_assets_merge((*pp)->json, e->json, e->len) : NULL;
             merged[nm++] = m;
             argv[argc] = e->host;
             lens[argc++] = strlen(e->host);
@@ -1631,7 +1438,7 @@ int out_redis_submit_alert(struct out_redis *r, const struct out_redis_field *fi
     size_t need = 0;
     if (r == NULL)
         return -1;
-    int sz = json == NULL ? -2 : rec_size(fields, n, json_len, &need);
+    int sz = json == NULL ? -2 : redis_record_size(fields, n, json_len, &need);
     struct rec *x = sz == 0 ? malloc(sizeof(*x) + need) : NULL, *old = NULL;
     pthread_mutex_lock(&r->mu);
     r->st.submitted++;
@@ -1645,7 +1452,7 @@ int out_redis_submit_alert(struct out_redis *r, const struct out_redis_field *fi
     }
     pthread_mutex_unlock(&r->mu);
     x->len = need;
-    rec_encode(x->data, fields, n, json, json_len);
+    redis_record_encode(x->data, fields, n, json, json_len);
 
     pthread_mutex_lock(&r->mu);
     if (ring_push(&r->alerts, x)) {
@@ -1935,7 +1742,7 @@ void out_redis_status(struct out_redis *r, char *buf, size_t len)
 /* See output-redis.h: the target without user name or password. */
 void out_redis_describe(const struct out_redis *r, char *buf, size_t len)
 {
-    char peer[300];
+    char peer[REDIS_URL_PEER_LEN];
     size_t off;
     if (len == 0)
         return;

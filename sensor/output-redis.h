@@ -1,28 +1,44 @@
 /* output-redis.h -- alerts, inventory and health into Redis, at least once.
  *
- * A dedicated output thread owns the Redis connection. Producers (the alert
- * sink on the packet path) never wait for Redis: out_redis_submit() puts the
- * record in a bounded in-memory queue and returns; when the queue is full
- * the record goes straight to the durable spool (spool.h) instead. The
- * thread pipelines XADDs (MAXLEN ~ N) and flushes at least every second;
- * an alert leaves the queue or the spool only once Redis has answered OK.
- * Anything Redis does not take -- unreachable, slow, OOM, NOAUTH/WRONGPASS,
- * an error reply -- goes to the spool, which is replayed in order as soon
- * as writes succeed again, and at the next start. Reconnects back off
- * exponentially with jitter (100 ms .. 30 s).
+ * A dedicated output thread owns the Redis connection (redis-link.h).
+ * Producers (the alert sink on the packet path) never wait for Redis:
+ * out_redis_submit_alert() puts the record in a bounded in-memory queue and
+ * returns; when the queue is full the oldest queued record goes to the
+ * durable spool (spool.h). The thread pipelines XADDs (MAXLEN ~ N) and
+ * flushes at least every second; an alert leaves the queue or the spool
+ * only once Redis has answered OK. Anything Redis does not take --
+ * unreachable, slow, OOM, NOAUTH/WRONGPASS, an error reply -- goes to the
+ * spool, which is replayed in order, in pipelined batches, as soon as writes
+ * succeed again, and at the next start. Reconnects back off exponentially
+ * with jitter (100 ms .. 30 s). Every exchange has a total deadline; a stop
+ * takes at most 1.5 s once the wait for delivery is over.
+ *
+ * Nothing is lost without a count: an alert refused (too large, bad
+ * fields, a full spool or disk, refused by Redis for good) or lost in the
+ * spool (damage, a torn tail) is counted by reason (OUT_REDIS_LOSSES), in
+ * the summary, --stats and the stats hash. The thread logs each change of
+ * state once, when it happens (connected, lost, spooling, replaying, alerts
+ * lost), through the sensor's log.
  *
  * Keys (all prefixed with the configured key prefix, default "egress"):
  *   <stream>                  alerts stream (default "egress:alerts"), one
- *                             entry per alert: flat fields alert_id,
- *                             timestamp, sensor, severity, vendor, product,
- *                             category, src_ip, dest_ip, dest_port,
- *                             country_code, asn, host, community_id, and json
- *                             (the whole alert)
+ *                             entry per alert: the flat fields the producer
+ *                             gives (alerts.c: alert_id, timestamp, sensor,
+ *                             severity, vendor, product, category, src_ip,
+ *                             dest_ip, dest_port, country_code, asn, host,
+ *                             community_id), and json (the whole alert)
  *   <prefix>:assets:<sensor>  hash: field = internal host, value = its
- *                             inventory record (JSON), kept current
- *   <prefix>:stats:<sensor>   hash: packets, drops, flows, alerts, queue
- *                             depth, spool size, reconnects..., every few s
- *   <prefix>:heartbeat:<sensor> string with a TTL (3 x the stats interval)
+ *                             inventory record (JSON), merged across runs
+ *                             (redis-assets.h)
+ *   <prefix>:stats:<sensor>   hash: the health (packets, drops, if_drops,
+ *                             flows, alerts, suppressed), every counter of
+ *                             OUT_REDIS_COUNTERS and OUT_REDIS_LOSSES, lost,
+ *                             state, last_error, updated; every stats
+ *                             interval and at a clean stop
+ *   <prefix>:heartbeat:<sensor> the time of the last update, with a TTL of 3
+ *                             stats intervals while running (gone: dead or
+ *                             cut off); "stopped <time>" without a TTL after
+ *                             a clean stop
  *   optional: PUBLISH of each alert to a channel; flow records to their own
  *   stream (off by default). */
 #ifndef OUTPUT_REDIS_H
@@ -33,6 +49,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+
+#include "spool.h"
 
 struct out_redis;
 
@@ -109,18 +127,21 @@ struct out_redis_stats {
 #undef OUT_REDIS_FIELD
     uint64_t spool_damaged_bytes; /* bytes of damaged spool skipped */
     int connected;
-    char state[64];        /* "connected", "down, spooling", ... (out_redis_status()) */
-    char last_error[256];  /* "host:port: message", "" when none */
-    int64_t last_error_at; /* its time (seconds since the epoch), 0 when none */
-    int last_error_past;   /* delivery has worked since it happened */
-    char damage[200];      /* where the spool was first found damaged, "" when not */
-    char spool_error[320]; /* the spool's last I/O error: "path: system error", "" when none */
+    char state[64];                    /* "connected", "down, spooling", ... (out_redis_status()) */
+    char last_error[256];              /* "host:port: message", "" when none */
+    int64_t last_error_at;             /* its time (seconds since the epoch), 0 when none */
+    int last_error_past;               /* delivery has worked since it happened */
+    char damage[200];                  /* where the spool was first found damaged, "" when not */
+    char spool_error[SPOOL_ERROR_LEN]; /* the spool's last I/O error: "path: error", or "" */
 };
 
-/* Parse and check cfg (URL form, spool directory usable), open the spool
- * (replaying starts as soon as Redis answers) and start the thread. Does
- * not fail when Redis is down: that is normal operation. Returns NULL with
- * a message in errbuf for a bad URL or an unusable spool. */
+/* Parse and check cfg (URL form, password, spool directory usable), copy
+ * what it points to (cfg may go away afterwards), open the spool (replaying
+ * starts as soon as Redis answers) and start the thread. Does not fail when
+ * Redis is down: that is normal operation. Returns NULL, nothing left
+ * running, with a message in errbuf: "redis URL: ...", "sentinel ...: ...",
+ * or "cannot use the spool folder DIR (ORIGIN): ...". Stop and free with
+ * out_redis_stop() (after out_redis_finish() for final counters). */
 struct out_redis *out_redis_start(const struct out_redis_config *cfg, char *errbuf, size_t errlen);
 
 /* One flat field of an alert's stream entry: name (NUL-terminated, 1..255
@@ -162,15 +183,22 @@ struct out_redis_field {
 int out_redis_submit_alert(struct out_redis *r, const struct out_redis_field *fields, size_t n,
                            const char *json, size_t json_len);
 
-/* Optional flow record for the flows stream (dropped, counted, when the
- * queue is full: flow records are not spooled). */
+/* Queue a copy of a flow record for the flows stream, when one is
+ * configured; the caller keeps json. Never fails: a record that does not
+ * fit the queue, or that Redis does not take, is dropped and counted
+ * (flows_dropped; flow records are not spooled). NULL r is a no-op.
+ * Thread-safe. */
 void out_redis_submit_flow(struct out_redis *r, const char *json, size_t len);
 
-/* Replace the inventory record of one host (JSON); written on the next
- * flush. Thread-safe. */
+/* Keep a copy of host's latest inventory record (JSON) for the next flush,
+ * replacing one still waiting; the caller keeps host and json. Never
+ * fails: a new host beyond 65536 waiting (or without memory) is dropped
+ * and counted (assets_dropped), and gets another chance with its next
+ * update. NULL r is a no-op. Thread-safe. */
 void out_redis_asset(struct out_redis *r, const char *host, const char *json, size_t len);
 
-/* Latest health numbers (copied). */
+/* Copy the latest health numbers for the stats hash. Never fails; NULL r
+ * is a no-op. Thread-safe. */
 void out_redis_health(struct out_redis *r, const struct out_redis_health *h);
 
 /* Wait up to timeout_ms for the queue and the spool to drain into Redis.

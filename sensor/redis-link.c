@@ -19,7 +19,6 @@
 #define SENTINEL_DEFAULT_PORT 26379
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 30000
-#define PEER_LEN 300
 #define READ_CHUNK 16384
 /* Bounds on what a server may declare in a reply (hiredis 0.14 has none:
  * "*2147483647" would have it allocate 16 GiB) and on one reply's bytes. */
@@ -51,11 +50,11 @@ struct redis_link {
     uint64_t limit; /* no deadline later than this (0: none) */
 
     redisContext *c;
-    struct scan scan;     /* of what c received */
-    char peer[PEER_LEN];  /* of c, or of the last attempt */
-    size_t next_sentinel; /* the one that answered last is asked first */
-    uint64_t retry_at;    /* no connect and no write before */
-    uint32_t backoff_ms;  /* the next delay, before jitter */
+    struct scan scan;              /* of what c received */
+    char peer[REDIS_URL_PEER_LEN]; /* of c, or of the last attempt */
+    size_t next_sentinel;          /* the one that answered last is asked first */
+    uint64_t retry_at;             /* no connect and no write before */
+    uint32_t backoff_ms;           /* the next delay, before jitter */
     uint64_t rng;
 };
 
@@ -469,7 +468,7 @@ static redisContext *discover(struct redis_link *l)
     for (size_t k = 0; k < l->n_sentinels && !l->aborted; k++) {
         size_t i = (l->next_sentinel + k) % l->n_sentinels;
         const struct redis_url *s = &l->sentinels[i];
-        char speer[PEER_LEN], host[256] = "";
+        char speer[REDIS_URL_PEER_LEN], host[256] = "";
         struct scan ssc;
         int port = 0;
         redis_url_peer(speer, sizeof(speer), s->host, s->port, NULL);

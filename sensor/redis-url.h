@@ -39,6 +39,9 @@ int redis_url_hostport(const char *s, size_t n, char *host, size_t hostcap, int 
  * password. For scrubbing a command line; never fails otherwise. */
 int redis_url_password_span(const char *url, size_t *off, size_t *len);
 
+/* Room for what redis_url_peer() writes: a host, brackets, a port. */
+#define REDIS_URL_PEER_LEN 300
+
 /* A server's name for messages: the socket path when path is not empty,
  * else "host:port", or "[v6]:port" for an IPv6 address. Never fails
  * (truncates to len). */

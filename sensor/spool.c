@@ -47,7 +47,6 @@
 #define CURSOR_NAME "spool.cursor"
 #define CURSOR_TMP "spool.cursor.tmp"
 #define CURSOR_LEN 24 /* "SPC1" u64 id u64 off u32 crc */
-#define ERR_LEN 320
 
 /* A damaged region [off, end) of a segment, and the records lost in it. */
 struct hole {
@@ -100,7 +99,7 @@ struct spool {
     uint32_t acks_since_cursor;
     struct spool_stats st; /* all but pending and bytes */
     struct spool_damage dmg[SPOOL_DAMAGE_KEEP];
-    char err[ERR_LEN];
+    char err[SPOOL_ERROR_LEN];
 };
 
 /* ---------------------------------------------------------------- CRC-32C */

@@ -123,6 +123,9 @@ struct spool_damage {
  * crash). */
 #define SPOOL_CURSOR_EVERY 256
 
+/* spool_last_error() messages fit in this many bytes. */
+#define SPOOL_ERROR_LEN 320
+
 /* Damage descriptions kept for spool_damage() (counters count them all). */
 #define SPOOL_DAMAGE_KEEP 16
 

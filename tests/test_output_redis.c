@@ -1,7 +1,8 @@
 /* test_output_redis.c -- the Redis output without a Redis: what it refuses
- * and counts, the record format it spools (output-redis.h), the summary and
- * the JSON of its counters. Redis is a closed loopback port (1): every
- * alert accepted goes to the spool. */
+ * and counts, the record format it spools (output-redis.h, redis-record.h:
+ * every truncation), the summary and the JSON of its counters, the
+ * inventory merge (redis-assets.h). Redis is a closed loopback port (1):
+ * every alert accepted goes to the spool. */
 #include <dirent.h>
 #include <inttypes.h>
 #include <setjmp.h>
@@ -18,6 +19,8 @@
 #include <jansson.h>
 
 #include "output-redis.h"
+#include "redis-assets.h"
+#include "redis-record.h"
 #include "spool.h"
 
 #define NOWHERE "redis://127.0.0.1:1/0"
@@ -198,12 +201,105 @@ static void test_record_format(void **state)
     spool_close(s);
 }
 
+/* A record cut at every length: inside its fields it is refused, inside
+ * its JSON it decodes with a shorter JSON; never a read past the end. */
+static void test_record_truncated(void **state)
+{
+    (void)state;
+    struct out_redis_field f[] = {{"alert_id", "abc", 3}, {"x", "", 0}, {"host", "h.example", 9}};
+    const char *json = "{\"alert_id\":\"abc\"}";
+    size_t n;
+    assert_int_equal(redis_record_size(f, 3, strlen(json), &n), 0);
+    char *buf = malloc(n);
+    redis_record_encode(buf, f, 3, json, strlen(json));
+    size_t fields_end = n - strlen(json);
+    struct redis_record rec;
+    assert_int_equal(redis_record_decode(buf, n, &rec), REDIS_RECORD_OK);
+    assert_int_equal(rec.nf, 3);
+    assert_memory_equal(rec.name[2], "host", 4);
+    assert_memory_equal(rec.val[2], "h.example", 9);
+    assert_int_equal(rec.val_len[1], 0);
+    assert_int_equal(rec.json_len, strlen(json));
+    for (size_t len = 0; len < n; len++) {
+        char *cut = malloc(len ? len : 1); /* exactly len bytes: valgrind sees an overread */
+        memcpy(cut, buf, len);
+        int rc = redis_record_decode(cut, len, &rec);
+        if (len < fields_end)
+            assert_int_equal(rc, REDIS_RECORD_BAD);
+        else
+            assert_true(rc == REDIS_RECORD_OK && rec.json_len == len - fields_end);
+        free(cut);
+    }
+    /* a JSON-only record of an older spool; a record of neither form */
+    assert_int_equal(redis_record_decode("{\"a\":1}", 7, &rec), REDIS_RECORD_LEGACY);
+    assert_int_equal(rec.nf, 0);
+    assert_int_equal(rec.json_len, 7);
+    assert_int_equal(redis_record_decode("\xA2\x00{}", 4, &rec), REDIS_RECORD_BAD);
+    assert_int_equal(redis_record_decode("\xA1\x21", 2, &rec), REDIS_RECORD_BAD); /* 33 fields */
+    free(buf);
+}
+
+/* The inventory merge: the rule of redis-assets.h. */
+static void test_assets_merge(void **state)
+{
+    (void)state;
+    const char *base =
+        "{\"host\":\"10.0.0.1\",\"first_seen\":\"2023-01-01T00:00:00.000000+0000\","
+        "\"last_seen\":\"2023-01-02T00:00:00.000000+0000\",\"flows\":3,\"bytes_out\":100,"
+        "\"alerts\":2,\"countries\":[\"US\"],\"products\":[{\"vendor\":\"A\",\"product\":\"P\","
+        "\"categories\":[\"update\"],\"countries\":[\"US\"],\"flows\":3,\"bytes_out\":100,"
+        "\"first_seen\":\"2023-01-01T00:00:00.000000+0000\","
+        "\"last_seen\":\"2023-01-02T00:00:00.000000+0000\"}],\"old_only\":1}";
+    const char *cur =
+        "{\"host\":\"10.0.0.1\",\"first_seen\":\"2023-02-01T00:00:00.000000+0000\","
+        "\"last_seen\":\"2023-02-02T00:00:00.000000+0000\",\"flows\":1,\"bytes_out\":10,"
+        "\"alerts\":1,\"countries\":[\"CN\",\"US\"],\"products\":[{\"vendor\":\"B\",\"product\":"
+        "\"Q\",\"categories\":[\"telemetry\"],\"countries\":[\"CN\"],\"flows\":1,\"bytes_out\":10,"
+        "\"first_seen\":\"2023-02-01T00:00:00.000000+0000\","
+        "\"last_seen\":\"2023-02-02T00:00:00.000000+0000\"},{\"vendor\":\"A\",\"product\":\"P\","
+        "\"categories\":[\"licensing\"],\"countries\":[\"US\"],\"flows\":2,\"bytes_out\":5,"
+        "\"first_seen\":\"2023-02-01T00:00:00.000000+0000\","
+        "\"last_seen\":\"2023-02-03T00:00:00.000000+0000\"}]}";
+    char *m = redis_assets_merge(base, cur, strlen(cur));
+    assert_non_null(m);
+    json_t *o = json_loads(m, 0, NULL);
+    assert_non_null(o);
+    assert_string_equal(json_string_value(json_object_get(o, "first_seen")),
+                        "2023-01-01T00:00:00.000000+0000");
+    assert_string_equal(json_string_value(json_object_get(o, "last_seen")),
+                        "2023-02-02T00:00:00.000000+0000");
+    assert_int_equal(json_integer_value(json_object_get(o, "flows")), 4);
+    assert_int_equal(json_integer_value(json_object_get(o, "bytes_out")), 110);
+    assert_int_equal(json_integer_value(json_object_get(o, "alerts")), 3);
+    assert_int_equal(json_integer_value(json_object_get(o, "old_only")), 1);
+    json_t *cc = json_object_get(o, "countries");
+    assert_int_equal(json_array_size(cc), 2);
+    assert_string_equal(json_string_value(json_array_get(cc, 0)), "US");
+    json_t *pr = json_object_get(o, "products");
+    assert_int_equal(json_array_size(pr), 2);
+    json_t *a = json_array_get(pr, 0), *b = json_array_get(pr, 1);
+    assert_string_equal(json_string_value(json_object_get(a, "vendor")), "A");
+    assert_int_equal(json_integer_value(json_object_get(a, "flows")), 5);
+    assert_int_equal(json_array_size(json_object_get(a, "categories")), 2);
+    assert_string_equal(json_string_value(json_object_get(a, "last_seen")),
+                        "2023-02-03T00:00:00.000000+0000");
+    assert_string_equal(json_string_value(json_object_get(b, "vendor")), "B");
+    json_decref(o);
+    free(m);
+    /* nothing to merge with, or not JSON objects: written as they are */
+    assert_null(redis_assets_merge(NULL, cur, strlen(cur)));
+    assert_null(redis_assets_merge("not json", cur, strlen(cur)));
+    assert_null(redis_assets_merge(base, "[1]", 3));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_spool_full, setup, teardown),
         cmocka_unit_test_setup_teardown(test_record_format, setup, teardown),
+        cmocka_unit_test(test_record_truncated),
+        cmocka_unit_test(test_assets_merge),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
