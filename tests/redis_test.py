@@ -11,8 +11,12 @@ hash, the heartbeat and its TTL, and what stays in the spool when Redis
 cannot take the alerts (down, killed mid-run, out of memory, wrong password,
 a port nobody answers on), and that the next run delivers it.
 
-Only loopback addresses and unix sockets are ever contacted. Python standard
-library only: Redis is spoken to with a small RESP client below. Prints
+Fake servers written here (FakeRedis and its kin) misbehave on purpose:
+they trickle replies, declare huge ones, refuse alerts for good, count
+round trips. Only loopback addresses and unix sockets are ever contacted.
+Python standard library only: Redis is spoken to with a small RESP client
+below. The disk-full test mounts a small tmpfs: it needs root, and is never
+skipped when CI=true. Prints
 "N passed, M failed" at the end and exits 1 on any failure; when
 redis-server is not installed every test is skipped (and counted so).
 """
@@ -1272,9 +1276,10 @@ def t_huge_reply(env):
 
 
 def t_sigterm(env):
-    """SIGTERM, then SIGINT, while Redis trickles its replies: the sensor
-    ends within a few seconds, every alert in the spool (flush_timeout is
-    60 s: the signal, not the timeout, ends the wait)."""
+    """SIGTERM, then SIGINT, while Redis trickles its replies: an offline
+    run ends within a few seconds, every alert in the spool (flush_timeout
+    is 60 s: the signal, not the timeout, ends the wait); as root, a live
+    capture on lo too."""
     out = []
     for sig in (signal.SIGTERM, signal.SIGINT):
         fake = TrickleRedis(1.5)
@@ -1312,6 +1317,33 @@ def t_sigterm(env):
               "%s: the spool holds %d records for %d alerts" % (sig.name, len(spooled), len(alerts)))
         out.append("%s: %.1f s, %d alerts spooled" % (sig.name, secs, len(alerts)))
         shutil.rmtree(env.spool)
+    if os.geteuid() == 0:  # live capture on lo: the same bound
+        fake = TrickleRedis(1.5)
+        try:
+            conf = env.config("redis://127.0.0.1:%d/0" % fake.port, flush_timeout=60)
+            cmd = [env.args.sensor, "-c", conf, "-i", "lo", "--stats-interval", "0"]
+            proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.PIPE)
+            try:
+                wait_for("the live sensor to connect", lambda: fake.accepted, 10.0)
+                time.sleep(1.0)
+                t0 = time.monotonic()
+                proc.send_signal(signal.SIGTERM)
+                try:
+                    _, err = proc.communicate(timeout=30)
+                except subprocess.TimeoutExpired:
+                    raise TestFailure("live: still running 30 s after SIGTERM")
+                secs = time.monotonic() - t0
+            finally:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
+        finally:
+            fake.stop()
+        check(secs <= 5, "live: the sensor took %.1f s to end after SIGTERM" % secs)
+        check(proc.returncode in (0, EXIT_UNDELIVERED), "live: exit %d: %s"
+              % (proc.returncode, err.decode(errors="replace")[-400:]))
+        out.append("live SIGTERM: %.1f s" % secs)
     return ", ".join(out)
 
 
