@@ -174,6 +174,11 @@ void alert_sink_reconfigure(struct alert_sink *s, const struct sensor_config *cf
     pthread_mutex_unlock(&s->lock);
 }
 
+static struct out_redis_field field(const char *name, const char *value)
+{
+    return (struct out_redis_field){name, value, strlen(value)};
+}
+
 /* Hand one alert to Redis: its flat stream fields, formatted from the
  * record (README "Keys and fields"), and its JSON line (NULL when it could
  * not be formatted: the output counts it as refused). */
@@ -190,27 +195,22 @@ static void redis_alert(struct alert_sink *s, const struct alert_rec *a, const c
     snprintf(port, sizeof(port), "%u", (unsigned)k->dport);
     if (a->af->has_geo && a->af->geo.asn)
         snprintf(asn, sizeof(asn), "%u", (unsigned)a->af->geo.asn);
-#define F(name, v)                                                                                 \
-    {                                                                                              \
-        name, v, strlen(v)                                                                         \
-    }
     const struct out_redis_field f[] = {
-        F("alert_id", a->alert_id),
-        F("timestamp", ts),
-        F("sensor", a->sensor),
-        F("severity", sig_severity_name(a->severity)),
-        F("vendor", sig->vendor),
-        F("product", sig->product),
-        F("category", sig_category_name(sig->category)),
-        F("src_ip", src),
-        F("dest_ip", dst),
-        F("dest_port", port),
-        F("country_code", a->af->has_geo ? a->af->geo.country : ""),
-        F("asn", asn),
-        F("host", host ? host : ""),
-        F("community_id", a->af->community_id),
+        field("alert_id", a->alert_id),
+        field("timestamp", ts),
+        field("sensor", a->sensor),
+        field("severity", sig_severity_name(a->severity)),
+        field("vendor", sig->vendor),
+        field("product", sig->product),
+        field("category", sig_category_name(sig->category)),
+        field("src_ip", src),
+        field("dest_ip", dst),
+        field("dest_port", port),
+        field("country_code", a->af->has_geo ? a->af->geo.country : ""),
+        field("asn", asn),
+        field("host", host ? host : ""),
+        field("community_id", a->af->community_id),
     };
-#undef F
     out_redis_submit_alert(s->redis, f, sizeof(f) / sizeof(f[0]), json, len);
 }
 

@@ -29,7 +29,7 @@ int redis_record_size(const struct out_redis_field *f, size_t n, size_t json_len
 
 /* See redis-record.h. */
 void redis_record_encode(char *out, const struct out_redis_field *f, size_t n, const char *json,
-                       size_t json_len)
+                         size_t json_len)
 {
     uint8_t *p = (uint8_t *)out;
     *p++ = REDIS_RECORD_FORMAT1;

@@ -49,6 +49,11 @@ static struct out_redis *start(const char *url, const char *spool)
     return r;
 }
 
+static struct out_redis_field field(const char *name, const char *value)
+{
+    return (struct out_redis_field){name, value, strlen(value)};
+}
+
 /* A realistic alert (about 1.3 KB) and its flat fields, alert i. */
 static void submit(struct out_redis *r, long i)
 {
@@ -70,27 +75,22 @@ static void submit(struct out_redis *r, long i)
     char buf[2048], id[40];
     int n = snprintf(buf, sizeof(buf), tmpl, (unsigned long)i);
     snprintf(id, sizeof(id), "%032lx", (unsigned long)i);
-#define F(name, v)                                                                                 \
-    {                                                                                              \
-        name, v, sizeof(v) - 1                                                                     \
-    }
     struct out_redis_field f[] = {
-        {"alert_id", id, 32},
-        F("timestamp", "2023-11-14T22:13:20.530050+0000"),
-        F("sensor", "bench"),
-        F("severity", "high"),
-        F("vendor", "Fortinet"),
-        F("product", "FortiGate / FortiGuard"),
-        F("category", "update"),
-        F("src_ip", "192.168.10.1"),
-        F("dest_ip", "96.45.33.64"),
-        F("dest_port", "443"),
-        F("country_code", "US"),
-        F("asn", "40934"),
-        F("host", "globalupdate.fortinet.net"),
-        F("community_id", "1:MFgojXlLM7d2kO+MwuxWFZVsEs4="),
+        field("alert_id", id),
+        field("timestamp", "2023-11-14T22:13:20.530050+0000"),
+        field("sensor", "bench"),
+        field("severity", "high"),
+        field("vendor", "Fortinet"),
+        field("product", "FortiGate / FortiGuard"),
+        field("category", "update"),
+        field("src_ip", "192.168.10.1"),
+        field("dest_ip", "96.45.33.64"),
+        field("dest_port", "443"),
+        field("country_code", "US"),
+        field("asn", "40934"),
+        field("host", "globalupdate.fortinet.net"),
+        field("community_id", "1:MFgojXlLM7d2kO+MwuxWFZVsEs4="),
     };
-#undef F
     out_redis_submit_alert(r, f, sizeof(f) / sizeof(f[0]), buf, (size_t)n);
 }
 

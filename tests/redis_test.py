@@ -16,9 +16,9 @@ they trickle replies, declare huge ones, refuse alerts for good, count
 round trips. Only loopback addresses and unix sockets are ever contacted.
 Python standard library only: Redis is spoken to with a small RESP client
 below. The disk-full test mounts a small tmpfs: it needs root, and is never
-skipped when CI=true. Prints
-"N passed, M failed" at the end and exits 1 on any failure; when
-redis-server is not installed every test is skipped (and counted so).
+skipped when CI=true. Prints "N passed, M failed" at the end and exits 1 on
+any failure; when redis-server is not installed every test is skipped (and
+counted so).
 """
 
 import argparse
