@@ -174,7 +174,8 @@ def start_redis(tmp, fsync_always=False):
 
 
 def bench_redis_run(prog, mode, url, spool, count):
-    r = subprocess.run([prog, mode, url, spool, str(count)], stdout=subprocess.PIPE, check=False)
+    r = subprocess.run([prog, mode, url, spool, str(count)], stdout=subprocess.PIPE,
+                       stderr=subprocess.DEVNULL, check=False)
     try:
         return json.loads(r.stdout.decode())
     except ValueError:

@@ -42,6 +42,7 @@ static struct out_redis *start(const char *url, const char *spool)
         .connect_timeout_ms = 1000,
         .command_timeout_ms = 5000,
         .stats_interval_s = 5,
+        .quiet = true,
     };
     struct out_redis *r = out_redis_start(&cfg, err, sizeof(err));
     if (r == NULL)
