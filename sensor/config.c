@@ -487,7 +487,7 @@ static int cfg_read_password_file(struct sensor_config *c, char *why, size_t len
     const char *f = c->redis_password_file;
     char buf[sizeof(c->redis_password) + 3];
     struct stat st;
-    int fd = open(f, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    int fd = open(f, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK); /* a FIFO must not block */
     if (fd < 0) {
         snprintf(why, len, "%s: %s", f, strerror(errno));
         return -1;
