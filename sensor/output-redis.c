@@ -86,6 +86,13 @@
 /* What the output thread knows of Redis, for the log and the status line. */
 enum { ST_START, ST_UP, ST_DOWN };
 
+/* The loss counters, numbered (OUT_REDIS_LOSSES), and how often the log
+ * speaks of one that keeps growing. */
+#define LOSS_INDEX(name, phrase) LOSS_##name,
+enum { OUT_REDIS_LOSSES(LOSS_INDEX) LOSS_N };
+#undef LOSS_INDEX
+#define LOSS_LOG_MS 60000
+
 /* ------------------------------------------------------------ records */
 
 /* One queued record: an alert encoded (output-redis.h), or a flow
@@ -294,14 +301,15 @@ struct out_redis {
     struct asset_map bases; /* host -> its record in Redis before this run (json NULL: none) */
     struct redis_link *link;
     char *spool_dir;
-    bool quiet;                  /* log warnings only */
-    double tokens;               /* log lines allowed now (rate limit) */
-    uint64_t tokens_at;          /* monotonic ms of the last refill */
-    unsigned unlogged;           /* lines dropped by the rate limit since the last one */
-    struct out_redis_stats told; /* the losses the log has reported */
-    size_t damage_told;          /* spool damage regions logged */
-    uint64_t next_stats;         /* monotonic ms */
-    uint64_t assets_at;          /* monotonic ms: no asset write before (after an error) */
+    bool quiet;                    /* log warnings only */
+    double tokens;                 /* log lines allowed now (rate limit) */
+    uint64_t tokens_at;            /* monotonic ms of the last refill */
+    unsigned unlogged;             /* lines dropped by the rate limit since the last one */
+    struct out_redis_stats told;   /* the losses the log has reported */
+    size_t damage_told;            /* spool damage regions logged */
+    uint64_t loss_told_at[LOSS_N]; /* monotonic ms of the last line about each loss */
+    uint64_t next_stats;           /* monotonic ms */
+    uint64_t assets_at;            /* monotonic ms: no asset write before (after an error) */
     bool ever_connected;
     char *buf; /* spool replay buffer */
     size_t cap;
@@ -494,9 +502,11 @@ static void replay_done(struct out_redis *r)
 
 /* What the log says after each cycle: the spool filling and emptying, a
  * replay starting, alerts lost (by reason, with the spool's error or damage
- * where there is one). */
-static void watch(struct out_redis *r)
+ * where there is one: at once when a loss starts, then at most once a
+ * minute while it goes on, and what is left untold at the end). */
+static void watch(struct out_redis *r, bool final)
 {
+    uint64_t now = redis_link_now_ms();
     struct out_redis_stats st;
     snapshot(r, &st);
     pthread_mutex_lock(&r->mu);
@@ -510,7 +520,9 @@ static void watch(struct out_redis *r)
     if (st.spool_pending == 0)
         replay_done(r);
 #define LOSS(name, phrase)                                                                         \
-    if (st.name > r->told.name) {                                                                  \
+    if (st.name > r->told.name && (final || r->loss_told_at[LOSS_##name] == 0 ||                   \
+                                   now - r->loss_told_at[LOSS_##name] >= LOSS_LOG_MS)) {           \
+        r->loss_told_at[LOSS_##name] = now;                                                        \
         bool io =                                                                                  \
             strcmp(#name, "spool_disk_full") == 0 || strcmp(#name, "spool_write_errors") == 0;     \
         say(r, LOG_WARNING, "%" PRIu64 " alerts lost: %s (%" PRIu64 " in all)%s%s",                \
@@ -1168,7 +1180,7 @@ static void cycle(struct out_redis *r)
     flush_assets(r);
     if (redis_link_up(r->link) && redis_link_now_ms() >= r->next_stats)
         write_stats(r, false);
-    watch(r);
+    watch(r, false);
 }
 
 /* Before the thread ends, within the stop's grace (no wait of the link
@@ -1187,7 +1199,7 @@ static void final_flush(struct out_redis *r)
     flush_assets(r);
     if (redis_link_up(r->link))
         write_stats(r, true);
-    watch(r);
+    watch(r, true);
 }
 
 static void *thread_main(void *arg)
