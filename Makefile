@@ -63,12 +63,15 @@ LIB_SRCS := \
 	dissectors/registry.c dissectors/dns.c dissectors/fortiguard.c dissectors/fgfm.c \
 	dissectors/checkpoint.c dissectors/velocloud.c dissectors/carbonblack.c \
 	sensor/source-pcap-file.c sensor/source-pcap-live.c sensor/privs.c sensor/options.c \
-	sensor/spool.c sensor/output-redis.c sensor/workers.c sensor/live-workers.c sensor/reload.c sensor/log.c sensor/run.c
+	sensor/spool.c sensor/redis-url.c sensor/redis-link.c sensor/redis-record.c \
+	sensor/redis-assets.c sensor/output-redis.c \
+	sensor/workers.c sensor/live-workers.c sensor/reload.c sensor/log.c sensor/run.c
 
 MAIN_SRCS := sensor/main.c
 
 UNIT_TESTS := decode netset community_id geo config flow frag lru_map classify enrich output ja4 \
-	dissectors dns dns_cache alerts signature match_domain spool redis_url evidence report reload
+	dissectors dns dns_cache alerts signature match_domain spool redis_url output_redis evidence \
+	report reload
 
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o)
 MAIN_OBJS := $(MAIN_SRCS:%.c=$(B)/%.o)

@@ -211,20 +211,67 @@ static void file_error(struct alert_sink *s, int err)
     clearerr(s->fp);
 }
 
+static struct out_redis_field field(const char *name, const char *value)
+{
+    return (struct out_redis_field){name, value, strlen(value)};
+}
+
+/* Hand one alert to Redis: its flat stream fields, formatted from the
+ * record and its flow's facts (README "Keys and fields"), and its JSON
+ * line (NULL when it could not be formatted: the output counts it as
+ * refused). */
+static void redis_alert(struct alert_sink *s, const struct alert_rec *a, const char *json,
+                        size_t len)
+{
+    const struct flow_info *fi = a->af->fi;
+    const struct flow_key *k = &fi->f->key;
+    const struct signature *sig = a->hit->sig;
+    const struct geo_result *g = fi->dest_geo;
+    char ts[40], src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN], port[8] = "", asn[16] = "";
+    jw_format_time(a->af->ts_us, ts, sizeof(ts));
+    inet_ntop(k->ipver == 6 ? AF_INET6 : AF_INET, k->src, src, sizeof(src));
+    inet_ntop(k->ipver == 6 ? AF_INET6 : AF_INET, k->dst, dst, sizeof(dst));
+    if (fi->has_ports)
+        snprintf(port, sizeof(port), "%u", (unsigned)k->dport);
+    if (g != NULL && g->asn)
+        snprintf(asn, sizeof(asn), "%u", (unsigned)g->asn);
+    const struct out_redis_field f[] = {
+        field("alert_id", a->alert_id),
+        field("timestamp", ts),
+        field("sensor", a->sensor),
+        field("severity", sig_severity_name(a->severity)),
+        field("vendor", sig->vendor),
+        field("product", sig->product),
+        field("category", sig_category_name(sig->category)),
+        field("signature_id", sig->id),
+        field("confidence", sig_confidence_name(a->hit->confidence)),
+        field("src_ip", src),
+        field("dest_ip", dst),
+        field("dest_port", port),
+        field("proto", fi->proto),
+        field("app", fi->app),
+        field("country_code", g != NULL ? g->country : ""),
+        field("asn", asn),
+        field("host", flow_meta_get(fi->f, FLOW_META_HOST)),
+        field("community_id", fi->community_id),
+    };
+    out_redis_submit_alert(s->redis, f, ARRAY_SIZE(f), json, len);
+}
+
 static void write_alert(struct alert_sink *s, const struct alert_rec *a)
 {
     if (s->fp == NULL && s->redis == NULL)
         return;
     size_t n = out_alert_format(a, s->buf, sizeof(s->buf));
+    /* The Redis output copies the record and never blocks on Redis; what
+     * it cannot queue or spool it counts itself. */
+    if (s->redis != NULL)
+        redis_alert(s, a, n ? s->buf : NULL, n ? n - 1 : 0);
     if (n == 0) {
         if (s->st.write_errors++ == 0)
             s->first_errno = EMSGSIZE;
         return;
     }
-    /* The Redis output copies the record and never blocks on Redis; what
-     * it cannot queue or spool it counts itself. */
-    if (s->redis != NULL)
-        out_redis_submit(s->redis, s->buf, n - 1);
     if (s->fp == NULL)
         return;
     /* Alerts are few and matter: flush each one so a reader sees it now,

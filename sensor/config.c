@@ -20,6 +20,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <libconfig.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -162,6 +163,8 @@ static const struct cfg_key cfg_keys[] = {
     KEY_U32("redis.flush_timeout", redis_flush_timeout, 0, 86400),
     KEY_FN("redis.sentinels", cfg_apply_sentinels),
     KEY_STR("redis.master_name", redis_master_name, 0),
+    KEY_STR("redis.password", redis_password, 1),
+    KEY_STR("redis.password_file", redis_password_file, 1),
 
     KEY_GROUP("output"),
     KEY_STR("output.flows", flows_path, 0),
@@ -174,6 +177,7 @@ static const struct cfg_key cfg_keys[] = {
 };
 
 #define CFG_NKEYS ARRAY_SIZE(cfg_keys)
+_Static_assert(ARRAY_SIZE(cfg_keys) <= CONFIG_MAX_KEYS, "raise CONFIG_MAX_KEYS");
 
 static const struct cfg_key *cfg_find_key(const char *path)
 {
@@ -465,7 +469,104 @@ static int cfg_apply_sentinels(struct cfg_load *ld, const config_setting_t *s,
     return 0;
 }
 
+/* ---------------------------------------------------------------- secrets */
+
+/* Whether a file holding a password is closed enough: nothing for others,
+ * at most read for the group. Writes why not into why. */
+static int cfg_secret_mode_ok(const struct stat *st, const char *file, char *why, size_t len)
+{
+    if ((st->st_mode & (S_IRWXO | S_IWGRP | S_IXGRP)) == 0)
+        return 1;
+    snprintf(why, len,
+             "%s is %s (mode %04o): a file with a password must be 0600, or 0640 for a "
+             "group that reads it (chmod o-rwx,g-wx %s)",
+             file, (st->st_mode & S_IRWXO) ? "open to others" : "writable by its group",
+             (unsigned)(st->st_mode & 07777), file);
+    return 0;
+}
+
+/* redis.password_file: the first line of the file (checked as above) into
+ * c->redis_password. Returns 0, or -1 with the reason in why. */
+static int cfg_read_password_file(struct sensor_config *c, char *why, size_t len)
+{
+    const char *f = c->redis_password_file;
+    char buf[sizeof(c->redis_password) + 3];
+    struct stat st;
+    int fd = open(f, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK); /* a FIFO must not block */
+    if (fd < 0) {
+        snprintf(why, len, "%s: %s", f, strerror(errno));
+        return -1;
+    }
+    ssize_t n = -1;
+    if (fstat(fd, &st) < 0)
+        snprintf(why, len, "%s: %s", f, strerror(errno));
+    else if (!S_ISREG(st.st_mode))
+        snprintf(why, len, "%s: not a regular file", f);
+    else if (cfg_secret_mode_ok(&st, f, why, len) && (n = read(fd, buf, sizeof(buf) - 1)) < 0)
+        snprintf(why, len, "%s: %s", f, strerror(errno));
+    close(fd);
+    if (n < 0)
+        return -1;
+    buf[n] = '\0';
+    size_t l = strcspn(buf, "\r\n");
+    if (buf[l] == '\r' && buf[l + 1] == '\n')
+        buf[l + 1] = '\0';
+    if (buf[l] != '\0' && buf[l + 1] != '\0')
+        return snprintf(why, len, "%s: more than one line", f), -1;
+    buf[l] = '\0';
+    if (l == 0 || l >= sizeof(c->redis_password))
+        return snprintf(why, len, "%s: the password must be 1 to %zu bytes on one line", f,
+                        sizeof(c->redis_password) - 1),
+               -1;
+    for (size_t i = 0; i < l; i++)
+        if ((unsigned char)buf[i] < 0x20 || buf[i] == 0x7f)
+            return snprintf(why, len, "%s: a control character in the password", f), -1;
+    memcpy(c->redis_password, buf, l + 1);
+    return 0;
+}
+
+/* What config_load() checks once every key is read: the password's files,
+ * the sensor name. */
+static int cfg_check_redis(struct cfg_load *ld, config_t *lc)
+{
+    struct sensor_config *c = ld->c;
+    const config_setting_t *pw = config_lookup(lc, "redis.password");
+    const config_setting_t *pf = config_lookup(lc, "redis.password_file");
+    const config_setting_t *sn = config_lookup(lc, "sensor_name");
+    char why[CONFIG_PATH_MAX * 2 + 200];
+    struct stat st;
+
+    for (const char *p = c->sensor_name; sn != NULL && *p; p++)
+        if (*p == ':' || *p == '*' || *p == ' ' || *p == '\t' || (unsigned char)*p < 0x20 ||
+            *p == 0x7f)
+            return cfg_err(ld, sn,
+                           "sensor_name: \"%s\" contains '%c': the name is part of Redis key "
+                           "names (<prefix>:stats:<name>), where ':' separates, '*' matches and "
+                           "spaces or control characters do not belong",
+                           c->sensor_name, (unsigned char)*p >= 0x20 ? *p : '?');
+    if (pw != NULL && pf != NULL)
+        return cfg_err(ld, pf, "redis.password_file: redis.password is set too; keep one");
+    if (pw != NULL) {
+        if (stat(ld->file, &st) < 0)
+            return cfg_err(ld, pw, "redis.password: %s: %s", ld->file, strerror(errno));
+        if (!cfg_secret_mode_ok(&st, ld->file, why, sizeof(why)))
+            return cfg_err(ld, pw, "redis.password: %s", why);
+    }
+    if (pf != NULL && cfg_read_password_file(c, why, sizeof(why)) < 0)
+        return cfg_err(ld, pf, "redis.password_file: %s", why);
+    return 0;
+}
+
 /* ---------------------------------------------------------------- loading */
+
+/* Remember where k was set, for config_where(). */
+static void cfg_note_line(struct cfg_load *ld, const config_setting_t *s, const struct cfg_key *k)
+{
+    const char *file = config_setting_source_file(s);
+    unsigned line = (unsigned)config_setting_source_line(s);
+    ld->c->key_line[k - cfg_keys] =
+        file == NULL || strcmp(file, ld->file) == 0 ? (line ? line : 1) : CONFIG_LINE_INCLUDED;
+}
 
 /* Check and apply every member of group, whose dotted path is prefix ("" for
  * the top level). Stops at the first error. */
@@ -486,6 +587,7 @@ static int cfg_walk(struct cfg_load *ld, const config_setting_t *group, const ch
         k = cfg_find_key(path);
         if (k == NULL)
             return cfg_unknown(ld, s, path);
+        cfg_note_line(ld, s, k);
         if (k->apply != NULL) {
             if (k->apply(ld, s, k) < 0)
                 return -1;
@@ -614,6 +716,8 @@ int config_load(struct sensor_config *c, const char *path, char *errbuf, size_t 
         goto out;
     if (cfg_walk(&ld, config_root_setting(&lc), "") < 0)
         goto out;
+    if (cfg_check_redis(&ld, &lc) < 0)
+        goto out;
     if (c->dns_min_ttl > c->dns_max_ttl) {
         config_setting_t *st = config_lookup(&lc, "dns.min_ttl");
         if (st == NULL)
@@ -719,5 +823,25 @@ int config_reload_merge(struct sensor_config *next, const struct sensor_config *
     next->n_home_countries = loaded->n_home_countries;
     memcpy(next->signatures_dir, loaded->signatures_dir, sizeof(next->signatures_dir));
     next->suppress_window = loaded->suppress_window;
+    memcpy(next->key_line, loaded->key_line, sizeof(next->key_line));
     return n;
+}
+
+const char *config_where(const struct sensor_config *c, const char *key, char *buf, size_t len)
+{
+    const struct cfg_key *k = cfg_find_key(key);
+    unsigned line = k != NULL ? c->key_line[k - cfg_keys] : 0;
+    if (line == 0)
+        snprintf(buf, len, "%s (the default)", key);
+    else if (line == CONFIG_LINE_INCLUDED)
+        snprintf(buf, len, "%s (in a file %s includes)", key, c->source);
+    else
+        snprintf(buf, len, "%s:%u: %s", c->source, line, key);
+    return buf;
+}
+
+int config_is_set(const struct sensor_config *c, const char *key)
+{
+    const struct cfg_key *k = cfg_find_key(key);
+    return k != NULL && c->key_line[k - cfg_keys] != 0;
 }

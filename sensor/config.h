@@ -14,6 +14,9 @@ struct netset;
 #define CONFIG_MAX_COUNTRIES 64
 #define CONFIG_MAX_HOME_NET 256
 #define CONFIG_MAX_SENTINELS 8
+#define CONFIG_MAX_KEYS 64 /* keys the file format has, at most */
+/* key_line[]: set in a file that the source @includes, line unknown */
+#define CONFIG_LINE_INCLUDED 0xffffffffu
 #define CONFIG_DEFAULT_FILE "config/sensor.conf"
 /* The report template as the build tree has it (make report). */
 #define CONFIG_DEFAULT_REPORT_TEMPLATE "build/report/report-template.html"
@@ -73,6 +76,8 @@ struct sensor_config {
     uint32_t redis_command_timeout_ms;
     uint32_t redis_stats_interval; /* seconds */
     uint32_t redis_flush_timeout;  /* seconds an offline run waits for delivery */
+    char redis_password[256];      /* redis.password, or the first line of redis.password_file */
+    char redis_password_file[CONFIG_PATH_MAX];
 
     /* outputs ("" = off, "-" = standard output) */
     char flows_path[CONFIG_PATH_MAX];
@@ -82,6 +87,10 @@ struct sensor_config {
 
     /* the report (--report): the page template it is written from */
     char report_template[CONFIG_PATH_MAX];
+
+    /* where each key was set in source (config_where()), by its index in
+     * the table of keys: 0 for a default */
+    unsigned key_line[CONFIG_MAX_KEYS];
 };
 
 /* Fill c with the built-in defaults (home_net = RFC 1918, RFC 6598, fc00::/7,
@@ -92,7 +101,11 @@ int config_init_defaults(struct sensor_config *c);
 /* Read path over the defaults already in c. Returns 0 on success. On error
  * returns -1 with "FILE:LINE: message" in errbuf and c holding the defaults
  * or partly applied values: the caller must not use it except to
- * config_fini() it. */
+ * config_fini() it. A file that sets redis.password, and the file named by
+ * redis.password_file (whose first line is read into redis_password), must
+ * not be readable by others nor writable by the group: 0600, or 0640 for a
+ * group that reads it. sensor_name may not hold ':', '*', whitespace or
+ * control characters (it is part of Redis key names). */
 int config_load(struct sensor_config *c, const char *path, char *errbuf, size_t errlen);
 
 /* Release what c owns. Safe on a zeroed or already finished struct. */
@@ -107,6 +120,15 @@ void config_fini(struct sensor_config *c);
  * restart. */
 int config_reload_merge(struct sensor_config *next, const struct sensor_config *running,
                         struct sensor_config *loaded, char *restart, size_t restart_len);
+
+/* Where key (a dotted path, "redis.url") got its value, for a message
+ * about that value: "FILE:LINE: key" when the file set it, "key (the
+ * default)" when nothing did, "key (in a file FILE includes)". Writes at
+ * most len bytes into buf; returns buf. */
+const char *config_where(const struct sensor_config *c, const char *key, char *buf, size_t len);
+
+/* Whether key was set by the file (not left at its default). */
+int config_is_set(const struct sensor_config *c, const char *key);
 
 /* Whether cc (two letters, any case) is one of the home countries. */
 int config_is_home_country(const struct sensor_config *c, const char *cc);

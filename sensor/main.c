@@ -4,7 +4,9 @@
  * Exit codes: 0 done; 1 runtime failure (an input could not be read, an
  * interface could not be opened or went away, an output could not be
  * written); 2 usage or configuration error; 3 alerts left in the Redis
- * spool. */
+ * spool; 4 alerts lost by the Redis output (refused, or damaged in the
+ * spool), which takes precedence over 3. */
+#include <errno.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -49,6 +51,7 @@ struct sensor {
     struct geo *geo;
     struct stages st;
     char redis_desc[512];
+    const char *spool_dir; /* --spool-dir, else redis.spool_dir */
 };
 
 static void on_signal(int sig)
@@ -90,8 +93,12 @@ static int load_config(const struct options *o, struct sensor_config *cfg)
     return 0;
 }
 
-static void print_config(const struct sensor_config *cfg, const struct sig_pack *pack)
+static void print_config(const struct sensor *s)
 {
+    const struct sensor_config *cfg = &s->cfg;
+    const struct sig_pack *pack = s->pack;
+    const char *url = s->o.redis ? s->o.redis : cfg->redis_url;
+    char buf[256];
     printf("%s: configuration valid\n", cfg->source[0] ? cfg->source : "built-in defaults");
     printf("  sensor_name     %s\n", cfg->sensor_name);
     printf("  home_net        ");
@@ -101,8 +108,10 @@ static void print_config(const struct sensor_config *cfg, const struct sig_pack 
     for (unsigned i = 0; i < cfg->n_home_countries; i++)
         printf("%s%s", i ? ", " : "", cfg->home_countries[i]);
     printf("%s\n", cfg->n_home_countries ? "" : "(none)");
-    printf("  geo             country %s, asn %s\n", cfg->country_db[0] ? cfg->country_db : "-",
-           cfg->asn_db[0] ? cfg->asn_db : "-");
+    geo_describe(s->geo, 0, buf, sizeof(buf));
+    printf("  geo             country %s (%s)\n", cfg->country_db[0] ? cfg->country_db : "-", buf);
+    geo_describe(s->geo, 1, buf, sizeof(buf));
+    printf("                  asn %s (%s)\n", cfg->asn_db[0] ? cfg->asn_db : "-", buf);
     printf("  flows           max %u; timeouts tcp %us, closed %us, udp %us, icmp %us, other %us\n",
            cfg->max_flows, cfg->timeout_tcp, cfg->timeout_tcp_closed, cfg->timeout_udp,
            cfg->timeout_icmp, cfg->timeout_other);
@@ -112,6 +121,10 @@ static void print_config(const struct sensor_config *cfg, const struct sig_pack 
     else
         printf("  signatures      none: detection is off (signatures.dir is \"\")\n");
     printf("  alerts          one per host, signature and country per %us\n", cfg->suppress_window);
+    if (url[0])
+        printf("  redis           spool %s (usable)\n", s->spool_dir);
+    else
+        printf("  redis           off\n");
 }
 /* A bad filter is a usage error, found before any work. Returns 0 or -1
  * (logged). */
@@ -129,49 +142,33 @@ static int check_filter(const char *bpf)
     return bad ? -1 : 0;
 }
 
-/* Options, configuration, signature pack, and the actions that stop there
- * (--version, --check-config, --list-signatures). Returns GO or an exit
- * code. */
-static int configure(struct sensor *s, int argc, char **argv)
+/* The geo databases. One the configuration names that cannot be opened
+ * is a configuration error (exit 2); a default one missing is a warning,
+ * and the run goes on without that lookup. Returns GO or an exit code. */
+static int open_geo(struct sensor *s)
 {
-    char err[1024];
-    int action = parse_options(argc, argv, &s->o);
-    if (action < 0)
-        return EXIT_USAGE;
-    if (action == OPT_EXIT_OK)
-        return 0;
-    if (s->o.use_syslog)
-        log_use_syslog();
-    if (load_config(&s->o, &s->cfg) < 0)
-        return EXIT_USAGE;
-    if (action == OPT_VERSION) {
-        print_version(&s->cfg);
-        return 0;
+    char err[1024], where[CONFIG_PATH_MAX + 64];
+    const struct sensor_config *cfg = &s->cfg;
+    err[0] = '\0';
+    s->geo = geo_open(cfg->country_db, cfg->asn_db, err, sizeof(err));
+    if (s->geo == NULL) {
+        log_msg(LOG_ERR, "out of memory");
+        return EXIT_RUNTIME;
     }
-    /* signatures.dir = "" turns detection off (flows only). */
-    if (s->cfg.signatures_dir[0] &&
-        (s->pack = sig_pack_load(s->cfg.signatures_dir, err, sizeof(err))) == NULL) {
-        log_msg(LOG_ERR, "signature pack: %s", err);
-        return EXIT_USAGE;
-    }
-    if (s->o.list_signatures) {
-        sig_pack_print(stdout, s->pack);
-        return 0;
-    }
-    if (s->o.check_config) {
-        print_config(&s->cfg, s->pack);
-        return 0;
-    }
-    if (s->o.n_inputs == 0 && s->o.n_ifaces == 0) {
-        log_msg(LOG_ERR, "no input; give one or more -r FILE or -i IFACE (see --help)");
+    const char *bad =
+        cfg->country_db[0] && !geo_has_country(s->geo) && config_is_set(cfg, "geo.country_db")
+            ? "geo.country_db"
+        : cfg->asn_db[0] && !geo_has_asn(s->geo) && config_is_set(cfg, "geo.asn_db") ? "geo.asn_db"
+                                                                                     : NULL;
+    if (bad != NULL) { /* its own message, without the other's */
+        bool country = strcmp(bad, "geo.country_db") == 0;
+        geo_free(
+            geo_open(country ? cfg->country_db : "", country ? "" : cfg->asn_db, err, sizeof(err)));
+        log_msg(LOG_ERR, "%s: %s", config_where(cfg, bad, where, sizeof(where)), err);
         return EXIT_USAGE;
     }
-    if (s->o.user != NULL && privs_lookup(s->o.user, &s->user, err, sizeof(err)) < 0) {
-        log_msg(LOG_ERR, "%s", err);
-        return EXIT_USAGE;
-    }
-    if (s->o.bpf != NULL && check_filter(s->o.bpf) < 0)
-        return EXIT_USAGE;
+    if (err[0] && !s->o.quiet)
+        log_msg(LOG_WARNING, "%s", err);
     return GO;
 }
 
@@ -196,10 +193,9 @@ static int open_privileged(struct sensor *s)
             return EXIT_RUNTIME;
         }
     }
-    err[0] = '\0';
-    s->geo = geo_open(s->cfg.country_db, s->cfg.asn_db, err, sizeof(err));
-    if (err[0] && !s->o.quiet)
-        log_msg(LOG_WARNING, "%s", err);
+    int go = open_geo(s);
+    if (go != GO)
+        return go;
     if (s->o.user == NULL) {
         if (s->st.live != NULL && privs_running_as_root())
             log_msg(LOG_WARNING, "running as root; give --user NAME to switch to an "
@@ -211,17 +207,35 @@ static int open_privileged(struct sensor *s)
     return GO;
 }
 
-/* The Redis output, configured from the file and --redis. Returns GO or
- * an exit code. */
-static int open_redis(struct sensor *s, const char *url)
+/* Where key's value came from, for a message about it: the option or
+ * variable that overrides it, else the configuration's "FILE:LINE: key". */
+static const char *where_of(const struct sensor *s, const char *key, char *buf, size_t len)
 {
-    char err[1024];
+    if (strcmp(key, "redis.url") == 0 && s->o.redis != NULL)
+        return "--redis";
+    if (strcmp(key, "redis.spool_dir") == 0 && s->o.spool_dir != NULL)
+        return "--spool-dir";
+    if (strcmp(key, "redis.password") == 0 && getenv(OUT_REDIS_PASSWORD_ENV) != NULL)
+        return OUT_REDIS_PASSWORD_ENV;
+    if (strcmp(key, "redis.password") == 0 && config_is_set(&s->cfg, "redis.password_file"))
+        key = "redis.password_file";
+    return config_where(&s->cfg, key, buf, len);
+}
+
+/* The Redis output's settings, from the file and the options; rc points
+ * into s and sentinels (CONFIG_MAX_SENTINELS), origin (len bytes). */
+static void redis_settings(struct sensor *s, const char *url, struct out_redis_config *rc,
+                           const char **sentinels, char *origin, size_t len)
+{
     const struct sensor_config *cfg = &s->cfg;
-    const char *sentinels[CONFIG_MAX_SENTINELS];
     for (unsigned i = 0; i < cfg->n_redis_sentinels; i++)
         sentinels[i] = cfg->redis_sentinels[i];
-    struct out_redis_config rcfg = {
+    s->spool_dir = s->o.spool_dir ? s->o.spool_dir : cfg->redis_spool_dir;
+    *rc = (struct out_redis_config){
         .url = url,
+        .url_from_cli = s->o.redis != NULL,
+        .password_env = getenv(OUT_REDIS_PASSWORD_ENV),
+        .password = cfg->redis_password,
         .sentinels = cfg->n_redis_sentinels ? sentinels : NULL,
         .n_sentinels = cfg->n_redis_sentinels,
         .master_name = cfg->redis_master_name,
@@ -231,20 +245,52 @@ static int open_redis(struct sensor *s, const char *url)
         .maxlen = cfg->redis_maxlen,
         .channel = cfg->redis_channel,
         .flows_stream = cfg->redis_flows_stream,
-        .spool_dir = cfg->redis_spool_dir,
+        .spool_dir = s->spool_dir,
+        .spool_origin = where_of(s, "redis.spool_dir", origin, len),
         .spool_max_bytes = cfg->redis_spool_max_bytes,
         .queue_size = cfg->redis_queue_size,
         .connect_timeout_ms = cfg->redis_connect_timeout_ms,
         .command_timeout_ms = cfg->redis_command_timeout_ms,
         .stats_interval_s = cfg->redis_stats_interval,
+        .quiet = s->o.quiet,
     };
-    s->st.redis = out_redis_start(&rcfg, err, sizeof(err));
+}
+
+/* Check the Redis settings as a run would before reading traffic. Returns
+ * GO, or EXIT_USAGE with the message logged, naming where the value at
+ * fault was set. */
+static int check_redis(struct sensor *s, const char *url)
+{
+    char err[1024], where[CONFIG_PATH_MAX + 64], origin[CONFIG_PATH_MAX + 64];
+    const char *sentinels[CONFIG_MAX_SENTINELS];
+    struct out_redis_config rc;
+    redis_settings(s, url, &rc, sentinels, origin, sizeof(origin));
+    const char *key = out_redis_check(&rc, err, sizeof(err));
+    if (key == NULL)
+        return GO;
+    log_msg(LOG_ERR, "%s: %s", where_of(s, key, where, sizeof(where)), err);
+    return EXIT_USAGE;
+}
+
+/* The Redis output, configured from the file and --redis. Returns GO or
+ * an exit code. */
+static int open_redis(struct sensor *s, const char *url)
+{
+    char err[1024], origin[CONFIG_PATH_MAX + 64];
+    const char *sentinels[CONFIG_MAX_SENTINELS];
+    struct out_redis_config rc;
+    int go = check_redis(s, url);
+    if (go != GO)
+        return go;
+    redis_settings(s, url, &rc, sentinels, origin, sizeof(origin));
+    s->st.redis = out_redis_start(&rc, err, sizeof(err));
     if (s->st.redis == NULL) {
         log_msg(LOG_ERR, "redis: %s", err);
         return EXIT_USAGE;
     }
     out_redis_describe(s->st.redis, s->redis_desc, sizeof(s->redis_desc));
     s->st.redis_desc = s->redis_desc; /* without credentials */
+    s->st.spool_dir = s->spool_dir;
     return GO;
 }
 
@@ -288,6 +334,110 @@ static int check_outputs(const char *const *paths, const char *const *names, siz
                         names[j], paths[i]);
                 return EXIT_USAGE;
             }
+    return GO;
+}
+
+/* Whether path could be written by a run: "-" and "" always; an existing
+ * file writable; else its folder. Returns 0, or -1 with why in err. */
+static int output_writable(const char *path, char *err, size_t len)
+{
+    char dir[PATH_MAX];
+    if (!path[0] || strcmp(path, "-") == 0 || access(path, W_OK) == 0)
+        return 0;
+    if (errno != ENOENT) {
+        snprintf(err, len, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    const char *slash = strrchr(path, '/');
+    snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path) + (slash == path) : 1,
+             slash ? path : ".");
+    if (access(dir, W_OK | X_OK) == 0)
+        return 0;
+    snprintf(err, len, "%s: cannot be created in its folder: %s", path, strerror(errno));
+    return -1;
+}
+
+/* --check-config: what a run checks before it reads traffic, beyond the
+ * file and the pack (loaded already): the geo databases, the Redis
+ * settings and spool folder, the outputs, the report template. Prints the
+ * summary when all is well. Returns 0 or an exit code (2: the message
+ * names the file and line, or the option, at fault). */
+static int check_config(struct sensor *s)
+{
+    char err[1024], where[CONFIG_PATH_MAX + 64];
+    const struct sensor_config *cfg = &s->cfg;
+    const struct options *o = &s->o;
+    const char *url = o->redis ? o->redis : cfg->redis_url;
+    const char *paths[] = {o->flows ? o->flows : cfg->flows_path,
+                           o->alerts ? o->alerts : cfg->alerts_path,
+                           o->assets ? o->assets : cfg->assets_path,
+                           o->stats ? o->stats : cfg->stats_path, o->report ? o->report : ""};
+    const char *names[] = {"flows", "alerts", "assets", "stats", "report"};
+    const char *keys[] = {"output.flows", "output.alerts", "output.assets", "output.stats", NULL};
+    const bool given[] = {o->flows, o->alerts, o->assets, o->stats, o->report};
+    int rc = open_geo(s);
+    if (rc == GO && url[0])
+        rc = check_redis(s, url);
+    if (rc == GO)
+        rc = check_outputs(paths, names, ARRAY_SIZE(paths));
+    for (size_t i = 0; rc == GO && i < ARRAY_SIZE(paths); i++)
+        if (output_writable(paths[i], err, sizeof(err)) < 0) {
+            log_msg(LOG_ERR, "%s: %s",
+                    given[i] ? names[i] : config_where(cfg, keys[i], where, sizeof(where)), err);
+            rc = EXIT_USAGE;
+        }
+    if (rc == GO && (o->report || config_is_set(cfg, "report.template")) &&
+        out_report_check_template(cfg->report_template, err, sizeof(err)) < 0) {
+        log_msg(LOG_ERR, "%s: %s", config_where(cfg, "report.template", where, sizeof(where)), err);
+        rc = EXIT_USAGE;
+    }
+    if (rc != GO)
+        return rc;
+    print_config(s);
+    return 0;
+}
+
+/* Options, configuration, signature pack, and the actions that stop there
+ * (--version, --check-config, --list-signatures). Returns GO or an exit
+ * code. */
+static int configure(struct sensor *s, int argc, char **argv)
+{
+    char err[1024];
+    int action = parse_options(argc, argv, &s->o);
+    if (action < 0)
+        return EXIT_USAGE;
+    if (action == OPT_EXIT_OK)
+        return 0;
+    if (s->o.use_syslog)
+        log_use_syslog();
+    if (load_config(&s->o, &s->cfg) < 0)
+        return EXIT_USAGE;
+    if (action == OPT_VERSION) {
+        print_version(&s->cfg);
+        return 0;
+    }
+    /* signatures.dir = "" turns detection off (flows only). */
+    if (s->cfg.signatures_dir[0] &&
+        (s->pack = sig_pack_load(s->cfg.signatures_dir, err, sizeof(err))) == NULL) {
+        log_msg(LOG_ERR, "signature pack: %s", err);
+        return EXIT_USAGE;
+    }
+    if (s->o.list_signatures) {
+        sig_pack_print(stdout, s->pack);
+        return 0;
+    }
+    if (s->o.check_config)
+        return check_config(s);
+    if (s->o.n_inputs == 0 && s->o.n_ifaces == 0) {
+        log_msg(LOG_ERR, "no input; give one or more -r FILE or -i IFACE (see --help)");
+        return EXIT_USAGE;
+    }
+    if (s->o.user != NULL && privs_lookup(s->o.user, &s->user, err, sizeof(err)) < 0) {
+        log_msg(LOG_ERR, "%s", err);
+        return EXIT_USAGE;
+    }
+    if (s->o.bpf != NULL && check_filter(s->o.bpf) < 0)
+        return EXIT_USAGE;
     return GO;
 }
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "redis-url.h"
 
 static void usage(FILE *fp)
 {
@@ -57,15 +58,18 @@ static void usage(FILE *fp)
             "                        root without --user warns that it runs as root\n"
             "      --stats-interval S\n"
             "                        log a one-line status every S seconds: packets, rate,\n"
-            "                        drops, active flows, alerts (default 10; 0: never)\n"
+            "                        drops, active flows, alerts, the Redis output's state\n"
+            "                        (default 10; 0: never)\n"
             "      --syslog          log lines (start, warnings, errors, the status line)\n"
             "                        go to syslog (facility daemon), not standard error\n"
             "\n"
             "Configuration:\n"
             "  -c, --config FILE     configuration file (default: " CONFIG_DEFAULT_FILE " when it\n"
             "                        exists, otherwise built-in defaults)\n"
-            "      --check-config    validate the configuration, print a summary, exit 0 when\n"
-            "                        valid or 2 when not\n"
+            "      --check-config    check the configuration, the pack, the geo databases,\n"
+            "                        the Redis settings and spool folder and the outputs\n"
+            "                        as a run would; print a summary, exit 0 when valid\n"
+            "                        or 2 (naming the file and line) when not\n"
             "\n"
             "      --list-signatures print the signature pack and exit\n"
             "\n"
@@ -78,10 +82,14 @@ static void usage(FILE *fp)
             "                        host, the vendors, products and categories seen\n"
             "      --flows PATH      write flow records (JSON lines)\n"
             "      --redis URL       also deliver alerts, inventory and health to Redis:\n"
-            "                        redis://[user:password@]host:port/db or\n"
+            "                        redis://[user[:password]@]host:port/db or\n"
             "                        unix:///path/to/socket (overrides redis.url). Alerts\n"
             "                        Redis cannot take wait in the spool (redis.spool_dir)\n"
-            "                        and are delivered later, in order\n"
+            "                        and are delivered later, in order. A password here is\n"
+            "                        blanked from the command line at start, but ps may\n"
+            "                        have seen it: give it in EGRESS_SENSOR_REDIS_PASSWORD,\n"
+            "                        redis.password_file or redis.password instead\n"
+            "      --spool-dir DIR   the Redis spool directory (overrides redis.spool_dir)\n"
             "      --stats PATH      write the end-of-run statistics as JSON\n"
             "      --report FILE     write the HTML report at the end: the foreign security\n"
             "                        products found per host with their evidence, egress by\n"
@@ -89,7 +97,8 @@ static void usage(FILE *fp)
             "                        read. One self-contained page (no network needed to\n"
             "                        view it), made from report.template (make report\n"
             "                        builds it), replaced atomically; not '-'\n"
-            "  -q, --quiet           no summary and no progress on standard error\n"
+            "  -q, --quiet           no summary and no progress on standard error (exit 3\n"
+            "                        and 4 still print one line)\n"
             "      --progress        always show the progress line\n"
             "      --no-progress     never show it (default: shown when standard error is\n"
             "                        a terminal)\n"
@@ -102,7 +111,9 @@ static void usage(FILE *fp)
             "Exit status: 0 done; 1 an input could not be read (an interface could not\n"
             "be opened or every one went away) or an output not written; 2 usage or\n"
             "configuration error; 3 alerts were left in the Redis spool (not\n"
-            "yet delivered when redis.flush_timeout ran out).\n");
+            "yet delivered when redis.flush_timeout ran out); 4 alerts were lost by the\n"
+            "Redis output (refused: too large, spool or disk full; or damaged in the\n"
+            "spool), counted in the summary and --stats; 4 takes precedence over 3.\n");
 }
 
 enum {
@@ -120,7 +131,8 @@ enum {
     OPT_BUFFER_MB,
     OPT_USER,
     OPT_STATS_INTERVAL,
-    OPT_SYSLOG
+    OPT_SYSLOG,
+    OPT_SPOOL_DIR
 };
 
 /* A whole decimal number in [lo, hi], or -1 after a usage message. */
@@ -135,6 +147,21 @@ static long number_arg(const char *opt, const char *arg, long lo, long hi)
         return -1;
     }
     return v;
+}
+
+/* --redis URL: keep a copy, and overwrite the password in argv itself so
+ * that it does not show in ps for the whole run. A URL too long for the
+ * copy is kept as it is: the URL parser refuses it. */
+static void redis_arg(struct options *o, char *arg)
+{
+    size_t off, len;
+    o->redis = arg;
+    if (strlen(arg) < sizeof(o->redis_url)) {
+        memcpy(o->redis_url, arg, strlen(arg) + 1);
+        o->redis = o->redis_url;
+    }
+    if (redis_url_password_span(arg, &off, &len) == 0)
+        memset(arg + off, '*', len);
 }
 
 int parse_options(int argc, char **argv, struct options *o)
@@ -153,6 +180,7 @@ int parse_options(int argc, char **argv, struct options *o)
         {"flows", required_argument, NULL, OPT_FLOWS},
         {"alerts", required_argument, NULL, OPT_ALERTS},
         {"redis", required_argument, NULL, OPT_REDIS},
+        {"spool-dir", required_argument, NULL, OPT_SPOOL_DIR},
         {"assets", required_argument, NULL, OPT_ASSETS},
         {"list-signatures", no_argument, NULL, OPT_LIST_SIGS},
         {"stats", required_argument, NULL, OPT_STATS},
@@ -241,7 +269,14 @@ int parse_options(int argc, char **argv, struct options *o)
             o->alerts = optarg;
             break;
         case OPT_REDIS:
-            o->redis = optarg;
+            redis_arg(o, optarg);
+            break;
+        case OPT_SPOOL_DIR:
+            if (optarg[0] == '\0') {
+                fprintf(stderr, "egress-sensor: --spool-dir: a directory is needed\n");
+                return -1;
+            }
+            o->spool_dir = optarg;
             break;
         case OPT_ASSETS:
             o->assets = optarg;

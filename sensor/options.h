@@ -29,8 +29,10 @@ struct options {
     const char *alerts;
     const char *assets;
     const char *stats;
-    const char *report; /* --report: the HTML report, written at the end */
-    const char *redis;
+    const char *report;    /* --report: the HTML report, written at the end */
+    const char *redis;     /* --redis: redis_url below, the password blanked in argv */
+    const char *spool_dir; /* --spool-dir: overrides redis.spool_dir */
+    char redis_url[2050];  /* a copy of the --redis URL (longer ones are refused) */
     int check_config;
     int list_signatures;
     int quiet;
@@ -42,7 +44,9 @@ enum { OPT_RUN = 0, OPT_EXIT_OK, OPT_VERSION };
 
 /* Parse argv into o. Returns OPT_RUN, OPT_EXIT_OK (--help was printed) or
  * OPT_VERSION, or -1 after printing a usage error to standard error. The
- * strings in o point into argv. */
+ * strings in o point into argv, but for the --redis URL: o keeps a copy,
+ * and the password in argv is overwritten with '*' so that ps and
+ * /proc/PID/cmdline do not show it. */
 int parse_options(int argc, char **argv, struct options *o);
 
 #endif

@@ -1,21 +1,26 @@
 /* output-redis.c -- alerts, inventory and health into Redis, at least once.
  *
- * Threads and ownership. Producers call out_redis_submit() and friends; they
- * take the mutex for a few pointer moves and never touch the Redis
- * connection. One output thread owns the hiredis context and everything in
- * struct link; it takes records out of the queue, sends them, and frees them
- * once Redis has answered OK (or writes them to the spool).
+ * Threads and ownership. Producers call out_redis_submit_alert() and
+ * friends; they take the mutex for a few pointer moves (and, when the queue
+ * is full, one spool append) and never touch the Redis connection. One
+ * output thread owns the connection (redis-link.h); it takes records out of
+ * the queue, sends them, and frees them once Redis has answered OK (or
+ * writes them to the spool).
  *
  * A cycle of the output thread, at least once a second:
  *
  *   connect when due   (Sentinel discovery first when sentinels are given)
- *   replay the spool   spool_peek -> XADD -> OK -> spool_ack, oldest first,
- *                      one round trip each (the spool shows only its head)
+ *   replay the spool   a batch read ahead (spool_read), pipelined XADDs,
+ *                      spool_ack of the records taken, oldest first
  *   the alert queue    pipelined XADDs when the spool is empty and writes
  *                      are allowed; otherwise appended to the spool behind
  *                      what is already there
  *   the flow queue     pipelined XADDs (never spooled)
- *   assets, stats      HSETs, the heartbeat SET ... EX
+ *   assets             HMGET of the hosts new to this run (their baseline,
+ *                      redis-assets.h), then HSETs of the merged records
+ *   stats              HSET of the counters, the heartbeat SET ... EX
+ *   the log            what changed: connected, lost, spooling, replaying,
+ *                      alerts lost (say(), rate-limited)
  *
  * Order. Delivery follows submission: the queue is sent only while the
  * spool is empty, and a producer that finds the queue full moves the
@@ -23,18 +28,23 @@
  * while producers overflow can land behind newer alerts. Appends to the
  * spool are ordered by spool_mu (taken before mu, never the other way).
  *
- * Failures. A broken connection closes the context and schedules a
- * reconnect; an error reply to an XADD (OOM, MISCONF, WRONGTYPE...) keeps
- * the connection and pauses alert writes. Both use one backoff: 100 ms
- * doubling to 30 s, +-25% jitter, reset by the next success, and at most
- * 1 s apart while out_redis_drain() waits. Auth and role errors (NOAUTH,
- * WRONGPASS, READONLY, MASTERDOWN) close the connection too: only a new
- * handshake, or a new master from Sentinel, cures them. The thread never
- * prints: errors go to last_error, "host:port: message", for the main
- * thread to show. SIGPIPE is blocked in the thread and discarded. */
+ * Failures. A broken connection closes the link and schedules a reconnect;
+ * an error reply to an XADD (OOM, MISCONF, WRONGTYPE...) keeps the
+ * connection and pauses alert writes; an error reply saying the record can
+ * never be taken (too large for this Redis) drops that alert, counted.
+ * Auth and role errors (NOAUTH, WRONGPASS, READONLY, MASTERDOWN) close the
+ * connection: only a new handshake, or a new master from Sentinel, cures
+ * them. One backoff for all: 100 ms doubling to 30 s, +-25% jitter, reset
+ * by the next success, and at most 1 s apart while out_redis_drain() waits.
+ * No exchange lasts past its deadline (redis-link.h); a stop gives the last
+ * flush STOP_GRACE_MS, then ends every wait through a pipe the link polls.
+ *
+ * Nothing is lost without a count: every alert refused (by the queue, the
+ * spool, or Redis) or lost in the spool lands in one of OUT_REDIS_LOSSES. */
 #include "output-redis.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
@@ -42,40 +52,51 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/time.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <hiredis/hiredis.h>
 #include <jansson.h>
 
+#include "log.h"
+#include "redis-assets.h"
+#include "redis-link.h"
+#include "redis-record.h"
+#include "redis-url.h"
 #include "spool.h"
 #include "util.h"
-
-#define REDIS_DEFAULT_PORT 6379
-#define SENTINEL_DEFAULT_PORT 26379
 #define DEFAULT_QUEUE_SIZE 4096
 #define DEFAULT_CONNECT_MS 1000
 #define DEFAULT_COMMAND_MS 2000
 #define DEFAULT_STATS_S 5
 #define DEFAULT_SPOOL_BYTES (100ull << 20)
 
-#define BATCH_MAX 256    /* records pipelined per round trip */
-#define REPLAY_CHUNK 256 /* spool records replayed per cycle */
-#define FLUSH_MS 1000    /* longest sleep of the output thread */
-#define BACKOFF_MIN_MS 100
-#define BACKOFF_MAX_MS 30000
-#define DRAIN_RETRY_MS 1000 /* reconnect at least this often while draining */
-#define ASSETS_MAX_PENDING 65536
-#define ASSETS_PER_HSET 256
-#define CMD_MAX_ARGS 40
-#define PEER_LEN 300
+#define BATCH_MAX 256            /* records pipelined per round trip */
+#define REPLAY_CHUNK 4096        /* spool records replayed per cycle */
+#define REPLAY_BUF (512u * 1024) /* bytes read ahead for a batch (grows for a larger record) */
+#define FLUSH_MS 1000            /* longest sleep of the output thread */
+#define DRAIN_RETRY_MS 1000      /* reconnect at least this often while draining */
+#define STOP_GRACE_MS 1500       /* the last flush before a stop, at most */
+#define LOG_BURST 10             /* state lines logged in a row before the rate limit */
+#define LOG_EVERY_MS 6000        /* then one per this */
+
+#define ASSETS_MAX_PENDING 65536 /* hosts waiting for a write; and baselines kept */
+#define ASSETS_PER_HSET 256      /* hosts per HMGET and HSET */
+
+/* What the output thread knows of Redis, for the log and the status line. */
+enum { ST_START, ST_UP, ST_DOWN };
+
+/* The loss counters, numbered (OUT_REDIS_LOSSES), and how often the log
+ * speaks of one that keeps growing. */
+#define LOSS_INDEX(name, phrase) LOSS_##name,
+enum { OUT_REDIS_LOSSES(LOSS_INDEX) LOSS_N };
+#undef LOSS_INDEX
+#define LOSS_LOG_MS 60000
 
 /* ------------------------------------------------------------ records */
 
-/* One queued record: its own copy of the JSON, NUL-terminated. */
+/* One queued record: an alert encoded (output-redis.h), or a flow
+ * record's JSON (NUL-terminated). */
 struct rec {
     size_t len;
     char data[];
@@ -242,21 +263,6 @@ static void amap_fini(struct asset_map *m)
 
 /* ------------------------------------------------------------ the output */
 
-/* Connection state: the output thread's alone. */
-struct link {
-    redisContext *c;
-    char peer[PEER_LEN]; /* "host:port" or the socket path of c */
-    uint64_t retry_at;   /* monotonic ms: no connect and no write before */
-    uint32_t backoff_ms; /* the next delay, before jitter */
-    uint64_t next_stats; /* monotonic ms */
-    uint64_t assets_at;  /* monotonic ms: no asset write before (after an error) */
-    uint64_t rng;
-    bool ever_connected;
-    size_t next_sentinel; /* the one that answered last is asked first */
-    char *buf;            /* spool replay buffer */
-    size_t cap;
-};
-
 struct out_redis {
     /* Configuration, copied by out_redis_start(); read-only afterwards. */
     struct redis_url url;
@@ -265,11 +271,12 @@ struct out_redis {
     char *master_name, *sensor, *stream, *channel, *flows_stream;
     char *stats_key, *assets_key, *heartbeat_key;
     char maxlen[24]; /* "" = no trimming */
-    uint32_t connect_ms, command_ms, stats_interval_s;
+    uint32_t stats_interval_s;
     struct spool *spool;
 
     pthread_t thread;
     bool thread_started;
+    int abort_rd, abort_wr;   /* a pipe: a byte written ends every wait of the link */
     pthread_mutex_t spool_mu; /* orders appends to the spool; taken before mu */
     pthread_mutex_t mu;
     pthread_cond_t wake;     /* to the output thread: work, stop, drain */
@@ -281,23 +288,33 @@ struct out_redis {
     struct out_redis_health health;
     uint64_t inflight; /* alerts taken from the queue, not yet settled */
     bool stopping, draining, idle;
+    bool finished;    /* the thread has done its last flush */
+    uint64_t stop_at; /* monotonic ms: the last flush ends by then */
     struct out_redis_stats st;
 
-    struct link link;
+    /* Under mu: what the log and the status line say of Redis. */
+    int state;            /* ST_* */
+    uint64_t state_since; /* monotonic ms */
+    bool spooling, replaying;
+
+    /* The output thread's alone. */
+    struct asset_map bases; /* host -> its record in Redis before this run (json NULL: none) */
+    struct redis_link *link;
+    char *spool_dir;
+    bool quiet;                    /* log warnings only */
+    double tokens;                 /* log lines allowed now (rate limit) */
+    uint64_t tokens_at;            /* monotonic ms of the last refill */
+    unsigned unlogged;             /* lines dropped by the rate limit since the last one */
+    struct out_redis_stats told;   /* the losses the log has reported */
+    size_t damage_told;            /* spool damage regions logged */
+    uint64_t loss_told_at[LOSS_N]; /* monotonic ms of the last line about each loss */
+    uint64_t next_stats;           /* monotonic ms */
+    uint64_t assets_at;            /* monotonic ms: no asset write before (after an error) */
+    bool ever_connected;
+    char *buf; /* spool replay buffer */
+    size_t cap;
+    struct redis_record *items; /* BATCH_MAX, decoded for a pipeline */
 };
-
-static uint64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-static struct timeval ms_tv(uint32_t ms)
-{
-    struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (suseconds_t)(ms % 1000) * 1000};
-    return tv;
-}
 
 static void iso_now(char *buf, size_t len)
 {
@@ -327,478 +344,10 @@ static void set_error(struct out_redis *r, const char *peer, const char *fmt, ..
     va_end(ap);
     pthread_mutex_lock(&r->mu);
     snprintf(r->st.last_error, sizeof(r->st.last_error), "%s: %s", peer, msg);
+    r->st.last_error_at = (int64_t)time(NULL);
+    r->st.last_error_past = 0;
     r->st.errors++;
     pthread_mutex_unlock(&r->mu);
-}
-
-/* hiredis's ctx->err/errstr in our words: a read that timed out says so. */
-static void ctx_error(const struct out_redis *r, const redisContext *c, char *buf, size_t len)
-{
-    if (c->err == REDIS_ERR_IO && strstr(c->errstr, "temporarily unavailable") != NULL)
-        snprintf(buf, len, "no reply within %u ms", r->command_ms);
-    else if (c->err == REDIS_ERR_EOF)
-        snprintf(buf, len, "connection closed by the server");
-    else
-        snprintf(buf, len, "%s", c->errstr[0] ? c->errstr : "connection error");
-}
-
-static void peer_name(char *buf, size_t len, const char *host, int port, const char *path)
-{
-    if (path != NULL && path[0])
-        snprintf(buf, len, "%s", path);
-    else if (strchr(host, ':') != NULL)
-        snprintf(buf, len, "[%s]:%d", host, port);
-    else
-        snprintf(buf, len, "%s:%d", host, port);
-}
-
-/* A write to a closed socket raises SIGPIPE on this (blocked) thread;
- * discard it so it is never delivered. */
-static void clear_sigpipe(void)
-{
-    sigset_t set;
-    struct timespec zero = {0, 0};
-    sigemptyset(&set);
-    sigaddset(&set, SIGPIPE);
-    while (sigtimedwait(&set, NULL, &zero) == SIGPIPE)
-        ;
-}
-
-/* ------------------------------------------------------------ backoff */
-
-static uint32_t jitter(struct link *l, uint32_t ms)
-{
-    l->rng ^= l->rng << 13; /* xorshift64 */
-    l->rng ^= l->rng >> 7;
-    l->rng ^= l->rng << 17;
-    return (uint32_t)((uint64_t)ms * (75 + l->rng % 51) / 100); /* +-25% */
-}
-
-/* A failure: no connect and no write before the backoff has passed. */
-static void backoff_fail(struct out_redis *r)
-{
-    struct link *l = &r->link;
-    uint32_t d = jitter(l, l->backoff_ms);
-    pthread_mutex_lock(&r->mu);
-    if (r->draining && d > DRAIN_RETRY_MS)
-        d = DRAIN_RETRY_MS;
-    pthread_mutex_unlock(&r->mu);
-    l->retry_at = mono_ms() + d;
-    l->backoff_ms = l->backoff_ms >= BACKOFF_MAX_MS / 2 ? BACKOFF_MAX_MS : l->backoff_ms * 2;
-}
-
-static void backoff_reset(struct out_redis *r)
-{
-    r->link.backoff_ms = BACKOFF_MIN_MS;
-    r->link.retry_at = 0;
-}
-
-/* ------------------------------------------------------------ connection */
-
-static void link_drop(struct out_redis *r)
-{
-    if (r->link.c != NULL) {
-        redisFree(r->link.c);
-        r->link.c = NULL;
-    }
-    clear_sigpipe();
-    pthread_mutex_lock(&r->mu);
-    r->st.connected = 0;
-    pthread_mutex_unlock(&r->mu);
-}
-
-/* Connect with the connect timeout, then set the command timeout. Returns the
- * context, or NULL with the error recorded against peer. */
-static redisContext *open_ctx(struct out_redis *r, const char *host, int port, const char *path,
-                              const char *peer)
-{
-    char msg[160];
-    struct timeval tv = ms_tv(r->connect_ms);
-    redisContext *c =
-        path[0] ? redisConnectUnixWithTimeout(path, tv) : redisConnectWithTimeout(host, port, tv);
-    if (c == NULL) {
-        set_error(r, peer, "out of memory");
-        return NULL;
-    }
-    if (c->err) {
-        ctx_error(r, c, msg, sizeof(msg));
-        goto fail;
-    }
-    if (redisSetTimeout(c, ms_tv(r->command_ms)) != REDIS_OK) {
-        snprintf(msg, sizeof(msg), "cannot set the command timeout: %s", c->errstr);
-        goto fail;
-    }
-    if (!path[0])
-        (void)redisEnableKeepAlive(c); /* best effort: finds dead peers sooner */
-    return c;
-fail:
-    set_error(r, peer, "%s", msg);
-    redisFree(c);
-    clear_sigpipe();
-    return NULL;
-}
-
-/* Run one command and wait for its reply. Returns the reply (the caller
- * frees it with freeReplyObject()), or NULL after a connection error, which
- * is recorded; c is unusable then. */
-static redisReply *command(struct out_redis *r, redisContext *c, const char *peer, int argc,
-                           const char **argv)
-{
-    char msg[160];
-    redisReply *rep = redisCommandArgv(c, argc, argv, NULL);
-    if (rep == NULL) {
-        ctx_error(r, c, msg, sizeof(msg));
-        set_error(r, peer, "%s", msg);
-    }
-    return rep;
-}
-
-/* AUTH, SELECT, then ROLE (must be master) or PING. Returns 0, or -1 with
- * the error recorded (the caller frees c). */
-static int handshake(struct out_redis *r, redisContext *c, const char *peer, bool need_master)
-{
-    const struct redis_url *u = &r->url;
-    char db[16];
-    const char *argv[3];
-    redisReply *rep;
-
-    if (u->password[0]) {
-        int n = 0;
-        argv[n++] = "AUTH";
-        if (u->user[0])
-            argv[n++] = u->user;
-        argv[n++] = u->password;
-        if ((rep = command(r, c, peer, n, argv)) == NULL)
-            return -1;
-        if (rep->type == REDIS_REPLY_ERROR) {
-            set_error(r, peer, "AUTH%s%s failed: %s", u->user[0] ? " as " : "", u->user, rep->str);
-            freeReplyObject(rep);
-            return -1;
-        }
-        freeReplyObject(rep);
-    }
-    if (u->db != 0) {
-        snprintf(db, sizeof(db), "%d", u->db);
-        argv[0] = "SELECT";
-        argv[1] = db;
-        if ((rep = command(r, c, peer, 2, argv)) == NULL)
-            return -1;
-        if (rep->type == REDIS_REPLY_ERROR) {
-            set_error(r, peer, "SELECT %d: %s", u->db, rep->str);
-            freeReplyObject(rep);
-            return -1;
-        }
-        freeReplyObject(rep);
-    }
-    argv[0] = need_master ? "ROLE" : "PING";
-    if ((rep = command(r, c, peer, 1, argv)) == NULL)
-        return -1;
-    int rc = 0;
-    if (rep->type == REDIS_REPLY_ERROR) {
-        /* a user without ROLE rights cannot check: trust Sentinel then */
-        if (!need_master || strncmp(rep->str, "NOPERM", 6) != 0) {
-            set_error(r, peer, "%s", rep->str);
-            rc = -1;
-        }
-    } else if (need_master) {
-        const char *role = rep->type == REDIS_REPLY_ARRAY && rep->elements > 0 &&
-                                   rep->element[0]->type == REDIS_REPLY_STRING
-                               ? rep->element[0]->str
-                               : "?";
-        if (strcmp(role, "master") != 0) {
-            set_error(r, peer, "not a master (role %s); asking Sentinel again", role);
-            rc = -1;
-        }
-    }
-    freeReplyObject(rep);
-    return rc;
-}
-
-/* Ask the sentinels in turn where the master is, connect to it and check
- * its role. Returns the context or NULL (errors recorded). */
-static redisContext *discover(struct out_redis *r, char *peer, size_t peerlen)
-{
-    for (size_t k = 0; k < r->n_sentinels; k++) {
-        size_t i = (r->link.next_sentinel + k) % r->n_sentinels;
-        const struct redis_url *s = &r->sentinels[i];
-        char speer[PEER_LEN], host[256] = "";
-        int port = 0;
-        peer_name(speer, sizeof(speer), s->host, s->port, NULL);
-        redisContext *sc = open_ctx(r, s->host, s->port, "", speer);
-        if (sc == NULL)
-            continue;
-        const char *argv[] = {"SENTINEL", "get-master-addr-by-name", r->master_name};
-        redisReply *rep = command(r, sc, speer, 3, argv);
-        if (rep == NULL) {
-            /* recorded */
-        } else if (rep->type == REDIS_REPLY_ARRAY && rep->elements == 2 &&
-                   rep->element[0]->type == REDIS_REPLY_STRING &&
-                   rep->element[1]->type == REDIS_REPLY_STRING) {
-            snprintf(host, sizeof(host), "%s", rep->element[0]->str);
-            port = atoi(rep->element[1]->str);
-        } else if (rep->type == REDIS_REPLY_ERROR) {
-            set_error(r, speer, "Sentinel: %s", rep->str);
-        } else if (rep->type == REDIS_REPLY_NIL) {
-            set_error(r, speer, "Sentinel knows no master named \"%s\"", r->master_name);
-        } else {
-            set_error(r, speer, "Sentinel: unexpected reply to get-master-addr-by-name");
-        }
-        if (rep != NULL)
-            freeReplyObject(rep);
-        redisFree(sc);
-        clear_sigpipe();
-        if (!host[0] || port <= 0 || port > 65535)
-            continue;
-        peer_name(peer, peerlen, host, port, NULL);
-        redisContext *c = open_ctx(r, host, port, "", peer);
-        if (c == NULL)
-            continue;
-        if (handshake(r, c, peer, true) == 0) {
-            r->link.next_sentinel = i;
-            return c;
-        }
-        redisFree(c);
-        clear_sigpipe();
-    }
-    return NULL;
-}
-
-static void link_connect(struct out_redis *r)
-{
-    struct link *l = &r->link;
-    char peer[PEER_LEN];
-    redisContext *c;
-
-    if (r->n_sentinels > 0) {
-        c = discover(r, peer, sizeof(peer));
-    } else {
-        const struct redis_url *u = &r->url;
-        peer_name(peer, sizeof(peer), u->host, u->port, u->path);
-        c = open_ctx(r, u->host, u->port, u->path, peer);
-        if (c != NULL && handshake(r, c, peer, false) < 0) {
-            redisFree(c);
-            clear_sigpipe();
-            c = NULL;
-        }
-    }
-    if (c == NULL) {
-        backoff_fail(r);
-        return;
-    }
-    l->c = c;
-    snprintf(l->peer, sizeof(l->peer), "%s", peer);
-    l->next_stats = 0; /* health right away: a short run gets one too */
-    backoff_reset(r);
-    pthread_mutex_lock(&r->mu);
-    r->st.connected = 1;
-    if (l->ever_connected)
-        r->st.reconnects++;
-    pthread_mutex_unlock(&r->mu);
-    l->ever_connected = true;
-}
-
-/* Whether an error reply means this connection cannot write any more. */
-static bool error_needs_reconnect(const char *msg)
-{
-    static const char *const codes[] = {"NOAUTH", "WRONGPASS", "READONLY", "MASTERDOWN"};
-    for (size_t i = 0; i < ARRAY_SIZE(codes); i++)
-        if (strncmp(msg, codes[i], strlen(codes[i])) == 0)
-            return true;
-    return false;
-}
-
-/* ------------------------------------------------------------ commands */
-
-/* One command's arguments; strings are borrowed (from the record, the
- * parsed JSON, the configuration or num[]). */
-struct cmd {
-    int argc;
-    const char *argv[CMD_MAX_ARGS];
-    size_t len[CMD_MAX_ARGS];
-    char num[16][32];
-    int nnum;
-};
-
-static void cmd_add(struct cmd *c, const char *s, size_t len)
-{
-    if (c->argc < CMD_MAX_ARGS) {
-        c->argv[c->argc] = s;
-        c->len[c->argc++] = len;
-    }
-}
-
-static void cmd_str(struct cmd *c, const char *s)
-{
-    cmd_add(c, s, strlen(s));
-}
-
-/* A JSON value as a flat field: strings as they are, numbers in decimal,
- * booleans as true/false, anything else (or missing) as "". */
-static void cmd_value(struct cmd *c, const json_t *v)
-{
-    char *buf = c->num[c->nnum < 15 ? c->nnum++ : 15];
-    if (json_is_string(v)) {
-        cmd_add(c, json_string_value(v), json_string_length(v));
-        return;
-    }
-    if (json_is_integer(v))
-        snprintf(buf, sizeof(c->num[0]), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-    else if (json_is_real(v))
-        snprintf(buf, sizeof(c->num[0]), "%.17g", json_real_value(v));
-    else if (json_is_boolean(v))
-        snprintf(buf, sizeof(c->num[0]), "%s", json_is_true(v) ? "true" : "false");
-    else
-        buf[0] = '\0';
-    cmd_str(c, buf);
-}
-
-static const struct alert_field {
-    const char *name;  /* stream field */
-    const char *group; /* object holding it in the alert, NULL: top level */
-    const char *key;
-} alert_fields[] = {
-    {"alert_id", NULL, "alert_id"},
-    {"timestamp", NULL, "timestamp"},
-    {"sensor", NULL, "sensor"},
-    {"severity", "alert", "severity"},
-    {"vendor", "alert", "vendor"},
-    {"product", "alert", "product"},
-    {"category", "alert", "category"},
-    {"src_ip", NULL, "src_ip"},
-    {"dest_ip", NULL, "dest_ip"},
-    {"dest_port", NULL, "dest_port"},
-    {"country_code", "dest_geo", "country_code"},
-    {"asn", "dest_geo", "asn"},
-    {"host", NULL, "host"},
-    {"community_id", NULL, "community_id"},
-};
-
-/* XADD <stream> [MAXLEN ~ n] * fields... json <record>. For an alert the
- * flat fields come from the parsed record; *root (or NULL) must be released
- * with json_decref() once the command is appended. Returns false when an
- * alert did not parse as a JSON object (it is sent with json only). */
-static bool build_xadd(const struct out_redis *r, const char *stream, bool alert, const char *data,
-                       size_t len, struct cmd *c, json_t **root)
-{
-    bool parsed = true;
-    c->argc = c->nnum = 0;
-    *root = NULL;
-    cmd_str(c, "XADD");
-    cmd_str(c, stream);
-    if (r->maxlen[0]) {
-        cmd_str(c, "MAXLEN");
-        cmd_str(c, "~");
-        cmd_str(c, r->maxlen);
-    }
-    cmd_str(c, "*");
-    if (alert) {
-        *root = json_loadb(data, len, 0, NULL);
-        if (!json_is_object(*root)) {
-            json_decref(*root);
-            *root = NULL;
-            parsed = false;
-        }
-        for (size_t i = 0; *root != NULL && i < ARRAY_SIZE(alert_fields); i++) {
-            const struct alert_field *f = &alert_fields[i];
-            const json_t *obj = f->group ? json_object_get(*root, f->group) : *root;
-            cmd_str(c, f->name);
-            cmd_value(c, json_is_object(obj) ? json_object_get(obj, f->key) : NULL);
-        }
-    }
-    cmd_str(c, "json");
-    cmd_add(c, data, len);
-    return parsed;
-}
-
-/* A record to send, borrowed from a queue item or the replay buffer. */
-struct blob {
-    const char *p;
-    size_t len;
-};
-
-/* Pipeline the XADDs of n records (alerts, each followed by its PUBLISH when
- * a channel is set, or flow records), then read every reply. ok[i] says
- * whether Redis took record i. A broken connection is closed and starts the
- * backoff; so does an error reply to an alert (the connection stays unless
- * it cannot write any more). Returns the number taken. */
-static size_t send_records(struct out_redis *r, const struct blob *b, size_t n, bool alert,
-                           bool *ok)
-{
-    redisContext *c = r->link.c;
-    bool publish = alert && r->channel[0];
-    bool broken = false, reconnect = false;
-    char first_err[160] = "", msg[160];
-    size_t n_ok = 0, bad_json = 0, pub_err = 0;
-    struct cmd cmd;
-
-    for (size_t i = 0; i < n && !broken; i++) {
-        json_t *root;
-        if (!build_xadd(r, alert ? r->stream : r->flows_stream, alert, b[i].p, b[i].len, &cmd,
-                        &root))
-            bad_json++;
-        int rc = redisAppendCommandArgv(c, cmd.argc, cmd.argv, cmd.len);
-        json_decref(root);
-        if (rc == REDIS_OK && publish) {
-            const char *pargv[] = {"PUBLISH", r->channel, b[i].p};
-            size_t plen[] = {7, strlen(r->channel), b[i].len};
-            rc = redisAppendCommandArgv(c, 3, pargv, plen);
-        }
-        if (rc != REDIS_OK) {
-            broken = true;
-            ctx_error(r, c, msg, sizeof(msg));
-            set_error(r, r->link.peer, "%s", msg);
-        }
-    }
-    for (size_t i = 0; i < n; i++) {
-        ok[i] = false;
-        for (int k = 0; k < (publish ? 2 : 1) && !broken; k++) {
-            void *v = NULL;
-            if (redisGetReply(c, &v) != REDIS_OK || v == NULL) {
-                broken = true;
-                ctx_error(r, c, msg, sizeof(msg));
-                set_error(r, r->link.peer, "%s", msg);
-                break;
-            }
-            redisReply *rep = v;
-            if (rep->type != REDIS_REPLY_ERROR) {
-                if (k == 0) {
-                    ok[i] = true;
-                    n_ok++;
-                }
-            } else if (k == 0) {
-                if (!first_err[0])
-                    snprintf(first_err, sizeof(first_err), "%s", rep->str);
-                reconnect |= error_needs_reconnect(rep->str);
-            } else {
-                pub_err++;
-            }
-            freeReplyObject(rep);
-        }
-    }
-    pthread_mutex_lock(&r->mu);
-    r->st.bad_json += bad_json;
-    r->st.publish_errors += pub_err;
-    pthread_mutex_unlock(&r->mu);
-    if (broken) {
-        link_drop(r);
-        backoff_fail(r);
-    } else if (first_err[0]) {
-        set_error(r, r->link.peer, "%s %s: %s", alert ? "alert" : "flow",
-                  alert ? r->stream : r->flows_stream, first_err);
-        if (reconnect)
-            link_drop(r);
-        if (reconnect || alert) /* failed flow records are dropped, not retried */
-            backoff_fail(r);
-    } else if (n_ok > 0 && alert) {
-        backoff_reset(r);
-    }
-    return n_ok;
-}
-
-/* Whether records may be written now (connected, not pausing). */
-static bool can_write(const struct out_redis *r)
-{
-    return r->link.c != NULL && mono_ms() >= r->link.retry_at;
 }
 
 static uint64_t spool_pending(struct out_redis *r)
@@ -808,63 +357,497 @@ static uint64_t spool_pending(struct out_redis *r)
     return ss.pending;
 }
 
+/* A snapshot of the counters, the queue and the spool into *out. */
+static void snapshot(struct out_redis *r, struct out_redis_stats *out)
+{
+    struct spool_stats ss;
+    static const char *const names[] = {"connecting", "up", "down"};
+    pthread_mutex_lock(&r->mu);
+    *out = r->st;
+    out->queue_depth = r->alerts.n + r->inflight;
+    snprintf(out->state, sizeof(out->state), "%s%s", names[r->state],
+             r->replaying  ? ", replaying"
+             : r->spooling ? ", spooling"
+                           : "");
+    pthread_mutex_unlock(&r->mu);
+    spool_get_stats(r->spool, &ss);
+    out->spool_pending = ss.pending;
+    out->spool_bytes = ss.bytes;
+    out->spool_torn = ss.torn;
+    out->spool_damaged = ss.damaged;
+    out->spool_damaged_bytes = ss.damaged_bytes;
+    spool_last_error(r->spool, out->spool_error, sizeof(out->spool_error));
+    struct spool_damage d;
+    if (spool_damage(r->spool, 0, &d) == 0) {
+        int n = snprintf(out->damage, sizeof(out->damage),
+                         "spool-%010" PRIu64 ".log at offset %" PRIu64 " (%" PRIu64
+                         " bytes, at least %" PRIu64 " alert%s)",
+                         d.segment, d.offset, d.bytes, d.records, d.records == 1 ? "" : "s");
+        if (ss.damaged_regions > 1 && n > 0 && (size_t)n < sizeof(out->damage))
+            snprintf(out->damage + n, sizeof(out->damage) - (size_t)n,
+                     " and %" PRIu64 " more region%s", ss.damaged_regions - 1,
+                     ss.damaged_regions > 2 ? "s" : "");
+    }
+}
+
+/* A state line through the sensor's log, from the output thread,
+ * rate-limited (LOG_BURST in a row, then one per LOG_EVERY_MS; the lines
+ * dropped are counted in the next one). Informational lines are skipped
+ * when quiet. */
+static void say(struct out_redis *r, int prio, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void say(struct out_redis *r, int prio, const char *fmt, ...)
+{
+    char msg[600];
+    uint64_t now = redis_link_now_ms();
+    if (r->quiet && prio > LOG_WARNING)
+        return;
+    r->tokens += (double)(now - r->tokens_at) / LOG_EVERY_MS;
+    if (r->tokens > LOG_BURST)
+        r->tokens = LOG_BURST;
+    r->tokens_at = now;
+    if (r->tokens < 1.0) {
+        r->unlogged++;
+        return;
+    }
+    r->tokens -= 1.0;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (r->unlogged > 0)
+        log_msg(prio, "redis: %s (%u earlier lines not logged)", msg, r->unlogged);
+    else
+        log_msg(prio, "redis: %s", msg);
+    r->unlogged = 0;
+}
+
+static void set_state(struct out_redis *r, int state)
+{
+    pthread_mutex_lock(&r->mu);
+    r->state = state;
+    r->state_since = redis_link_now_ms();
+    pthread_mutex_unlock(&r->mu);
+}
+
+static int get_state(struct out_redis *r, uint64_t *since)
+{
+    pthread_mutex_lock(&r->mu);
+    int st = r->state;
+    if (since != NULL)
+        *since = r->state_since;
+    pthread_mutex_unlock(&r->mu);
+    return st;
+}
+
+/* The last error, for a log line. */
+static void last_error(struct out_redis *r, char *buf, size_t len)
+{
+    pthread_mutex_lock(&r->mu);
+    snprintf(buf, len, "%s", r->st.last_error[0] ? r->st.last_error : "unknown error");
+    pthread_mutex_unlock(&r->mu);
+}
+
+/* Redis took a write: the last error is past; after an outage, say so. */
+static void note_write_ok(struct out_redis *r)
+{
+    uint64_t since;
+    int st = get_state(r, &since);
+    pthread_mutex_lock(&r->mu);
+    if (r->st.last_error[0])
+        r->st.last_error_past = 1;
+    pthread_mutex_unlock(&r->mu);
+    if (st == ST_DOWN) {
+        say(r, LOG_NOTICE, "%s takes writes again, after %llu s", redis_link_peer(r->link),
+            (unsigned long long)((redis_link_now_ms() - since) / 1000));
+        set_state(r, ST_UP);
+    }
+}
+
+/* Writes failed (the connection broke, or Redis answered an error): once
+ * per outage, say so. */
+static void note_write_failed(struct out_redis *r, bool broken)
+{
+    char why[300];
+    if (get_state(r, NULL) == ST_DOWN)
+        return;
+    last_error(r, why, sizeof(why));
+    say(r, LOG_WARNING, "%s %s; alerts wait in the spool %s",
+        broken ? "lost" : "refuses writes:", why, r->spool_dir);
+    set_state(r, ST_DOWN);
+}
+
+/* The log's account of a replay: when it begins, and when the spool is
+ * empty again. */
+static void replay_begins(struct out_redis *r)
+{
+    pthread_mutex_lock(&r->mu);
+    bool begin = !r->replaying;
+    r->replaying = true;
+    pthread_mutex_unlock(&r->mu);
+    if (begin)
+        say(r, LOG_INFO, "replaying %" PRIu64 " spooled alerts, in order", spool_pending(r));
+}
+
+static void replay_done(struct out_redis *r)
+{
+    pthread_mutex_lock(&r->mu);
+    bool was = r->replaying || r->spooling;
+    r->replaying = r->spooling = false;
+    pthread_mutex_unlock(&r->mu);
+    if (was)
+        say(r, LOG_NOTICE, "the spool is empty again");
+}
+
+/* What the log says after each cycle: the spool filling and emptying, a
+ * replay starting, alerts lost (by reason, with the spool's error or damage
+ * where there is one: at once when a loss starts, then at most once a
+ * minute while it goes on, and what is left untold at the end). */
+static void watch(struct out_redis *r, bool final)
+{
+    uint64_t now = redis_link_now_ms();
+    struct out_redis_stats st;
+    snapshot(r, &st);
+    pthread_mutex_lock(&r->mu);
+    bool start = st.spool_pending > 0 && !r->spooling && !r->replaying;
+    if (st.spool_pending > 0)
+        r->spooling = true;
+    pthread_mutex_unlock(&r->mu);
+    if (start)
+        say(r, LOG_NOTICE, "alerts go to the spool %s (%" PRIu64 " there now)", r->spool_dir,
+            st.spool_pending);
+    if (st.spool_pending == 0)
+        replay_done(r);
+#define LOSS(name, phrase)                                                                         \
+    if (st.name > r->told.name && (final || r->loss_told_at[LOSS_##name] == 0 ||                   \
+                                   now - r->loss_told_at[LOSS_##name] >= LOSS_LOG_MS)) {           \
+        r->loss_told_at[LOSS_##name] = now;                                                        \
+        bool io =                                                                                  \
+            strcmp(#name, "spool_disk_full") == 0 || strcmp(#name, "spool_write_errors") == 0;     \
+        say(r, LOG_WARNING, "%" PRIu64 " alerts lost: %s (%" PRIu64 " in all)%s%s",                \
+            st.name - r->told.name, phrase, st.name, io && st.spool_error[0] ? "; " : "",          \
+            io ? st.spool_error : "");                                                             \
+        r->told.name = st.name;                                                                    \
+    }
+    OUT_REDIS_LOSSES(LOSS)
+#undef LOSS
+    struct spool_damage d;
+    for (; spool_damage(r->spool, r->damage_told, &d) == 0; r->damage_told++)
+        say(r, LOG_WARNING,
+            "spool %s/spool-%010" PRIu64 ".log: damaged at offset %" PRIu64 " (%" PRIu64
+            " bytes, at least %" PRIu64 " alerts) skipped; the records after it are kept",
+            r->spool_dir, d.segment, d.offset, d.bytes, d.records);
+}
+
+/* The link's error callback. */
+static void on_link_error(void *ud, const char *peer, const char *msg)
+{
+    set_error(ud, peer, "%s", msg);
+}
+
+/* The backoff after a failure: at most DRAIN_RETRY_MS while
+ * out_redis_drain() waits. */
+static void backoff_fail(struct out_redis *r)
+{
+    pthread_mutex_lock(&r->mu);
+    bool draining = r->draining;
+    pthread_mutex_unlock(&r->mu);
+    redis_link_fail(r->link, draining ? DRAIN_RETRY_MS : 0);
+}
+
+static void set_connected(struct out_redis *r, int up)
+{
+    pthread_mutex_lock(&r->mu);
+    r->st.connected = up;
+    pthread_mutex_unlock(&r->mu);
+}
+
+/* A broken connection: closed, and the backoff starts. */
+static void link_broken(struct out_redis *r)
+{
+    redis_link_close(r->link);
+    set_connected(r, 0);
+    backoff_fail(r);
+    if (!redis_link_aborted(r->link))
+        note_write_failed(r, true);
+}
+
+static void link_connect(struct out_redis *r)
+{
+    char why[300];
+    uint64_t since;
+    if (redis_link_connect(r->link) < 0) {
+        backoff_fail(r);
+        if (get_state(r, NULL) == ST_START && !redis_link_aborted(r->link)) {
+            last_error(r, why, sizeof(why));
+            say(r, LOG_WARNING, "cannot connect: %s; alerts wait in the spool %s until it answers",
+                why, r->spool_dir);
+            set_state(r, ST_DOWN);
+        }
+        return;
+    }
+    r->next_stats = 0; /* health right away: a short run gets one too */
+    pthread_mutex_lock(&r->mu);
+    r->st.connected = 1;
+    if (r->ever_connected)
+        r->st.reconnects++;
+    pthread_mutex_unlock(&r->mu);
+    if (get_state(r, &since) == ST_DOWN)
+        say(r, LOG_NOTICE, "connected to %s%s, after %llu s without it", redis_link_peer(r->link),
+            r->ever_connected ? " again" : "",
+            (unsigned long long)((redis_link_now_ms() - since) / 1000));
+    else
+        say(r, LOG_INFO, "connected to %s", redis_link_peer(r->link));
+    set_state(r, ST_UP);
+    r->ever_connected = true;
+}
+
+/* ------------------------------------------------------------ commands */
+
+/* XADD <stream> [MAXLEN ~ n] * <fields...> json <record>: the arguments,
+ * borrowed from the item and the configuration. */
+#define XADD_MAX_ARGS (7 + 2 * OUT_REDIS_FIELDS_MAX + 2)
+
+struct xadd {
+    int argc;
+    const char *argv[XADD_MAX_ARGS];
+    size_t len[XADD_MAX_ARGS];
+};
+
+static void xadd_arg(struct xadd *c, const char *s, size_t len)
+{
+    c->argv[c->argc] = s;
+    c->len[c->argc++] = len;
+}
+
+static void build_xadd(const struct out_redis *r, const char *stream, const struct redis_record *it,
+                       struct xadd *c)
+{
+    c->argc = 0;
+    xadd_arg(c, "XADD", 4);
+    xadd_arg(c, stream, strlen(stream));
+    if (r->maxlen[0]) {
+        xadd_arg(c, "MAXLEN", 6);
+        xadd_arg(c, "~", 1);
+        xadd_arg(c, r->maxlen, strlen(r->maxlen));
+    }
+    xadd_arg(c, "*", 1);
+    for (size_t i = 0; i < it->nf; i++) {
+        xadd_arg(c, it->name[i], it->name_len[i]);
+        xadd_arg(c, it->val[i], it->val_len[i]);
+    }
+    xadd_arg(c, "json", 4);
+    xadd_arg(c, it->json, it->json_len);
+}
+
+/* What became of a record sent. */
+enum { SENT_NOT, SENT_OK, SENT_REFUSED };
+
+/* Pipeline the XADDs of n records (alerts, each followed by its PUBLISH when
+ * a channel is set, or flow records), then read every reply, within one
+ * deadline. res[i] says what became of record i: taken, not taken (retry
+ * it later), or refused for good by an error reply that says the record
+ * itself can never be taken (too large for this Redis: counted in
+ * redis_refused by the caller, not retried). A broken connection is closed
+ * and starts the backoff; so does another error reply to an alert (the
+ * connection stays unless it cannot write any more). Returns the number
+ * taken. */
+static size_t send_records(struct out_redis *r, const struct redis_record *it, size_t n, bool alert,
+                           int *res)
+{
+    bool publish = alert && r->channel[0];
+    bool broken = false, reconnect = false;
+    char first_err[160] = "", refused_err[160] = "";
+    size_t n_ok = 0, pub_err = 0;
+    struct xadd cmd;
+
+    for (size_t i = 0; i < n && !broken; i++) {
+        build_xadd(r, alert ? r->stream : r->flows_stream, &it[i], &cmd);
+        int rc = redis_link_append(r->link, cmd.argc, cmd.argv, cmd.len);
+        if (rc == 0 && publish) {
+            const char *pargv[] = {"PUBLISH", r->channel, it[i].json};
+            size_t plen[] = {7, strlen(r->channel), it[i].json_len};
+            rc = redis_link_append(r->link, 3, pargv, plen);
+        }
+        broken = rc < 0;
+    }
+    uint64_t deadline = redis_link_deadline(r->link);
+    for (size_t i = 0; i < n; i++) {
+        res[i] = SENT_NOT;
+        for (int k = 0; k < (publish ? 2 : 1) && !broken; k++) {
+            redisReply *rep = redis_link_reply(r->link, deadline);
+            if (rep == NULL) {
+                broken = true;
+                break;
+            }
+            if (rep->type != REDIS_REPLY_ERROR) {
+                if (k == 0) {
+                    res[i] = SENT_OK;
+                    n_ok++;
+                }
+            } else if (k > 0) {
+                pub_err++;
+            } else if (redis_link_error_kind(rep->str) == REDIS_ERR_REFUSED) {
+                res[i] = SENT_REFUSED;
+                snprintf(refused_err, sizeof(refused_err), "%s", rep->str);
+            } else {
+                if (!first_err[0])
+                    snprintf(first_err, sizeof(first_err), "%s", rep->str);
+                reconnect |= redis_link_error_kind(rep->str) == REDIS_ERR_RECONNECT;
+            }
+            freeReplyObject(rep);
+        }
+    }
+    pthread_mutex_lock(&r->mu);
+    r->st.publish_errors += pub_err;
+    pthread_mutex_unlock(&r->mu);
+    if (refused_err[0])
+        set_error(r, redis_link_peer(r->link), "%s %s: refused for good: %s",
+                  alert ? "alert" : "flow", alert ? r->stream : r->flows_stream, refused_err);
+    if (broken) {
+        link_broken(r);
+    } else if (first_err[0]) {
+        set_error(r, redis_link_peer(r->link), "%s %s: %s", alert ? "alert" : "flow",
+                  alert ? r->stream : r->flows_stream, first_err);
+        if (reconnect) {
+            link_broken(r);
+        } else if (alert) { /* failed flow records are dropped, not retried */
+            backoff_fail(r);
+            note_write_failed(r, false);
+        }
+    } else if (n_ok > 0 && alert) {
+        redis_link_ok(r->link);
+        note_write_ok(r);
+    }
+    return n_ok;
+}
+
+/* Whether a stop was asked for. */
+static bool stopping(struct out_redis *r)
+{
+    pthread_mutex_lock(&r->mu);
+    bool stop = r->stopping;
+    pthread_mutex_unlock(&r->mu);
+    return stop;
+}
+
+/* Whether records may be written now (connected, not pausing). */
+static bool can_write(const struct out_redis *r)
+{
+    return redis_link_ready(r->link);
+}
+
 /* Append to the spool, counting. Returns 0 or -1 (refused, counted). */
 static int spool_put(struct out_redis *r, const char *data, size_t len)
 {
     int rc = spool_append(r->spool, data, len);
     pthread_mutex_lock(&r->mu);
-    if (rc == 0)
+    if (rc == SPOOL_OK)
         r->st.spooled++;
-    else
+    else if (rc == SPOOL_FULL)
         r->st.spool_refused++;
+    else if (rc == SPOOL_NOSPACE)
+        r->st.spool_disk_full++;
+    else
+        r->st.spool_write_errors++;
     pthread_mutex_unlock(&r->mu);
     return rc == 0 ? 0 : -1;
 }
 
 /* ------------------------------------------------------------ the cycle */
 
-/* Replay up to max spooled alerts, oldest first, one round trip each (the
- * spool shows only its oldest record). */
-static void replay_spool(struct out_redis *r, size_t max)
+/* Read up to BATCH_MAX spooled records ahead into r->buf, decoded into
+ * r->items (kind[] says how each decoded). Returns the number read, 0 when
+ * the spool is empty, -1 on an error (recorded). */
+static long replay_read(struct out_redis *r, int *kind)
 {
-    struct link *l = &r->link;
-    size_t done = 0;
-    while (done < max && can_write(r)) {
-        long n = spool_peek(r->spool, l->buf, l->cap);
-        if (n == 0)
-            return;
-        if (n < 0) {
-            set_error(r, "spool", "cannot read a spooled record");
-            backoff_fail(r);
-            return;
+    size_t n = 0, used = 0;
+    spool_rewind(r->spool);
+    while (n < BATCH_MAX) {
+        long len = spool_read(r->spool, r->buf + used, r->cap - used);
+        if (len == 0)
+            break;
+        if (len < 0) {
+            char err[SPOOL_ERROR_LEN];
+            spool_last_error(r->spool, err, sizeof(err));
+            set_error(r, "spool", "cannot read a spooled record: %s", err);
+            return -1;
         }
-        if ((size_t)n > l->cap) { /* grow, then peek the same record again */
-            char *nb = realloc(l->buf, (size_t)n);
+        if ((size_t)len > r->cap - used) {
+            if (n > 0)
+                break; /* in the next batch */
+            char *nb = realloc(r->buf, (size_t)len);
             if (nb == NULL) {
-                set_error(r, "spool", "out of memory for a %ld byte record", n);
-                backoff_fail(r);
-                return;
+                set_error(r, "spool", "out of memory for a %ld byte record", len);
+                return -1;
             }
-            l->buf = nb;
-            l->cap = (size_t)n;
+            r->buf = nb; /* nothing points into it yet */
+            r->cap = (size_t)len;
             continue;
         }
-        struct blob b = {l->buf, (size_t)n};
-        bool ok;
-        if (send_records(r, &b, 1, true, &ok) == 0)
-            return;
-        if (spool_ack(r->spool) < 0)
-            set_error(r, "spool", "cannot release a delivered record (it may be sent twice)");
-        done++;
-        pthread_mutex_lock(&r->mu);
-        r->st.delivered++;
-        pthread_mutex_unlock(&r->mu);
+        kind[n] = redis_record_decode(r->buf + used, (size_t)len, &r->items[n]);
+        used += (size_t)len;
+        n++;
     }
-    if (done > 0) {
+    return (long)n;
+}
+
+/* Replay up to max spooled alerts, oldest first, in pipelined batches as
+ * live delivery does: read a batch ahead, send it, release the records
+ * from the oldest up to the first Redis did not take (a record of an
+ * unknown format is released and counted), then start again from the
+ * first not released. Order is kept; at least once. */
+static void replay_spool(struct out_redis *r, size_t max)
+{
+    int kind[BATCH_MAX], res[BATCH_MAX];
+    struct redis_record send[BATCH_MAX];
+    size_t done = 0;
+    while (done < max && can_write(r) && !stopping(r)) {
+        long n = replay_read(r, kind);
+        if (n <= 0) {
+            if (n < 0)
+                backoff_fail(r);
+            else
+                replay_done(r);
+            break;
+        }
+        replay_begins(r);
+        size_t m = 0;
+        for (long i = 0; i < n; i++)
+            if (kind[i] != REDIS_RECORD_BAD)
+                send[m++] = r->items[i];
+        if (m > 0)
+            (void)send_records(r, send, m, true, res);
+        size_t k = 0, j = 0, delivered = 0, legacy = 0, bad = 0, refused = 0;
+        for (; k < (size_t)n; k++) {
+            if (kind[k] == REDIS_RECORD_BAD) {
+                bad++;
+            } else if (res[j] == SENT_OK) {
+                delivered++;
+                legacy += kind[k] == REDIS_RECORD_LEGACY;
+                j++;
+            } else if (res[j] == SENT_REFUSED) {
+                refused++;
+                j++;
+            } else {
+                break;
+            }
+            if (spool_ack(r->spool) < 0)
+                set_error(r, "spool", "cannot release a delivered record (it may be sent twice)");
+        }
+        done += k;
         pthread_mutex_lock(&r->mu);
+        r->st.delivered += delivered;
+        r->st.legacy_records += legacy;
+        r->st.spool_bad_records += bad;
+        r->st.redis_refused += refused;
         pthread_cond_broadcast(&r->progress);
         pthread_mutex_unlock(&r->mu);
+        if (k < (size_t)n)
+            break; /* Redis did not take one: backoff started */
     }
+    spool_rewind(r->spool);
 }
 
 /* Take up to BATCH_MAX alerts from the queue; send them when the spool is
@@ -873,11 +856,10 @@ static void replay_spool(struct out_redis *r, size_t max)
 static size_t alert_batch(struct out_redis *r)
 {
     struct rec *x[BATCH_MAX];
-    struct blob b[BATCH_MAX];
-    bool ok[BATCH_MAX];
-    size_t n = 0, sent = 0;
+    int res[BATCH_MAX];
+    size_t n = 0, sent = 0, refused = 0;
 
-    /* Popped under spool_mu: a producer's overflow (out_redis_submit())
+    /* Popped under spool_mu: a producer's overflow (out_redis_submit_alert())
      * spools the oldest queued alert, and must not land between the spool
      * check and the pop, nor between the pop and our appends. */
     pthread_mutex_lock(&r->spool_mu);
@@ -889,18 +871,18 @@ static size_t alert_batch(struct out_redis *r)
     bool direct = n > 0 && can_write(r) && spool_pending(r) == 0;
     if (direct)
         pthread_mutex_unlock(&r->spool_mu); /* no producer waits on Redis */
-    for (size_t i = 0; i < n; i++) {
-        b[i].p = x[i]->data;
-        b[i].len = x[i]->len;
-        ok[i] = false;
-    }
+    for (size_t i = 0; i < n; i++)
+        (void)redis_record_decode(x[i]->data, x[i]->len,
+                                  &r->items[i]); /* encoded here: it decodes */
     if (direct) {
-        sent = send_records(r, b, n, true, ok);
+        sent = send_records(r, r->items, n, true, res);
         if (sent < n)
             pthread_mutex_lock(&r->spool_mu);
     }
     for (size_t i = 0; i < n; i++) {
-        if (!ok[i])
+        if (direct && res[i] == SENT_REFUSED)
+            refused++;
+        else if (!direct || res[i] == SENT_NOT)
             (void)spool_put(r, x[i]->data, x[i]->len);
         free(x[i]);
     }
@@ -911,6 +893,7 @@ static size_t alert_batch(struct out_redis *r)
     pthread_mutex_lock(&r->mu);
     r->inflight -= n;
     r->st.delivered += sent;
+    r->st.redis_refused += refused;
     pthread_cond_broadcast(&r->progress);
     pthread_mutex_unlock(&r->mu);
     return n;
@@ -921,8 +904,7 @@ static size_t alert_batch(struct out_redis *r)
 static void flow_batches(struct out_redis *r, bool final)
 {
     struct rec *x[BATCH_MAX];
-    struct blob b[BATCH_MAX];
-    bool ok[BATCH_MAX];
+    int res[BATCH_MAX];
     for (;;) {
         size_t n = 0, sent = 0;
         if (!final && !can_write(r))
@@ -933,12 +915,10 @@ static void flow_batches(struct out_redis *r, bool final)
         pthread_mutex_unlock(&r->mu);
         if (n == 0)
             return;
-        for (size_t i = 0; i < n; i++) {
-            b[i].p = x[i]->data;
-            b[i].len = x[i]->len;
-        }
+        for (size_t i = 0; i < n; i++)
+            r->items[i] = (struct redis_record){.json = x[i]->data, .json_len = x[i]->len};
         if (can_write(r))
-            sent = send_records(r, b, n, false, ok);
+            sent = send_records(r, r->items, n, false, res);
         for (size_t i = 0; i < n; i++)
             free(x[i]);
         pthread_mutex_lock(&r->mu);
@@ -956,42 +936,101 @@ static int read_replies(struct out_redis *r, size_t n, const char *what)
 {
     int rc = 0;
     bool reconnect = false;
-    char msg[160];
+    uint64_t deadline = redis_link_deadline(r->link);
     for (size_t i = 0; i < n; i++) {
-        void *v = NULL;
-        if (redisGetReply(r->link.c, &v) != REDIS_OK || v == NULL) {
-            ctx_error(r, r->link.c, msg, sizeof(msg));
-            set_error(r, r->link.peer, "%s", msg);
-            link_drop(r);
-            backoff_fail(r);
+        redisReply *rep = redis_link_reply(r->link, deadline);
+        if (rep == NULL) {
+            link_broken(r);
             return -1;
         }
-        redisReply *rep = v;
         if (rep->type == REDIS_REPLY_ERROR && rc == 0) {
-            set_error(r, r->link.peer, "%s: %s", what, rep->str);
-            reconnect = error_needs_reconnect(rep->str);
+            set_error(r, redis_link_peer(r->link), "%s: %s", what, rep->str);
+            reconnect = redis_link_error_kind(rep->str) == REDIS_ERR_RECONNECT;
             rc = 1;
         }
         freeReplyObject(rep);
     }
-    if (reconnect) {
-        link_drop(r);
-        backoff_fail(r);
-    }
+    if (reconnect)
+        link_broken(r);
     return rc;
 }
 
+/* ------------------------------------------------------------ inventory */
+
+/* Read, with one HMGET, what Redis holds for the hosts in [from, to)
+ * without a baseline yet, and keep it as their baselines (an empty one
+ * when Redis has none). Returns 0, or -1 (recorded; the link is closed
+ * when broken). */
+static int fetch_baselines(struct out_redis *r, struct asset_ent *from, struct asset_ent *to)
+{
+    const char *argv[2 + ASSETS_PER_HSET];
+    size_t lens[2 + ASSETS_PER_HSET], n = 0;
+    struct asset_ent *who[ASSETS_PER_HSET];
+    argv[0] = "HMGET";
+    lens[0] = 5;
+    argv[1] = r->assets_key;
+    lens[1] = strlen(r->assets_key);
+    for (struct asset_ent *e = from; e != to && n < ASSETS_PER_HSET; e = e->next) {
+        struct asset_ent **pp = amap_slot(&r->bases, e->host);
+        if (pp != NULL && *pp != NULL)
+            continue;
+        who[n] = e;
+        argv[2 + n] = e->host;
+        lens[2 + n++] = strlen(e->host);
+    }
+    if (n == 0)
+        return 0;
+    if (redis_link_append(r->link, (int)(2 + n), argv, lens) < 0) {
+        link_broken(r);
+        return -1;
+    }
+    redisReply *rep = redis_link_reply(r->link, redis_link_deadline(r->link));
+    if (rep == NULL) {
+        link_broken(r);
+        return -1;
+    }
+    if (rep->type != REDIS_REPLY_ARRAY || rep->elements != n) {
+        set_error(r, redis_link_peer(r->link), "assets: HMGET: %s",
+                  rep->type == REDIS_REPLY_ERROR ? rep->str : "unexpected reply");
+        bool reconnect = rep->type == REDIS_REPLY_ERROR &&
+                         redis_link_error_kind(rep->str) == REDIS_ERR_RECONNECT;
+        freeReplyObject(rep);
+        if (reconnect)
+            link_broken(r);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const redisReply *v = rep->element[i];
+        size_t hl = strlen(who[i]->host);
+        struct asset_ent *b = calloc(1, sizeof(*b) + hl + 1);
+        if (b == NULL)
+            break;
+        memcpy(b->host, who[i]->host, hl + 1);
+        if (v->type == REDIS_REPLY_STRING && (b->json = malloc(v->len + 1)) != NULL) {
+            memcpy(b->json, v->str, v->len);
+            b->json[v->len] = '\0';
+            b->len = v->len;
+        }
+        if (amap_insert(&r->bases, b) < 0) /* too many hosts: written unmerged */
+            asset_ent_free(b);
+    }
+    freeReplyObject(rep);
+    return 0;
+}
+
 /* HSET <prefix>:assets:<sensor> host json ..., ASSETS_PER_HSET hosts per
- * command. What Redis did not take goes back unless a newer record of the
- * host arrived meanwhile. */
+ * command, each record merged with the host's baseline (read first when
+ * the host is new to this run). What Redis did not take goes back unless a
+ * newer record of the host arrived meanwhile. */
 static void flush_assets(struct out_redis *r)
 {
     const char *argv[2 + 2 * ASSETS_PER_HSET];
     size_t lens[2 + 2 * ASSETS_PER_HSET];
+    char *merged[ASSETS_PER_HSET];
     struct asset_ent *list, *chunk;
     size_t written = 0;
 
-    if (!can_write(r) || mono_ms() < r->link.assets_at)
+    if (!can_write(r) || redis_link_now_ms() < r->assets_at)
         return;
     pthread_mutex_lock(&r->mu);
     list = r->assets.n ? amap_take_all(&r->assets) : NULL;
@@ -999,28 +1038,37 @@ static void flush_assets(struct out_redis *r)
 
     while (list != NULL && can_write(r)) {
         int argc = 2;
+        size_t nm = 0;
         argv[0] = "HSET";
         lens[0] = 4;
         argv[1] = r->assets_key;
         lens[1] = strlen(r->assets_key);
         chunk = list;
-        for (struct asset_ent *e = list; e != NULL && argc < (int)ARRAY_SIZE(argv); e = e->next) {
+        struct asset_ent *end = list;
+        for (size_t k = 0; end != NULL && k < ASSETS_PER_HSET; k++)
+            end = end->next;
+        int rc = fetch_baselines(r, chunk, end);
+        for (struct asset_ent *e = chunk; rc == 0 && e != end; e = e->next) {
+            struct asset_ent **pp = amap_slot(&r->bases, e->host);
+            char *m =
+                pp != NULL && *pp != NULL ? redis_assets_merge((*pp)->json, e->json, e->len) : NULL;
+            merged[nm++] = m;
             argv[argc] = e->host;
             lens[argc++] = strlen(e->host);
-            argv[argc] = e->json;
-            lens[argc++] = e->len;
-            list = e->next;
+            argv[argc] = m != NULL ? m : e->json;
+            lens[argc++] = m != NULL ? strlen(m) : e->len;
         }
-        int rc = redisAppendCommandArgv(r->link.c, argc, argv, lens) == REDIS_OK
-                     ? read_replies(r, 1, "assets")
-                     : -1;
+        list = end;
+        if (rc == 0)
+            rc = redis_link_append(r->link, argc, argv, lens) == 0 ? read_replies(r, 1, "assets")
+                                                                   : -1;
+        for (size_t k = 0; k < nm; k++)
+            free(merged[k]);
         if (rc != 0) {
-            if (r->link.c != NULL && r->link.c->err) {
-                link_drop(r);
-                backoff_fail(r);
-            }
+            if (rc < 0 && redis_link_up(r->link))
+                link_broken(r);
             /* an error reply: try again with the next health record */
-            r->link.assets_at = mono_ms() + (uint64_t)r->stats_interval_s * 1000u;
+            r->assets_at = redis_link_now_ms() + (uint64_t)r->stats_interval_s * 1000u;
             list = chunk; /* this chunk and the rest go back */
             break;
         }
@@ -1045,129 +1093,135 @@ static void flush_assets(struct out_redis *r)
     pthread_mutex_unlock(&r->mu);
 }
 
-/* HSET <prefix>:stats:<sensor> ... and SET <prefix>:heartbeat:<sensor> <time>
- * EX 3 x interval, pipelined. */
-static void write_stats(struct out_redis *r)
+/* HSET <prefix>:stats:<sensor> <health> <counters> state last_error updated,
+ * and SET <prefix>:heartbeat:<sensor> <time> EX 3 x interval, pipelined; at
+ * a clean stop (final), the heartbeat is "stopped <time>" without a TTL. */
+static void write_stats(struct out_redis *r, bool final)
 {
-    struct out_redis_health h;
+    static struct out_redis_health h; /* the output thread's alone */
     struct out_redis_stats st;
-    struct spool_stats ss;
-    char now[40], ex[16], v[14][24];
-    const char *argv[2 + 28 + 2];
-    int argc = 0;
+    char now[40], ex[16], lost[24], stopped[48];
+    enum { NCOUNT = 64 };
+    static char v[OUT_REDIS_HEALTH_MAX + NCOUNT][24];
+    static char names[NCOUNT][48];
+    static const char *argv[2 + 2 * (OUT_REDIS_HEALTH_MAX + NCOUNT) + 8];
+    int argc = 0, nv = 0, nn = 0;
 
-    r->link.next_stats = mono_ms() + (uint64_t)r->stats_interval_s * 1000u;
+    r->next_stats = redis_link_now_ms() + (uint64_t)r->stats_interval_s * 1000u;
     pthread_mutex_lock(&r->mu);
     h = r->health;
-    st = r->st;
-    st.queue_depth = r->alerts.n + r->inflight;
     pthread_mutex_unlock(&r->mu);
-    spool_get_stats(r->spool, &ss);
+    snapshot(r, &st);
     iso_now(now, sizeof(now));
 
-    const struct {
-        const char *name;
-        uint64_t v;
-    } f[] = {
-        {"packets", h.packets},
-        {"drops", h.drops},
-        {"if_drops", h.if_drops},
-        {"flows", h.flows},
-        {"alerts", h.alerts},
-        {"suppressed", h.suppressed},
-        {"queue_depth", st.queue_depth},
-        {"spool_pending", ss.pending},
-        {"spool_bytes", ss.bytes},
-        {"delivered", st.delivered},
-        {"spooled", st.spooled},
-        {"spool_refused", st.spool_refused},
-        {"reconnects", st.reconnects},
-        {"errors", st.errors},
-    };
     argv[argc++] = "HSET";
     argv[argc++] = r->stats_key;
-    for (size_t i = 0; i < ARRAY_SIZE(f); i++) {
-        snprintf(v[i], sizeof(v[i]), "%" PRIu64, f[i].v);
-        argv[argc++] = f[i].name;
-        argv[argc++] = v[i];
+    /* the run's counters by their dotted names, then the output's own as
+     * redis.NAME: the same names as --stats */
+    for (size_t i = 0; i < h.n; i++) {
+        snprintf(v[nv], sizeof(v[nv]), "%" PRIu64, h.value[i]);
+        argv[argc++] = h.name[i];
+        argv[argc++] = v[nv++];
     }
+#define COUNTER(name, help)                                                                        \
+    snprintf(v[nv], sizeof(v[nv]), "%" PRIu64, st.name);                                           \
+    snprintf(names[nn], sizeof(names[nn]), "redis.%s", #name);                                     \
+    argv[argc++] = names[nn++];                                                                    \
+    argv[argc++] = v[nv++];
+    OUT_REDIS_COUNTERS(COUNTER)
+    OUT_REDIS_LOSSES(COUNTER)
+#undef COUNTER
+    snprintf(lost, sizeof(lost), "%" PRIu64, out_redis_lost(&st));
+    argv[argc++] = "redis.lost";
+    argv[argc++] = lost;
+    argv[argc++] = "redis.state";
+    argv[argc++] = st.state;
+    argv[argc++] = "redis.last_error";
+    argv[argc++] = st.last_error;
     argv[argc++] = "updated";
     argv[argc++] = now;
     snprintf(ex, sizeof(ex), "%u", 3 * r->stats_interval_s);
-    const char *hb[] = {"SET", r->heartbeat_key, now, "EX", ex};
-    if (redisAppendCommandArgv(r->link.c, argc, argv, NULL) != REDIS_OK ||
-        redisAppendCommandArgv(r->link.c, 5, hb, NULL) != REDIS_OK) {
-        link_drop(r);
-        backoff_fail(r);
+    snprintf(stopped, sizeof(stopped), "stopped %s", now);
+    const char *hb[] = {"SET", r->heartbeat_key, final ? stopped : now, "EX", ex};
+    if (redis_link_append(r->link, argc, argv, NULL) < 0 ||
+        redis_link_append(r->link, final ? 3 : 5, hb, NULL) < 0) {
+        link_broken(r);
         return;
     }
-    (void)read_replies(r, 2, "stats");
+    if (read_replies(r, 2, "stats") == 0)
+        note_write_ok(r);
 }
 
 /* Whether the output thread has something to do now (under mu). */
 static bool has_work(struct out_redis *r, uint64_t now)
 {
-    const struct link *l = &r->link;
-    bool writable = l->c != NULL && now >= l->retry_at;
+    bool up = redis_link_up(r->link);
+    bool writable = up && now >= redis_link_retry_at(r->link);
     if (r->alerts.n > 0)
         return true; /* sent or spooled */
-    if (l->c == NULL)
-        return now >= l->retry_at; /* time to reconnect */
-    if (l->next_stats <= now)
+    if (!up)
+        return now >= redis_link_retry_at(r->link); /* time to reconnect */
+    if (r->next_stats <= now)
         return true;
     return writable &&
-           (r->flows.n > 0 || (r->assets.n > 0 && now >= l->assets_at) || spool_pending(r) > 0);
+           (r->flows.n > 0 || (r->assets.n > 0 && now >= r->assets_at) || spool_pending(r) > 0);
 }
 
 static void cycle(struct out_redis *r)
 {
-    struct link *l = &r->link;
-    if (l->c == NULL && mono_ms() >= l->retry_at)
+    if (!redis_link_up(r->link) && redis_link_now_ms() >= redis_link_retry_at(r->link))
         link_connect(r);
     replay_spool(r, REPLAY_CHUNK);
-    for (int k = 0; k < 16 && alert_batch(r) > 0; k++)
+    for (int k = 0; k < 16 && !stopping(r) && alert_batch(r) > 0; k++)
         ;
     flow_batches(r, false);
     flush_assets(r);
-    if (l->c != NULL && mono_ms() >= l->next_stats)
-        write_stats(r);
+    if (redis_link_up(r->link) && redis_link_now_ms() >= r->next_stats)
+        write_stats(r, false);
+    watch(r, false);
 }
 
-/* Before the thread ends: the queue goes to Redis if it can (the spool
- * otherwise), then flows, assets and a last health record. No reconnect. */
+/* Before the thread ends, within the stop's grace (no wait of the link
+ * lasts past r->stop_at, and out_redis_stop() aborts them all once it has
+ * passed): the queue goes to Redis if it can, the spool otherwise; then
+ * flows, assets and a last health record. No reconnect. */
 static void final_flush(struct out_redis *r)
 {
+    pthread_mutex_lock(&r->mu);
+    uint64_t stop_at = r->stop_at;
+    pthread_mutex_unlock(&r->mu);
+    redis_link_limit(r->link, stop_at);
     while (alert_batch(r) > 0)
         ;
     flow_batches(r, true);
     flush_assets(r);
-    if (r->link.c != NULL)
-        write_stats(r);
+    if (redis_link_up(r->link))
+        write_stats(r, true);
+    watch(r, true);
 }
 
 static void *thread_main(void *arg)
 {
     struct out_redis *r = arg;
-    struct link *l = &r->link;
     for (;;) {
         pthread_mutex_lock(&r->mu);
         for (;;) {
-            uint64_t now = mono_ms();
-            if (r->draining && l->retry_at > now + DRAIN_RETRY_MS)
-                l->retry_at = now + DRAIN_RETRY_MS;
+            uint64_t now = redis_link_now_ms();
+            if (r->draining)
+                redis_link_retry_by(r->link, now + DRAIN_RETRY_MS);
             if (r->stopping || has_work(r, now))
                 break;
-            uint64_t until = now + FLUSH_MS;
-            if (l->retry_at > now && l->retry_at < until)
-                until = l->retry_at;
-            if (l->c != NULL && l->next_stats < until)
-                until = l->next_stats;
+            uint64_t until = now + FLUSH_MS, retry = redis_link_retry_at(r->link);
+            if (retry > now && retry < until)
+                until = retry;
+            if (redis_link_up(r->link) && r->next_stats < until)
+                until = r->next_stats;
             struct timespec ts = {.tv_sec = (time_t)(until / 1000),
                                   .tv_nsec = (long)(until % 1000) * 1000000L};
             r->idle = true;
             pthread_cond_timedwait(&r->wake, &r->mu, &ts);
             r->idle = false;
-            if (mono_ms() >= until)
+            if (redis_link_now_ms() >= until)
                 break; /* the one-second flush */
         }
         bool stop = r->stopping;
@@ -1177,272 +1231,13 @@ static void *thread_main(void *arg)
         cycle(r);
     }
     final_flush(r);
-    link_drop(r);
+    redis_link_close(r->link);
+    set_connected(r, 0);
     pthread_mutex_lock(&r->mu);
+    r->finished = true;
     pthread_cond_broadcast(&r->progress);
     pthread_mutex_unlock(&r->mu);
     return NULL;
-}
-
-/* ------------------------------------------------------------ URLs */
-
-static int fail_msg(char *msg, size_t len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail_msg(char *msg, size_t len, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, len, fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
-static bool is_digits(const char *s, size_t n)
-{
-    if (n == 0)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-    return true;
-}
-
-/* "host", "host:port", "[v6]", "[v6]:port" (n bytes at s). */
-static int parse_hostport(const char *s, size_t n, char *host, size_t hostcap, int *port, char *msg,
-                          size_t msglen)
-{
-    const char *h = s, *rest;
-    size_t hlen;
-    if (n > 0 && s[0] == '[') {
-        const char *close = memchr(s, ']', n);
-        if (close == NULL)
-            return fail_msg(msg, msglen, "unterminated IPv6 address (missing ']')");
-        h = s + 1;
-        hlen = (size_t)(close - h);
-        rest = close + 1;
-        for (size_t i = 0; i < hlen; i++) {
-            char ch = h[i];
-            bool zone = memchr(h, '%', i) != NULL;
-            if (!(ch == ':' || ch == '.' || ch == '%' || (ch >= '0' && ch <= '9') ||
-                  (ch >= 'a' && ch <= 'f') || (ch >= 'A' && ch <= 'F') ||
-                  (zone && ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || ch == '_' ||
-                            ch == '-'))))
-                return fail_msg(msg, msglen, "bad character '%c' in IPv6 address", ch);
-        }
-        if (hlen > 0 && memchr(h, ':', hlen) == NULL)
-            return fail_msg(msg, msglen, "'[%.*s]' is not an IPv6 address", (int)hlen, h);
-    } else {
-        const char *colon = memchr(s, ':', n);
-        hlen = colon ? (size_t)(colon - s) : n;
-        rest = s + hlen;
-        if (colon != NULL && memchr(colon + 1, ':', n - hlen - 1) != NULL)
-            return fail_msg(msg, msglen, "an IPv6 address must be in brackets, [addr]:port");
-        for (size_t i = 0; i < hlen; i++) {
-            char ch = h[i];
-            if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-                  (ch >= '0' && ch <= '9') || ch == '.' || ch == '-' || ch == '_'))
-                return fail_msg(msg, msglen, "bad character '%c' in host name", ch);
-        }
-    }
-    if (hlen == 0)
-        return fail_msg(msg, msglen, "empty host");
-    if (hlen >= hostcap)
-        return fail_msg(msg, msglen, "host name longer than %zu bytes", hostcap - 1);
-    memcpy(host, h, hlen);
-    host[hlen] = '\0';
-
-    size_t rlen = n - (size_t)(rest - s);
-    if (rlen == 0)
-        return 0; /* the default port */
-    if (rest[0] != ':')
-        return fail_msg(msg, msglen, "unexpected \"%.*s\" after the host", (int)rlen, rest);
-    rest++, rlen--;
-    if (rlen == 0)
-        return fail_msg(msg, msglen, "empty port");
-    if (!is_digits(rest, rlen))
-        return fail_msg(msg, msglen, "port \"%.*s\" is not a number", (int)(rlen > 20 ? 20 : rlen),
-                        rest);
-    long p = rlen > 6 ? 100000 : strtol(rest, NULL, 10);
-    if (p < 1 || p > 65535)
-        return fail_msg(msg, msglen, "port %.*s out of range (1-65535)",
-                        (int)(rlen > 20 ? 20 : rlen), rest);
-    *port = (int)p;
-    return 0;
-}
-
-/* Percent-decode n bytes of s into out (cap bytes with the NUL). */
-static int pct_decode(const char *s, size_t n, char *out, size_t cap, const char *what, char *msg,
-                      size_t msglen)
-{
-    size_t o = 0;
-    for (size_t i = 0; i < n; i++) {
-        char ch = s[i];
-        if (ch == '%') {
-            unsigned v = 0;
-            for (size_t k = 1; k <= 2; k++) {
-                char d = i + k < n ? s[i + k] : '\0';
-                int x = d >= '0' && d <= '9'   ? d - '0'
-                        : d >= 'a' && d <= 'f' ? d - 'a' + 10
-                        : d >= 'A' && d <= 'F' ? d - 'A' + 10
-                                               : -1;
-                if (x < 0)
-                    return fail_msg(msg, msglen, "bad %%-escape in the %s", what);
-                v = v * 16 + (unsigned)x;
-            }
-            if (v == 0)
-                return fail_msg(msg, msglen, "%%00 in the %s", what);
-            ch = (char)v;
-            i += 2;
-        }
-        if (o + 1 >= cap)
-            return fail_msg(msg, msglen, "%s longer than %zu bytes", what, cap - 1);
-        out[o++] = ch;
-    }
-    out[o] = '\0';
-    return 0;
-}
-
-static int parse_db(const char *s, size_t n, int *db, char *msg, size_t msglen)
-{
-    if (!is_digits(s, n) || n > 9)
-        return fail_msg(msg, msglen, "bad database number \"%.*s\" (expected 0, 1, ...)",
-                        (int)(n > 20 ? 20 : n), s);
-    *db = (int)strtol(s, NULL, 10);
-    return 0;
-}
-
-/* ?db=N[&...] (s up to the end of the URL). */
-static int parse_query(const char *s, struct redis_url *u, bool have_db, char *msg, size_t msglen)
-{
-    while (*s) {
-        size_t n = strcspn(s, "&");
-        if (n > 3 && strncmp(s, "db=", 3) == 0) {
-            if (have_db)
-                return fail_msg(msg, msglen, "database given twice (path and ?db=)");
-            if (parse_db(s + 3, n - 3, &u->db, msg, msglen) < 0)
-                return -1;
-            have_db = true;
-        } else if (n > 0) {
-            return fail_msg(msg, msglen, "unknown option \"%.*s\" (only db=N is supported)",
-                            (int)(n > 40 ? 40 : n), s);
-        }
-        s += n;
-        if (*s == '&')
-            s++;
-    }
-    return 0;
-}
-
-static void url_defaults(struct redis_url *u)
-{
-    memset(u, 0, sizeof(*u));
-    snprintf(u->host, sizeof(u->host), "127.0.0.1");
-    u->port = REDIS_DEFAULT_PORT;
-}
-
-static int parse_url(const char *url, struct redis_url *u, char *msg, size_t msglen)
-{
-    const char *p, *end, *at;
-    bool is_unix;
-    bool have_db = false;
-
-    if (strncasecmp(url, "redis://", 8) == 0) {
-        p = url + 8;
-        is_unix = false;
-    } else if (strncasecmp(url, "unix://", 7) == 0) {
-        p = url + 7;
-        is_unix = true;
-    } else if (strncasecmp(url, "rediss://", 9) == 0) {
-        return fail_msg(msg, msglen, "rediss:// (TLS) is not supported; use redis:// or unix://");
-    } else {
-        const char *sep = strstr(url, "://");
-        if (sep != NULL && sep - url <= 16)
-            return fail_msg(msg, msglen,
-                            "unknown scheme \"%.*s\" (expected redis://host:port/db or "
-                            "unix:///path/to/socket)",
-                            (int)(sep - url), url);
-        return fail_msg(msg, msglen, "expected redis://host:port/db or unix:///path/to/socket");
-    }
-    if (strchr(url, '#') != NULL)
-        return fail_msg(msg, msglen, "unexpected '#' (escape it as %%23 in a password)");
-
-    /* [user][:password]@ before the host (or before the socket path) */
-    end = p + strcspn(p, "/?");
-    at = memrchr(p, '@', (size_t)(end - p));
-    if (at != NULL) {
-        const char *colon = memchr(p, ':', (size_t)(at - p));
-        if (colon == NULL && at > p)
-            return fail_msg(msg, msglen,
-                            "user name without a password (write user:password@, or "
-                            ":password@ for a password alone)");
-        if (colon != NULL) {
-            if (pct_decode(p, (size_t)(colon - p), u->user, sizeof(u->user), "user name", msg,
-                           msglen) < 0 ||
-                pct_decode(colon + 1, (size_t)(at - colon - 1), u->password, sizeof(u->password),
-                           "password", msg, msglen) < 0)
-                return -1;
-            if (u->user[0] && !u->password[0])
-                return fail_msg(msg, msglen, "user \"%s\" without a password", u->user);
-        }
-        p = at + 1;
-    }
-
-    if (is_unix) {
-        if (p != end)
-            return fail_msg(msg, msglen,
-                            "expected unix:///path/to/socket (an absolute path "
-                            "after unix://, no host)");
-        size_t plen = strcspn(end, "?");
-        if (plen == 0 || end[0] != '/')
-            return fail_msg(msg, msglen, "unix:// needs an absolute socket path");
-        if (plen >= sizeof(((struct sockaddr_un *)0)->sun_path) || plen >= sizeof(u->path))
-            return fail_msg(msg, msglen, "socket path longer than %zu bytes",
-                            sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
-        memcpy(u->path, end, plen);
-        u->path[plen] = '\0';
-        snprintf(u->host, sizeof(u->host), "localhost");
-        u->port = 0;
-        p = end + plen;
-    } else {
-        if (parse_hostport(p, (size_t)(end - p), u->host, sizeof(u->host), &u->port, msg, msglen) <
-            0)
-            return -1;
-        p = end;
-        if (*p == '/') {
-            size_t n = strcspn(p + 1, "?");
-            if (n > 0) {
-                if (parse_db(p + 1, n, &u->db, msg, msglen) < 0)
-                    return -1;
-                have_db = true;
-            }
-            p += 1 + n;
-        }
-    }
-    if (*p == '?')
-        return parse_query(p + 1, u, have_db, msg, msglen);
-    return 0;
-}
-
-/* Parse url into *u (see output-redis.h for the forms). NULL or "" gives
- * the defaults, redis://127.0.0.1:6379/0. On error returns -1 with a message
- * in errbuf (it never repeats the password) and *u holding the defaults. */
-int out_redis_parse_url(const char *url, struct redis_url *u, char *errbuf, size_t errlen)
-{
-    char msg[200];
-    url_defaults(u);
-    if (url == NULL || url[0] == '\0')
-        return 0;
-    if (strlen(url) > 2048) {
-        snprintf(errbuf, errlen, "redis URL: longer than 2048 bytes");
-        return -1;
-    }
-    if (parse_url(url, u, msg, sizeof(msg)) < 0) {
-        url_defaults(u);
-        snprintf(errbuf, errlen, "redis URL: %s", msg);
-        return -1;
-    }
-    return 0;
 }
 
 /* ------------------------------------------------------------ public API */
@@ -1454,6 +1249,7 @@ static void out_redis_free(struct out_redis *r)
     ring_fini(&r->alerts);
     ring_fini(&r->flows);
     amap_fini(&r->assets);
+    amap_fini(&r->bases);
     spool_close(r->spool);
     free(r->sentinels);
     free(r->master_name);
@@ -1464,7 +1260,14 @@ static void out_redis_free(struct out_redis *r)
     free(r->stats_key);
     free(r->assets_key);
     free(r->heartbeat_key);
-    free(r->link.buf);
+    free(r->spool_dir);
+    free(r->buf);
+    free(r->items);
+    redis_link_free(r->link);
+    if (r->abort_rd >= 0)
+        close(r->abort_rd);
+    if (r->abort_wr >= 0)
+        close(r->abort_wr);
     pthread_cond_destroy(&r->wake);
     pthread_cond_destroy(&r->progress);
     pthread_mutex_destroy(&r->mu);
@@ -1481,6 +1284,73 @@ static char *key_join(const char *prefix, const char *kind, const char *sensor)
     return k;
 }
 
+/* The URL of cfg with its password settled (the URL's own from --redis,
+ * else the environment's, else the configuration's), into *url; the
+ * sentinels' addresses into sentinels (n_sentinels of them, or NULL to
+ * check only). Returns NULL, or the configuration key at fault with a
+ * message in errbuf. */
+static const char *settle(const struct out_redis_config *cfg, struct redis_url *url,
+                          struct redis_url *sentinels, char *errbuf, size_t errlen)
+{
+    char msg[600];
+    if (redis_url_parse(cfg->url, url, errbuf, errlen) < 0)
+        return "redis.url";
+    const char *pw = NULL, *pw_from = NULL;
+    if (url->password[0] && cfg->url_from_cli)
+        pw = NULL; /* --redis's own */
+    else if (cfg->password_env != NULL && cfg->password_env[0])
+        pw = cfg->password_env, pw_from = OUT_REDIS_PASSWORD_ENV;
+    else if (cfg->password != NULL && cfg->password[0])
+        pw = cfg->password, pw_from = "the configured password";
+    if (pw != NULL) {
+        if (strlen(pw) >= sizeof(url->password)) {
+            snprintf(errbuf, errlen, "%s: longer than %zu bytes", pw_from,
+                     sizeof(url->password) - 1);
+            return "redis.password";
+        }
+        snprintf(url->password, sizeof(url->password), "%s", pw);
+    }
+    if (url->user[0] && !url->password[0]) {
+        snprintf(errbuf, errlen,
+                 "redis URL: user \"%s\" needs a password: in the URL, %s, redis.password_file "
+                 "or redis.password",
+                 url->user, OUT_REDIS_PASSWORD_ENV);
+        return "redis.url";
+    }
+    if (cfg->n_sentinels > 0 && (cfg->master_name == NULL || !cfg->master_name[0])) {
+        snprintf(errbuf, errlen, "Sentinel discovery needs a master name");
+        return "redis.master_name";
+    }
+    for (size_t i = 0; i < cfg->n_sentinels; i++) {
+        struct redis_url one, *s = sentinels != NULL ? &sentinels[i] : &one;
+        const char *text = cfg->sentinels[i] ? cfg->sentinels[i] : "";
+        memset(s, 0, sizeof(*s));
+        if (redis_url_hostport(text, strlen(text), s->host, sizeof(s->host), &s->port, msg,
+                               sizeof(msg)) < 0) {
+            snprintf(errbuf, errlen, "sentinel \"%.64s\": %s", text, msg);
+            return "redis.sentinels";
+        }
+    }
+    if (cfg->spool_dir == NULL || !cfg->spool_dir[0]) {
+        snprintf(errbuf, errlen, "the Redis output needs a spool directory");
+        return "redis.spool_dir";
+    }
+    return NULL;
+}
+
+const char *out_redis_check(const struct out_redis_config *cfg, char *errbuf, size_t errlen)
+{
+    struct redis_url url;
+    char msg[600];
+    const char *key = settle(cfg, &url, NULL, errbuf, errlen);
+    if (key == NULL && spool_check(cfg->spool_dir, msg, sizeof(msg)) < 0) {
+        snprintf(errbuf, errlen, "cannot use the spool folder %s: %s", cfg->spool_dir, msg);
+        key = "redis.spool_dir";
+    }
+    explicit_bzero(url.password, sizeof(url.password));
+    return key;
+}
+
 /* Check cfg, copy what it points to (cfg may go away afterwards), open the
  * spool and start the output thread. Redis being down is not an error. On
  * failure returns NULL with "redis URL: ...", "sentinel ...: ..." or the
@@ -1490,12 +1360,13 @@ struct out_redis *out_redis_start(const struct out_redis_config *cfg, char *errb
 {
     struct out_redis *r = calloc(1, sizeof(*r));
     pthread_condattr_t ca;
-    char msg[200];
+    char msg[600];
 
     if (r == NULL) {
         snprintf(errbuf, errlen, "out of memory");
         return NULL;
     }
+    r->abort_rd = r->abort_wr = -1;
     pthread_mutex_init(&r->spool_mu, NULL);
     pthread_mutex_init(&r->mu, NULL);
     pthread_condattr_init(&ca);
@@ -1504,32 +1375,12 @@ struct out_redis *out_redis_start(const struct out_redis_config *cfg, char *errb
     pthread_cond_init(&r->progress, &ca);
     pthread_condattr_destroy(&ca);
 
-    if (out_redis_parse_url(cfg->url, &r->url, errbuf, errlen) < 0)
+    if (cfg->n_sentinels > 0 &&
+        (r->sentinels = calloc(cfg->n_sentinels, sizeof(*r->sentinels))) == NULL)
+        goto oom;
+    if (settle(cfg, &r->url, r->sentinels, errbuf, errlen) != NULL)
         goto fail;
-    if (cfg->n_sentinels > 0) {
-        if (cfg->master_name == NULL || !cfg->master_name[0]) {
-            snprintf(errbuf, errlen, "Sentinel discovery needs a master name");
-            goto fail;
-        }
-        r->sentinels = calloc(cfg->n_sentinels, sizeof(*r->sentinels));
-        if (r->sentinels == NULL)
-            goto oom;
-        for (size_t i = 0; i < cfg->n_sentinels; i++) {
-            struct redis_url *s = &r->sentinels[i];
-            const char *text = cfg->sentinels[i] ? cfg->sentinels[i] : "";
-            s->port = SENTINEL_DEFAULT_PORT;
-            if (parse_hostport(text, strlen(text), s->host, sizeof(s->host), &s->port, msg,
-                               sizeof(msg)) < 0) {
-                snprintf(errbuf, errlen, "sentinel \"%.64s\": %s", text, msg);
-                goto fail;
-            }
-        }
-        r->n_sentinels = cfg->n_sentinels;
-    }
-    if (cfg->spool_dir == NULL || !cfg->spool_dir[0]) {
-        snprintf(errbuf, errlen, "the Redis output needs a spool directory");
-        goto fail;
-    }
+    r->n_sentinels = cfg->n_sentinels;
     const char *prefix = cfg->key_prefix && cfg->key_prefix[0] ? cfg->key_prefix : "egress";
     const char *sensor = cfg->sensor && cfg->sensor[0] ? cfg->sensor : "sensor";
     r->master_name = xstrdup(cfg->master_name, "");
@@ -1540,34 +1391,58 @@ struct out_redis *out_redis_start(const struct out_redis_config *cfg, char *errb
     r->stats_key = key_join(prefix, "stats", sensor);
     r->assets_key = key_join(prefix, "assets", sensor);
     r->heartbeat_key = key_join(prefix, "heartbeat", sensor);
+    r->spool_dir = xstrdup(cfg->spool_dir, "");
     if (!r->master_name || !r->sensor || !r->stream || !r->channel || !r->flows_stream ||
-        !r->stats_key || !r->assets_key || !r->heartbeat_key)
+        !r->stats_key || !r->assets_key || !r->heartbeat_key || !r->spool_dir)
         goto oom;
+    r->quiet = cfg->quiet;
+    r->tokens = LOG_BURST;
+    r->tokens_at = redis_link_now_ms();
+    r->state_since = r->tokens_at;
     if (cfg->maxlen > 0)
         snprintf(r->maxlen, sizeof(r->maxlen), "%" PRIu64, cfg->maxlen);
-    r->connect_ms = cfg->connect_timeout_ms ? cfg->connect_timeout_ms : DEFAULT_CONNECT_MS;
-    r->command_ms = cfg->command_timeout_ms ? cfg->command_timeout_ms : DEFAULT_COMMAND_MS;
     r->stats_interval_s = cfg->stats_interval_s ? cfg->stats_interval_s : DEFAULT_STATS_S;
     uint32_t qsize = cfg->queue_size ? cfg->queue_size : DEFAULT_QUEUE_SIZE;
     if (ring_init(&r->alerts, qsize) < 0 || ring_init(&r->flows, qsize) < 0)
         goto oom;
-    r->link.cap = 64 * 1024;
-    r->link.buf = malloc(r->link.cap);
-    if (r->link.buf == NULL)
+    r->cap = REPLAY_BUF;
+    r->buf = malloc(r->cap);
+    r->items = calloc(BATCH_MAX, sizeof(*r->items));
+    if (r->buf == NULL || r->items == NULL)
         goto oom;
-    r->link.backoff_ms = BACKOFF_MIN_MS;
-    r->link.rng = ((uint64_t)time(NULL) << 20) ^ (uint64_t)getpid() ^ (uint64_t)(uintptr_t)r;
-    if (r->link.rng == 0)
-        r->link.rng = 88172645463325252ull;
+    int pfd[2];
+    if (pipe2(pfd, O_CLOEXEC | O_NONBLOCK) < 0) {
+        snprintf(errbuf, errlen, "cannot create a pipe: %s", strerror(errno));
+        goto fail;
+    }
+    r->abort_rd = pfd[0];
+    r->abort_wr = pfd[1];
+    struct redis_link_config lc = {
+        .url = &r->url,
+        .sentinels = r->sentinels,
+        .n_sentinels = r->n_sentinels,
+        .master_name = r->master_name,
+        .connect_ms = cfg->connect_timeout_ms ? cfg->connect_timeout_ms : DEFAULT_CONNECT_MS,
+        .command_ms = cfg->command_timeout_ms ? cfg->command_timeout_ms : DEFAULT_COMMAND_MS,
+        .abort_fd = r->abort_rd,
+        .on_error = on_link_error,
+        .ud = r,
+    };
+    r->link = redis_link_new(&lc);
+    if (r->link == NULL)
+        goto oom;
 
     r->spool = spool_open(cfg->spool_dir,
-                          cfg->spool_max_bytes ? cfg->spool_max_bytes : DEFAULT_SPOOL_BYTES, errbuf,
-                          errlen);
-    if (r->spool == NULL)
+                          cfg->spool_max_bytes ? cfg->spool_max_bytes : DEFAULT_SPOOL_BYTES, msg,
+                          sizeof(msg));
+    if (r->spool == NULL) {
+        snprintf(errbuf, errlen, "cannot use the spool folder %s (%s): %s", cfg->spool_dir,
+                 cfg->spool_origin ? cfg->spool_origin : "redis.spool_dir", msg);
         goto fail;
+    }
 
     /* The thread takes no signals: they stay with the main thread, and a
-     * SIGPIPE from a dead socket is discarded there (clear_sigpipe()). */
+     * SIGPIPE from a dead socket is discarded by the link. */
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
@@ -1586,21 +1461,37 @@ fail:
     return NULL;
 }
 
-/* Queue a copy of one alert. When the queue is full, the oldest queued
- * alert moves to the spool (written from this thread) to make room, so
- * that the order of delivery stays the order of submission; without memory
- * for a copy, json itself goes to the spool. Never waits for Redis, only
- * for one spool write when the queue is full. Returns 0, or -1 when the
- * spool refused the record it was given (counted in spool_refused; that
- * alert is lost). The caller keeps json. */
-int out_redis_submit(struct out_redis *r, const char *json, size_t len)
+/* Queue one alert, encoded (see output-redis.h). When the queue is full,
+ * the oldest queued alert moves to the spool (written from this thread) to
+ * make room, so that the order of delivery stays the order of submission.
+ * Never waits for Redis, only for one spool write when the queue is full.
+ * Returns 0, or -1 when a record was refused (counted: by the spool, or
+ * this alert for its fields or its size, or without memory for its copy).
+ * The caller keeps fields and json. */
+int out_redis_submit_alert(struct out_redis *r, const struct out_redis_field *fields, size_t n,
+                           const char *json, size_t json_len)
 {
-    if (r == NULL || json == NULL || len == 0)
+    size_t need = 0;
+    if (r == NULL)
         return -1;
-    struct rec *x = rec_new(json, len), *old = NULL;
+    int sz = json == NULL ? -2 : redis_record_size(fields, n, json_len, &need);
+    struct rec *x = sz == 0 ? malloc(sizeof(*x) + need) : NULL, *old = NULL;
     pthread_mutex_lock(&r->mu);
     r->st.submitted++;
-    if (x != NULL && ring_push(&r->alerts, x)) {
+    if (x == NULL) {
+        if (sz == -2)
+            r->st.refused_large++;
+        else
+            r->st.refused_other++;
+        pthread_mutex_unlock(&r->mu);
+        return -1;
+    }
+    pthread_mutex_unlock(&r->mu);
+    x->len = need;
+    redis_record_encode(x->data, fields, n, json, json_len);
+
+    pthread_mutex_lock(&r->mu);
+    if (ring_push(&r->alerts, x)) {
         if (r->idle)
             pthread_cond_signal(&r->wake);
         pthread_mutex_unlock(&r->mu);
@@ -1612,7 +1503,7 @@ int out_redis_submit(struct out_redis *r, const char *json, size_t len)
     int rc = 0;
     pthread_mutex_lock(&r->spool_mu);
     pthread_mutex_lock(&r->mu);
-    if (x != NULL && !ring_push(&r->alerts, x)) {
+    if (!ring_push(&r->alerts, x)) {
         old = ring_pop(&r->alerts);
         ring_push(&r->alerts, x);
     }
@@ -1621,8 +1512,6 @@ int out_redis_submit(struct out_redis *r, const char *json, size_t len)
     pthread_mutex_unlock(&r->mu);
     if (old != NULL)
         rc = spool_put(r, old->data, old->len);
-    else if (x == NULL)
-        rc = spool_put(r, json, len);
     pthread_mutex_unlock(&r->spool_mu);
     free(old);
     return rc;
@@ -1706,20 +1595,26 @@ static uint64_t undelivered_locked(struct out_redis *r)
 
 /* Wait up to timeout_ms until every alert handed in (and every one spooled
  * by an earlier run) is in Redis. While waiting, reconnects are tried at
- * least every DRAIN_RETRY_MS. Returns the number still in the queue or the
- * spool; 0 when all were delivered. Never fails; NULL returns 0. */
-uint64_t out_redis_drain(struct out_redis *r, uint32_t timeout_ms)
+ * least every DRAIN_RETRY_MS. A stop request ends the wait: when *cancel
+ * is set at the call, the wait is at most OUT_REDIS_STOP_WAIT_MS; when it
+ * becomes set during the wait, the wait ends (cancel may be NULL). Returns
+ * the number still in the queue or the spool; 0 when all were delivered.
+ * Never fails; NULL r returns 0. */
+uint64_t out_redis_drain(struct out_redis *r, uint32_t timeout_ms, atomic_int *cancel)
 {
     if (r == NULL)
         return 0;
-    uint64_t deadline = mono_ms() + timeout_ms, left;
+    bool was = cancel != NULL && *cancel;
+    if (was && timeout_ms > OUT_REDIS_STOP_WAIT_MS)
+        timeout_ms = OUT_REDIS_STOP_WAIT_MS;
+    uint64_t deadline = redis_link_now_ms() + timeout_ms, left;
     pthread_mutex_lock(&r->mu);
     r->draining = true;
     pthread_cond_signal(&r->wake);
     for (;;) {
-        uint64_t now = mono_ms();
+        uint64_t now = redis_link_now_ms();
         left = undelivered_locked(r);
-        if (left == 0 || now >= deadline)
+        if (left == 0 || now >= deadline || r->finished || (cancel && *cancel && !was))
             break;
         uint64_t until = now + 100 < deadline ? now + 100 : deadline;
         struct timespec ts = {.tv_sec = (time_t)(until / 1000),
@@ -1731,27 +1626,157 @@ uint64_t out_redis_drain(struct out_redis *r, uint32_t timeout_ms)
     return left;
 }
 
-/* A snapshot of the counters, the queue and the spool into *out. Never
- * fails. */
-void out_redis_stats(struct out_redis *r, struct out_redis_stats *out)
+/* Stop the output thread: its last flush gets STOP_GRACE_MS, then every
+ * wait of the link is aborted, and the thread puts what is left into the
+ * spool. Returns once the thread has ended. */
+static void stop_thread(struct out_redis *r)
 {
-    struct spool_stats ss;
-    memset(out, 0, sizeof(*out));
-    if (r == NULL)
+    if (!r->thread_started)
         return;
     pthread_mutex_lock(&r->mu);
-    *out = r->st;
-    out->queue_depth = r->alerts.n + r->inflight;
+    r->stopping = true;
+    r->stop_at = redis_link_now_ms() + STOP_GRACE_MS;
+    pthread_cond_signal(&r->wake);
+    while (!r->finished) {
+        uint64_t now = redis_link_now_ms();
+        if (now >= r->stop_at) {
+            ssize_t w = write(r->abort_wr, "x", 1); /* ends every wait of the link */
+            (void)w;
+            break;
+        }
+        struct timespec ts = {.tv_sec = (time_t)(r->stop_at / 1000),
+                              .tv_nsec = (long)(r->stop_at % 1000) * 1000000L};
+        pthread_cond_timedwait(&r->progress, &r->mu, &ts);
+    }
     pthread_mutex_unlock(&r->mu);
-    spool_get_stats(r->spool, &ss);
-    out->spool_pending = ss.pending;
-    out->spool_bytes = ss.bytes;
+    pthread_join(r->thread, NULL);
+    r->thread_started = false;
+}
+
+/* See output-redis.h. */
+uint64_t out_redis_finish(struct out_redis *r, uint32_t timeout_ms, atomic_int *cancel)
+{
+    struct out_redis_stats st;
+    if (r == NULL)
+        return 0;
+    (void)out_redis_drain(r, timeout_ms, cancel);
+    stop_thread(r);
+    (void)spool_sync(r->spool);
+    snapshot(r, &st);
+    return st.queue_depth + st.spool_pending;
+}
+
+/* A snapshot of the counters, the queue and the spool into *out. Never
+ * fails; NULL r gives zeros. */
+void out_redis_stats(struct out_redis *r, struct out_redis_stats *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (r != NULL)
+        snapshot(r, out);
+}
+
+/* See output-redis.h. */
+uint64_t out_redis_lost(const struct out_redis_stats *st)
+{
+    uint64_t n = 0;
+#define ADD(name, phrase) n += st->name;
+    OUT_REDIS_LOSSES(ADD)
+#undef ADD
+    return n;
+}
+
+/* See output-redis.h. */
+void out_redis_print_summary(FILE *fp, const struct out_redis_stats *st, const char *where,
+                             const char *spool_dir)
+{
+    uint64_t left = st->queue_depth + st->spool_pending, lost = out_redis_lost(st);
+    char when[32] = "";
+    if (st->last_error_at > 0) {
+        struct tm tm;
+        time_t t = (time_t)st->last_error_at;
+        localtime_r(&t, &tm);
+        strftime(when, sizeof(when), "%H:%M:%S", &tm);
+    }
+    fprintf(fp, "  redis       %s: %" PRIu64 " alerts delivered, %" PRIu64 " reconnects; ", where,
+            st->delivered, st->reconnects);
+    if (left)
+        fprintf(fp, "%" PRIu64 " NOT delivered, kept in the spool %s\n", left, spool_dir);
+    else
+        fprintf(fp, "nothing left in the spool\n");
+    if (st->last_error[0])
+        fprintf(fp, "              last error%s%s%s: %s\n", when[0] ? " at " : "", when,
+                st->last_error_past ? " (past: delivery worked after it)" : "", st->last_error);
+    if (lost) {
+        fprintf(fp, "              %" PRIu64 " alerts LOST:", lost);
+        const char *sep = " ";
+#define LINE(name, phrase)                                                                         \
+    if (st->name) {                                                                                \
+        fprintf(fp, "%s%" PRIu64 " %s", sep, st->name, phrase);                                    \
+        sep = "; ";                                                                                \
+    }
+        OUT_REDIS_LOSSES(LINE)
+#undef LINE
+        fprintf(fp, "\n");
+        if (st->damage[0])
+            fprintf(fp, "              spool damage: %s\n", st->damage);
+        if (st->spool_error[0] && (st->spool_disk_full || st->spool_write_errors))
+            fprintf(fp, "              spool: %s\n", st->spool_error);
+    }
+    if (st->legacy_records)
+        fprintf(fp,
+                "              %" PRIu64 " alerts from an older spool delivered with their "
+                "json field only\n",
+                st->legacy_records);
+}
+
+/* See output-redis.h. */
+struct json_t *out_redis_stats_json(const struct out_redis_stats *st)
+{
+    json_t *o = json_object();
+#define NUM(name, help) json_object_set_new(o, #name, json_integer((json_int_t)st->name));
+    OUT_REDIS_COUNTERS(NUM)
+    OUT_REDIS_LOSSES(NUM)
+#undef NUM
+    json_object_set_new(o, "spool_damaged_bytes",
+                        json_integer((json_int_t)st->spool_damaged_bytes));
+    json_object_set_new(o, "lost", json_integer((json_int_t)out_redis_lost(st)));
+    json_object_set_new(o, "undelivered",
+                        json_integer((json_int_t)(st->queue_depth + st->spool_pending)));
+    json_object_set_new(o, "state", json_string(st->state));
+    json_object_set_new(o, "last_error", json_string(st->last_error));
+    json_object_set_new(o, "last_error_past", json_boolean(st->last_error_past));
+    json_object_set_new(o, "spool_damage", json_string(st->damage));
+    json_object_set_new(o, "spool_error", json_string(st->spool_error));
+    return o;
+}
+
+/* See output-redis.h. */
+void out_redis_status(struct out_redis *r, char *buf, size_t len)
+{
+    struct out_redis_stats st;
+    uint64_t since;
+    if (len == 0)
+        return;
+    buf[0] = '\0';
+    if (r == NULL)
+        return;
+    snapshot(r, &st);
+    int state = get_state(r, &since);
+    int n = snprintf(buf, len, "redis %s", st.state);
+    if (state == ST_DOWN && n > 0 && (size_t)n < len)
+        n += snprintf(buf + n, len - (size_t)n, " for %llu s",
+                      (unsigned long long)((redis_link_now_ms() - since) / 1000));
+    if (n > 0 && (size_t)n < len)
+        n += snprintf(buf + n, len - (size_t)n, ", %" PRIu64 " queued, %" PRIu64 " spooled",
+                      st.queue_depth, st.spool_pending);
+    if (out_redis_lost(&st) > 0 && n > 0 && (size_t)n < len)
+        snprintf(buf + n, len - (size_t)n, ", %" PRIu64 " LOST", out_redis_lost(&st));
 }
 
 /* See output-redis.h: the target without user name or password. */
 void out_redis_describe(const struct out_redis *r, char *buf, size_t len)
 {
-    char peer[PEER_LEN];
+    char peer[REDIS_URL_PEER_LEN];
     size_t off;
     if (len == 0)
         return;
@@ -1761,32 +1786,25 @@ void out_redis_describe(const struct out_redis *r, char *buf, size_t len)
     if (r->n_sentinels > 0) {
         off = (size_t)snprintf(buf, len, "Sentinel master %s via ", r->master_name);
         for (size_t i = 0; i < r->n_sentinels && off < len; i++) {
-            peer_name(peer, sizeof(peer), r->sentinels[i].host, r->sentinels[i].port, NULL);
+            redis_url_peer(peer, sizeof(peer), r->sentinels[i].host, r->sentinels[i].port, NULL);
             off += (size_t)snprintf(buf + off, len - off, "%s%s", i ? ", " : "", peer);
         }
     } else if (r->url.path[0]) {
         snprintf(buf, len, "unix://%s?db=%d", r->url.path, r->url.db);
     } else {
-        peer_name(peer, sizeof(peer), r->url.host, r->url.port, NULL);
+        redis_url_peer(peer, sizeof(peer), r->url.host, r->url.port, NULL);
         snprintf(buf, len, "redis://%s/%d", peer, r->url.db);
     }
 }
 
-/* Stop the output thread after its last flush (the queue into Redis when
- * connected, else into the spool; flows that cannot be sent are dropped),
- * sync and close the spool, and free everything. Call it after the last
- * producer call. NULL is a no-op. */
+/* Stop the output thread (as out_redis_finish() with no wait, when it was
+ * not called), sync and close the spool, and free everything. Call it
+ * after the last producer call. NULL is a no-op. */
 void out_redis_stop(struct out_redis *r)
 {
     if (r == NULL)
         return;
-    if (r->thread_started) {
-        pthread_mutex_lock(&r->mu);
-        r->stopping = true;
-        pthread_cond_signal(&r->wake);
-        pthread_mutex_unlock(&r->mu);
-        pthread_join(r->thread, NULL);
-    }
+    stop_thread(r);
     (void)spool_sync(r->spool);
     out_redis_free(r);
 }

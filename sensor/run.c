@@ -90,17 +90,22 @@ static const struct run_counters *collect(bool final)
     return rc;
 }
 
-/* Hand the run's health to the Redis output (its thread writes it). */
+static void add_health(const struct ctr_desc *d, uint64_t value, void *ud)
+{
+    struct out_redis_health *h = ud;
+    if (h->n < OUT_REDIS_HEALTH_MAX) {
+        h->name[h->n] = d->name;
+        h->value[h->n++] = value;
+    }
+}
+
+/* Hand every counter of the run to the Redis output, by name (its thread
+ * writes them into the stats hash). */
 static void push_health(const struct run_counters *rc)
 {
-    struct out_redis_health h = {
-        .packets = rc->ps.packets,
-        .flows = rc->ft.created,
-        .alerts = rc->al.alerts,
-        .suppressed = rc->al.suppressed,
-        .drops = rc->cap.drops,
-        .if_drops = rc->cap.if_drops,
-    };
+    static struct out_redis_health h; /* the main thread's alone */
+    h.n = 0;
+    run_counters_foreach(rc, add_health, &h);
     out_redis_health(R.st->redis, &h);
 }
 
@@ -234,15 +239,17 @@ static void live_tick(void)
     const struct run_counters *rc = health_and_totals(t, line);
     if (rc == NULL || !line)
         return;
-    char a[16];
+    char a[16], rs[160];
+    out_redis_status(R.st->redis, rs, sizeof(rs)); /* "" without Redis */
     double rate = (double)(rc->ps.packets - R.last_packets) / (t - R.last_line);
     log_msg(LOG_INFO,
             "status: %llu packets (%s/s), %llu dropped (kernel %llu, interface %llu), "
-            "%llu flows active, %llu alerts",
+            "%llu flows active, %llu alerts%s%s",
             (unsigned long long)rc->ps.packets, stats_human(rate, a, sizeof(a)),
             (unsigned long long)(rc->cap.drops + rc->cap.if_drops),
             (unsigned long long)rc->cap.drops, (unsigned long long)rc->cap.if_drops,
-            (unsigned long long)rc->ft.active, (unsigned long long)rc->al.alerts);
+            (unsigned long long)rc->ft.active, (unsigned long long)rc->al.alerts, rs[0] ? "; " : "",
+            rs);
     R.last_line = t;
     R.last_packets = rc->ps.packets;
 }
@@ -313,13 +320,22 @@ int run_finish(const struct options *o, struct stages *st, int rc)
     struct out_redis_stats rst;
     if (st->redis != NULL) {
         push_health(rep->c);
-        rep->redis_undelivered = out_redis_drain(st->redis, st->cfg->redis_flush_timeout * 1000u);
+        rep->redis_undelivered =
+            out_redis_finish(st->redis, st->cfg->redis_flush_timeout * 1000u, &run_stop);
         out_redis_stats(st->redis, &rst);
         rep->rs = &rst;
         rep->redis_url = st->redis_desc;
-        rep->redis_spool_dir = st->cfg->redis_spool_dir;
-        if (rep->redis_undelivered > 0 && rc == 0)
+        rep->redis_spool_dir = st->spool_dir;
+        uint64_t lost = out_redis_lost(&rst);
+        if (lost > 0 && rc == 0)
+            rc = EXIT_LOST;
+        else if (rep->redis_undelivered > 0 && rc == 0)
             rc = EXIT_UNDELIVERED;
+        if (o->quiet && rep->redis_undelivered > 0) /* exit 3 says why, even quiet */
+            log_msg(LOG_WARNING, "redis: %llu alerts left in the spool %s",
+                    (unsigned long long)rep->redis_undelivered, st->spool_dir);
+        if (o->quiet && lost > 0)
+            log_msg(LOG_WARNING, "redis: %llu alerts lost (see --stats)", (unsigned long long)lost);
     }
 
     if (out_flows_close(st->flows, err, sizeof(err)) < 0) {

@@ -28,7 +28,7 @@ struct sig_pack;
 struct evidence;
 
 /* Exit codes (see --help). */
-enum { EXIT_RUNTIME = 1, EXIT_USAGE = 2, EXIT_UNDELIVERED = 3 };
+enum { EXIT_RUNTIME = 1, EXIT_USAGE = 2, EXIT_UNDELIVERED = 3, EXIT_LOST = 4 };
 
 /* Set from signal handlers (lock-free atomics, which C11 lets a handler
  * write): stop, for SIGINT and SIGTERM (finish and exit); hup, for SIGHUP
@@ -51,6 +51,7 @@ struct stages {
     const char *assets_path; /* "" none */
     const char *stats_path;  /* "" none */
     const char *redis_desc;  /* the Redis URL without credentials */
+    const char *spool_dir;   /* the Redis spool's folder */
     bool detection;          /* a signature pack is loaded */
     /* --report: the page, and what it is made of */
     const char *report_path; /* "" none */

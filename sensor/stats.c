@@ -221,21 +221,8 @@ void stats_print_summary(FILE *fp, const struct run_report *r)
                 (unsigned long long)rc->al.by_severity[SIG_SEV_LOW],
                 (unsigned long long)rc->al.suppressed, (unsigned long long)rc->det.dns_bindings,
                 (unsigned long long)rc->det.dis_verdicts);
-    if (r->rs != NULL) {
-        fprintf(fp, "  redis       %s: %llu alerts delivered, %llu reconnects; ", r->redis_url,
-                (unsigned long long)r->rs->delivered, (unsigned long long)r->rs->reconnects);
-        if (r->redis_undelivered)
-            fprintf(fp, "%llu NOT delivered, kept in the spool %s%s%s\n",
-                    (unsigned long long)r->redis_undelivered, r->redis_spool_dir,
-                    r->rs->last_error[0] ? "; last error: " : "", r->rs->last_error);
-        else
-            fprintf(fp, "nothing left in the spool\n");
-        if (r->rs->spool_refused)
-            fprintf(
-                fp,
-                "              %llu alerts REFUSED by a full spool (see redis.spool_max_bytes)\n",
-                (unsigned long long)r->rs->spool_refused);
-    }
+    if (r->rs != NULL)
+        out_redis_print_summary(fp, r->rs, r->redis_url, r->redis_spool_dir);
     fprintf(fp, "  memory      %zu bytes per tracked flow, peak %llu flows, peak RSS %s\n",
             r->bytes_per_flow, (unsigned long long)rc->ft.peak_active,
             human_bytes((double)r->peak_rss_kb * 1024.0, c, sizeof(c)));
@@ -331,19 +318,8 @@ int stats_write_json(const char *path, const struct run_report *r, char *errbuf,
     if (!r->detection)
         json_object_del(o, "detection");
 
-    if (r->rs != NULL) {
-        json_t *rd = json_object();
-        json_object_set_new(rd, "submitted", u64(r->rs->submitted));
-        json_object_set_new(rd, "delivered", u64(r->rs->delivered));
-        json_object_set_new(rd, "spooled", u64(r->rs->spooled));
-        json_object_set_new(rd, "spool_refused", u64(r->rs->spool_refused));
-        json_object_set_new(rd, "spool_pending", u64(r->rs->spool_pending));
-        json_object_set_new(rd, "undelivered", u64(r->redis_undelivered));
-        json_object_set_new(rd, "reconnects", u64(r->rs->reconnects));
-        json_object_set_new(rd, "errors", u64(r->rs->errors));
-        json_object_set_new(rd, "last_error", json_string(r->rs->last_error));
-        json_object_set_new(o, "redis", rd);
-    }
+    if (r->rs != NULL)
+        json_object_set_new(o, "redis", out_redis_stats_json(r->rs));
 
     size_t idx[STATS_APP_SLOTS];
     size_t n = top_apps(ps, idx, STATS_APP_SLOTS);

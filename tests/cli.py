@@ -121,6 +121,31 @@ def hostile_inputs(s, tmp, example):
     check("a NUL byte in a pack file: exit 2 at its line",
           rc == 2 and "zz.conf:2:" in err, "exit %d: %s" % (rc, err))
 
+    # --check-config checks what the run would refuse, naming file and line
+    afile = os.path.join(tmp, "not-a-folder")
+    open(afile, "w").close()
+    bad_db = os.path.join(tmp, "bad.mmdb")
+    open(bad_db, "wb").write(b"not a MaxMind database\n" * 10)
+    for what, text, line, key in (
+            ("a URL of another scheme",
+             'sensor_name = "x";\nredis = {\n  url = "http://x";\n};\n', 3, "redis.url"),
+            ("a spool folder that is a file",
+             'redis = {\n  url = "redis://127.0.0.1:1/0";\n  spool_dir = "%s/spool";\n};\n'
+             % afile, 3, "redis.spool_dir"),
+            ("a geo database that cannot be opened",
+             'geo = {\n  asn_db = "%s";\n};\n' % bad_db, 2, "geo.asn_db"),
+            ("an output folder that does not exist",
+             'output = {\n\n  flows = "%s/none/flows.json";\n};\n' % tmp, 3, "output.flows")):
+        conf = os.path.join(tmp, "ready.conf")
+        open(conf, "w").write(text)
+        want = "%s:%d: %s: " % (conf, line, key)
+        for args in (["--check-config"], ["-q", "-r", example, "--alerts", os.devnull]):
+            rc, _, err = run(s, args, conf=conf)
+            code = 2 if args[0] == "--check-config" or key != "output.flows" else 1
+            check("%s: %s exits %d naming %s:%d" % (what, args[0], code, key, line),
+                  rc == code and (want in err or key == "output.flows" and args[0] == "-q"),
+                  "exit %d: %s" % (rc, err))
+
     # pack strings are bounded at load time: an alert always fits every output
     big = os.path.join(tmp, "big-pack")
     os.mkdir(big)
@@ -141,11 +166,14 @@ def hostile_inputs(s, tmp, example):
           "exit %d: %s" % (rc, err))
 
     # a closed output pipe: an output error, the run finishes and says so
+    # (the reader is gone before the first alert, so no alert can slip
+    # into the pipe's buffer first and the outcome does not race)
+    rd, wr = os.pipe()
+    os.close(rd)
     p1 = subprocess.Popen([s, "-c", os.devnull, "--no-progress", "-r", vendor, "-r", vendor,
                            "--alerts", "-", "--flows", os.path.join(tmp, "pipe-flows.json")],
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    p1.stdout.readline()
-    p1.stdout.close()  # head -n 1
+                          stdout=wr, stderr=subprocess.PIPE)
+    os.close(wr)
     err = p1.stderr.read().decode(errors="replace")
     rc = p1.wait(timeout=60)
     nflows = sum(1 for _ in open(os.path.join(tmp, "pipe-flows.json")))

@@ -290,7 +290,7 @@ def test_capture(a, tmp, workers=1):
             check(xlen == str(n_alerts), "Redis stream has %s entries, --alerts %d"
                   % (xlen, n_alerts))
             fields = redis.cli("HGETALL", "egress:stats:live").split("\n")
-            check("drops" in fields and "if_drops" in fields,
+            check("capture.kernel_drops" in fields and "capture.if_drops" in fields,
                   "Redis stats hash without drops: %s" % fields)
         ends = ", ".join("%s %d" % kv for kv in sorted(reasons.items()))
         counters = {k: cap.get(k) for k in ("received", "kernel_drops", "if_drops")}

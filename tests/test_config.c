@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -600,6 +601,116 @@ static void test_reload_merge(void **state)
     config_fini(&run);
 }
 
+/* Load text from a temporary file of the given mode; returns config_load()'s
+ * result, c loaded (or finished, on error), errbuf holding the message
+ * without the file name. */
+static int load_text(struct sensor_config *c, const char *text, mode_t mode, char *path, size_t len)
+{
+    write_temp(path, len, text);
+    assert_int_equal(chmod(path, mode), 0);
+    assert_int_equal(config_init_defaults(c), 0);
+    errbuf[0] = '\0';
+    int rc = config_load(c, path, errbuf, sizeof(errbuf));
+    if (rc < 0)
+        config_fini(c);
+    return rc;
+}
+
+static void expect_in(const char *hay, const char *needle)
+{
+    if (strstr(hay, needle) == NULL)
+        fail_msg("\"%s\" does not contain \"%s\"", hay, needle);
+}
+
+static void test_redis_password(void **state)
+{
+    struct sensor_config c;
+    char path[256], pwpath[256], text[600];
+    (void)state;
+
+    /* redis.password: the file must be closed to others */
+    static const char pw[] = "sensor_name = \"gw1\";\nredis = {\n  password = \"s3cret\";\n};\n";
+    assert_int_equal(load_text(&c, pw, 0600, path, sizeof(path)), 0);
+    assert_string_equal(c.redis_password, "s3cret");
+    config_fini(&c);
+    unlink(path);
+    assert_int_equal(load_text(&c, pw, 0640, path, sizeof(path)), 0);
+    config_fini(&c);
+    unlink(path);
+    assert_int_equal(load_text(&c, pw, 0644, path, sizeof(path)), -1);
+    expect_in(errbuf, ":3: redis.password: ");
+    expect_in(errbuf, "is open to others (mode 0644)");
+    expect_in(errbuf, path);
+    unlink(path);
+    assert_int_equal(load_text(&c, pw, 0660, path, sizeof(path)), -1);
+    expect_in(errbuf, "writable by its group (mode 0660)");
+    unlink(path);
+
+    /* redis.password_file: its first line; the same rule for it */
+    write_temp(pwpath, sizeof(pwpath), "from-file\n");
+    snprintf(text, sizeof(text), "redis = {\n  password_file = \"%s\";\n};\n", pwpath);
+    assert_int_equal(load_text(&c, text, 0644, path, sizeof(path)), 0);
+    assert_string_equal(c.redis_password, "from-file");
+    config_fini(&c);
+    unlink(path);
+    assert_int_equal(chmod(pwpath, 0604), 0);
+    assert_int_equal(load_text(&c, text, 0644, path, sizeof(path)), -1);
+    expect_in(errbuf, ":2: redis.password_file: ");
+    expect_in(errbuf, pwpath);
+    expect_in(errbuf, "open to others");
+    unlink(path);
+    unlink(pwpath);
+    write_temp(pwpath, sizeof(pwpath), "two\nlines\n");
+    snprintf(text, sizeof(text), "redis = {\n  password_file = \"%s\";\n};\n", pwpath);
+    assert_int_equal(load_text(&c, text, 0600, path, sizeof(path)), -1);
+    expect_in(errbuf, "more than one line");
+    unlink(path);
+    unlink(pwpath);
+    snprintf(text, sizeof(text), "redis = {\n  password_file = \"%s\";\n};\n", pwpath);
+    assert_int_equal(load_text(&c, text, 0600, path, sizeof(path)), -1);
+    expect_in(errbuf, "No such file or directory");
+    unlink(path);
+
+    /* not both */
+    snprintf(text, sizeof(text),
+             "redis = {\n  password = \"a\";\n  password_file = \"/etc/hostname\";\n};\n");
+    assert_int_equal(load_text(&c, text, 0600, path, sizeof(path)), -1);
+    expect_in(errbuf, ":3: redis.password_file: redis.password is set too; keep one");
+    unlink(path);
+}
+
+static void test_sensor_name_and_spool_dir(void **state)
+{
+    struct sensor_config c;
+    char path[256];
+    static const char *const bad[] = {"gw:1", "gw*", "gw 1"}; /* control characters: any string */
+    (void)state;
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char text[128];
+        snprintf(text, sizeof(text), "\nsensor_name = \"%s\";\n", bad[i]);
+        assert_int_equal(load_text(&c, text, 0600, path, sizeof(path)), -1);
+        expect_in(errbuf, ":2: sensor_name: ");
+        expect_in(errbuf, "Redis key names");
+        unlink(path);
+    }
+    assert_int_equal(
+        load_text(&c, "sensor_name = \"gw-1.lan\";\nredis = {\n\n  spool_dir = \"/x\";\n};\n", 0600,
+                  path, sizeof(path)),
+        0);
+    char where[CONFIG_PATH_MAX + 64], want[CONFIG_PATH_MAX + 64];
+    snprintf(want, sizeof(want), "%s:4: redis.spool_dir", path);
+    assert_string_equal(config_where(&c, "redis.spool_dir", where, sizeof(where)), want);
+    assert_true(config_is_set(&c, "redis.spool_dir"));
+    assert_string_equal(config_where(&c, "redis.url", where, sizeof(where)),
+                        "redis.url (the default)");
+    assert_false(config_is_set(&c, "redis.url"));
+    config_fini(&c);
+    unlink(path);
+    assert_int_equal(config_init_defaults(&c), 0);
+    assert_false(config_is_set(&c, "redis.spool_dir"));
+    config_fini(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -624,6 +735,8 @@ int main(void)
         cmocka_unit_test(test_failure_then_fini),
         cmocka_unit_test(test_small_errbuf),
         cmocka_unit_test(test_reload_merge),
+        cmocka_unit_test(test_redis_password),
+        cmocka_unit_test(test_sensor_name_and_spool_dir),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

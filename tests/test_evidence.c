@@ -23,12 +23,13 @@ static struct signature sig_update = {.id = "fortinet-test-update",
                                       .category = SIG_CAT_UPDATE,
                                       .severity = SIG_SEV_MEDIUM};
 
-/* 52 characters: longer than the inventory keeps (39). */
-static struct signature sig_long = {.id = "checkpoint-test-long",
-                                    .vendor = "Check Point",
-                                    .product = "Quantum Security Gateway / Smart-1 Cloud",
-                                    .category = SIG_CAT_MANAGEMENT,
-                                    .severity = SIG_SEV_HIGH};
+/* SIG_PRODUCT_MAX (63) characters: the longest name a pack may hold. */
+static struct signature sig_long = {
+    .id = "checkpoint-test-long",
+    .vendor = "Check Point",
+    .product = "Quantum Security Gateway / Smart-1 Cloud / Harmony Connect SASE",
+    .category = SIG_CAT_MANAGEMENT,
+    .severity = SIG_SEV_HIGH};
 
 /* 10.1.1.<host>:40000 -> 208.91.112.55:443, TLS update.fortiguard.net */
 static void mkflow(struct flow *f, uint8_t host, uint64_t start_us)
@@ -169,8 +170,8 @@ static void test_bounds(void **state)
     evidence_free(NULL);
 }
 
-/* The inventory cuts names to 31 and 39 bytes; a look-up by the cut
- * names finds the pair kept under the whole ones. */
+/* The longest names a pack may hold are kept whole, and a look-up by a
+ * shorter name does not find them. */
 static void test_cut_names(void **state)
 {
     (void)state;
@@ -179,15 +180,17 @@ static void test_cut_names(void **state)
     struct alert_flow af;
     struct flow_info fi;
     struct sig_hit h;
-    char cut[40];
+    char cut[SIG_PRODUCT_MAX];
     mkflow(&f, 7, 1700000000 * S);
     mkaf(&af, &fi, &f, f.first_us);
     mkhit(&h, &sig_long, "x.checkpoint.com");
     evidence_note_hit(e, &af, &h);
+    assert_int_equal(strlen(sig_long.product), SIG_PRODUCT_MAX);
+    const struct evidence_pair *p = evidence_find(e, 4, f.key.src, "Check Point", sig_long.product);
+    assert_non_null(p);
+    assert_string_equal(p->product, sig_long.product);
     snprintf(cut, sizeof(cut), "%s", sig_long.product);
-    assert_int_equal(strlen(cut), 39);
-    assert_non_null(evidence_find(e, 4, f.key.src, "Check Point", cut));
-    assert_non_null(evidence_find(e, 4, f.key.src, "Check Point", sig_long.product));
+    assert_null(evidence_find(e, 4, f.key.src, "Check Point", cut));
     evidence_free(e);
 }
 

@@ -1,4 +1,4 @@
-/* test_redis_url.c -- out_redis_parse_url(): the URL forms, defaults, and
+/* test_redis_url.c -- redis_url_parse(): the URL forms, defaults, and
  * clear errors for the bad ones (which never repeat the password). */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,13 +9,13 @@
 
 #include <cmocka.h>
 
-#include "output-redis.h"
+#include "redis-url.h"
 
 static struct redis_url parse_ok(const char *url)
 {
     struct redis_url u;
     char err[256] = "";
-    int rc = out_redis_parse_url(url, &u, err, sizeof(err));
+    int rc = redis_url_parse(url, &u, err, sizeof(err));
     if (rc != 0)
         fail_msg("%s: unexpected error: %s", url, err);
     return u;
@@ -26,7 +26,7 @@ static void parse_bad(const char *url, const char *want)
 {
     struct redis_url u;
     char err[256] = "";
-    int rc = out_redis_parse_url(url, &u, err, sizeof(err));
+    int rc = redis_url_parse(url, &u, err, sizeof(err));
     if (rc != -1)
         fail_msg("%s: accepted, expected an error containing \"%s\"", url, want);
     if (strstr(err, want) == NULL)
@@ -106,6 +106,31 @@ static void test_auth(void **state)
     u = parse_ok("redis://:@127.0.0.1");
     assert_string_equal(u.user, "");
     assert_string_equal(u.password, "");
+
+    /* a user whose password is given elsewhere */
+    u = parse_ok("redis://sensor@127.0.0.1");
+    assert_string_equal(u.user, "sensor");
+    assert_string_equal(u.password, "");
+    u = parse_ok("redis://sensor:@127.0.0.1");
+    assert_string_equal(u.user, "sensor");
+    assert_string_equal(u.password, "");
+}
+
+static void test_password_span(void **state)
+{
+    (void)state;
+    size_t off, len;
+    const char *url = "redis://sensor:p%40ss@127.0.0.1:6379/2";
+    assert_int_equal(redis_url_password_span(url, &off, &len), 0);
+    assert_int_equal(len, 6);
+    assert_memory_equal(url + off, "p%40ss", 6);
+    url = "unix://:pw@/run/redis.sock?db=1";
+    assert_int_equal(redis_url_password_span(url, &off, &len), 0);
+    assert_memory_equal(url + off, "pw", len);
+    assert_int_equal(redis_url_password_span("redis://sensor@h", &off, &len), -1);
+    assert_int_equal(redis_url_password_span("redis://:@h", &off, &len), -1);
+    assert_int_equal(redis_url_password_span("redis://h:6379/0", &off, &len), -1);
+    assert_int_equal(redis_url_password_span("nonsense", &off, &len), -1);
 }
 
 static void test_ipv6(void **state)
@@ -200,15 +225,14 @@ static void test_bad_db_and_options(void **state)
 static void test_bad_auth(void **state)
 {
     (void)state;
-    parse_bad("redis://sensor@127.0.0.1", "user name without a password");
-    parse_bad("redis://sensor:@127.0.0.1", "without a password");
     parse_bad("redis://:p%4@127.0.0.1", "bad %-escape in the password");
+    parse_bad("redis://s%zz@127.0.0.1", "bad %-escape in the user name");
     parse_bad("redis://:p%00@127.0.0.1", "%00");
 
     /* the password never appears in a message */
     struct redis_url u;
     char err[256];
-    assert_int_equal(out_redis_parse_url("redis://:hunter2@127.0.0.1:0", &u, err, sizeof(err)), -1);
+    assert_int_equal(redis_url_parse("redis://:hunter2@127.0.0.1:0", &u, err, sizeof(err)), -1);
     assert_null(strstr(err, "hunter2"));
 }
 
@@ -257,17 +281,12 @@ static void test_overlong(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_host_port_db),
-        cmocka_unit_test(test_defaults),
-        cmocka_unit_test(test_auth),
-        cmocka_unit_test(test_ipv6),
-        cmocka_unit_test(test_unix),
-        cmocka_unit_test(test_bad_scheme),
-        cmocka_unit_test(test_bad_port),
-        cmocka_unit_test(test_bad_host),
-        cmocka_unit_test(test_bad_db_and_options),
-        cmocka_unit_test(test_bad_auth),
-        cmocka_unit_test(test_overlong),
+        cmocka_unit_test(test_host_port_db), cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_auth),         cmocka_unit_test(test_password_span),
+        cmocka_unit_test(test_ipv6),         cmocka_unit_test(test_unix),
+        cmocka_unit_test(test_bad_scheme),   cmocka_unit_test(test_bad_port),
+        cmocka_unit_test(test_bad_host),     cmocka_unit_test(test_bad_db_and_options),
+        cmocka_unit_test(test_bad_auth),     cmocka_unit_test(test_overlong),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -24,10 +24,11 @@
 #include "spool.h"
 
 #define KIB 1024u
-#define REC_LEN 1000u            /* payload size used to fill segments */
-#define FRAME (REC_LEN + 8u)     /* on disk: 8-byte header + payload */
-#define SMALL_MAX (256u * KIB)   /* max_bytes giving 64 KiB segments */
-#define PER_SEG (65536u / FRAME) /* records of REC_LEN in one 64 KiB segment: 65 */
+#define REC_LEN 1000u                   /* payload size used to fill segments */
+#define FRAME (REC_LEN + SPOOL_HDR_LEN) /* on disk: header + payload */
+#define SMALL_MAX (256u * KIB)          /* max_bytes giving 64 KiB segments */
+#define PER_SEG (65536u / FRAME)        /* records of REC_LEN in one 64 KiB segment: 64 */
+#define F100 (100 + SPOOL_HDR_LEN)      /* a 100-byte record on disk */
 
 struct fx {
     char dir[64];
@@ -98,6 +99,22 @@ static long file_size(const char *p)
     if (stat(p, &st) < 0)
         return -1;
     return (long)st.st_size;
+}
+
+/* The path of the newest segment in dir into out; -1 when there is none. */
+static int newest_seg(char *out, size_t len, const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    char best[256] = "";
+    if (d == NULL)
+        return -1;
+    while ((de = readdir(d)) != NULL)
+        if (strncmp(de->d_name, "spool-", 6) == 0 && strcmp(de->d_name, best) > 0)
+            snprintf(best, sizeof(best), "%s", de->d_name);
+    closedir(d);
+    snprintf(out, len, "%s/%s", dir, best);
+    return best[0] ? 0 : -1;
 }
 
 static int seg_exists(const char *dir, uint64_t id)
@@ -216,7 +233,7 @@ static void test_order(void **state)
     assert_int_equal(spool_ack(s), -1); /* nothing peeked */
     append_n(s, 0, 10, 40);
     assert_int_equal(stats(s).pending, 10);
-    assert_int_equal(stats(s).bytes, 10 * 48);
+    assert_int_equal(stats(s).bytes, 10 * (40 + SPOOL_HDR_LEN));
     /* Repeated peeks without an ack return the same record. */
     assert_int_equal(spool_peek(s, buf, sizeof(buf)), 40);
     assert_memory_equal(buf, "rec-000000|", 11);
@@ -344,15 +361,15 @@ static void test_torn_tail_truncated(void **state)
     spool_close(s);
 
     seg_path(p, sizeof(p), f->dir, 1);
-    assert_int_equal(file_size(p), 3 * 108);
-    assert_int_equal(truncate(p, 2 * 108 + 50), 0); /* record 2 cut mid-payload */
+    assert_int_equal(file_size(p), 3 * F100);
+    assert_int_equal(truncate(p, 2 * F100 + 50), 0); /* record 2 cut mid-payload */
 
     s = open_ok(f->dir, 1024 * KIB);
     struct spool_stats st = stats(s);
     assert_int_equal(st.torn, 1);
     assert_int_equal(st.pending, 2);
-    assert_int_equal(st.bytes, 2 * 108);
-    assert_int_equal(file_size(p), 2 * 108);
+    assert_int_equal(st.bytes, 2 * F100);
+    assert_int_equal(file_size(p), 2 * F100);
     append_n(s, 3, 1, 100); /* appends continue after the cut */
     expect_rec(s, 0, 100);
     expect_rec(s, 1, 100);
@@ -360,16 +377,19 @@ static void test_torn_tail_truncated(void **state)
     expect_empty(s);
     spool_close(s);
 
-    /* A header alone, cut inside its 8 bytes. */
+    /* A header alone, cut inside it (segment 1 was drained and removed:
+     * this record starts a new segment). */
+    assert_false(seg_exists(f->dir, 1));
     s = open_ok(f->dir, 1024 * KIB);
     append_n(s, 4, 1, 100);
     spool_close(s);
+    assert_int_equal(newest_seg(p, sizeof(p), f->dir), 0);
     long sz = file_size(p);
     assert_int_equal(truncate(p, sz - 100 - 3), 0);
     s = open_ok(f->dir, 1024 * KIB);
     assert_int_equal(stats(s).torn, 1);
     assert_int_equal(stats(s).pending, 0);
-    assert_int_equal(file_size(p), sz - 108);
+    assert_int_equal(file_size(p), sz - F100);
     spool_close(s);
 }
 
@@ -388,7 +408,7 @@ static void test_torn_tail_garbage(void **state)
     s = open_ok(f->dir, 1024 * KIB);
     assert_int_equal(stats(s).torn, 1);
     assert_int_equal(stats(s).pending, 3);
-    assert_int_equal(file_size(p), 3 * 108);
+    assert_int_equal(file_size(p), 3 * F100);
     spool_close(s);
 
     /* A length of 4 GiB - 1, then noise. */
@@ -396,7 +416,7 @@ static void test_torn_tail_garbage(void **state)
     append_bytes(p, huge, sizeof(huge));
     s = open_ok(f->dir, 1024 * KIB);
     assert_int_equal(stats(s).torn, 1);
-    assert_int_equal(file_size(p), 3 * 108);
+    assert_int_equal(file_size(p), 3 * F100);
     spool_close(s);
 
     /* A zero length. */
@@ -416,29 +436,38 @@ static void test_crc_mismatch_old_segment(void **state)
     struct fx *f = *state;
     char p[256];
     struct spool *s = open_ok(f->dir, SMALL_MAX);
-    append_n(s, 0, 150, REC_LEN); /* segments of 65, 65 and 20 records */
+    append_n(s, 0, 150, REC_LEN); /* segments of 64, 64 and 22 records */
     assert_true(seg_exists(f->dir, 1) && seg_exists(f->dir, 2) && seg_exists(f->dir, 3));
     assert_false(seg_exists(f->dir, 4));
     spool_close(s);
 
-    /* Flip a payload byte of record 10, in the middle of segment 1. */
+    /* Flip a payload byte of record 10, in the middle of segment 1: only
+     * that record is lost, everything after it in the segment is kept. */
     seg_path(p, sizeof(p), f->dir, 1);
     long size1 = file_size(p);
-    write_bytes_at(p, 10 * FRAME + 8 + 500, "X", 1);
+    write_bytes_at(p, 10 * FRAME + SPOOL_HDR_LEN + 500, "X", 1);
 
     s = open_ok(f->dir, SMALL_MAX);
     struct spool_stats st = stats(s);
     assert_int_equal(st.torn, 0);
-    assert_int_equal(spool_skipped(s), 1);
-    assert_int_equal(st.pending, 10 + (150 - PER_SEG));
-    assert_int_equal(file_size(p), size1); /* not cut: only the last one is */
-    for (unsigned i = 0; i < 10; i++)
-        expect_rec(s, i, REC_LEN);
-    for (unsigned i = PER_SEG; i < 150; i++)
-        expect_rec(s, i, REC_LEN);
+    assert_int_equal(st.damaged, 1);
+    assert_int_equal(st.damaged_regions, 1);
+    assert_int_equal(st.damaged_bytes, FRAME);
+    assert_int_equal(st.pending, 149);
+    struct spool_damage d;
+    assert_int_equal(spool_damage(s, 0, &d), 0);
+    assert_int_equal(d.segment, 1);
+    assert_int_equal(d.offset, 10 * FRAME);
+    assert_int_equal(d.records, 1);
+    assert_int_equal(spool_damage(s, 1, &d), -1);
+    assert_int_equal(file_size(p), size1); /* not cut: only a torn tail is */
+    for (unsigned i = 0; i < 150; i++)
+        if (i != 10)
+            expect_rec(s, i, REC_LEN);
     expect_empty(s);
     assert_false(seg_exists(f->dir, 1));
     assert_false(seg_exists(f->dir, 2));
+    assert_int_equal(stats(s).damaged, 1); /* counted once */
     spool_close(s);
 }
 
@@ -450,17 +479,17 @@ static void test_peek_finds_damage(void **state)
     append_n(s, 0, 3, 100);
     /* Damage record 1 under the open spool. */
     seg_path(p, sizeof(p), f->dir, 1);
-    write_bytes_at(p, 108 + 8 + 10, "X", 1);
+    write_bytes_at(p, F100 + SPOOL_HDR_LEN + 10, "X", 1);
     expect_rec(s, 0, 100);
-    expect_empty(s); /* record 1 and what follows it in the segment are skipped,
-                      * found even with a buffer too small for the record */
-    assert_int_equal(spool_skipped(s), 1);
+    expect_rec(s, 2, 100); /* record 1 is skipped, found even with a small buffer */
+    expect_empty(s);
+    assert_int_equal(stats(s).damaged, 1);
     assert_int_equal(stats(s).pending, 0);
-    /* Appends go on in a new segment; the damaged one goes away. */
+    /* Appends go on. */
     append_n(s, 3, 1, 100);
-    assert_false(seg_exists(f->dir, 1));
     expect_rec(s, 3, 100);
     expect_empty(s);
+    assert_int_equal(stats(s).damaged, 1);
     spool_close(s);
 }
 
@@ -489,8 +518,9 @@ static void test_bound(void **state)
     assert_int_equal(stats(s).write_errors, 0);
     /* A smaller record that still fits is taken. */
     uint64_t room = SMALL_MAX - stats(s).bytes;
-    if (room > 8) {
-        assert_int_equal(spool_append(s, "tiny", room - 8 < 4 ? room - 8 : 4), 0);
+    if (room > SPOOL_HDR_LEN) {
+        assert_int_equal(
+            spool_append(s, "tiny", room - SPOOL_HDR_LEN < 4 ? room - SPOOL_HDR_LEN : 4), 0);
         (void)spool_peek(s, buf, 0);
     }
     spool_close(s);
@@ -499,7 +529,7 @@ static void test_bound(void **state)
     s = open_ok(f->dir, SMALL_MAX);
     for (unsigned i = 0; i < n; i++)
         expect_rec(s, i, REC_LEN);
-    if (room > 8) {
+    if (room > SPOOL_HDR_LEN) {
         assert_int_equal(spool_peek(s, buf, sizeof(buf)) > 0, 1);
         assert_int_equal(spool_ack(s), 0);
     }
@@ -545,16 +575,22 @@ static void test_rollover_unlink(void **state)
     for (unsigned i = PER_SEG; i < 150; i++)
         expect_rec(s, i, REC_LEN);
     assert_false(seg_exists(f->dir, 2));
-    assert_true(seg_exists(f->dir, 3)); /* the segment appends go to stays */
+    assert_false(seg_exists(f->dir, 3)); /* drained: no segment left */
+    assert_int_equal(stats(s).bytes, 0);
     spool_close(s);
 
     s = open_ok(f->dir, SMALL_MAX);
     expect_empty(s);
-    append_n(s, 150, 60, REC_LEN); /* fills segment 3, rolls to 4 */
-    assert_true(seg_exists(f->dir, 4));
-    for (unsigned i = 150; i < 210; i++)
+    append_n(s, 150, 70, REC_LEN); /* starts a new segment, rolls to another */
+    char a[256], b[256];
+    assert_int_equal(newest_seg(b, sizeof(b), f->dir), 0);
+    for (unsigned i = 150; i < 150 + PER_SEG; i++)
         expect_rec(s, i, REC_LEN);
-    assert_false(seg_exists(f->dir, 3));
+    assert_int_equal(newest_seg(a, sizeof(a), f->dir), 0);
+    assert_string_equal(a, b); /* the first of them is gone */
+    for (unsigned i = 150 + PER_SEG; i < 220; i++)
+        expect_rec(s, i, REC_LEN);
+    assert_int_equal(newest_seg(a, sizeof(a), f->dir), -1);
     spool_close(s);
 }
 
@@ -747,18 +783,22 @@ static void test_crc32c_on_disk(void **state)
 {
     struct fx *f = *state;
     char p[256];
-    uint8_t hdr[8];
+    uint8_t hdr[SPOOL_HDR_LEN];
     struct spool *s = open_ok(f->dir, 1024 * KIB);
     assert_int_equal(spool_append(s, "123456789", 9), 0);
     spool_close(s);
     seg_path(p, sizeof(p), f->dir, 1);
     FILE *fp = fopen(p, "rb");
     assert_non_null(fp);
-    assert_int_equal(fread(hdr, 1, 8, fp), 8);
+    assert_int_equal(fread(hdr, 1, sizeof(hdr), fp), sizeof(hdr));
     fclose(fp);
-    /* length 9, then CRC-32C("123456789") = 0xE3069283, little-endian */
-    static const uint8_t want[8] = {9, 0, 0, 0, 0x83, 0x92, 0x06, 0xe3};
-    assert_memory_equal(hdr, want, 8);
+    /* magic, length 9, then CRC-32C("123456789") = 0xE3069283, then the
+     * CRC-32C of those 12 bytes, little-endian */
+    static const uint8_t want[12] = {0xff, 'S', 'R', '2', 9, 0, 0, 0, 0x83, 0x92, 0x06, 0xe3};
+    assert_memory_equal(hdr, want, 12);
+    uint8_t crc[4];
+    put_le(crc, ref_crc32c(want, 12), 4);
+    assert_memory_equal(hdr + 12, crc, 4);
     assert_int_equal(ref_crc32c("123456789", 9), 0xE3069283u);
 }
 
@@ -797,14 +837,14 @@ static void test_cursor_damage(void **state)
     spool_close(s);
 
     /* Intact, but not on a record boundary. */
-    write_cursor_file(f->dir, 1, 3 * 108 + 1);
+    write_cursor_file(f->dir, 1, 3 * F100 + 1);
     s = open_ok(f->dir, 1024 * KIB);
     assert_int_equal(stats(s).pending, 5);
     expect_rec(s, 0, 100);
     spool_close(s);
 
     /* On a boundary: taken as is. */
-    write_cursor_file(f->dir, 1, 3 * 108);
+    write_cursor_file(f->dir, 1, 3 * F100);
     s = open_ok(f->dir, 1024 * KIB);
     assert_int_equal(stats(s).pending, 2);
     expect_rec(s, 3, 100);
@@ -818,13 +858,12 @@ static void test_cursor_past_end(void **state)
     struct fx *f = *state;
     char p[256];
     struct spool *s = open_ok(f->dir, 1024 * KIB);
-    append_n(s, 0, 5, 100);
-    for (unsigned i = 0; i < 5; i++)
-        expect_rec(s, i, 100);
+    append_n(s, 0, 2, 100);
     spool_close(s);
-    /* The segment lost its tail after the cursor was written. */
+    /* The segment lost its tail after the cursor was written: the cursor
+     * says 5 records were acknowledged, 2 are on disk. */
     seg_path(p, sizeof(p), f->dir, 1);
-    assert_int_equal(truncate(p, 2 * 108), 0);
+    write_cursor_file(f->dir, 1, 5 * F100);
     s = open_ok(f->dir, 1024 * KIB);
     assert_int_equal(stats(s).pending, 0);
     assert_int_equal(stats(s).torn, 0);
@@ -850,8 +889,8 @@ static void test_cursor_past_end(void **state)
     s = open_ok(f->dir, 1024 * KIB);
     assert_int_equal(stats(s).pending, 0);
     assert_false(seg_exists(f->dir, 1));
+    append_n(s, 9, 1, 100); /* the first append creates the segment */
     assert_true(seg_exists(f->dir, 51));
-    append_n(s, 9, 1, 100);
     expect_rec(s, 9, 100);
     spool_close(s);
 }
@@ -870,7 +909,7 @@ static void test_write_error_rolls_back(void **state)
     void (*prev)(int) = signal(SIGXFSZ, SIG_IGN);
     assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
     lim = old;
-    lim.rlim_cur = 2 * 108 + 20;
+    lim.rlim_cur = 2 * F100 + 20;
     assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
     char buf[100];
     mkrec(buf, sizeof(buf), 2);
@@ -880,7 +919,7 @@ static void test_write_error_rolls_back(void **state)
 
     assert_int_equal(rc, -2);
     assert_int_equal(stats(s).write_errors, 1);
-    assert_int_equal(file_size(p), 2 * 108); /* the partial record is gone */
+    assert_int_equal(file_size(p), 2 * F100); /* the partial record is gone */
     char err[256];
     spool_last_error(s, err, sizeof(err));
     assert_non_null(strstr(err, p));
@@ -942,6 +981,203 @@ static void test_sync(void **state)
     spool_close(s);
 }
 
+/* Read every pending record, in order, and check they are records 0 ..
+ * n-1 of len bytes but those in skip[]. */
+static void expect_all_but(struct spool *s, unsigned n, size_t len, const unsigned *skip,
+                           size_t nskip)
+{
+    size_t k = 0;
+    for (unsigned i = 0; i < n; i++) {
+        if (k < nskip && skip[k] == i) {
+            k++;
+            continue;
+        }
+        expect_rec(s, i, len);
+    }
+    expect_empty(s);
+}
+
+#define MANY 22000          /* records in the damage tests */
+#define MANY_LEN 200u       /* bytes each */
+#define MANY_MAX (8u << 20) /* max_bytes: 2 MiB segments */
+#define MANY_FRAME (MANY_LEN + SPOOL_HDR_LEN)
+#define MANY_PER_SEG ((2u << 20) / MANY_FRAME)
+
+/* Four bytes overwritten in the middle of a segment of a 22000-record
+ * spool: only the record they hit is lost; the damage is counted and
+ * located. */
+static void test_damage_mid_segment(void **state)
+{
+    struct fx *f = *state;
+    char p[256];
+    struct spool *s = open_ok(f->dir, MANY_MAX);
+    append_n(s, 0, MANY, MANY_LEN);
+    spool_close(s);
+    assert_true(seg_exists(f->dir, 3));
+
+    unsigned k = MANY_PER_SEG / 2; /* in segment 1 */
+    seg_path(p, sizeof(p), f->dir, 1);
+    write_bytes_at(p, (long)(k * MANY_FRAME + SPOOL_HDR_LEN + 100), "XXXX", 4);
+
+    s = open_ok(f->dir, MANY_MAX);
+    struct spool_stats st = stats(s);
+    assert_int_equal(st.pending, MANY - 1);
+    assert_int_equal(st.damaged, 1);
+    assert_int_equal(st.torn, 0);
+    struct spool_damage d;
+    assert_int_equal(spool_damage(s, 0, &d), 0);
+    assert_int_equal(d.segment, 1);
+    assert_int_equal(d.offset, k * MANY_FRAME);
+    assert_int_equal(d.bytes, MANY_FRAME);
+    assert_int_equal(d.records, 1);
+    expect_all_but(s, MANY, MANY_LEN, &k, 1);
+    spool_close(s);
+}
+
+/* The first header of a segment damaged (its magic and length), and the
+ * length of a record in the last segment: each loses one record. */
+static void test_damage_headers(void **state)
+{
+    struct fx *f = *state;
+    char p[256];
+    struct spool *s = open_ok(f->dir, MANY_MAX);
+    append_n(s, 0, MANY, MANY_LEN);
+    spool_close(s);
+
+    unsigned skip[2] = {MANY_PER_SEG, 2 * MANY_PER_SEG + 7};
+    seg_path(p, sizeof(p), f->dir, 2);
+    write_bytes_at(p, 0, "\0\0\0\0\0\0\0\0", 8);
+    seg_path(p, sizeof(p), f->dir, 3);
+    write_bytes_at(p, (long)(7 * MANY_FRAME + 4), "\x10\x27\0\0", 4); /* length 10000 */
+
+    long size3 = file_size(p);
+    s = open_ok(f->dir, MANY_MAX);
+    assert_int_equal(stats(s).pending, MANY - 2);
+    assert_int_equal(stats(s).damaged, 2);
+    assert_int_equal(stats(s).torn, 0);
+    assert_int_equal(file_size(p), size3); /* damage mid-segment is not a torn tail */
+    expect_all_but(s, MANY, MANY_LEN, skip, 2);
+    spool_close(s);
+}
+
+/* Several records damaged in a row, and damage found while reading, after
+ * a rewind: the records after it come, the region is counted once. */
+static void test_damage_region(void **state)
+{
+    struct fx *f = *state;
+    char p[256], *zero = calloc(1, 3 * F100);
+    struct spool *s = open_ok(f->dir, 1024 * KIB);
+    append_n(s, 0, 20, 100);
+    seg_path(p, sizeof(p), f->dir, 1);
+    /* records 5, 6 and 7 zeroed, from the middle of 5 to the middle of 8 */
+    write_bytes_at(p, 5 * F100 + 50, zero, 3 * F100);
+    char buf[128];
+    for (unsigned i = 0; i < 5; i++) {
+        assert_int_equal(spool_read(s, buf, sizeof(buf)), 100);
+        assert_int_equal((unsigned)strtoul(buf + 4, NULL, 10), i);
+    }
+    spool_rewind(s);
+    unsigned skip[] = {5, 6, 7, 8};
+    expect_all_but(s, 20, 100, skip, 4);
+    assert_int_equal(stats(s).damaged_regions, 1);
+    struct spool_damage d;
+    assert_int_equal(spool_damage(s, 0, &d), 0);
+    assert_int_equal(d.offset, 5 * F100);
+    assert_int_equal(d.bytes, 4 * F100);
+    assert_true(d.records >= 1);
+    spool_close(s);
+    free(zero);
+}
+
+/* A segment of format 1 (earlier versions): read, with damage skipped;
+ * appends go to a new format 2 segment; the old one goes once replayed. */
+static void test_format1_segment(void **state)
+{
+    struct fx *f = *state;
+    char p[256], rec[100];
+    uint8_t hdr[8];
+    seg_path(p, sizeof(p), f->dir, 4);
+    FILE *fp = fopen(p, "wb");
+    assert_non_null(fp);
+    for (unsigned i = 0; i < 10; i++) {
+        mkrec(rec, sizeof(rec), i);
+        if (i == 3)
+            rec[50] = '!'; /* record 3 damaged: its CRC is of the original */
+        put_le(hdr, sizeof(rec), 4);
+        mkrec(rec, sizeof(rec), i);
+        put_le(hdr + 4, ref_crc32c(rec, sizeof(rec)), 4);
+        if (i == 3)
+            rec[50] = '!';
+        assert_int_equal(fwrite(hdr, 1, 8, fp), 8);
+        assert_int_equal(fwrite(rec, 1, sizeof(rec), fp), sizeof(rec));
+    }
+    fclose(fp);
+    chmod(p, 0600);
+
+    struct spool *s = open_ok(f->dir, 1024 * KIB);
+    assert_int_equal(stats(s).pending, 9);
+    assert_int_equal(stats(s).damaged, 1);
+    append_n(s, 10, 2, 100);
+    assert_true(seg_exists(f->dir, 5)); /* not appended to the old format */
+    unsigned skip = 3;
+    expect_all_but(s, 12, 100, &skip, 1);
+    assert_false(seg_exists(f->dir, 4));
+    spool_close(s);
+}
+
+/* Read ahead in batches across segments; ack a prefix, rewind, read again. */
+static void test_read_ahead(void **state)
+{
+    struct fx *f = *state;
+    char buf[REC_LEN];
+    struct spool *s = open_ok(f->dir, SMALL_MAX);
+    append_n(s, 0, 150, REC_LEN);
+    for (unsigned i = 0; i < 100; i++) { /* into segment 2 */
+        assert_int_equal(spool_read(s, buf, sizeof(buf)), REC_LEN);
+        assert_int_equal((unsigned)strtoul(buf + 4, NULL, 10), i);
+    }
+    for (unsigned i = 0; i < 70; i++)
+        assert_int_equal(spool_ack(s), 0);
+    assert_false(seg_exists(f->dir, 1));
+    assert_int_equal(stats(s).pending, 80);
+    spool_rewind(s); /* 70 .. 99 were read, not acked: read again */
+    for (unsigned i = 70; i < 150; i++) {
+        assert_int_equal(spool_read(s, buf, sizeof(buf)), REC_LEN);
+        assert_int_equal((unsigned)strtoul(buf + 4, NULL, 10), i);
+    }
+    assert_int_equal(spool_read(s, buf, sizeof(buf)), 0);
+    /* a record too large for the buffer is not taken */
+    append_n(s, 150, 1, REC_LEN);
+    assert_int_equal(spool_read(s, buf, 10), REC_LEN);
+    assert_int_equal(spool_read(s, buf, sizeof(buf)), REC_LEN);
+    for (unsigned i = 70; i < 151; i++)
+        assert_int_equal(spool_ack(s), 0);
+    assert_int_equal(spool_ack(s), -1);
+    assert_int_equal(stats(s).pending, 0);
+    spool_close(s);
+}
+
+/* A cursor that cannot be written (a full disk, here a directory in its
+ * way) does not stop the spool from opening and delivering. */
+static void test_open_without_cursor_write(void **state)
+{
+    struct fx *f = *state;
+    char p[256];
+    struct spool *s = open_ok(f->dir, 1024 * KIB);
+    append_n(s, 0, 5, 100);
+    spool_close(s);
+    snprintf(p, sizeof(p), "%s/spool.cursor.tmp", f->dir);
+    assert_int_equal(mkdir(p, 0700), 0);
+    s = open_ok(f->dir, 1024 * KIB);
+    char err[256];
+    spool_last_error(s, err, sizeof(err));
+    assert_non_null(strstr(err, "spool.cursor.tmp"));
+    for (unsigned i = 0; i < 5; i++)
+        expect_rec(s, i, 100);
+    spool_close(s);
+    rmdir(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -966,6 +1202,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_write_error_rolls_back, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sync, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_damage_mid_segment, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_damage_headers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_damage_region, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_format1_segment, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_read_ahead, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_open_without_cursor_write, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
