@@ -62,6 +62,7 @@ LIB_SRCS := \
 	sensor/evidence.c sensor/output-report.c \
 	dissectors/registry.c dissectors/dns.c dissectors/fortiguard.c dissectors/fgfm.c \
 	dissectors/checkpoint.c dissectors/velocloud.c dissectors/carbonblack.c \
+	dissectors/checkpoint-ccp.c dissectors/avast.c \
 	sensor/source-pcap-file.c sensor/source-pcap-live.c sensor/privs.c sensor/options.c \
 	sensor/spool.c sensor/output-redis.c sensor/workers.c sensor/live-workers.c sensor/reload.c sensor/log.c sensor/run.c
 

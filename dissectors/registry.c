@@ -17,6 +17,8 @@ extern const struct dissector dis_fgfm;               /* fgfm.c */
 extern const struct dissector dis_checkpoint_mgmt;    /* checkpoint.c */
 extern const struct dissector dis_velocloud_vcmp;     /* velocloud.c */
 extern const struct dissector dis_carbonblack_backup; /* carbonblack.c */
+extern const struct dissector dis_checkpoint_ccp;     /* checkpoint-ccp.c */
+extern const struct dissector dis_avast_nosa;         /* avast.c */
 
 const struct dissector *const dis_registry[] = {
     &dis_fortiguard_rating,  /* UDP 8888, 53 */
@@ -24,6 +26,8 @@ const struct dissector *const dis_registry[] = {
     &dis_checkpoint_mgmt,    /* TCP 18191, 18192, 18210, 18211, 18264, 257, 256, 18190 */
     &dis_velocloud_vcmp,     /* UDP 2426 */
     &dis_carbonblack_backup, /* TCP 54443 */
+    &dis_checkpoint_ccp,     /* UDP 8116 */
+    &dis_avast_nosa,         /* TCP 80 */
 };
 
 /* dis_interest() answers with one bit per entry. */
