@@ -19,11 +19,11 @@
  *   +-------+-------+-------+-------+-------+-------+-------+-------+
  *   |  source machine ID            |  destination machine ID       |
  *   +-------+-------+-------+-------+-------+-------+-------+-------+
- *   |  policy ID                    |  filler                       |  absent in version 1 (FW-1 4.1)
+ *   |  policy ID                    |  filler                       |  (not in version 1)
  *   +-------+-------+-------+-------+-------+-------+-------+-------+
  *   |  opcode-specific payload ...
  *
- * 20 bytes (16 for version 1). What is accepted: the magic, a version in
+ * 20 bytes (16 for version 1, FW-1 4.1). What is accepted: the magic, a version in
  * the ranges Wireshark's table and the capture show (1..4095 for the main
  * line, which numbers releases from 1 for 4.1 to 2920..2922 for R77.30, and
  * 3121 in the capture; 62700..62999 for the Scalable Platform line, 627xx in the
@@ -53,9 +53,9 @@
 
 /* Opcode names, Wireshark's opcode table. */
 static const char *const ccp_opcodes[CCP_OPCODE_MAX + 1] = {
-    [1] = "FWHA_MY_STATE",     [2] = "FWHA_QUERY_STATE",   [3] = "FWHA_IF_PROBE_REQ",
+    [1] = "FWHA_MY_STATE",       [2] = "FWHA_QUERY_STATE", [3] = "FWHA_IF_PROBE_REQ",
     [4] = "FWHA_IF_PROBE_REPLY", [5] = "FWHA_IFCONF_REQ",  [6] = "FWHA_IFCONF_REPLY",
-    [7] = "FWHA_LB_CONF",      [8] = "FWHA_LB_CONFIRM",    [9] = "FWHA_POLICY_CHANGE",
+    [7] = "FWHA_LB_CONF",        [8] = "FWHA_LB_CONFIRM",  [9] = "FWHA_POLICY_CHANGE",
     [10] = "FWHAP_SYNC",
 };
 
