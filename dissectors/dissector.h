@@ -7,6 +7,8 @@
  * DIS_NEED_MORE (undecided: show me the next payload packet) or
  * DIS_NOT_MINE. Dissectors are stateless between calls, never allocate,
  * print or exit, and read packet bytes only through struct rd (sensor/rd.h).
+ * On a match a dissector may also describe the device in one line (struct
+ * dis_packet's detail).
  *
  * Adding one touches its own file, one line in the registry
  * (dissectors/registry.c), the Makefile source list and its test. */
@@ -23,7 +25,17 @@ enum dis_result {
 };
 
 /* One payload packet of a flow, oriented: to_server is 1 for client ->
- * server. Ports in host order. The payload is borrowed for the call. */
+ * server. Ports in host order. The payload is borrowed for the call.
+ *
+ * detail is an optional output: the caller's buffer of detail_len bytes,
+ * or NULL (detail_len 0) when it does not want one. A dissector that
+ * answers DIS_MATCH may write there, with dis_detail(), one NUL-terminated
+ * line describing the device in the words of the format's source ("ClusterXL
+ * CCP version 3121, cluster number 10117, source machine ID 1"): only what
+ * the bytes say, never a guess. It writes nothing for the other answers and
+ * may write nothing at all, so the caller sets detail[0] = '\0' before the
+ * call. DIS_DETAIL_MAX is enough for every dissector's line; a shorter
+ * buffer gets it cut. */
 struct dis_packet {
     const uint8_t *payload;
     size_t len;
@@ -32,7 +44,11 @@ struct dis_packet {
     uint16_t sport; /* client port */
     uint16_t dport; /* server port */
     uint32_t index; /* 0 for the flow's first payload packet, 1 for the next... */
+    char *detail;   /* out, optional: see above */
+    size_t detail_len;
 };
+
+#define DIS_DETAIL_MAX 128
 
 #define DIS_MAX_PORTS 8
 
@@ -63,5 +79,12 @@ uint32_t dis_interest(uint8_t proto, uint16_t dport);
  * long enough for the fixed ClientHello fields, client version 3.0-3.4.
  * Needs the first 11 bytes; fewer is 0. Returns 1 or 0, never fails. */
 int dis_tls_client_hello(const uint8_t *payload, size_t len);
+
+/* Write the printf-style line fmt into pkt->detail (see struct dis_packet),
+ * cut to fit detail_len and always NUL-terminated. Does nothing when the
+ * caller passed no buffer (detail NULL or detail_len 0). Never fails; for
+ * dissectors, on the DIS_MATCH path only. */
+void dis_detail(const struct dis_packet *pkt, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 #endif

@@ -1,10 +1,12 @@
-/* registry.c -- the dissector registry, the port interest mask, and the
- * TLS ClientHello check the TCP dissectors share.
+/* registry.c -- the dissector registry, the port interest mask, the TLS
+ * ClientHello check the TCP dissectors share, and the detail-line writer.
  *
  * Adding a dissector: one extern line and one array entry here. The array
  * is walked with ARRAY_SIZE(), never terminated by a sentinel. */
 #include "dissector.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "rd.h"
@@ -15,6 +17,8 @@ extern const struct dissector dis_fgfm;               /* fgfm.c */
 extern const struct dissector dis_checkpoint_mgmt;    /* checkpoint.c */
 extern const struct dissector dis_velocloud_vcmp;     /* velocloud.c */
 extern const struct dissector dis_carbonblack_backup; /* carbonblack.c */
+extern const struct dissector dis_checkpoint_ccp;     /* checkpoint-ccp.c */
+extern const struct dissector dis_avast_nosa;         /* avast.c */
 
 const struct dissector *const dis_registry[] = {
     &dis_fortiguard_rating,  /* UDP 8888, 53 */
@@ -22,6 +26,8 @@ const struct dissector *const dis_registry[] = {
     &dis_checkpoint_mgmt,    /* TCP 18191, 18192, 18210, 18211, 18264, 257, 256, 18190 */
     &dis_velocloud_vcmp,     /* UDP 2426 */
     &dis_carbonblack_backup, /* TCP 54443 */
+    &dis_checkpoint_ccp,     /* UDP 8116 */
+    &dis_avast_nosa,         /* TCP 80 */
 };
 
 /* dis_interest() answers with one bit per entry. */
@@ -95,4 +101,17 @@ int dis_tls_client_hello(const uint8_t *payload, size_t len)
     return type == TLS_CT_HANDSHAKE && tls_version_ok(rec_major, rec_minor) && rec_len >= 4 &&
            rec_len <= TLS_RECORD_MAX && hs_type == TLS_HS_CLIENT_HELLO &&
            hs_len >= TLS_CLIENT_HELLO_MIN && tls_version_ok(cl_major, cl_minor);
+}
+
+/* See dissector.h. */
+void dis_detail(const struct dis_packet *pkt, const char *fmt, ...)
+{
+    if (pkt->detail == NULL || pkt->detail_len == 0)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(pkt->detail, pkt->detail_len, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        pkt->detail[0] = '\0';
 }

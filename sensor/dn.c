@@ -4,31 +4,34 @@
 #include <stdio.h>
 #include <string.h>
 
-static bool is_alpha(char c)
-{
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
-}
-
-static bool is_key_char(char c)
-{
-    return is_alpha(c) || (c >= '0' && c <= '9') || c == '.';
-}
-
 static char lower(char c)
 {
     return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
 }
 
-/* Length of "KEY=" at p (letters, digits, dots after a leading letter or
- * digit), 0 when p does not start an attribute. */
+/* The keys nDPI 4.2 writes (protocols/tls.c, processCertificateElements:
+ * OIDs 2.5.4.3, .6, .7, .8, .10 and .11), longest first where one is the
+ * start of another. */
+static const char *const dn_keys[] = {"CN", "C", "L", "ST", "OU", "O"};
+
+/* Length of "KEY" when p starts with one of dn_keys and '=', else 0. */
 static size_t key_at(const char *p)
 {
-    size_t n = 0;
-    if (!is_key_char(p[0]) || p[0] == '.')
-        return 0;
-    while (is_key_char(p[n]))
-        n++;
-    return p[n] == '=' ? n : 0;
+    for (size_t i = 0; i < sizeof(dn_keys) / sizeof(dn_keys[0]); i++) {
+        size_t k = strlen(dn_keys[i]);
+        if (strncmp(p, dn_keys[i], k) == 0 && p[k] == '=')
+            return k;
+    }
+    return 0;
+}
+
+/* The next ", " at or after p that starts an attribute, or NULL. */
+static const char *next_sep(const char *p)
+{
+    for (const char *sep = strstr(p, ", "); sep != NULL; sep = strstr(sep + 1, ", "))
+        if (key_at(sep + 2) != 0)
+            return sep;
+    return NULL;
 }
 
 size_t dn_parse(const char *dn, struct dn_attr *out, size_t max)
@@ -37,31 +40,22 @@ size_t dn_parse(const char *dn, struct dn_attr *out, size_t max)
     if (dn == NULL)
         return 0;
     const char *p = dn;
-    while (*p == ' ')
-        p++;
+    if (key_at(p) == 0) { /* text before the first attribute is not one */
+        const char *sep = next_sep(p);
+        if (sep == NULL)
+            return 0;
+        p = sep + 2;
+    }
     while (*p != '\0' && n < max) {
-        size_t kl = key_at(p);
-        if (kl == 0)
-            break; /* not a name of attributes: nothing more to read */
         struct dn_attr *a = &out[n++];
         a->key = p;
-        a->key_len = kl;
-        a->val = p + kl + 1;
-        const char *q = a->val;
-        for (;;) {
-            const char *sep = strstr(q, ", ");
-            if (sep == NULL) {
-                q += strlen(q);
-                break;
-            }
-            if (key_at(sep + 2) != 0) {
-                q = sep;
-                break;
-            }
-            q = sep + 2; /* ", " inside a value */
-        }
-        a->val_len = (size_t)(q - a->val);
-        p = *q != '\0' ? q + 2 : q;
+        a->key_len = key_at(p);
+        a->val = p + a->key_len + 1;
+        const char *sep = next_sep(a->val);
+        a->val_len = sep != NULL ? (size_t)(sep - a->val) : strlen(a->val);
+        if (sep == NULL)
+            break;
+        p = sep + 2;
     }
     return n;
 }
@@ -112,7 +106,7 @@ const char *dn_get(const char *dn, const char *key, char *buf, size_t len)
     struct dn_attr a[32];
     size_t n = dn_parse(dn, a, 32), kl = strlen(key);
     for (size_t i = 0; i < n; i++)
-        if (same_ci(a[i].key, a[i].key_len, key, kl)) {
+        if (a[i].key_len == kl && memcmp(a[i].key, key, kl) == 0) {
             snprintf(buf, len, "%.*s", (int)a[i].val_len, a[i].val);
             return buf;
         }

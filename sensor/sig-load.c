@@ -226,7 +226,7 @@ static struct dn_attr *sig_cert_pattern(const char *v, size_t *n)
 {
     struct dn_attr a[SIG_CERT_ATTRS_MAX];
     size_t m = dn_parse(v, a, SIG_CERT_ATTRS_MAX), used = 0;
-    if (m == 0)
+    if (m == 0 || a[0].key != v) /* it must start with an attribute */
         return NULL;
     for (size_t i = 0; i < m; i++) {
         if (a[i].val_len == 0)
@@ -564,8 +564,8 @@ static int sig_add_string(struct sig_load *ld, const config_setting_t *s, const 
         if ((attrs = sig_cert_pattern(v, &n_attrs)) == NULL)
             return sig_err(ld, s,
                            "%s[%d]: \"%.80s\" is not a certificate name pattern: attributes "
-                           "KEY=value joined by \", \" (O=Fortinet, OU=FortiGate), a value "
-                           "whole, *.name or ending in *",
+                           "KEY=value joined by \", \" (O=Fortinet, OU=FortiGate), KEY one of "
+                           "C, ST, L, O, OU, CN, a value whole, *.name or ending in *",
                            key, idx, v);
         /* fall through */
     case IND_HTTP_UA:

@@ -100,6 +100,55 @@ static const uint8_t vcmp_sample[] = {
     0x6a, 0x7c, 0x07, 0xbc, 0xbe, 0xe8, 0x41, 0xf7, 0x45, 0xc5, 0x5d, 0x4e, 0x9f, 0x74, 0x7f,
 };
 
+/* Check Point ClusterXL CCP, the one datagram of the shared corpus's
+ * cpha.pcap: 0.0.0.0:8116 -> 172.21.3.0:8116, VLAN 21, source MAC
+ * 00:00:00:00:01:01, 50 bytes. Header (Wireshark's names): magic 1a90,
+ * version 0x0c31 = 3121, cluster number 0x2785 = 10117, opcode 1
+ * FWHA_MY_STATE, source interface 22, random ID 0x793e, source machine ID
+ * 1, destination machine ID 0xfffe, policy ID 0xe04a, filler 0x0100; then
+ * 30 bytes of FWHA_MY_STATE body. */
+static const uint8_t ccp_my_state[] = {
+    0x1a, 0x90, 0x0c, 0x31, 0x27, 0x85, 0x00, 0x01, 0x00, 0x16, 0x79, 0x3e, 0x00,
+    0x01, 0xff, 0xfe, 0xe0, 0x4a, 0x01, 0x00, 0x00, 0x02, 0x00, 0x01, 0x00, 0x00,
+    0x08, 0x0a, 0x00, 0x02, 0x00, 0x03, 0x00, 0x04, 0x00, 0x00, 0x02, 0x04, 0x09,
+    0x00, 0x00, 0x00, 0x09, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x00,
+};
+
+/* Avast agent, shared corpus avast.pcap, 192.168.2.100:64357 ->
+ * 5.62.54.29:80: the client's first payload, "NOSA", length 0x0060 = 96 =
+ * the whole payload, then 90 bytes of body. */
+static const uint8_t avast_client[] = {
+    0x4e, 0x4f, 0x53, 0x41, 0x00, 0x60, 0x01, 0x01, 0x00, 0x00, 0x03, 0x01, 0x08, 0xb2, 0x5a, 0x29,
+    0x42, 0x52, 0x45, 0x14, 0x00, 0x00, 0x00, 0x00, 0xf8, 0x2e, 0xb3, 0xa6, 0xae, 0xc4, 0x31, 0x43,
+    0x91, 0xf9, 0x1f, 0xf0, 0xdc, 0x39, 0xb4, 0x22, 0x8f, 0x65, 0x6c, 0x10, 0x4c, 0x49, 0x43, 0x14,
+    0x2e, 0x22, 0x9d, 0xcf, 0xea, 0x64, 0xfd, 0xad, 0x51, 0x67, 0x61, 0x60, 0x0e, 0xcb, 0xdc, 0x90,
+    0xed, 0xbb, 0x2f, 0xee, 0x2e, 0x27, 0xaf, 0x34, 0x4c, 0x55, 0x4e, 0x10, 0x02, 0xc6, 0x4b, 0xde,
+    0x00, 0x96, 0x0f, 0x8c, 0x74, 0xa3, 0x7d, 0x16, 0x95, 0x54, 0x5a, 0xc9, 0x85, 0xfd, 0x08, 0x50,
+};
+
+/* The server's answer on the same connection: "NOSA", length 0x0010 = 16. */
+static const uint8_t avast_server[] = {
+    0x4e, 0x4f, 0x53, 0x41, 0x00, 0x10, 0x01, 0x02, 0x00, 0x00, 0x00, 0x00, 0xe8, 0xe6, 0x7a, 0x0c,
+};
+
+/* Later messages of the capture: a client one of 40 bytes
+ * (192.168.2.100:64903 -> 5.62.53.53:80) and a server one of 86
+ * (5.62.53.131:80 -> 192.168.2.100:62741). */
+static const uint8_t avast_client40[] = {
+    0x4e, 0x4f, 0x53, 0x41, 0x00, 0x28, 0x01, 0x04, 0x00, 0x00, 0x01, 0x00, 0x3c, 0x79,
+    0xbf, 0xe0, 0x42, 0x52, 0x45, 0x14, 0xf8, 0x2e, 0xb3, 0xa6, 0xae, 0xc4, 0x31, 0x43,
+    0x91, 0xf9, 0x1f, 0xf0, 0xdc, 0x39, 0xb4, 0x22, 0x8f, 0x65, 0x6c, 0x10,
+};
+
+static const uint8_t avast_server86[] = {
+    0x4e, 0x4f, 0x53, 0x41, 0x00, 0x56, 0x01, 0x02, 0x00, 0x00, 0x01, 0x00, 0x02, 0xe6, 0x86,
+    0x0a, 0x4c, 0x55, 0x4e, 0x10, 0x02, 0xf1, 0x6d, 0x5c, 0x26, 0x00, 0x00, 0x00, 0x62, 0xce,
+    0xaf, 0xd5, 0x00, 0x96, 0x0f, 0x8c, 0x74, 0xa3, 0x7d, 0x16, 0x95, 0x54, 0x5a, 0xc9, 0x85,
+    0xfd, 0x08, 0x50, 0x00, 0x11, 0x3e, 0x7f, 0x8f, 0x43, 0xb6, 0x4c, 0x0d, 0x88, 0x4d, 0x00,
+    0xa3, 0x0f, 0xe8, 0x5a, 0x60, 0x30, 0x88, 0x48, 0xd8, 0xfb, 0x9f, 0xad, 0x5f, 0x23, 0x11,
+    0x5f, 0x2b, 0x9f, 0x53, 0x55, 0xc7, 0xf0, 0x67, 0x04, 0x0c, 0x08,
+};
+
 /* ------------------------------------------------------------ helpers */
 
 static const struct dissector *get(const char *name)
@@ -107,6 +156,13 @@ static const struct dissector *get(const char *name)
     int i = dis_find(name);
     assert_true(i >= 0);
     return dis_registry[i];
+}
+
+/* The client port of a test flow to dport: ClusterXL members talk from
+ * 8116 to 8116, everything else from an ephemeral port. */
+static uint16_t client_port(const struct dissector *d, uint16_t dport)
+{
+    return strcmp(d->name, "checkpoint-ccp") == 0 ? dport : 50123;
 }
 
 /* Run d on payload p as packet `index` of a flow to its first port. */
@@ -118,7 +174,7 @@ static int run(const struct dissector *d, const uint8_t *p, size_t len, int to_s
         .len = len,
         .proto = d->proto,
         .to_server = (uint8_t)to_server,
-        .sport = 50123,
+        .sport = client_port(d, d->ports[0]),
         .dport = d->ports[0],
         .index = index,
     };
@@ -132,8 +188,28 @@ static int run_port(const struct dissector *d, uint16_t dport, const uint8_t *p,
         .len = len,
         .proto = d->proto,
         .to_server = 1,
-        .sport = 50123,
+        .sport = client_port(d, dport),
         .dport = dport,
+    };
+    return d->dissect(&pkt);
+}
+
+/* Run d on p (client to server, first packet) with a detail buffer of
+ * detail_len bytes at detail, cleared first as callers must. */
+static int run_detail(const struct dissector *d, const uint8_t *p, size_t len, char *detail,
+                      size_t detail_len)
+{
+    if (detail_len > 0)
+        detail[0] = '\0';
+    struct dis_packet pkt = {
+        .payload = p,
+        .len = len,
+        .proto = d->proto,
+        .to_server = 1,
+        .sport = client_port(d, d->ports[0]),
+        .dport = d->ports[0],
+        .detail = detail,
+        .detail_len = detail_len,
     };
     return d->dissect(&pkt);
 }
@@ -143,7 +219,7 @@ static int run_port(const struct dissector *d, uint16_t dport, const uint8_t *p,
 static void test_registry(void **state)
 {
     (void)state;
-    assert_true(dis_registry_len >= 5);
+    assert_true(dis_registry_len >= 7);
     assert_true(dis_registry_len <= 32);
     for (size_t i = 0; i < dis_registry_len; i++) {
         const struct dissector *d = dis_registry[i];
@@ -180,6 +256,10 @@ static void test_interest(void **state)
     assert_int_equal(dis_interest(IPPROTO_UDP, 18191), 0);
     assert_int_equal(dis_interest(IPPROTO_UDP, 2426), bit("velocloud-vcmp"));
     assert_int_equal(dis_interest(IPPROTO_TCP, 54443), bit("carbonblack-backup"));
+    assert_int_equal(dis_interest(IPPROTO_UDP, 8116), bit("checkpoint-ccp"));
+    assert_int_equal(dis_interest(IPPROTO_TCP, 8116), 0);
+    assert_int_equal(dis_interest(IPPROTO_TCP, 80), bit("avast-nosa"));
+    assert_int_equal(dis_interest(IPPROTO_UDP, 80), 0);
     assert_int_equal(dis_interest(IPPROTO_TCP, 443), 0);
     assert_int_equal(dis_interest(IPPROTO_TCP, 0), 0);
     assert_int_equal(dis_interest(IPPROTO_UDP, 0), 0);
@@ -348,6 +428,218 @@ static void test_carbonblack(void **state)
     assert_int_equal(d->dissect(&pkt), DIS_NOT_MINE);
 }
 
+/* ------------------------------------------------------------ ClusterXL CCP */
+
+/* A pseudo-random generator for look-alike datagrams (xorshift32): the
+ * same sequence on every run. */
+static uint32_t xorshift(uint32_t *x)
+{
+    *x ^= *x << 13;
+    *x ^= *x >> 17;
+    *x ^= *x << 5;
+    return *x;
+}
+
+static void test_ccp(void **state)
+{
+    (void)state;
+    const struct dissector *d = get("checkpoint-ccp");
+    uint8_t b[sizeof(ccp_my_state)];
+    char detail[DIS_DETAIL_MAX];
+
+    /* the corpus datagram, in either direction, and what it says */
+    assert_int_equal(run(d, ccp_my_state, sizeof(ccp_my_state), 1, 0), DIS_MATCH);
+    assert_int_equal(run(d, ccp_my_state, sizeof(ccp_my_state), 0, 1), DIS_MATCH);
+    assert_int_equal(run_detail(d, ccp_my_state, sizeof(ccp_my_state), detail, sizeof(detail)),
+                     DIS_MATCH);
+    assert_string_equal(detail, "ClusterXL CCP version 3121, cluster number 10117, source "
+                                "machine ID 1 (FWHA_MY_STATE)");
+    /* no buffer, or a short one: the answer is the same, the line cut */
+    assert_int_equal(run_detail(d, ccp_my_state, sizeof(ccp_my_state), NULL, 0), DIS_MATCH);
+    assert_int_equal(run_detail(d, ccp_my_state, sizeof(ccp_my_state), detail, 10), DIS_MATCH);
+    assert_string_equal(detail, "ClusterXL");
+    /* the 20-byte header is enough; 19 bytes is not yet */
+    assert_int_equal(run(d, ccp_my_state, 20, 1, 0), DIS_MATCH);
+    assert_int_equal(run(d, ccp_my_state, 19, 1, 0), DIS_NEED_MORE);
+
+    /* version 1 (FW-1 4.1) has a 16-byte header */
+    memcpy(b, ccp_my_state, sizeof(b));
+    b[2] = 0, b[3] = 1;
+    assert_int_equal(run(d, b, 16, 1, 0), DIS_MATCH);
+    assert_int_equal(run(d, b, 15, 1, 0), DIS_NEED_MORE);
+    /* the Scalable Platform numbering (R76SP 62700) */
+    b[2] = 0xf4, b[3] = 0xec;
+    assert_int_equal(run(d, b, sizeof(b), 1, 0), DIS_MATCH);
+
+    /* implausible versions: 0, 4096, 0xffff */
+    const uint16_t bad_versions[] = {0, 4096, 62699, 63000, 0xffff};
+    for (size_t i = 0; i < sizeof(bad_versions) / sizeof(bad_versions[0]); i++) {
+        memcpy(b, ccp_my_state, sizeof(b));
+        b[2] = (uint8_t)(bad_versions[i] >> 8), b[3] = (uint8_t)bad_versions[i];
+        assert_int_equal(run(d, b, sizeof(b), 1, 0), DIS_NOT_MINE);
+        /* decided as soon as the version is there */
+        assert_int_equal(run(d, b, 4, 1, 0), DIS_NOT_MINE);
+    }
+    /* opcodes outside 1..10 */
+    memcpy(b, ccp_my_state, sizeof(b));
+    b[7] = 0;
+    assert_int_equal(run(d, b, sizeof(b), 1, 0), DIS_NOT_MINE);
+    b[7] = 11;
+    assert_int_equal(run(d, b, sizeof(b), 1, 0), DIS_NOT_MINE);
+    assert_int_equal(run(d, b, 8, 1, 0), DIS_NOT_MINE);
+    b[7] = 10;
+    assert_int_equal(run_detail(d, b, sizeof(b), detail, sizeof(detail)), DIS_MATCH);
+    assert_non_null(strstr(detail, "(FWHAP_SYNC)"));
+    /* a wrong magic, byte by byte */
+    memcpy(b, ccp_my_state, sizeof(b));
+    b[0] = 0x1b;
+    assert_int_equal(run(d, b, sizeof(b), 1, 0), DIS_NOT_MINE);
+    assert_int_equal(run(d, b, 1, 1, 0), DIS_NOT_MINE);
+    memcpy(b, ccp_my_state, sizeof(b));
+    b[1] = 0x91;
+    assert_int_equal(run(d, b, sizeof(b), 1, 0), DIS_NOT_MINE);
+    assert_int_equal(run(d, b, 2, 1, 0), DIS_NOT_MINE);
+
+    /* look-alikes on UDP 8116, all of which nDPI 4.2 calls CPHA by port */
+    assert_int_equal(run(d, tls_client_hello, sizeof(tls_client_hello), 1, 0), DIS_NOT_MINE);
+    assert_int_equal(run(d, dns_query, sizeof(dns_query), 1, 0), DIS_NOT_MINE);
+    assert_int_equal(run(d, stun_binding, sizeof(stun_binding), 1, 0), DIS_NOT_MINE);
+    assert_int_equal(run(d, wg_init, sizeof(wg_init), 1, 0), DIS_NOT_MINE);
+    assert_int_equal(run(d, vcmp_sample, sizeof(vcmp_sample), 1, 0), DIS_NOT_MINE);
+    assert_int_equal(run(d, fgd_query, sizeof(fgd_query), 1, 0), DIS_NOT_MINE);
+    /* 20000 random datagrams of 21..120 bytes: not one is taken, and one in
+     * 256 of them is given the magic so the later checks are exercised */
+    uint32_t x = 0x2545f491;
+    uint8_t rnd[120];
+    for (int n = 0; n < 20000; n++) {
+        size_t len = 21 + xorshift(&x) % 100;
+        for (size_t i = 0; i < len; i++)
+            rnd[i] = (uint8_t)xorshift(&x);
+        if (n % 256 == 0)
+            rnd[0] = 0x1a, rnd[1] = 0x90;
+        assert_int_equal(run(d, rnd, len, 1, 0), DIS_NOT_MINE);
+    }
+
+    /* the ports: 8116 on both ends, UDP only */
+    struct dis_packet pkt = {.payload = ccp_my_state,
+                             .len = sizeof(ccp_my_state),
+                             .proto = IPPROTO_UDP,
+                             .to_server = 1,
+                             .sport = 50123,
+                             .dport = 8116};
+    assert_int_equal(d->dissect(&pkt), DIS_NOT_MINE);
+    pkt.sport = 8116;
+    assert_int_equal(d->dissect(&pkt), DIS_MATCH);
+    pkt.proto = IPPROTO_TCP;
+    assert_int_equal(d->dissect(&pkt), DIS_NOT_MINE);
+    /* nothing yet */
+    assert_int_equal(run(d, NULL, 0, 1, 0), DIS_NEED_MORE);
+}
+
+/* ------------------------------------------------------------ Avast */
+
+static void test_avast(void **state)
+{
+    (void)state;
+    const struct dissector *d = get("avast-nosa");
+    uint8_t b[sizeof(avast_client)];
+    char detail[DIS_DETAIL_MAX];
+
+    /* the corpus messages, from either side */
+    assert_int_equal(run(d, avast_client, sizeof(avast_client), 1, 0), DIS_MATCH);
+    assert_int_equal(run(d, avast_server, sizeof(avast_server), 0, 1), DIS_MATCH);
+    assert_int_equal(run(d, avast_client40, sizeof(avast_client40), 1, 0), DIS_MATCH);
+    assert_int_equal(run(d, avast_server86, sizeof(avast_server86), 0, 1), DIS_MATCH);
+    /* no source names a field worth a detail line */
+    assert_int_equal(run_detail(d, avast_client, sizeof(avast_client), detail, sizeof(detail)),
+                     DIS_MATCH);
+    assert_string_equal(detail, "");
+
+    /* two and three whole messages back to back in one segment */
+    uint8_t two[sizeof(avast_server) + sizeof(avast_client40) + sizeof(avast_server)];
+    memcpy(two, avast_server, sizeof(avast_server));
+    memcpy(two + sizeof(avast_server), avast_client40, sizeof(avast_client40));
+    assert_int_equal(run(d, two, sizeof(avast_server) + sizeof(avast_client40), 1, 0), DIS_MATCH);
+    memcpy(two + sizeof(avast_server) + sizeof(avast_client40), avast_server, sizeof(avast_server));
+    assert_int_equal(run(d, two, sizeof(two), 1, 0), DIS_MATCH);
+    /* ... but not a whole message followed by something else */
+    two[sizeof(avast_server)] = 'X';
+    assert_int_equal(run(d, two, sizeof(two), 1, 0), DIS_NOT_MINE);
+    /* nor nine messages (more than a segment of this protocol carries) */
+    uint8_t nine[9 * sizeof(avast_server)];
+    for (size_t i = 0; i < 9; i++)
+        memcpy(nine + i * sizeof(avast_server), avast_server, sizeof(avast_server));
+    assert_int_equal(run(d, nine, 8 * sizeof(avast_server), 1, 0), DIS_MATCH);
+    assert_int_equal(run(d, nine, sizeof(nine), 1, 0), DIS_NOT_MINE);
+
+    /* "NOSA" with a length that is absurd or does not fit the payload */
+    const uint16_t bad_lengths[] = {0, 5, 95, 97, 0x6000, 0xffff};
+    for (size_t i = 0; i < sizeof(bad_lengths) / sizeof(bad_lengths[0]); i++) {
+        memcpy(b, avast_client, sizeof(b));
+        b[4] = (uint8_t)(bad_lengths[i] >> 8), b[5] = (uint8_t)bad_lengths[i];
+        assert_int_equal(run(d, b, sizeof(b), 1, 0), DIS_NOT_MINE);
+    }
+    /* the bare header: length 6, nothing after it */
+    const uint8_t bare[] = {'N', 'O', 'S', 'A', 0x00, 0x06};
+    assert_int_equal(run(d, bare, sizeof(bare), 1, 0), DIS_MATCH);
+    /* a "NOSA" text that is not this protocol */
+    const uint8_t text[] = "NOSA is not an agent\r\n";
+    assert_int_equal(run(d, text, sizeof(text) - 1, 1, 0), DIS_NOT_MINE);
+    /* a wrong magic; HTTP, the port's usual tenant; TLS */
+    memcpy(b, avast_client, sizeof(b));
+    b[3] = 'B';
+    assert_int_equal(run(d, b, sizeof(b), 1, 0), DIS_NOT_MINE);
+    assert_int_equal(run(d, b, 4, 1, 0), DIS_NOT_MINE);
+    const uint8_t http[] = "GET / HTTP/1.1\r\nHost: example.com\r\n\r\n";
+    assert_int_equal(run(d, http, sizeof(http) - 1, 1, 0), DIS_NOT_MINE);
+    assert_int_equal(run(d, tls_client_hello, sizeof(tls_client_hello), 1, 0), DIS_NOT_MINE);
+    /* a header cut short is undecided while it is a prefix of "NOSA" */
+    assert_int_equal(run(d, avast_client, 3, 1, 0), DIS_NEED_MORE);
+    assert_int_equal(run(d, avast_client, 5, 1, 0), DIS_NEED_MORE);
+    assert_int_equal(run(d, NULL, 0, 1, 0), DIS_NEED_MORE);
+    /* TCP only */
+    struct dis_packet pkt = {.payload = avast_client,
+                             .len = sizeof(avast_client),
+                             .proto = IPPROTO_UDP,
+                             .to_server = 1,
+                             .dport = 80};
+    assert_int_equal(d->dissect(&pkt), DIS_NOT_MINE);
+}
+
+/* ------------------------------------------------------------ detail */
+
+/* dis_detail() writes only into a buffer the caller gave; the dissectors
+ * that have nothing to say leave it as it was. */
+static void test_detail(void **state)
+{
+    (void)state;
+    char buf[16];
+    struct dis_packet pkt = {.detail = buf, .detail_len = sizeof(buf)};
+    dis_detail(&pkt, "%s %d", "member", 2);
+    assert_string_equal(buf, "member 2");
+    dis_detail(&pkt, "%s", "a line longer than sixteen bytes");
+    assert_string_equal(buf, "a line longer t");
+    pkt.detail_len = 1;
+    dis_detail(&pkt, "%s", "cut");
+    assert_string_equal(buf, "");
+    struct dis_packet none = {.detail = NULL, .detail_len = 0};
+    dis_detail(&none, "%s", "nowhere"); /* a no-op, not a crash */
+    buf[0] = 'x';
+    struct dis_packet zero = {.detail = buf, .detail_len = 0};
+    dis_detail(&zero, "%s", "nowhere");
+    assert_int_equal(buf[0], 'x');
+
+    char detail[DIS_DETAIL_MAX];
+    assert_int_equal(
+        run_detail(get("fortinet-fgfm"), fgfm_frame, sizeof(fgfm_frame), detail, sizeof(detail)),
+        DIS_MATCH);
+    assert_string_equal(detail, "");
+    assert_int_equal(run_detail(get("checkpoint-mgmt"), tls_client_hello, sizeof(tls_client_hello),
+                                detail, sizeof(detail)),
+                     DIS_MATCH);
+    assert_string_equal(detail, "");
+}
+
 /* ------------------------------------------------------------ truncation */
 
 struct sample {
@@ -364,6 +656,9 @@ static const struct sample samples[] = {
     {"checkpoint-mgmt", tls_client_hello, sizeof(tls_client_hello), 11},
     {"velocloud-vcmp", vcmp_sample, sizeof(vcmp_sample), 20},
     {"carbonblack-backup", tls_client_hello, sizeof(tls_client_hello), 11},
+    {"checkpoint-ccp", ccp_my_state, sizeof(ccp_my_state), 20},
+    {"avast-nosa", avast_client, sizeof(avast_client), sizeof(avast_client)},
+    {"avast-nosa", avast_server86, sizeof(avast_server86), sizeof(avast_server86)},
 };
 
 static int clean(int rc)
@@ -411,12 +706,20 @@ static void test_cross_truncation(void **state)
                 if (p != NULL)
                     memcpy(p, s->p, len);
                 for (size_t j = 0; j < DIS_MAX_PORTS && d->ports[j] != 0; j++) {
+                    char detail[DIS_DETAIL_MAX] = "";
                     struct dis_packet pkt = {.payload = p,
                                              .len = len,
                                              .proto = d->proto,
                                              .to_server = 1,
-                                             .dport = d->ports[j]};
-                    assert_true(clean(d->dissect(&pkt)));
+                                             .sport = client_port(d, d->ports[j]),
+                                             .dport = d->ports[j],
+                                             .detail = detail,
+                                             .detail_len = sizeof(detail)};
+                    int rc = d->dissect(&pkt);
+                    assert_true(clean(rc));
+                    assert_non_null(memchr(detail, '\0', sizeof(detail)));
+                    if (rc != DIS_MATCH)
+                        assert_string_equal(detail, "");
                 }
                 test_free(p);
             }
@@ -427,11 +730,19 @@ static void test_cross_truncation(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_registry),   cmocka_unit_test(test_interest),
-        cmocka_unit_test(test_tls_helper), cmocka_unit_test(test_fortiguard),
-        cmocka_unit_test(test_fgfm),       cmocka_unit_test(test_checkpoint),
-        cmocka_unit_test(test_velocloud),  cmocka_unit_test(test_carbonblack),
-        cmocka_unit_test(test_truncation), cmocka_unit_test(test_cross_truncation),
+        cmocka_unit_test(test_registry),
+        cmocka_unit_test(test_interest),
+        cmocka_unit_test(test_tls_helper),
+        cmocka_unit_test(test_fortiguard),
+        cmocka_unit_test(test_fgfm),
+        cmocka_unit_test(test_checkpoint),
+        cmocka_unit_test(test_velocloud),
+        cmocka_unit_test(test_carbonblack),
+        cmocka_unit_test(test_ccp),
+        cmocka_unit_test(test_avast),
+        cmocka_unit_test(test_detail),
+        cmocka_unit_test(test_truncation),
+        cmocka_unit_test(test_cross_truncation),
     };
     return cmocka_run_group_tests_name("dissectors", tests, NULL, NULL);
 }

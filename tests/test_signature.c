@@ -322,6 +322,11 @@ static void test_duplicate_ids(void **state)
     expect_error("bad-duplicate-id", "b.conf", rest);
 }
 
+/* What the loader says a certificate name pattern is. */
+#define CERT_PATTERN_HELP                                                                          \
+    "attributes KEY=value joined by \", \" (O=Fortinet, OU=FortiGate), KEY one of C, ST, L, O, "   \
+    "OU, CN, a value whole, *.name or ending in *"
+
 static void test_errors_inline(void **state)
 {
     char dir[1024], rest[1200];
@@ -388,8 +393,11 @@ static void test_errors_inline(void **state)
                   "10: http_host[1]: \"A.Example.COM.\" repeats an earlier entry");
     expect_inline("    cidrs = [ \"192.0.2.0/24\", \"192.0.2.0/024\" ];\n",
                   "10: cidrs[1]: \"192.0.2.0/024\" repeats an earlier entry");
-    expect_inline("    cert_subject = [ \"O=X\", \"o=x\" ];\n",
-                  "10: cert_subject[1]: \"o=x\" repeats an earlier entry");
+    expect_inline("    cert_subject = [ \"o=Fortinet\" ];\n",
+                  "10: cert_subject[0]: \"o=Fortinet\" is not a certificate name "
+                  "pattern: " CERT_PATTERN_HELP);
+    expect_inline("    cert_subject = [ \"O=X\", \"O=x\" ];\n",
+                  "10: cert_subject[1]: \"O=x\" repeats an earlier entry");
     /* the same pattern in domains and http_host, or in two signatures: fine */
     expect_inline("    http_host = [ \"a.example.com\" ];\n", NULL);
 
@@ -427,13 +435,11 @@ static void test_errors_inline(void **state)
                   "3: signature \"t-one\": device = \"dissector\" without dissector");
     /* certificate patterns are attributes, not substrings */
     expect_inline("    cert_subject = [ \".cloudsink.net\" ];\n",
-                  "10: cert_subject[0]: \".cloudsink.net\" is not a certificate name pattern: "
-                  "attributes KEY=value joined by \", \" (O=Fortinet, OU=FortiGate), a value "
-                  "whole, *.name or ending in *");
-    expect_inline("    cert_subject = [ \"O=\" ];\n",
-                  "10: cert_subject[0]: \"O=\" is not a certificate name pattern: attributes "
-                  "KEY=value joined by \", \" (O=Fortinet, OU=FortiGate), a value whole, "
-                  "*.name or ending in *");
+                  "10: cert_subject[0]: \".cloudsink.net\" is not a certificate name "
+                  "pattern: " CERT_PATTERN_HELP);
+    expect_inline(
+        "    cert_subject = [ \"O=\" ];\n",
+        "10: cert_subject[0]: \"O=\" is not a certificate name pattern: " CERT_PATTERN_HELP);
     expect_inline("    cert_subject = [ \"O=VMware, Inc., OU=VMware ESX Server Default "
                   "Certificate\" ];\n",
                   NULL);
@@ -779,7 +785,7 @@ static void test_match_http_and_cert(void **state)
     f.cert_subject = "C=US, CN=O=Check Point.example.com";
     assert_int_equal(sig_match(p, &f, h, 4), 0);
     f = flow_none();
-    f.cert_issuer = "C=IL, o=check point, ou=certificate authority, CN=y";
+    f.cert_issuer = "C=IL, O=check point, OU=certificate authority, CN=y";
     assert_int_equal(sig_match(p, &f, h, 4), 1);
     expect_ev(&h[0], 0, SIG_EV_CERT_ISSUER, f.cert_issuer,
               "O=Check Point, OU=Certificate Authority");

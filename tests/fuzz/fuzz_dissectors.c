@@ -8,11 +8,16 @@
  *   bit 4..0   registry entry (modulo dis_registry_len)
  *
  * The packet carries the entry's own transport and one of its declared
- * server ports (chosen by the index), as detect.c would hand it over; the
- * payload ends where libFuzzer's buffer ends. The answer must be one of the
- * three enum dis_result values. make_seeds.py writes the same byte. */
+ * server ports (chosen by the index), as detect.c would hand it over; a
+ * UDP entry also gets that port as the client port (peer protocols such as
+ * ClusterXL CCP use it on both ends), a TCP entry 49152. The payload ends
+ * where libFuzzer's buffer ends. The answer must be one of the three enum
+ * dis_result values, and the detail buffer a NUL-terminated string within
+ * its bounds. make_seeds.py writes the same byte. */
 #include "dissector.h"
 #include "fuzz-util.h"
+
+#include <netinet/in.h>
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -33,20 +38,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t nports = 0;
     while (nports < DIS_MAX_PORTS && d->ports[nports] != 0)
         nports++;
+    uint16_t dport = nports ? d->ports[(sel >> 6) % nports] : 0;
+    char detail[DIS_DETAIL_MAX];
+    detail[0] = '\0';
     struct dis_packet pkt = {
         .payload = data + 1,
         .len = size - 1,
         .proto = d->proto,
         .to_server = (sel & 0x20) == 0,
-        .sport = 49152,
-        .dport = nports ? d->ports[(sel >> 6) % nports] : 0,
+        .sport = d->proto == IPPROTO_UDP ? dport : 49152,
+        .dport = dport,
         .index = (uint32_t)(sel >> 6),
+        .detail = detail,
+        .detail_len = sizeof(detail),
     };
     if (pkt.dport != 0)
         FUZZ_CHECK(dis_interest(d->proto, pkt.dport) & (1u << entry));
 
     int r = d->dissect(&pkt);
     FUZZ_CHECK(r == DIS_NOT_MINE || r == DIS_NEED_MORE || r == DIS_MATCH);
+    FUZZ_CHECK(memchr(detail, '\0', sizeof(detail)) != NULL);
+    FUZZ_CHECK(r == DIS_MATCH || detail[0] == '\0');
     FUZZ_CHECK(dis_find(d->name) >= 0);
 
     int hello = dis_tls_client_hello(pkt.payload, pkt.len);

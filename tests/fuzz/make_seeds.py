@@ -43,6 +43,8 @@ REGISTRY = (
     (6, (18191, 18192, 18210, 18211, 18264, 257, 256, 18190)),      # checkpoint-mgmt
     (17, (2426,)),                                                   # velocloud-vcmp
     (6, (54443,)),                                                   # carbonblack-backup
+    (17, (8116,)),                                                   # checkpoint-ccp
+    (6, (80,)),                                                      # avast-nosa
 )
 
 DNS_PORTS = (53, 5353, 5355)
