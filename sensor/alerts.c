@@ -13,6 +13,7 @@
 
 #include "assets.h"
 #include "config.h"
+#include "device.h"
 #include "evidence.h"
 #include "flow.h"
 #include "log.h"
@@ -72,12 +73,11 @@ struct alert_sink {
 enum { HELD_OFFER, HELD_BYTES };
 
 static void flow_bytes_locked(struct alert_sink *s, const struct flow *f,
-                              const struct signature *sig, uint64_t bytes_out);
+                              const struct signature *sig);
 
 /* An offer held in ordered mode: copies of everything it points to. */
 struct held {
-    int kind; /* HELD_OFFER or HELD_BYTES */
-    uint64_t bytes_out;
+    int kind;                    /* HELD_OFFER or HELD_BYTES */
     const struct signature *sig; /* HELD_BYTES: the flow's strongest match */
     struct flow f;
     struct flow_info fi;
@@ -181,6 +181,36 @@ static void make_alert_id(const struct alert_sink *s, const struct alert_flow *a
     snprintf(out, 33, "%016llx%016llx", (unsigned long long)h.high64, (unsigned long long)h.low64);
 }
 
+/* Stable id of an asset: the same sensor, host and product give the same
+ * id on every run, so a dashboard can tell a device it knows. */
+static void make_asset_id(const struct alert_sink *s, const char *host, const struct signature *sig,
+                          char out[33])
+{
+    char buf[512];
+    int n = snprintf(buf, sizeof(buf), "%s|%s|%s|%s", s->cfg->sensor_name, host, sig->vendor,
+                     sig->product);
+    if (n < 0 || (size_t)n >= sizeof(buf))
+        n = (int)sizeof(buf) - 1;
+    XXH128_hash_t h = XXH3_128bits(buf, (size_t)n);
+    snprintf(out, 33, "%016llx%016llx", (unsigned long long)h.high64, (unsigned long long)h.low64);
+}
+
+unsigned alert_ends(const struct signature *sig, const struct flow *f)
+{
+    static const uint8_t zero[16];
+    const struct flow_key *k = &f->key;
+    size_t alen = k->ipver == 6 ? 16 : 4;
+    int d = f->direction;
+    unsigned ends = 0;
+    if ((sig->role == SIG_ROLE_CLIENT || sig->role == SIG_ROLE_PEERS) &&
+        (d == FLOW_DIR_EGRESS || d == FLOW_DIR_INTERNAL) && memcmp(k->src, zero, alen) != 0)
+        ends |= ALERT_END_CLIENT;
+    if ((sig->role == SIG_ROLE_SERVER || sig->role == SIG_ROLE_PEERS) &&
+        (d == FLOW_DIR_INGRESS || d == FLOW_DIR_INTERNAL) && memcmp(k->dst, zero, alen) != 0)
+        ends |= ALERT_END_SERVER;
+    return ends;
+}
+
 void alert_sink_set_redis(struct alert_sink *s, struct out_redis *r)
 {
     s->redis = r;
@@ -236,6 +266,7 @@ static void redis_alert(struct alert_sink *s, const struct alert_rec *a, const c
     if (g != NULL && g->asn)
         snprintf(asn, sizeof(asn), "%u", (unsigned)g->asn);
     const struct out_redis_field f[] = {
+        field("event_type", "alert"),
         field("alert_id", a->alert_id),
         field("timestamp", ts),
         field("sensor", a->sensor),
@@ -258,15 +289,10 @@ static void redis_alert(struct alert_sink *s, const struct alert_rec *a, const c
     out_redis_submit_alert(s->redis, f, ARRAY_SIZE(f), json, len);
 }
 
-static void write_alert(struct alert_sink *s, const struct alert_rec *a)
+/* Write one formatted record (n bytes of s->buf, 0: it did not fit) to
+ * the alert file. */
+static void write_record(struct alert_sink *s, size_t n)
 {
-    if (s->fp == NULL && s->redis == NULL)
-        return;
-    size_t n = out_alert_format(a, s->buf, sizeof(s->buf));
-    /* The Redis output copies the record and never blocks on Redis; what
-     * it cannot queue or spool it counts itself. */
-    if (s->redis != NULL)
-        redis_alert(s, a, n ? s->buf : NULL, n ? n - 1 : 0);
     if (n == 0) {
         if (s->st.write_errors++ == 0)
             s->first_errno = EMSGSIZE;
@@ -281,6 +307,58 @@ static void write_alert(struct alert_sink *s, const struct alert_rec *a)
         file_error(s, errno ? errno : EIO);
 }
 
+static void write_alert(struct alert_sink *s, const struct alert_rec *a)
+{
+    if (s->fp == NULL && s->redis == NULL)
+        return;
+    size_t n = out_alert_format(a, s->buf, sizeof(s->buf));
+    /* The Redis output copies the record and never blocks on Redis; what
+     * it cannot queue or spool it counts itself. */
+    if (s->redis != NULL)
+        redis_alert(s, a, n ? s->buf : NULL, n ? n - 1 : 0);
+    write_record(s, n);
+}
+
+/* Hand one asset event to Redis, as an alert: its flat fields and JSON. */
+static void redis_asset_event(struct alert_sink *s, const struct asset_rec *r, const char *json,
+                              size_t len)
+{
+    const struct flow_info *fi = r->af->fi;
+    const struct signature *sig = r->hit->sig;
+    char ts[40], dev[224] = "";
+    jw_format_time(r->af->ts_us, ts, sizeof(ts));
+    if (r->dev != NULL)
+        snprintf(dev, sizeof(dev), "%s%s%s%s%s", r->dev->model, r->dev->model[0] ? " " : "",
+                 r->dev->serial, r->dev->serial[0] && r->dev->name[0] ? " " : "", r->dev->name);
+    const struct out_redis_field f[] = {
+        field("event_type", "asset"),
+        field("asset_id", r->asset_id),
+        field("timestamp", ts),
+        field("sensor", r->sensor),
+        field("asset_ip", r->host),
+        field("vendor", sig->vendor),
+        field("product", sig->product),
+        field("relation", sig_relation_name(sig->relation)),
+        field("signature_id", sig->id),
+        field("confidence", sig_confidence_name(r->hit->confidence)),
+        field("evidence", r->hit->n_ev ? sig_evidence_name(r->hit->ev[0].kind) : ""),
+        field("device", dev),
+        field("community_id", fi->community_id),
+    };
+    out_redis_submit_alert(s->redis, f, ARRAY_SIZE(f), json, len);
+}
+
+static void write_asset_event(struct alert_sink *s, const struct asset_rec *r)
+{
+    s->st.asset_events++;
+    if (s->fp == NULL && s->redis == NULL)
+        return;
+    size_t n = out_asset_format(r, s->buf, sizeof(s->buf));
+    if (s->redis != NULL)
+        redis_asset_event(s, r, n ? s->buf : NULL, n ? n - 1 : 0);
+    write_record(s, n);
+}
+
 /* Hand the host's updated inventory record to Redis. */
 static void push_asset(struct alert_sink *s, int fam, const uint8_t *host)
 {
@@ -292,58 +370,133 @@ static void push_asset(struct alert_sink *s, int fam, const uint8_t *host)
         out_redis_asset(s->redis, addr, s->buf, (size_t)n);
 }
 
-/* Decide and write one offer; the lock is held. */
-static void offer_locked(struct alert_sink *s, const struct alert_flow *af,
-                         const struct sig_hit *hits, size_t n)
+/* The device facts the hit's evidence gives, into d; NULL when none. */
+static const struct dev_info *hit_device(const struct sig_hit *h, const struct flow *f,
+                                         struct dev_info *d)
+{
+    static const uint8_t zero[16];
+    if (h->sig->device == SIG_DEV_NONE ||
+        !dev_describe(h->sig->device, flow_meta_get(f, FLOW_META_SUBJECT),
+                      flow_meta_get(f, FLOW_META_DETAIL), f->key.vlan, d))
+        return NULL;
+    /* ClusterXL members send from 0.0.0.0 to their network's address: the
+     * cluster is known by that network and its VLAN, not by a member */
+    if (h->sig->device == SIG_DEV_DISSECTOR &&
+        memcmp(f->key.src, zero, f->key.ipver == 6 ? 16 : 4) == 0)
+        d->by_network = 1;
+    return d;
+}
+
+/* The hit names the internal host at end (ALERT_END_*) of the flow: into
+ * the inventory, and an asset event the first time. */
+static void identify(struct alert_sink *s, const struct alert_flow *af, const struct sig_hit *h,
+                     unsigned end, int first_of_flow, const struct dev_info *dev)
+{
+    const struct flow_info *fi = af->fi;
+    const struct flow_key *k = &fi->f->key;
+    const uint8_t *host = end == ALERT_END_CLIENT ? k->src : k->dst;
+    const struct geo_result *peer = end == ALERT_END_CLIENT ? fi->dest_geo : fi->src_geo;
+    int fam = k->ipver == 6 ? 6 : 4;
+    s->st.identified++;
+    if (s->assets == NULL)
+        return;
+    struct assets_ident id = {
+        .af = fam,
+        .host = host,
+        .sig = h->sig,
+        .peer_cc = peer != NULL ? peer->country : "",
+        .ts_us = af->ts_us,
+        .first_of_flow = first_of_flow,
+        .ev = h->n_ev ? &h->ev[0] : NULL,
+        .dev = dev,
+    };
+    if (assets_identify(s->assets, &id) != 1)
+        return;
+    struct asset_rec r = {
+        .sensor = s->cfg->sensor_name, .af = af, .hit = h, .end = end, .dev = dev};
+    inet_ntop(fam == 6 ? AF_INET6 : AF_INET, host, r.host, sizeof(r.host));
+    make_asset_id(s, r.host, h->sig, r.asset_id);
+    write_asset_event(s, &r);
+}
+
+/* Raise the alert of hit h (an egress flow's client named by it), unless
+ * it repeats one inside the suppression window. */
+static void raise_alert(struct alert_sink *s, const struct alert_flow *af, const struct sig_hit *h,
+                        const struct dev_info *dev)
 {
     const struct flow_key *k = &af->fi->f->key;
+    const struct signature *sig = h->sig;
     int fam = k->ipver == 6 ? 6 : 4;
     const char *cc = af->fi->dest_geo != NULL ? af->fi->dest_geo->country : "";
 
-    for (size_t i = 0; i < n; i++) {
-        const struct signature *sig = hits[i].sig;
-        s->st.hits++;
-        if (s->assets)
-            assets_note(s->assets, fam, k->src, sig, cc, af->ts_us, i == 0);
-        if (s->evidence)
-            evidence_note_hit(s->evidence, af, &hits[i]);
-
-        struct dedup_key dk;
-        memset(&dk, 0, sizeof(dk));
-        dk.af = (uint8_t)fam;
-        if (cc[0] && cc[1])
-            dk.country[0] = cc[0], dk.country[1] = cc[1];
-        dk.sig = XXH3_64bits(sig->id, strlen(sig->id));
-        memcpy(dk.host, k->src, fam == 6 ? 16 : 4);
-        bool created, evicted;
-        struct dedup_val *v = lru_map_put(s->dedup, &dk, &created, &evicted);
-        if (evicted)
-            s->st.keys_evicted++;
-        if (!created && af->ts_us < v->window_start_us + s->window_us) {
-            v->suppressed++;
-            s->st.suppressed++;
-            continue;
-        }
-
-        struct alert_rec a = {.sensor = s->cfg->sensor_name, .af = af, .hit = &hits[i]};
-        a.severity = sig->severity;
-        if (cc[0] && !config_is_home_country(s->cfg, cc) && a.severity < SIG_SEV_CRITICAL)
-            a.severity++;
-        a.repeats = created ? 0 : v->suppressed;
-        make_alert_id(s, af, sig, a.alert_id);
-        v->window_start_us = af->ts_us;
-        v->suppressed = 0;
-
-        s->st.alerts++;
-        s->st.by_severity[a.severity]++;
-        if (s->assets)
-            assets_note_alert(s->assets, fam, k->src);
-        if (s->evidence)
-            evidence_note_alert(s->evidence, &a);
-        write_alert(s, &a);
+    struct dedup_key dk;
+    memset(&dk, 0, sizeof(dk));
+    dk.af = (uint8_t)fam;
+    if (cc[0] && cc[1])
+        dk.country[0] = cc[0], dk.country[1] = cc[1];
+    dk.sig = XXH3_64bits(sig->id, strlen(sig->id));
+    memcpy(dk.host, k->src, fam == 6 ? 16 : 4);
+    bool created, evicted;
+    struct dedup_val *v = lru_map_put(s->dedup, &dk, &created, &evicted);
+    if (evicted)
+        s->st.keys_evicted++;
+    if (!created && af->ts_us < v->window_start_us + s->window_us) {
+        v->suppressed++;
+        s->st.suppressed++;
+        return;
     }
-    if (n > 0)
+
+    struct alert_rec a = {.sensor = s->cfg->sensor_name, .af = af, .hit = h, .dev = dev};
+    a.severity = sig->severity;
+    if (cc[0] && !config_is_home_country(s->cfg, cc) && a.severity < SIG_SEV_CRITICAL)
+        a.severity++;
+    a.repeats = created ? 0 : v->suppressed;
+    make_alert_id(s, af, sig, a.alert_id);
+    v->window_start_us = af->ts_us;
+    v->suppressed = 0;
+
+    s->st.alerts++;
+    s->st.by_severity[a.severity]++;
+    if (s->assets)
+        assets_note_alert(s->assets, fam, k->src);
+    if (s->evidence)
+        evidence_note_alert(s->evidence, &a);
+    write_alert(s, &a);
+}
+
+/* Decide and write one offer; the lock is held. Each hit names the
+ * internal ends its role points at (the inventory, and an asset event the
+ * first time); a hit that names the client of an egress flow raises an
+ * alert: what the product sends out of the network. */
+static void offer_locked(struct alert_sink *s, const struct alert_flow *af,
+                         const struct sig_hit *hits, size_t n)
+{
+    const struct flow *f = af->fi->f;
+    const struct flow_key *k = &f->key;
+    int fam = k->ipver == 6 ? 6 : 4;
+    unsigned named = 0; /* ends already named in this flow */
+
+    for (size_t i = 0; i < n; i++) {
+        const struct sig_hit *h = &hits[i];
+        unsigned ends = alert_ends(h->sig, f);
+        struct dev_info dbuf;
+        const struct dev_info *dev = hit_device(h, f, &dbuf);
+        s->st.hits++;
+        if (ends == 0)
+            continue;
+        for (unsigned e = ALERT_END_CLIENT; e <= ALERT_END_SERVER; e <<= 1)
+            if (ends & e)
+                identify(s, af, h, e, !(named & e), dev);
+        named |= ends;
+        if (s->evidence)
+            evidence_note_hit(s->evidence, af, h);
+        if (f->direction == FLOW_DIR_EGRESS && (ends & ALERT_END_CLIENT))
+            raise_alert(s, af, h, dev);
+    }
+    if (named & ALERT_END_CLIENT)
         push_asset(s, fam, k->src);
+    if (named & ALERT_END_SERVER)
+        push_asset(s, fam, k->dst);
 }
 
 /* Copy an offer: the flow may be reused and the evidence values borrowed
@@ -471,7 +624,7 @@ void alert_sink_release(struct alert_sink *s, uint64_t horizon)
         if (h->kind == HELD_OFFER)
             offer_locked(s, &h->af, h->hits, h->n);
         else
-            flow_bytes_locked(s, &h->f, h->sig, h->bytes_out);
+            flow_bytes_locked(s, &h->f, h->sig);
         held_free(h);
     }
     memmove(s->held, s->held + i, (s->n_held - i) * sizeof(*s->held));
@@ -480,18 +633,27 @@ void alert_sink_release(struct alert_sink *s, uint64_t horizon)
     pthread_mutex_unlock(&s->lock);
 }
 
+/* The bytes each end that sig names sent out of the network in f: the
+ * client's when the server is outside, the server's when the client is. */
 static void flow_bytes_locked(struct alert_sink *s, const struct flow *f,
-                              const struct signature *sig, uint64_t bytes_out)
+                              const struct signature *sig)
 {
     int fam = f->key.ipver == 6 ? 6 : 4;
-    assets_add_bytes(s->assets, fam, f->key.src, sig, bytes_out);
-    if (s->evidence)
-        evidence_note_bytes(s->evidence, f, sig, bytes_out);
-    push_asset(s, fam, f->key.src);
+    unsigned ends = alert_ends(sig, f);
+    if ((ends & ALERT_END_CLIENT) && f->direction == FLOW_DIR_EGRESS) {
+        assets_add_bytes(s->assets, fam, f->key.src, sig, f->bytes[FLOW_TOSERVER]);
+        if (s->evidence)
+            evidence_note_bytes(s->evidence, f, sig, f->bytes[FLOW_TOSERVER]);
+        push_asset(s, fam, f->key.src);
+    }
+    if ((ends & ALERT_END_SERVER) && f->direction == FLOW_DIR_INGRESS) {
+        assets_add_bytes(s->assets, fam, f->key.dst, sig, f->bytes[FLOW_TOCLIENT]);
+        push_asset(s, fam, f->key.dst);
+    }
 }
 
 void alert_sink_flow_bytes(struct alert_sink *s, const struct flow *f, const struct signature *sig,
-                           uint64_t bytes_out, uint64_t order)
+                           uint64_t order)
 {
     if (s->assets == NULL || sig == NULL)
         return;
@@ -499,7 +661,6 @@ void alert_sink_flow_bytes(struct alert_sink *s, const struct flow *f, const str
     struct held *h = s->ordered ? calloc(1, sizeof(*h)) : NULL;
     if (h != NULL && held_push(s, h) == 0) {
         h->kind = HELD_BYTES;
-        h->bytes_out = bytes_out;
         h->sig = sig;
         h->f = *f;
         h->fi.f = &h->f;
@@ -507,7 +668,7 @@ void alert_sink_flow_bytes(struct alert_sink *s, const struct flow *f, const str
         h->af.order = order;
     } else {
         free(h);
-        flow_bytes_locked(s, f, sig, bytes_out);
+        flow_bytes_locked(s, f, sig);
     }
     pthread_mutex_unlock(&s->lock);
 }
@@ -520,6 +681,59 @@ void alert_sink_stats(struct alert_sink *s, struct alert_stats *out)
 }
 
 /* ---------------------------------------------------------------- output */
+
+/* The hit's evidence as the records write it. */
+static void evidence_json(struct jw *w, const struct sig_hit *h)
+{
+    jw_array(w, "evidence");
+    for (size_t i = 0; i < h->n_ev; i++) {
+        const struct sig_evidence *e = &h->ev[i];
+        jw_object(w, NULL);
+        jw_str(w, "kind", sig_evidence_name(e->kind));
+        jw_str(w, "value", e->value);
+        jw_str(w, "pattern", e->pattern);
+        jw_end_object(w);
+    }
+    jw_end_array(w);
+}
+
+size_t out_asset_format(const struct asset_rec *r, char *buf, size_t cap)
+{
+    const struct alert_flow *af = r->af;
+    const struct signature *sig = r->hit->sig;
+    char t[40];
+    struct jw w;
+
+    jw_init(&w, buf, cap);
+    jw_object(&w, NULL);
+    jw_format_time(af->ts_us, t, sizeof(t));
+    jw_str(&w, "timestamp", t);
+    jw_str(&w, "event_type", "asset");
+    jw_str(&w, "asset_id", r->asset_id);
+    jw_str(&w, "sensor", r->sensor);
+    jw_str(&w, "asset_ip", r->host);
+    out_json_flow_tuple(&w, af->fi);
+    if (af->fi->dest_geo != NULL)
+        out_json_geo(&w, "dest_geo", af->fi->dest_geo);
+    if (af->fi->src_geo != NULL)
+        out_json_geo(&w, "src_geo", af->fi->src_geo);
+
+    jw_object(&w, "asset");
+    jw_str(&w, "vendor", sig->vendor);
+    jw_str(&w, "product", sig->product);
+    jw_str(&w, "relation", sig_relation_name(sig->relation));
+    jw_str(&w, "end", r->end == ALERT_END_CLIENT ? "client" : "server");
+    jw_str(&w, "signature_id", sig->id);
+    jw_str(&w, "category", sig_category_name(sig->category));
+    jw_str(&w, "confidence", sig_confidence_name(r->hit->confidence));
+    jw_str(&w, "source", sig->source);
+    evidence_json(&w, r->hit);
+    if (r->dev != NULL)
+        assets_device_json(&w, r->dev);
+    jw_end_object(&w);
+    jw_end_object(&w);
+    return jw_finish(&w);
+}
 
 size_t out_alert_format(const struct alert_rec *a, char *buf, size_t cap)
 {
@@ -551,18 +765,11 @@ size_t out_alert_format(const struct alert_rec *a, char *buf, size_t cap)
     jw_str(&w, "severity", sig_severity_name(a->severity));
     jw_str(&w, "confidence", sig_confidence_name(a->hit->confidence));
     jw_str(&w, "source", sig->source);
-    jw_array(&w, "evidence");
-    for (size_t i = 0; i < a->hit->n_ev; i++) {
-        const struct sig_evidence *e = &a->hit->ev[i];
-        jw_object(&w, NULL);
-        jw_str(&w, "kind", sig_evidence_name(e->kind));
-        jw_str(&w, "value", e->value);
-        jw_str(&w, "pattern", e->pattern);
-        jw_end_object(&w);
-    }
-    jw_end_array(&w);
+    evidence_json(&w, a->hit);
     if (a->repeats)
         jw_u64(&w, "repeats_suppressed", a->repeats);
+    if (a->dev != NULL)
+        assets_device_json(&w, a->dev);
     jw_end_object(&w);
 
     jw_object(&w, "flow");

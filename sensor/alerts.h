@@ -1,6 +1,11 @@
-/* alerts.h -- from signature hits to alerts.
+/* alerts.h -- from signature hits to identifications and alerts.
  *
- * The alert sink takes every signature hit of an egress flow and decides:
+ * The alert sink takes every signature hit of a flow. Each hit names the
+ * internal ends of the flow its signature's role points at: they enter the
+ * asset inventory, and the first identification of a (host, vendor,
+ * product) is written as an asset event. A hit that names the client of an
+ * egress flow -- what a product sends out of the network -- is an alert,
+ * and the sink decides:
  * the alert's severity (raised one level when the destination country is
  * known and not a home country), whether it is a repeat of an alert already
  * raised for the same (internal host, signature, destination country) within
@@ -31,14 +36,36 @@ struct alert_flow {
     uint64_t order; /* position in the packet stream (ordered sinks) */
 };
 
+struct dev_info;
+
 /* One alert as written (see out_alert_format()). */
 struct alert_rec {
     char alert_id[33];
     const char *sensor;
     const struct alert_flow *af;
     const struct sig_hit *hit;
-    uint8_t severity; /* after the country rule */
-    uint64_t repeats; /* suppressed since the previous alert of this key */
+    const struct dev_info *dev; /* what the evidence tells of the device, or NULL */
+    uint8_t severity;           /* after the country rule */
+    uint64_t repeats;           /* suppressed since the previous alert of this key */
+};
+
+/* The ends of a flow a signature's evidence names (its role: the client,
+ * the server, both for peers), when inside home_net and not the
+ * unspecified address (ClusterXL sends from 0.0.0.0). */
+enum { ALERT_END_CLIENT = 1, ALERT_END_SERVER = 2 };
+struct signature;
+unsigned alert_ends(const struct signature *sig, const struct flow *f);
+
+/* One asset event as written (see out_asset_format()): the first
+ * identification of (host, vendor, product). */
+struct asset_rec {
+    char asset_id[33];
+    char host[46]; /* the identified host's address */
+    const char *sensor;
+    const struct alert_flow *af;
+    const struct sig_hit *hit;
+    unsigned end;               /* ALERT_END_CLIENT or ALERT_END_SERVER: the host's end */
+    const struct dev_info *dev; /* or NULL */
 };
 
 #define ALERT_COUNTERS(X, T)                                                                       \
@@ -48,7 +75,11 @@ struct alert_rec {
     X(T, keys_evicted, "detection.dedup_keys_evicted", CTR_COUNTER,                                \
       "de-duplication keys dropped for room")                                                      \
     X(T, write_errors, "detection.alert_write_errors", CTR_COUNTER,                                \
-      "alerts that could not be written to the alert output")
+      "alerts and asset events that could not be written to the alert output")                     \
+    X(T, identified, "detection.identified", CTR_COUNTER,                                          \
+      "identifications: a hit naming an internal end of its flow")                                 \
+    X(T, asset_events, "detection.asset_events", CTR_COUNTER,                                      \
+      "asset events: a (host, vendor, product) identified for the first time")
 
 struct alert_stats {
     ALERT_COUNTERS(CTR_FIELD, struct alert_stats)
@@ -101,12 +132,11 @@ size_t alert_sink_pending(struct alert_sink *s);
 void alert_sink_offer(struct alert_sink *s, const struct alert_flow *af, const struct sig_hit *hits,
                       size_t n);
 
-/* A flow whose strongest match was sig ended having sent bytes_out
- * (inventory), at stream position order (ordered mode: sig must then stay
- * valid until released). */
-struct signature;
+/* A flow whose strongest identifying match was sig ended: the bytes each
+ * end sig names sent out of the network go to the inventory, at stream
+ * position order (ordered mode: sig must then stay valid until released). */
 void alert_sink_flow_bytes(struct alert_sink *s, const struct flow *f, const struct signature *sig,
-                           uint64_t bytes_out, uint64_t order);
+                           uint64_t order);
 
 /* Snapshot of the counters. */
 void alert_sink_stats(struct alert_sink *s, struct alert_stats *out);
@@ -117,5 +147,6 @@ int alert_sink_close(struct alert_sink *s, char *errbuf, size_t errlen);
 
 /* Format a record as one JSON line into buf; returns its length or 0. */
 size_t out_alert_format(const struct alert_rec *a, char *buf, size_t cap);
+size_t out_asset_format(const struct asset_rec *r, char *buf, size_t cap);
 
 #endif

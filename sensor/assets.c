@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "device.h"
 #include "lru-map.h"
 #include "output-json-flow.h"
 #include "output-json.h"
@@ -21,12 +22,18 @@ struct host_key {
     uint8_t addr[16];
 };
 
+/* Evidence values are kept to this many bytes (a certificate name, a
+ * server name, a fingerprint: enough to read what it was). */
+#define ASSETS_EVIDENCE_MAX 80
+
 struct product_rec {
     char vendor[SIG_VENDOR_MAX + 1];
     char product[SIG_PRODUCT_MAX + 1];
     uint8_t categories; /* bit per enum sig_category */
-    uint8_t used;
+    uint8_t relation;   /* enum sig_relation: the strongest seen */
+    uint8_t ev_kind;    /* enum sig_ev_kind of the first evidence */
     uint8_t n_countries;
+    char ev_value[ASSETS_EVIDENCE_MAX];
     char countries[ASSETS_MAX_COUNTRIES][2];
     uint64_t flows, bytes_out;
     uint64_t first_us, last_us;
@@ -35,6 +42,7 @@ struct product_rec {
 struct host_rec {
     uint64_t first_us, last_us;
     uint64_t flows, bytes_out, alerts;
+    struct dev_info dev; /* what the evidence told about the device */
     uint8_t n_products, n_countries;
     char countries[ASSETS_MAX_COUNTRIES][2];
     struct product_rec products[ASSETS_MAX_PRODUCTS];
@@ -105,7 +113,7 @@ static struct product_rec *product_get(struct assets *a, struct host_rec *h,
     struct product_rec *p = &h->products[h->n_products++];
     snprintf(p->vendor, sizeof(p->vendor), "%s", sig->vendor);
     snprintf(p->product, sizeof(p->product), "%s", sig->product);
-    p->used = 1;
+    p->relation = SIG_REL_MAX; /* none yet */
     return p;
 }
 
@@ -124,27 +132,56 @@ static void add_country(char (*set)[2], uint8_t *n, const char *cc)
     }
 }
 
-void assets_note(struct assets *a, int af, const uint8_t *host, const struct signature *sig,
-                 const char *cc, uint64_t ts_us, int first_of_flow)
+/* Fill what dst does not know yet from src. */
+static void dev_merge(struct dev_info *dst, const struct dev_info *src)
 {
-    struct host_rec *h = host_get(a, af, host, 1);
-    if (h->first_us == 0 || ts_us < h->first_us)
-        h->first_us = ts_us;
-    if (ts_us > h->last_us)
-        h->last_us = ts_us;
-    if (first_of_flow)
+    if (!dst->serial[0] && src->serial[0])
+        memcpy(dst->serial, src->serial, sizeof(dst->serial));
+    if (!dst->model[0] && src->model[0])
+        memcpy(dst->model, src->model, sizeof(dst->model));
+    if (!dst->name[0] && src->name[0])
+        memcpy(dst->name, src->name, sizeof(dst->name));
+    if (!dst->vlan)
+        dst->vlan = src->vlan;
+    dst->by_network |= src->by_network;
+}
+
+/* The stronger of two relations: is, then runs, then uses. */
+static uint8_t stronger(uint8_t a, uint8_t b)
+{
+    return a < b ? a : b; /* enum order, SIG_REL_MAX for none */
+}
+
+int assets_identify(struct assets *a, const struct assets_ident *id)
+{
+    struct host_rec *h = host_get(a, id->af, id->host, 1);
+    if (h->first_us == 0 || id->ts_us < h->first_us)
+        h->first_us = id->ts_us;
+    if (id->ts_us > h->last_us)
+        h->last_us = id->ts_us;
+    if (id->first_of_flow)
         h->flows++;
-    add_country(h->countries, &h->n_countries, cc);
-    struct product_rec *p = product_get(a, h, sig, 1);
+    add_country(h->countries, &h->n_countries, id->peer_cc);
+    if (id->dev != NULL)
+        dev_merge(&h->dev, id->dev);
+    unsigned before = h->n_products;
+    struct product_rec *p = product_get(a, h, id->sig, 1);
     if (p == NULL)
-        return;
-    add_country(p->countries, &p->n_countries, cc);
-    p->categories |= (uint8_t)(1u << sig->category);
+        return -1;
+    int created = h->n_products != before;
+    if (created && id->ev != NULL) {
+        p->ev_kind = id->ev->kind;
+        snprintf(p->ev_value, sizeof(p->ev_value), "%s", id->ev->value);
+    }
+    p->relation = stronger(p->relation, id->sig->relation);
+    add_country(p->countries, &p->n_countries, id->peer_cc);
+    p->categories |= (uint8_t)(1u << id->sig->category);
     p->flows++;
-    if (p->first_us == 0 || ts_us < p->first_us)
-        p->first_us = ts_us;
-    if (ts_us > p->last_us)
-        p->last_us = ts_us;
+    if (p->first_us == 0 || id->ts_us < p->first_us)
+        p->first_us = id->ts_us;
+    if (id->ts_us > p->last_us)
+        p->last_us = id->ts_us;
+    return created;
 }
 
 void assets_add_bytes(struct assets *a, int af, const uint8_t *host, const struct signature *sig,
@@ -214,6 +251,24 @@ static void addr_text(const struct host_key *k, char *buf, size_t len)
     inet_ntop(k->af == 6 ? AF_INET6 : AF_INET, k->addr, buf, (socklen_t)len);
 }
 
+void assets_device_json(struct jw *w, const struct dev_info *d)
+{
+    if (!d->serial[0] && !d->model[0] && !d->name[0])
+        return;
+    jw_object(w, "device");
+    if (d->serial[0])
+        jw_str(w, "serial", d->serial);
+    if (d->model[0])
+        jw_str(w, "model", d->model);
+    if (d->name[0])
+        jw_str(w, "name", d->name);
+    if (d->vlan)
+        jw_u64(w, "vlan", d->vlan);
+    if (d->by_network) /* ClusterXL from 0.0.0.0: the address is the cluster's network */
+        jw_str(w, "named_by", "network");
+    jw_end_object(w);
+}
+
 static void categories_json(struct jw *w, uint8_t mask)
 {
     jw_array(w, "categories");
@@ -237,6 +292,7 @@ static size_t format_host(const struct host_key *k, const struct host_rec *h, ch
     jw_u64(&w, "flows", h->flows);
     jw_u64(&w, "bytes_out", h->bytes_out);
     jw_u64(&w, "alerts", h->alerts);
+    assets_device_json(&w, &h->dev);
     jw_array(&w, "countries");
     for (unsigned c = 0; c < h->n_countries; c++) {
         char cc[3] = {h->countries[c][0], h->countries[c][1], 0};
@@ -249,6 +305,11 @@ static size_t format_host(const struct host_key *k, const struct host_rec *h, ch
         jw_object(&w, NULL);
         jw_str(&w, "vendor", pr->vendor);
         jw_str(&w, "product", pr->product);
+        jw_str(&w, "relation", sig_relation_name(pr->relation));
+        jw_object(&w, "evidence");
+        jw_str(&w, "kind", sig_evidence_name(pr->ev_kind));
+        jw_str(&w, "value", pr->ev_value);
+        jw_end_object(&w);
         categories_json(&w, pr->categories);
         jw_array(&w, "countries");
         for (unsigned c = 0; c < pr->n_countries; c++) {
@@ -340,6 +401,7 @@ int assets_foreach(const struct assets *a, void (*cb)(const struct assets_host_v
         hv.flows = h->flows;
         hv.bytes_out = h->bytes_out;
         hv.alerts = h->alerts;
+        hv.dev = &h->dev;
         hv.countries = h->countries;
         hv.n_countries = h->n_countries;
         hv.n_products = h->n_products;
@@ -348,6 +410,9 @@ int assets_foreach(const struct assets *a, void (*cb)(const struct assets_host_v
             struct assets_product_view *pv = &hv.products[p];
             pv->vendor = pr->vendor;
             pv->product = pr->product;
+            pv->relation = pr->relation;
+            pv->ev_kind = pr->ev_kind;
+            pv->ev_value = pr->ev_value;
             pv->categories = pr->categories;
             pv->countries = pr->countries;
             pv->n_countries = pr->n_countries;
@@ -372,8 +437,9 @@ void assets_print_table(const struct assets *a, FILE *fp)
         free(v);
         return;
     }
-    fprintf(fp, "    %-24s %-20s %-36s %-28s %-10s %6s %10s  %s\n", "host", "vendor", "product",
-            "categories", "countries", "flows", "bytes out", "first seen .. last seen (UTC)");
+    fprintf(fp, "    %-24s %-20s %-36s %-4s %-28s %-10s %6s %10s  %s\n", "host", "vendor",
+            "product", "is", "categories", "countries", "flows", "bytes out",
+            "first seen .. last seen (UTC)");
     for (size_t i = 0; i < n; i++) {
         const struct host_rec *h = v[i].h;
         char addr[64];
@@ -396,9 +462,10 @@ void assets_print_table(const struct assets *a, FILE *fp)
             jw_format_time(pr->last_us, t2, sizeof(t2));
             t1[19] = t2[19] = '\0'; /* to the second */
             t1[10] = t2[10] = ' ';
-            fprintf(fp, "    %-24s %-20s %-36s %-28s %-10s %6llu %10llu  %s .. %s\n",
-                    p == 0 ? addr : "", pr->vendor, pr->product, cats, cc[0] ? cc : "-",
-                    (unsigned long long)pr->flows, (unsigned long long)pr->bytes_out, t1, t2);
+            fprintf(fp, "    %-24s %-20s %-36s %-4s %-28s %-10s %6llu %10llu  %s .. %s\n",
+                    p == 0 ? addr : "", pr->vendor, pr->product, sig_relation_name(pr->relation),
+                    cats, cc[0] ? cc : "-", (unsigned long long)pr->flows,
+                    (unsigned long long)pr->bytes_out, t1, t2);
         }
     }
     free(v);

@@ -1,5 +1,6 @@
-/* assets.h -- the asset inventory: which internal hosts run which foreign
- * security products, what they send, where, and when.
+/* assets.h -- the asset inventory: which internal hosts are, run or use
+ * which foreign security products, on what evidence, what they send, where,
+ * and when.
  *
  * One record per internal host (bounded; when full the least recently seen
  * host is dropped and counted), each with up to ASSETS_MAX_PRODUCTS
@@ -18,6 +19,8 @@
 
 struct assets;
 struct signature;
+struct sig_evidence;
+struct dev_info;
 
 #define ASSETS_MAX_PRODUCTS 8
 #define ASSETS_MAX_COUNTRIES 8
@@ -39,14 +42,29 @@ extern const struct ctr_table assets_counters;
 struct assets *assets_new(uint32_t max_hosts);
 void assets_free(struct assets *a);
 
-/* A flow from host (af 4/6, network order) matched signature sig; the
- * server is in country cc ("" unknown) at ts_us. Call once per flow and
- * matching signature, with first_of_flow set on the first call of a flow
- * (the host's flow count counts flows, not signatures). */
-void assets_note(struct assets *a, int af, const uint8_t *host, const struct signature *sig,
-                 const char *cc, uint64_t ts_us, int first_of_flow);
+/* One identification: a signature's evidence names host, one end of a
+ * flow, as the device or as running or using the product. */
+struct assets_ident {
+    int af;                        /* 4 or 6 */
+    const uint8_t *host;           /* network order */
+    const struct signature *sig;   /* vendor, product, category, relation */
+    const char *peer_cc;           /* country of the flow's other end when outside, "" */
+    uint64_t ts_us;                /* packet time of the match */
+    int first_of_flow;             /* the host's first identification in this flow */
+    const struct sig_evidence *ev; /* the evidence the match rests on (its first) */
+    const struct dev_info *dev;    /* what it tells about the device, or NULL */
+};
 
-/* bytes the host sent in a flow that matched sig (called when the flow ends). */
+/* Record an identification (call once per flow, matching signature and
+ * identified end). The host's device facts fill in what was not known.
+ * Returns 1 when the (host, vendor, product) pair is new -- the first
+ * identification, which raises an asset event --, 0 when it was known, -1
+ * when it could not be recorded (the host keeps ASSETS_MAX_PRODUCTS
+ * already: counted). */
+int assets_identify(struct assets *a, const struct assets_ident *id);
+
+/* bytes the host sent out of the network (to an end outside home_net) in
+ * a flow that identified it as sig's product; called when the flow ends. */
 void assets_add_bytes(struct assets *a, int af, const uint8_t *host, const struct signature *sig,
                       uint64_t bytes);
 
@@ -68,7 +86,10 @@ int assets_host_json(struct assets *a, int af, const uint8_t *host, char *buf, s
  * borrow the inventory's storage: valid during the callback. */
 struct assets_product_view {
     const char *vendor, *product;
-    unsigned categories; /* bit per enum sig_category */
+    int relation;         /* enum sig_relation: the strongest seen (is, runs, uses) */
+    int ev_kind;          /* enum sig_ev_kind of the first evidence */
+    const char *ev_value; /* and its value */
+    unsigned categories;  /* bit per enum sig_category */
     const char (*countries)[2];
     unsigned n_countries;
     uint64_t flows, bytes_out, first_us, last_us;
@@ -78,6 +99,7 @@ struct assets_host_view {
     int af;              /* 4 or 6 */
     const uint8_t *addr; /* network order */
     uint64_t first_us, last_us, flows, bytes_out, alerts;
+    const struct dev_info *dev; /* what is known of the device (fields "" when not) */
     const char (*countries)[2];
     unsigned n_countries, n_products;
     struct assets_product_view products[ASSETS_MAX_PRODUCTS];
@@ -87,6 +109,11 @@ struct assets_host_view {
  * Returns 0, or -1 when out of memory for the sort (cb not called). */
 int assets_foreach(const struct assets *a, void (*cb)(const struct assets_host_view *h, void *ud),
                    void *ud);
+
+/* The "device" object of a record (serial, model, name, vlan: what is
+ * known), nothing when nothing is. For the inventory and the asset event. */
+struct jw;
+void assets_device_json(struct jw *w, const struct dev_info *d);
 
 /* Print the "foreign security products found" table. */
 void assets_print_table(const struct assets *a, FILE *fp);

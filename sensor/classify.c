@@ -219,6 +219,27 @@ const char *classify_app_name(const struct classifier *c, const struct flow *f, 
     return buf;
 }
 
+/* nDPI's name of protocol id, "" when unknown. */
+static const char *proto_name(const struct classifier *c, uint16_t id)
+{
+    if (id == NDPI_PROTOCOL_UNKNOWN)
+        return "";
+    const char *n = ndpi_get_proto_name(c->mod, id);
+    return n != NULL ? n : "";
+}
+
+void classify_app_parts(const struct classifier *c, const struct flow *f, const char **master,
+                        const char **app)
+{
+    uint16_t m = f->master_proto, a = f->app_proto;
+    if (m == NDPI_PROTOCOL_UNKNOWN || m == a) { /* a one-part label */
+        m = a;
+        a = NDPI_PROTOCOL_UNKNOWN;
+    }
+    *master = proto_name(c, m);
+    *app = proto_name(c, a);
+}
+
 size_t classify_risk_names(uint64_t mask, const char **names, size_t max)
 {
     size_t n = 0;

@@ -65,6 +65,13 @@ void classify_finish(struct classifier *c, struct flow *f);
 const char *classify_app_name(const struct classifier *c, const struct flow *f, char *buf,
                               size_t len);
 
+/* The two parts of f's label as nDPI names them, for matching: *master
+ * ("TLS", "DNS") and *app ("Google"); "" for a part that is unknown or
+ * absent (a one-part label has only *master). The names are nDPI's own
+ * storage, valid as long as c. Cannot fail. */
+void classify_app_parts(const struct classifier *c, const struct flow *f, const char **master,
+                        const char **app);
+
 /* Whether the flow's label involves protocol family p ("TLS", "HTTP",
  * "DNS", "QUIC"). */
 enum { CLASSIFY_IS_TLS = 1, CLASSIFY_IS_HTTP, CLASSIFY_IS_DNS, CLASSIFY_IS_QUIC };

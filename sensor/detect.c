@@ -1,5 +1,5 @@
 /* detect.c -- vendor dissectors, DNS answers into the cache, one signature
- * match per egress flow. */
+ * match per flow, in every direction. */
 #include "detect.h"
 
 #include <pthread.h>
@@ -152,7 +152,11 @@ void detector_dns(struct detector *d, const struct packet *pkt, uint64_t ts_us, 
 
 static void run_dissectors(struct detector *d, struct flow *f, const struct packet *pkt, int dir)
 {
+    char detail[DIS_DETAIL_MAX];
+    detail[0] = '\0';
     struct dis_packet dp = {
+        .detail = detail,
+        .detail_len = sizeof(detail),
         .payload = pkt->payload,
         .len = pkt->payload_len,
         .proto = f->key.proto,
@@ -169,6 +173,8 @@ static void run_dissectors(struct detector *d, struct flow *f, const struct pack
         int r = ds->dissect(&dp);
         if (r == DIS_MATCH) {
             f->dis_verdict = (uint8_t)(i + 1);
+            if (detail[0])
+                flow_meta_set(f, FLOW_META_DETAIL, detail);
             f->dis_mask = 0;
             d->st.dis_verdicts++;
             break;
@@ -200,7 +206,7 @@ void detector_flow(struct detector *d, struct flow *f, const struct classifier *
     if (f->flags & FLOW_F_DETECTED)
         return;
     f->flags |= FLOW_F_DETECTED;
-    if (f->direction != FLOW_DIR_EGRESS || d->pack == NULL)
+    if (d->pack == NULL)
         return;
 
     const struct flow_key *k = &f->key;
@@ -208,10 +214,13 @@ void detector_flow(struct detector *d, struct flow *f, const struct classifier *
     int tls = classify_is(f, CLASSIFY_IS_TLS), quic = classify_is(f, CLASSIFY_IS_QUIC);
     int http = classify_is(f, CLASSIFY_IS_HTTP);
     const char *dns_name = flow_meta_get(f, FLOW_META_DNSNAME);
-    char dns_buf[DNS_NAME_BUF], ja3[FLOW_JA3_TEXT];
+    char dns_buf[DNS_NAME_BUF], ja3[FLOW_JA3_TEXT], ja3s[FLOW_JA3_TEXT], ja4[FLOW_JA4_TEXT];
     if (dns_name[0] == '\0')
         dns_name = dns_lookup(d, k, ts_us, dns_buf, sizeof(dns_buf));
     const char *verdict = f->dis_verdict ? dis_registry[f->dis_verdict - 1]->name : NULL;
+    const char *app_master = "", *app = "";
+    if (cl != NULL)
+        classify_app_parts(cl, f, &app_master, &app);
     struct sig_flow in = {
         .ipver = k->ipver,
         .proto = k->proto,
@@ -227,6 +236,11 @@ void detector_flow(struct detector *d, struct flow *f, const struct classifier *
         .cert_subject = flow_meta_get(f, FLOW_META_SUBJECT),
         .cert_issuer = flow_meta_get(f, FLOW_META_ISSUER),
         .ja3 = flow_fp_ja3(f, 0, ja3),
+        .ja4 = flow_fp_ja4(f, ja4),
+        .ja3s = flow_fp_ja3(f, 1, ja3s),
+        .app_master = app_master,
+        .app = app,
+        .app_guessed = (f->flags & FLOW_F_GUESSED) != 0,
         .verdicts = verdict ? &verdict : NULL,
         .n_verdicts = verdict ? 1 : 0,
     };
@@ -238,6 +252,18 @@ void detector_flow(struct detector *d, struct flow *f, const struct classifier *
     if (n > DETECT_MAX_HITS)
         n = DETECT_MAX_HITS;
     d->st.flows_hit++;
+    /* Only the hits that name an internal end of the flow go on: a
+     * partner's FortiGate that a laptop connects to names nothing here. */
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i++)
+        if (alert_ends(hits[i].sig, f) != 0) {
+            if (kept != i)
+                sig_hit_copy(&hits[kept], &hits[i]);
+            kept++;
+        }
+    if (kept == 0)
+        return;
+    d->st.flows_identified++;
     f->sig_best = (uint16_t)(hits[0].sig->index + 1);
     if (d->sink == NULL)
         return;
@@ -245,7 +271,7 @@ void detector_flow(struct detector *d, struct flow *f, const struct classifier *
     struct flow_info fi;
     flow_info_fill(&fi, f, cl);
     struct alert_flow alf = {.fi = &fi, .ts_us = ts_us, .order = d->order};
-    alert_sink_offer(d->sink, &alf, hits, n);
+    alert_sink_offer(d->sink, &alf, hits, kept);
 }
 
 void detector_flow_end(struct detector *d, struct flow *f, const struct classifier *cl)
@@ -253,8 +279,7 @@ void detector_flow_end(struct detector *d, struct flow *f, const struct classifi
     f->dis_mask = 0; /* dissectors still undecided: no verdict */
     detector_flow(d, f, cl, f->last_us);
     if (f->sig_best && d->sink != NULL)
-        alert_sink_flow_bytes(d->sink, f, sig_pack_get(d->pack, f->sig_best - 1u),
-                              f->bytes[FLOW_TOSERVER], d->order);
+        alert_sink_flow_bytes(d->sink, f, sig_pack_get(d->pack, f->sig_best - 1u), d->order);
 }
 
 const struct detect_stats *detector_stats(const struct detector *d)

@@ -6,8 +6,9 @@
  * vendor dissector declared shows that dissector its first payload packets.
  * When a flow's metadata is complete -- nDPI is done and no dissector is
  * waiting -- detector_flow() runs once: the signature match, with the
- * flow's direction and geo already settled (enrich.h), and the hits go to
- * the alert sink. Only egress flows are matched. */
+ * flow's direction and geo already settled (enrich.h). Every flow is
+ * matched, in every direction; the hits that name an internal end of the
+ * flow (alert_ends()) go to the alert sink, which identifies and alerts. */
 #ifndef DETECT_H
 #define DETECT_H
 
@@ -28,8 +29,10 @@ struct detector;
 
 #define DETECT_COUNTERS(X, T)                                                                      \
     X(T, flows_matched, "detection.flows_matched", CTR_COUNTER,                                    \
-      "egress flows run through the signatures")                                                   \
+      "flows run through the signatures (every direction)")                                        \
     X(T, flows_hit, "detection.flows_hit", CTR_COUNTER, "of which matched a signature")            \
+    X(T, flows_identified, "detection.flows_identified", CTR_COUNTER,                              \
+      "of which named an internal end (the others: the signature's end is outside)")               \
     X(T, dns_responses, "detection.dns_responses", CTR_COUNTER, "DNS responses parsed")            \
     X(T, dns_bindings, "detection.dns_bindings", CTR_COUNTER, "address bindings learned from DNS") \
     X(T, dns_bad, "detection.dns_bad", CTR_COUNTER, "DNS responses that did not parse")            \
@@ -87,14 +90,13 @@ void detector_packet(struct detector *d, struct flow *f, const struct packet *pk
 /* Whether f's metadata is complete and it has not been matched yet. */
 int detector_ready(const struct flow *f);
 
-/* Match f once (no-op when already done): only an egress flow, enriched
- * first (flow_enrich()); cl names the application. Call when
- * detector_ready() turns true. */
+/* Match f once (no-op when already done), enriched first (flow_enrich());
+ * cl names the application. Call when detector_ready() turns true. */
 void detector_flow(struct detector *d, struct flow *f, const struct classifier *cl, uint64_t ts_us);
 
 /* f ends (enriched, its classification settled): dissectors still
  * undecided give no verdict, f is matched if it was not yet, and the bytes
- * it sent count for its strongest match in the inventory. */
+ * the ends its strongest match names sent out count in the inventory. */
 void detector_flow_end(struct detector *d, struct flow *f, const struct classifier *cl);
 
 const struct detect_stats *detector_stats(const struct detector *d);

@@ -2,6 +2,9 @@
  * certificate host names, distinguished-name attributes. See device.h. */
 #include "device.h"
 
+#include "dn.h"
+#include "signature.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -392,4 +395,31 @@ int dev_cert_hostname(const char *cn, char *out, size_t len)
         if (out[i] >= 'A' && out[i] <= 'Z')
             out[i] = (char)(out[i] - 'A' + 'a');
     return 1;
+}
+
+/* See device.h. */
+int dev_describe(int kind, const char *subject, const char *detail, uint16_t vlan,
+                 struct dev_info *out)
+{
+    char cn[64];
+    memset(out, 0, sizeof(*out));
+    switch (kind) {
+    case SIG_DEV_FORTINET_SERIAL:
+        if (subject == NULL || dn_get(subject, "CN", cn, sizeof(cn)) == NULL ||
+            dev_fortinet_model(cn, out->model, sizeof(out->model)) < 0)
+            return 0;
+        snprintf(out->serial, sizeof(out->serial), "%.19s", cn);
+        return 1;
+    case SIG_DEV_CERT_HOSTNAME:
+        return subject != NULL && dn_get(subject, "CN", cn, sizeof(cn)) != NULL &&
+               dev_cert_hostname(cn, out->name, sizeof(out->name)) == 1;
+    case SIG_DEV_DISSECTOR:
+        if (detail == NULL || detail[0] == '\0')
+            return 0;
+        snprintf(out->name, sizeof(out->name), "%s", detail);
+        out->vlan = vlan;
+        return 1;
+    default:
+        return 0;
+    }
 }

@@ -9,6 +9,7 @@
 #define DEVICE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* What dev_fortinet_model() could tell. */
 enum dev_fortinet {
@@ -54,5 +55,21 @@ int dev_fortinet_model(const char *serial, char *out, size_t len);
  * Note that nDPI 4.2 keeps at most 63 characters of an attribute value: a
  * CN of exactly 63 characters may have been cut. */
 int dev_cert_hostname(const char *cn, char *out, size_t len);
+
+/* What a signature's evidence tells about the device (enum sig_device). */
+struct dev_info {
+    char serial[20];    /* a Fortinet serial number, from the certificate CN */
+    char model[40];     /* its model ("FortiWiFi 60E") or family ("FortiGate") */
+    char name[128];     /* the host name the certificate names, or the dissector's description */
+    uint16_t vlan;      /* the flow's VLAN, 0 none (with the dissector's description) */
+    uint8_t by_network; /* the host is the network address a cluster sends to, from 0.0.0.0 */
+};
+
+/* Fill out for a signature whose device kind is kind (enum sig_device)
+ * from the flow's certificate subject, its dissector's description and its
+ * VLAN (strings may be NULL or ""). Returns 1 when something is known
+ * (out has it), else 0 with out all empty. Cannot fail. */
+int dev_describe(int kind, const char *subject, const char *detail, uint16_t vlan,
+                 struct dev_info *out);
 
 #endif

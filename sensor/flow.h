@@ -72,6 +72,7 @@ enum flow_meta {
     FLOW_META_ISSUER,
     FLOW_META_PATH,    /* HTTP request path */
     FLOW_META_DNSNAME, /* name the client resolved to the server, at flow start */
+    FLOW_META_DETAIL,  /* what the dissector that matched said about the device */
     FLOW_META_MAX
 };
 

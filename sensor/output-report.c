@@ -25,6 +25,7 @@
 #include "classify.h"
 #include "config.h"
 #include "decode.h"
+#include "device.h"
 #include "evidence.h"
 #include "flow.h"
 #include "geo.h"
@@ -273,25 +274,6 @@ static void whole_names(const struct sig_pack *pack, const char *vendor, const c
     }
 }
 
-/* How a host relates to a product, from the categories its traffic fell
- * in: "runs" (updates, telemetry, verdict look-ups, licence checks: what
- * an installed product does by itself), "managed" (a management channel
- * with the vendor's cloud or console), "remote-access" (a remote-access
- * channel: a VPN or SD-WAN tunnel, remote actions on an endpoint). */
-static json_t *relations(unsigned cats)
-{
-    json_t *a = json_array();
-    unsigned runs = 1u << SIG_CAT_UPDATE | 1u << SIG_CAT_TELEMETRY | 1u << SIG_CAT_THREAT_LOOKUP |
-                    1u << SIG_CAT_LICENSING;
-    if (cats & runs)
-        json_array_append_new(a, json_string("runs"));
-    if (cats & 1u << SIG_CAT_MANAGEMENT)
-        json_array_append_new(a, json_string("managed"));
-    if (cats & 1u << SIG_CAT_REMOTE_ACCESS)
-        json_array_append_new(a, json_string("remote-access"));
-    return a;
-}
-
 static json_t *categories(unsigned cats)
 {
     json_t *a = json_array();
@@ -428,7 +410,27 @@ static void verdict_host(const struct assets_host_view *h, void *ud)
         set(o, "host", jip(h->af, h->addr));
         set(o, "vendor", jstr(vendor));
         set(o, "product", jstr(product));
-        set(o, "relation", relations(p->categories));
+        json_t *rel = json_array();
+        json_array_append_new(rel, jstr(sig_relation_name(p->relation)));
+        set(o, "relation", rel);
+        json_t *ev = json_object();
+        set(ev, "kind", jstr(sig_evidence_name(p->ev_kind)));
+        set(ev, "value", jstr(p->ev_value));
+        set(o, "identified_by", ev);
+        if (h->dev != NULL && (h->dev->serial[0] || h->dev->model[0] || h->dev->name[0])) {
+            json_t *d = json_object();
+            if (h->dev->serial[0])
+                set(d, "serial", jstr(h->dev->serial));
+            if (h->dev->model[0])
+                set(d, "model", jstr(h->dev->model));
+            if (h->dev->name[0])
+                set(d, "name", jstr(h->dev->name));
+            if (h->dev->vlan)
+                set(d, "vlan", ju64(h->dev->vlan));
+            if (h->dev->by_network)
+                set(d, "named_by", jstr("network"));
+            set(o, "device", d);
+        }
         set(o, "categories", categories(p->categories));
         set(o, "countries", countries(p->countries, p->n_countries));
         set(o, "first_seen", jtime(p->first_us));

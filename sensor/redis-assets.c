@@ -58,10 +58,21 @@ static json_t *merge_products(json_t *old, json_t *cur)
     return out;
 }
 
+/* The strength of a relation: is, runs, uses, then anything else. */
+static int rel_rank(json_t *v)
+{
+    static const char *const order[] = {"is", "runs", "uses"};
+    for (int i = 0; i < 3; i++)
+        if (strcmp(json_string_value(v), order[i]) == 0)
+            return i;
+    return 3;
+}
+
 /* One record (a host's, or a product's in it) merged: first_seen the
  * earlier, last_seen the later, integers summed, arrays of strings united,
- * products merged; anything else this run's (old's when this run has
- * none). A new reference. */
+ * products merged, the stronger relation, the first evidence, the device
+ * facts of both (old's first); anything else this run's (old's when this
+ * run has none). A new reference. */
 static json_t *merge_record(json_t *old, json_t *cur)
 {
     json_t *out = json_deep_copy(cur), *ov;
@@ -81,7 +92,14 @@ static json_t *merge_record(json_t *old, json_t *cur)
                                    : cv);
         else if (json_is_integer(ov) && json_is_integer(cv))
             m = json_integer(json_integer_value(ov) + json_integer_value(cv));
-        else if (is_key(k, "products") && json_is_array(ov) && json_is_array(cv))
+        else if (is_key(k, "evidence")) /* the first identification's */
+            m = json_deep_copy(ov);
+        else if (is_key(k, "relation") && json_is_string(ov) && json_is_string(cv))
+            m = json_deep_copy(rel_rank(ov) <= rel_rank(cv) ? ov : cv);
+        else if (is_key(k, "device") && json_is_object(ov) && json_is_object(cv)) {
+            m = json_deep_copy(ov); /* what was known, and what this run adds */
+            json_object_update_missing(m, cv);
+        } else if (is_key(k, "products") && json_is_array(ov) && json_is_array(cv))
             m = merge_products(ov, cv);
         else if (json_is_array(ov) && json_is_array(cv))
             m = merge_strings(ov, cv);

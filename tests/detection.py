@@ -168,7 +168,8 @@ def run_sensor(sensor, conf, pcap, tmp):
             hint = " (does this build accept the signatures.dir configuration key?)"
         return None, None, "exit %d%s: %s" % (p.returncode, hint, err)
     try:
-        return read_lines(out), read_lines(flows), None
+        events = read_lines(out)
+        return [r for r in events if r.get("event_type") == "alert"], read_lines(flows), None
     except ValueError as e:
         return None, None, str(e)
 

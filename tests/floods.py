@@ -100,7 +100,7 @@ B_DNS = 324                   # dns_cache_entry_bytes(): entry 312 + heap 4 + bu
 LRU_HDR = 16                  # struct ent_hdr in sensor/lru-map.c
 FRAG_KEY, FRAG_VAL = 40, 16   # struct frag_key, struct frag_val (sensor/frag.c)
 DEDUP_KEY, DEDUP_VAL = 24, 16  # struct dedup_key, struct dedup_val (sensor/alerts.c)
-HOST_KEY, HOST_VAL = 20, 1280  # struct host_key, struct host_rec (sensor/assets.c)
+HOST_KEY, HOST_VAL = 20, 2112  # struct host_key, struct host_rec (sensor/assets.c)
 ASSETS_MAX_HOSTS = 16384      # sensor/main.c
 JA4_POOL_BUFS = 256           # sensor/ja4.h, one worker
 JA4_MIN_PER_WORKER = 64       # pipeline_new_share(): SHARE_MIN_FLOWS
@@ -720,7 +720,8 @@ def run_sensor(sensor, conf, pcap, tmp, tag, workers=1):
     alerts = []
     if os.path.exists(alerts_p):
         with open(alerts_p) as fp:
-            alerts = [json.loads(line) for line in fp if line.strip()]
+            alerts = [r for r in (json.loads(line) for line in fp if line.strip())
+                      if r.get("event_type") == "alert"]
     return stats, alerts
 
 

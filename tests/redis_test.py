@@ -44,9 +44,22 @@ SIGNATURES = os.path.join(ROOT, "config", "signatures")
 
 STREAM = "egress:alerts"
 SENSOR_NAME = "rtest"
-FLAT_FIELDS = ("alert_id", "timestamp", "sensor", "severity", "vendor", "product", "category",
+FLAT_FIELDS = ("event_type", "alert_id", "timestamp", "sensor", "severity", "vendor", "product",
+               "category",
                "signature_id", "confidence", "src_ip", "dest_ip", "dest_port", "proto", "app",
                "country_code", "asn", "host", "community_id")
+# An asset event (the first identification of a host as a product) shares
+# the stream: its flat fields.
+ASSET_FIELDS = ("event_type", "asset_id", "timestamp", "sensor", "asset_ip", "vendor", "product",
+                "relation", "signature_id", "confidence", "evidence", "device", "community_id")
+
+
+def rec_id(rec):
+    """The id of a record of the alert output or the stream: an alert's
+    alert_id, an asset event's asset_id."""
+    return rec.get("alert_id") or rec.get("asset_id")
+
+
 # The stats hash: the run's counters by their dotted names (as in --stats),
 # the output's own as redis.NAME.
 STATS_FIELDS = ("packets.total", "flows.total", "detection.alerts", "detection.suppressed",
@@ -529,7 +542,8 @@ class Env:
 
 
 def read_alerts(path):
-    """[(alert_id, raw line, parsed)] from a --alerts file."""
+    """[(id, raw line, parsed)] from a --alerts file: its alerts and asset
+    events, which the stream carries alike (rec_id())."""
     out = []
     if not os.path.exists(path):
         return out
@@ -538,7 +552,7 @@ def read_alerts(path):
             line = line.rstrip("\n")
             if line:
                 rec = json.loads(line)
-                out.append((rec["alert_id"], line, rec))
+                out.append((rec_id(rec), line, rec))
     return out
 
 
@@ -557,7 +571,7 @@ def stream_entries(c, key=STREAM):
 
 
 def stream_ids(c, key=STREAM):
-    return [f.get("alert_id") for _, f in stream_entries(c, key)]
+    return [rec_id(f) for _, f in stream_entries(c, key)]
 
 
 def expect_all_delivered(c, alerts, what):
@@ -700,18 +714,32 @@ def t_delivery(env):
 
     entries = stream_entries(c)
     by_id = {a: (line, rec) for a, line, rec in alerts}
-    got = [f.get("alert_id") for _, f in entries]
+    got = [rec_id(f) for _, f in entries]
     check(len(entries) == len(alerts), "%d stream entries for %d alerts" % (len(entries), len(alerts)))
     check(sorted(got) == sorted(by_id), "alert_ids differ: only in the stream %s, only in the file %s"
           % (sorted(set(got) - set(by_id))[:3], sorted(set(by_id) - set(got))[:3]))
     check([a for a, _, _ in alerts] == got, "stream order differs from the alert order")
     for eid, f in entries:
-        line, rec = by_id[f["alert_id"]]
+        line, rec = by_id[rec_id(f)]
+        check(f["json"] == line, "entry %s: json differs from the alert line" % eid)
+        if f.get("event_type") == "asset":
+            check(set(f) == set(ASSET_FIELDS) | {"json"},
+                  "entry %s: fields %s" % (eid, sorted(set(f) ^ (set(ASSET_FIELDS) | {"json"}))))
+            a = rec["asset"]
+            want = {"asset_id": rec["asset_id"], "timestamp": rec["timestamp"],
+                    "sensor": SENSOR_NAME, "asset_ip": rec["asset_ip"], "vendor": a["vendor"],
+                    "product": a["product"], "relation": a["relation"],
+                    "signature_id": a["signature_id"], "confidence": a["confidence"],
+                    "evidence": a["evidence"][0]["kind"],
+                    "community_id": rec.get("community_id", "")}
+            for k, v in want.items():
+                check(f[k] == v, "entry %s: %s = %r, expected %r" % (eid, k, f[k], v))
+            continue
         check(set(f) == set(FLAT_FIELDS) | {"json"},
               "entry %s: fields %s" % (eid, sorted(set(f) ^ (set(FLAT_FIELDS) | {"json"}))))
-        check(f["json"] == line, "entry %s: json differs from the alert line" % eid)
         geo = rec.get("dest_geo") or {}
         want = {
+            "event_type": "alert",
             "alert_id": rec["alert_id"], "timestamp": rec["timestamp"], "sensor": SENSOR_NAME,
             "severity": rec["alert"]["severity"], "vendor": rec["alert"]["vendor"],
             "product": rec["alert"]["product"], "category": rec["alert"]["category"],
@@ -725,6 +753,9 @@ def t_delivery(env):
         }
         for k, v in want.items():
             check(f[k] == v, "entry %s: %s = %r, expected %r" % (eid, k, f[k], v))
+    check(any(f.get("event_type") == "asset" for _, f in entries),
+          "no asset event in the stream")
+    entries = [(eid, f) for eid, f in entries if f.get("event_type") == "alert"]
     check(any(f["host"] == "" for _, f in entries) and any(f["host"] for _, f in entries),
           "expected alerts both with and without a host name")
 
@@ -738,12 +769,13 @@ def t_delivery(env):
                 msgs.append(m[2])
     except (OSError, socket.timeout):
         pass
-    check(sorted(json.loads(m)["alert_id"] for m in msgs) == sorted(by_id),
+    check(sorted(rec_id(json.loads(m)) for m in msgs) == sorted(by_id),
           "%d PUBLISH messages on egress:live for %d alerts" % (len(msgs), len(alerts)))
 
     nflows = c.cmd("XLEN", "egress:flows")
-    check(nflows >= len(alerts), "flows stream egress:flows has %d entries for %d alerts (does the "
-          "sensor hand its flow records to out_redis_submit_flow()?)" % (nflows, len(alerts)))
+    n_alerts = sum(1 for _, _, r in alerts if r.get("event_type") == "alert")
+    check(nflows >= n_alerts, "flows stream egress:flows has %d entries for %d alerts (does the "
+          "sensor hand its flow records to out_redis_submit_flow()?)" % (nflows, n_alerts))
 
     assets = pairs(c.cmd("HGETALL", "egress:assets:%s" % SENSOR_NAME))
     hosts = {rec["src_ip"] for _, _, rec in alerts}
@@ -755,9 +787,12 @@ def t_delivery(env):
     stats = pairs(c.cmd("HGETALL", "egress:stats:%s" % SENSOR_NAME))
     missing = [f for f in STATS_FIELDS if f not in stats]
     check(not missing, "stats hash lacks %s" % missing)
-    check(int(stats["packets.total"]) > 0 and int(stats["detection.alerts"]) == len(alerts),
-          "stats: packets %s, alerts %s (expected %d)"
-          % (stats["packets.total"], stats["detection.alerts"], len(alerts)))
+    n_assets = len(alerts) - n_alerts
+    check(int(stats["packets.total"]) > 0 and int(stats["detection.alerts"]) == n_alerts
+          and int(stats["detection.asset_events"]) == n_assets,
+          "stats: packets %s, alerts %s, asset events %s (expected %d and %d)"
+          % (stats["packets.total"], stats["detection.alerts"], stats["detection.asset_events"],
+             n_alerts, n_assets))
     check(int(stats["redis.delivered"]) == len(alerts) and int(stats["redis.spool_pending"]) == 0,
           "stats: delivered %s, spool_pending %s"
           % (stats["redis.delivered"], stats["redis.spool_pending"]))
@@ -780,7 +815,7 @@ def t_down_at_start(env):
     check(alerts, "no alerts to deliver")
     expect_left_in_spool(rc, err, len(alerts))
     check("127.0.0.1:%d" % port in err, "stderr does not name 127.0.0.1:%d: %s" % (port, summary_line(err)))
-    spooled = sorted(json.loads(r)["alert_id"] for r in spool_records(env.spool))
+    spooled = sorted(rec_id(json.loads(r)) for r in spool_records(env.spool))
     check(spooled == sorted(a for a, _, _ in alerts),
           "the spool holds %d records for %d alerts" % (len(spooled), len(alerts)))
 
@@ -1235,7 +1270,7 @@ def t_replay_pipelined(env):
     finally:
         fake.stop()
     expect_rc(rc, 0, err)
-    got = [f.get("alert_id") for f in fake.xadds]
+    got = [rec_id(f) for f in fake.xadds]
     check(got == [a for a, _, _ in alerts], "replayed %d of %d alerts, or out of order"
           % (len(got), len(alerts)))
     check(fake.turns <= 4, "%d alerts replayed in %d round trips" % (len(alerts), fake.turns))
@@ -1243,7 +1278,7 @@ def t_replay_pipelined(env):
 
 
 def spool_ids(spool_dir):
-    return [json.loads(r)["alert_id"] for r in spool_records(spool_dir)]
+    return [rec_id(json.loads(r)) for r in spool_records(spool_dir)]
 
 
 def t_trickle(env):
@@ -1423,7 +1458,7 @@ class RefusingRedis(FakeRedis):
     proto-max-bulk-len) the XADD of every alert whose id ends in 0 or 8."""
 
     def xadd_reply(self, fields):
-        if fields.get("alert_id", "")[-1:] in ("0", "8"):
+        if (rec_id(fields) or "")[-1:] in ("0", "8"):
             return b"-ERR string exceeds maximum allowed size (proto-max-bulk-len)\r\n"
         return FakeRedis.xadd_reply(self, fields)
 
@@ -1441,7 +1476,7 @@ def t_refused_by_redis(env):
     refused = [a for a, _, _ in alerts if a[-1:] in ("0", "8")]
     check(refused, "no alert id ends in 0 or 8: pick other digits")
     expect_rc(rc, 4, err)
-    got = [f.get("alert_id") for f in fake.xadds]
+    got = [rec_id(f) for f in fake.xadds]
     check(got == [a for a, _, _ in alerts if a not in refused],
           "the stream holds %d alerts, expected the %d not refused, in order"
           % (len(got), len(alerts) - len(refused)))
@@ -1509,10 +1544,12 @@ def t_closed_pipe(env):
     rc, err, alerts, _ = env.run(env.config("redis://127.0.0.1:%d/0" % ref.port), pcaps)
     expect_rc(rc, 0, err)
     c = ref.client()
-    want = sorted((f["product"], f["category"], f["src_ip"], f["dest_ip"]) for _, f in stream_entries(c))
+    want = sorted((f["product"], f["category"], f["src_ip"], f["dest_ip"])
+                  for _, f in stream_entries(c) if f.get("event_type") != "asset")
     c.close()
-    check(len(want) == len(alerts) and want, "reference: %d in Redis, %d in the file"
-          % (len(want), len(alerts)))
+    n_alerts = sum(1 for _, _, r in alerts if r.get("event_type") == "alert")
+    check(len(want) == n_alerts and want, "reference: %d in Redis, %d in the file"
+          % (len(want), n_alerts))
     srv = env.redis()
     cmd, _ = env.sensor_cmd(env.config("redis://127.0.0.1:%d/0" % srv.port), pcaps)
     cmd[cmd.index("--alerts") + 1] = "-"
@@ -1527,7 +1564,8 @@ def t_closed_pipe(env):
     check(p.returncode == 1 and "standard output" in err,
           "exit %d (1 expected, naming standard output): %s" % (p.returncode, err[-400:]))
     c = srv.client()
-    got = sorted((f["product"], f["category"], f["src_ip"], f["dest_ip"]) for _, f in stream_entries(c))
+    got = sorted((f["product"], f["category"], f["src_ip"], f["dest_ip"])
+                 for _, f in stream_entries(c) if f.get("event_type") != "asset")
     c.close()
     check(got == want, "%d alerts in Redis, %d expected" % (len(got), len(want)))
     return "exit 1 naming standard output; %d of %d alerts in Redis" % (len(got), len(want))
@@ -1623,7 +1661,7 @@ def t_password_sources(env):
 
 def t_config_errors(env):
     """A spool folder that cannot be created: exit 2 naming it and where it
-    was set (redis.spool_dir in FILE:LINE, or --spool-dir); a sensor_name
+    was set (FILE:LINE: redis.spool_dir, or --spool-dir); a sensor_name
     that would break key names: exit 2 with FILE:LINE."""
     bad = "/proc/egress-sensor-test/spool"
     conf = env.config("redis://127.0.0.1:%d/0" % free_port(), spool_dir=bad)
@@ -1631,7 +1669,7 @@ def t_config_errors(env):
         line = 1 + fp.read().split("\n").index("  spool_dir = %s;" % cfg_str(bad))
     rc, err, _, _ = env.run(conf, [decoy_pcap(env.args)])
     expect_rc(rc, 2, err)
-    where = "redis.spool_dir in %s:%d" % (conf, line)
+    where = "%s:%d: redis.spool_dir" % (conf, line)
     check(bad in err and where in err, "no folder and origin (%s) in: %s" % (where, err.strip()))
     rc, err, _, _ = env.run(env.config("redis://127.0.0.1:%d/0" % free_port()),
                             [decoy_pcap(env.args)], extra=["--spool-dir", bad])

@@ -16,6 +16,7 @@
 #include "assets.h"
 #include "classify.h"
 #include "config.h"
+#include "device.h"
 #include "enrich.h"
 #include "flow.h"
 #include "pipeline.h"
@@ -29,7 +30,13 @@ static const char pack_text[] =
     "    severity = \"medium\"; source = \"test\"; domains = [ \"*.fortiguard.net\" ]; },\n"
     "  { id = \"fortinet-test-fgfm\"; product = \"FortiGate\"; category = \"management\";\n"
     "    severity = \"high\"; source = \"test\"; dissector = [ \"fortinet-fgfm\" ];\n"
-    "    ports = [ \"tcp/541\" ]; }\n"
+    "    ports = [ \"tcp/541\" ]; },\n"
+    "  { id = \"fortinet-test-factory-cert\"; product = \"FortiGate\"; category = \"management\";\n"
+    "    severity = \"low\"; source = \"test\"; role = \"server\"; device = \"fortinet-serial\";\n"
+    "    cert_subject = [ \"O=Fortinet, OU=FortiGate\" ]; },\n"
+    "  { id = \"fortinet-test-cluster\"; product = \"Cluster\"; category = \"management\";\n"
+    "    severity = \"low\"; source = \"test\"; role = \"peers\"; device = \"dissector\";\n"
+    "    dissector = [ \"checkpoint-ccp\" ]; }\n"
     ");\n";
 
 struct fixture {
@@ -108,7 +115,9 @@ static size_t hits_for(struct fixture *fx, const struct flow *f, struct sig_hit 
     return sig_match(fx->pack, &in, hits, 4);
 }
 
-static json_t **read_alerts(const char *path, size_t *n)
+/* The records of the alert output whose event_type is type ("alert",
+ * "asset"), in order. */
+static json_t **read_events(const char *path, const char *type, size_t *n)
 {
     static json_t *v[32];
     char line[16384];
@@ -117,13 +126,21 @@ static json_t **read_alerts(const char *path, size_t *n)
     assert_non_null(fp);
     while (fgets(line, sizeof(line), fp) && *n < 32) {
         json_error_t je;
-        v[*n] = json_loads(line, 0, &je);
-        if (v[*n] == NULL)
+        json_t *r = json_loads(line, 0, &je);
+        if (r == NULL)
             fail_msg("invalid JSON: %s: %s", je.text, line);
-        (*n)++;
+        if (strcmp(json_string_value(json_object_get(r, "event_type")), type) == 0)
+            v[(*n)++] = r;
+        else
+            json_decref(r);
     }
     fclose(fp);
     return v;
+}
+
+static json_t **read_alerts(const char *path, size_t *n)
+{
+    return read_events(path, "alert", n);
 }
 
 static const char *str_at(json_t *o, const char *a, const char *b)
@@ -265,9 +282,16 @@ static void test_assets(void **state)
     snprintf(path, sizeof(path), "%s/assets.json", fx->dir);
     const struct signature *upd = sig_pack_get(fx->pack, 0), *mgmt = sig_pack_get(fx->pack, 1);
     uint8_t host[4] = {10, 1, 1, 9};
-    assets_note(fx->assets, 4, host, upd, "US", 1700000000000000ull, 1);
-    assets_note(fx->assets, 4, host, mgmt, "US", 1700000100000000ull, 1);
-    assets_note(fx->assets, 4, host, upd, "DE", 1700000200000000ull, 1);
+    struct sig_evidence ev = {.kind = SIG_EV_TLS_SNI, .value = "update.fortiguard.net"};
+    struct sig_evidence ev2 = {.kind = SIG_EV_DISSECTOR, .value = "fortinet-fgfm"};
+    struct dev_info dev = {.serial = "FGT60FTK21000001", .model = "FortiGate 60F"};
+    struct dev_info dev2 = {.serial = "FGT60FTK29999999", .name = "fw.example"};
+    struct assets_ident id = {4, host, upd, "US", 1700000000000000ull, 1, &ev, NULL};
+    assert_int_equal(assets_identify(fx->assets, &id), 1); /* new: an asset event */
+    id = (struct assets_ident){4, host, mgmt, "US", 1700000100000000ull, 1, &ev2, &dev};
+    assert_int_equal(assets_identify(fx->assets, &id), 0); /* the same product */
+    id = (struct assets_ident){4, host, upd, "DE", 1700000200000000ull, 1, &ev2, &dev2};
+    assert_int_equal(assets_identify(fx->assets, &id), 0);
     assets_add_bytes(fx->assets, 4, host, upd, 1000);
     assets_note_alert(fx->assets, 4, host);
     assert_int_equal(assets_write_json(fx->assets, "test-sensor", path, err, sizeof(err)), 0);
@@ -286,6 +310,13 @@ static void test_assets(void **state)
     assert_int_equal(json_array_size(products), 1); /* one (vendor, product) */
     json_t *p = json_array_get(products, 0);
     assert_string_equal(str_at(p, "vendor", NULL), "Fortinet");
+    assert_string_equal(str_at(p, "relation", NULL), "runs");
+    /* the first evidence stays; the device facts fill in, the first kept */
+    assert_string_equal(str_at(p, "evidence", "kind"), "tls_sni");
+    assert_string_equal(str_at(p, "evidence", "value"), "update.fortiguard.net");
+    assert_string_equal(str_at(h, "device", "serial"), "FGT60FTK21000001");
+    assert_string_equal(str_at(h, "device", "model"), "FortiGate 60F");
+    assert_string_equal(str_at(h, "device", "name"), "fw.example");
     assert_int_equal(json_array_size(json_object_get(p, "categories")), 2);
     assert_int_equal(json_integer_value(json_object_get(p, "flows")), 3);
     json_decref(doc);
@@ -300,6 +331,125 @@ static void test_assets(void **state)
     assert_non_null(strstr(buf, "10.1.1.9"));
     assert_non_null(strstr(buf, "update,management"));
     free(buf);
+}
+
+/* A flow a -> b (IPv4, last octets in the 4-byte arrays), proto and
+ * server port, with a certificate subject or a dissector's verdict. */
+static void mkflow2(struct flow *f, const uint8_t a[4], const uint8_t b[4], uint8_t proto,
+                    uint16_t dport, const char *subject, const char *detail, uint64_t t)
+{
+    memset(f, 0, sizeof(*f));
+    f->key.ipver = 4, f->key.proto = proto;
+    memcpy(f->key.src, a, 4);
+    memcpy(f->key.dst, b, 4);
+    f->key.sport = 40000, f->key.dport = dport;
+    f->first_us = f->last_us = t;
+    if (subject != NULL)
+        flow_meta_set(f, FLOW_META_SUBJECT, subject);
+    if (detail != NULL)
+        flow_meta_set(f, FLOW_META_DETAIL, detail);
+}
+
+static size_t hits_of(struct fixture *fx, const struct flow *f, const char *verdict,
+                      struct sig_hit *hits)
+{
+    const char *none = "";
+    struct sig_flow in = {.ipver = 4,
+                          .proto = f->key.proto,
+                          .dport = f->key.dport,
+                          .daddr = f->key.dst,
+                          .tls_sni = none,
+                          .quic_sni = none,
+                          .http_host = none,
+                          .http_path = none,
+                          .http_ua = none,
+                          .dns_name = none,
+                          .cert_subject = flow_meta_get(f, FLOW_META_SUBJECT),
+                          .cert_issuer = none,
+                          .ja3 = none,
+                          .ja4 = none,
+                          .ja3s = none,
+                          .app_master = none,
+                          .app = none,
+                          .verdicts = verdict ? &verdict : NULL,
+                          .n_verdicts = verdict ? 1 : 0};
+    return sig_match(fx->pack, &in, hits, 4);
+}
+
+/* Roles: a server presenting its certificate is named on an ingress or
+ * internal flow, never when it is outside; cluster peers by their
+ * network when they send from 0.0.0.0; the client of an egress flow is
+ * named and alerted on. The first identification of a (host, product) is
+ * an asset event; only the egress client's hit is an alert. */
+static void test_roles(void **state)
+{
+    struct fixture *fx = *state;
+    char err[256];
+    struct flow f;
+    struct sig_hit hits[4];
+    const uint64_t sec = 1000000, t0 = 1700000000ull * sec;
+    const char *cert = "C=US, ST=California, L=Sunnyvale, O=Fortinet, OU=FortiGate, "
+                       "CN=FGT60FTK21000001";
+    const uint8_t fw[4] = {10, 1, 1, 20}, lan[4] = {10, 1, 1, 22}, out[4] = {198, 51, 100, 7},
+                  partner[4] = {203, 0, 113, 9}, any[4] = {0}, net[4] = {10, 1, 3, 0};
+
+    struct alert_sink *s = alert_sink_new(&fx->cfg, fx->out_path, fx->assets, err, sizeof(err));
+    assert_non_null(s);
+    /* an SSL-VPN user from outside reaches the internal FortiGate */
+    mkflow2(&f, out, fw, 6, 10443, cert, NULL, t0);
+    size_t n = hits_of(fx, &f, NULL, hits);
+    assert_int_equal(n, 1);
+    offer(s, &f, NULL, t0, hits, n);
+    /* an admin on the LAN: the same device, no new event */
+    mkflow2(&f, lan, fw, 6, 443, cert, NULL, t0 + sec);
+    offer(s, &f, NULL, t0 + sec, hits, hits_of(fx, &f, NULL, hits));
+    /* a laptop on a partner's FortiGate: the device is outside, nothing */
+    mkflow2(&f, lan, partner, 6, 443, cert, NULL, t0 + 2 * sec);
+    offer(s, &f, "US", t0 + 2 * sec, hits, hits_of(fx, &f, NULL, hits));
+    /* a cluster heartbeat from 0.0.0.0 to the cluster's network */
+    mkflow2(&f, any, net, 17, 8116, NULL, "ClusterXL CCP version 3121", t0 + 3 * sec);
+    f.key.sport = 8116;
+    f.key.vlan = 21;
+    n = hits_of(fx, &f, "checkpoint-ccp", hits);
+    assert_int_equal(n, 1);
+    offer(s, &f, NULL, t0 + 3 * sec, hits, n);
+    /* a FortiGate phoning home: named, and an alert */
+    mkflow(&f, 5, t0 + 4 * sec);
+    offer(s, &f, "US", t0 + 4 * sec, hits, hits_for(fx, &f, hits));
+
+    struct alert_stats st;
+    alert_sink_stats(s, &st);
+    assert_int_equal(st.identified, 4);
+    assert_int_equal(st.asset_events, 3);
+    assert_int_equal(st.alerts, 1);
+    assert_int_equal(alert_sink_close(s, err, sizeof(err)), 0);
+
+    size_t na;
+    json_t **a = read_events(fx->out_path, "asset", &na);
+    assert_int_equal(na, 3);
+    assert_string_equal(str_at(a[0], "asset_ip", NULL), "10.1.1.20");
+    assert_string_equal(str_at(a[0], "asset", "end"), "server");
+    assert_string_equal(str_at(a[0], "asset", "relation"), "is");
+    assert_string_equal(str_at(a[0], "direction", NULL), "ingress");
+    json_t *dev = json_object_get(json_object_get(a[0], "asset"), "device");
+    assert_string_equal(str_at(dev, "serial", NULL), "FGT60FTK21000001");
+    assert_string_equal(str_at(dev, "model", NULL), "FortiGate 60F");
+    assert_int_equal(strlen(str_at(a[0], "asset_id", NULL)), 32);
+    assert_string_equal(str_at(a[1], "asset_ip", NULL), "10.1.3.0");
+    assert_string_equal(str_at(a[1], "asset", "product"), "Cluster");
+    dev = json_object_get(json_object_get(a[1], "asset"), "device");
+    assert_non_null(strstr(str_at(dev, "name", NULL), "ClusterXL CCP version 3121"));
+    assert_string_equal(str_at(dev, "named_by", NULL), "network");
+    assert_int_equal(json_integer_value(json_object_get(dev, "vlan")), 21);
+    assert_string_equal(str_at(a[2], "asset_ip", NULL), "10.1.1.5");
+    assert_string_equal(str_at(a[2], "asset", "end"), "client");
+    assert_string_equal(str_at(a[2], "asset", "relation"), "runs");
+    for (size_t i = 0; i < na; i++)
+        json_decref(a[i]);
+    a = read_alerts(fx->out_path, &na);
+    assert_int_equal(na, 1);
+    assert_string_equal(str_at(a[0], "src_ip", NULL), "10.1.1.5");
+    json_decref(a[0]);
 }
 
 /* Ordered mode (several workers reading files): offers are held, then
@@ -367,6 +517,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_alert_id_stable, setup, teardown),
         cmocka_unit_test_setup_teardown(test_assets, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ordered_sink, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_roles, setup, teardown),
     };
     int rc = cmocka_run_group_tests_name("alerts", tests, NULL, NULL);
     classify_free(cl);

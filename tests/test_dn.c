@@ -123,7 +123,6 @@ static void test_dn_rules(void **state)
     assert_null(dn_get(NULL, "CN", small, sizeof(small)));
 }
 
-
 /* Patterns against names: attribute by attribute, in any order, values
  * whole (ASCII case aside), *.name or a prefix. */
 static bool matches(const char *pattern, const char *name)

@@ -270,7 +270,8 @@ static void test_findings(void **state)
     h.ev[0].kind = SIG_EV_TLS_SNI;
     h.ev[0].value = "cloud.checkpoint.com";
     h.ev[0].pattern = "*.checkpoint.com";
-    assets_note(assets, 4, f.key.src, sig, "IL", af.ts_us, 1);
+    struct assets_ident id = {4, f.key.src, sig, "IL", af.ts_us, 1, &h.ev[0], NULL};
+    assert_int_equal(assets_identify(assets, &id), 1);
     assets_note_alert(assets, 4, f.key.src);
     assets_add_bytes(assets, 4, f.key.src, sig, 1234);
     evidence_note_hit(ev, &af, &h);
@@ -296,7 +297,10 @@ static void test_findings(void **state)
     assert_string_equal(json_string_value(json_object_get(p, "product")),
                         "Quantum Security Gateway / Smart-1 Cloud");
     assert_string_equal(json_string_value(json_array_get(json_object_get(p, "relation"), 0)),
-                        "managed");
+                        "runs");
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(p, "identified_by"), "value")),
+        "cloud.checkpoint.com");
     assert_int_equal(json_integer_value(json_object_get(p, "bytes_out")), 1234);
     assert_int_equal(json_integer_value(json_object_get(p, "alerts")), 1);
     assert_string_equal(json_string_value(json_object_get(p, "severity")), "high");
