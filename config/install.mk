@@ -179,6 +179,40 @@ uninstall:
 		echo "  KEPT    $(DESTDIR)$(pkgconfdir)/sensor.conf (changed)"; fi; \
 	if [ -d $(DESTDIR)$(pkgstatedir) ]; then echo "  KEPT    $(DESTDIR)$(pkgstatedir)"; fi
 
+# ---------------------------------------------------------------- deb
+
+# make deb: the tree (its files under version control and any new ones not
+# ignored; without git, the fixed top-level folders) copied to
+# build/deb/egress-sensor-VERSION with config/debian/ as its debian/, and
+# the Chart.js tarball make report keeps in build/report/ in
+# debian/report-cache/, so that the package build needs no network; then
+# dpkg-buildpackage -b there. Its log is build/deb/build.log; the package
+# build/deb/egress-sensor_VERSION_ARCH.deb. DEB_BUILD_OPTIONS passes through
+# (nostrip, parallel=N, ...).
+DEB_DIR := build/deb
+DEB_TREE := $(DEB_DIR)/egress-sensor-$(VERSION)
+DEB_PACKAGING_BUILD := $(DEB_BUILD) debhelper dpkg-dev openssl
+
+deps-deb:
+	$(call apt_install,$(DEB_PACKAGING_BUILD))
+
+deb: deps-deb $(REPORT_TEMPLATE)
+	$(Q)v=$$(dpkg-parsechangelog -l config/debian/changelog -S Version) && [ "$$v" = "$(VERSION)" ] || \
+		{ echo "make deb: config/debian/changelog is at $$v, the Makefile at $(VERSION)"; exit 1; }
+	@echo "  DEB     $(DEB_TREE)"
+	$(Q)rm -rf $(DEB_DIR) && mkdir -p $(DEB_TREE)/debian/report-cache
+	$(Q)if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then \
+		git ls-files -z --cached --others --exclude-standard; \
+	else \
+		find Makefile README.md .clang-format sensor dissectors geo config tests pcaps \
+			-path tests/node_modules -prune -o -type f -print0; \
+	fi | tar --null --files-from=- --ignore-failed-read -cf - | tar -xf - -C $(DEB_TREE)
+	$(Q)cp -R config/debian/. $(DEB_TREE)/debian/
+	$(Q)cp $(REPORT_DIR)/chart.js-*.tgz $(DEB_TREE)/debian/report-cache/
+	$(Q)cd $(DEB_TREE) && dpkg-buildpackage -b -us -uc > ../build.log 2>&1 || \
+		{ tail -40 ../build.log; echo "make deb: dpkg-buildpackage failed, see $(DEB_DIR)/build.log"; exit 1; }
+	@echo "  DONE    $$(ls $(DEB_DIR)/egress-sensor_$(VERSION)_*.deb)"
+
 # ---------------------------------------------------------------- tests
 
 # The man pages against the program: every option of sensor/options.c (and
