@@ -202,7 +202,7 @@ include config/install.mk
 TEST_JOBS ?= 4
 TEST_SUITES := unit golden detection cli redis live floods conformance workers valgrind \
 	report-test asan-unit asan-golden asan-detection asan-cli asan-redis asan-live \
-	asan-conformance asan-workers asan-robustness fuzz-smoke man-test
+	asan-conformance asan-workers asan-robustness fuzz-smoke man-test install-test deb-test
 
 test: deps deps-report-test
 	$(Q)$(MAKE) --no-print-directory check-format

@@ -191,6 +191,7 @@ uninstall:
 # (nostrip, parallel=N, ...).
 DEB_DIR := build/deb
 DEB_TREE := $(DEB_DIR)/egress-sensor-$(VERSION)
+DEB_FILE = $(DEB_DIR)/egress-sensor_$(VERSION)_$(shell dpkg --print-architecture 2>/dev/null).deb
 DEB_PACKAGING_BUILD := $(DEB_BUILD) debhelper dpkg-dev openssl
 
 deps-deb:
@@ -211,7 +212,7 @@ deb: deps-deb $(REPORT_TEMPLATE)
 	$(Q)cp $(REPORT_DIR)/chart.js-*.tgz $(DEB_TREE)/debian/report-cache/
 	$(Q)cd $(DEB_TREE) && dpkg-buildpackage -b -us -uc > ../build.log 2>&1 || \
 		{ tail -40 ../build.log; echo "make deb: dpkg-buildpackage failed, see $(DEB_DIR)/build.log"; exit 1; }
-	@echo "  DONE    $$(ls $(DEB_DIR)/egress-sensor_$(VERSION)_*.deb)"
+	@echo "  DONE    $(DEB_FILE)"
 
 # ---------------------------------------------------------------- tests
 
@@ -220,3 +221,16 @@ deb: deps-deb $(REPORT_TEMPLATE)
 # egress-sensor.conf.5, both rendered by man without a warning.
 man-test: $(PROG)
 	$(Q)python3 tests/man_test.py --sensor $(PROG)
+
+# make install PREFIX=<a temporary folder>, then the installed sensor run
+# from / on a bundled capture with the test geo databases where it looks;
+# the installed man pages and unit checked; reinstall, DESTDIR and
+# uninstall. Needs no root.
+install-test: $(PROG) $(TEST_MMDB) $(REPORT_TEMPLATE)
+	$(Q)python3 tests/install_test.py --sensor $(PROG) --geo $(B)/tests/geo
+
+# make deb, then the package's contents and lintian; as root, apt-get
+# install of the package from a temporary folder, the user, the unit left
+# disabled, the program run from /, then apt-get purge.
+deb-test: deb
+	$(Q)python3 tests/deb_test.py --deb $(DEB_FILE)
