@@ -9,7 +9,8 @@
 # system prefix (/usr or /usr/local) the configuration goes to /etc and the
 # state to /var/lib, where systemd's StateDirectory= and logrotate look;
 # under any other prefix (/opt/egress-sensor, a test's folder) everything
-# stays beneath it. Each can be given on the command line.
+# stays beneath it. Each can be given on the command line; PREFIX also in
+# the environment.
 #
 # What goes where (PREFIX=/usr/local):
 #   $(bindir)/egress-sensor                           /usr/local/bin
@@ -34,22 +35,23 @@
 # paths are rebuilt when they change ($(INSTALL_B)/install-paths).
 
 PREFIX ?= /usr/local
-prefix ?= $(PREFIX)
-exec_prefix ?= $(prefix)
-bindir ?= $(exec_prefix)/bin
-sbindir ?= $(exec_prefix)/sbin
-libdir ?= $(exec_prefix)/lib
-datarootdir ?= $(prefix)/share
-datadir ?= $(datarootdir)
-mandir ?= $(datarootdir)/man
-docdir ?= $(datarootdir)/doc/egress-sensor
+prefix = $(PREFIX)
+exec_prefix = $(prefix)
+# bindir, not sbindir: most runs read captures, as any user (Debian keeps
+# tcpdump, with its section 8 page, in /usr/bin for the same reason).
+bindir = $(exec_prefix)/bin
+libdir = $(exec_prefix)/lib
+datarootdir = $(prefix)/share
+datadir = $(datarootdir)
+mandir = $(datarootdir)/man
+docdir = $(datarootdir)/doc/egress-sensor
 SYSTEM_PREFIX = $(filter /usr /usr/local,$(patsubst %/,%,$(prefix)))
-sysconfdir ?= $(if $(SYSTEM_PREFIX),/etc,$(prefix)/etc)
-localstatedir ?= $(if $(SYSTEM_PREFIX),/var,$(prefix)/var)
+sysconfdir = $(if $(SYSTEM_PREFIX),/etc,$(prefix)/etc)
+localstatedir = $(if $(SYSTEM_PREFIX),/var,$(prefix)/var)
 # Debian 12 keeps the units of its packages in /lib/systemd/system.
-unitdir ?= $(if $(filter /usr,$(patsubst %/,%,$(prefix))),/lib/systemd/system,$(libdir)/systemd/system)
-sysusersdir ?= $(libdir)/sysusers.d
-logrotatedir ?= $(sysconfdir)/logrotate.d
+unitdir = $(if $(filter /usr,$(patsubst %/,%,$(prefix))),/lib/systemd/system,$(libdir)/systemd/system)
+sysusersdir = $(libdir)/sysusers.d
+logrotatedir = $(sysconfdir)/logrotate.d
 
 pkgconfdir = $(sysconfdir)/egress-sensor
 pkgdatadir = $(datadir)/egress-sensor
