@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -115,6 +116,11 @@ struct alert_sink *alert_sink_new(const struct sensor_config *cfg, const char *a
             snprintf(errbuf, errlen, "%s: cannot open for writing: %s", s->path, strerror(errno));
             goto fail;
         }
+        /* Appending: when logrotate's copytruncate empties the file, the
+         * next line goes to its new end, not past a hole of zeros. */
+        int fl = fcntl(fileno(s->fp), F_GETFL);
+        if (fl >= 0)
+            fcntl(fileno(s->fp), F_SETFL, fl | O_APPEND);
         s->own_fp = true;
     }
     return s;
