@@ -28,7 +28,8 @@ PKGS := libpcap libndpi libmaxminddb jansson libconfig libxxhash libcrypto hired
 DEB_BUILD := build-essential pkg-config libpcap-dev libndpi-dev libmaxminddb-dev \
 	libhiredis-dev libcmocka-dev libjansson-dev libconfig-dev libxxhash-dev libssl-dev
 DEB_TEST := libndpi-bin mmdb-bin libmaxmind-db-writer-perl python3 python3-scapy \
-	redis-server tcpreplay clang clang-format libclang-rt-14-dev valgrind iproute2 time
+	redis-server tcpreplay clang clang-format libclang-rt-14-dev valgrind iproute2 time \
+	wireshark-common
 DEB_GEO := libmaxmind-db-writer-perl ca-certificates
 # The report's browser test: Debian's Chromium, driven from Node.js.
 DEB_REPORT_TEST := chromium
@@ -74,7 +75,7 @@ LIB_SRCS := \
 	sensor/source-pcap-file.c sensor/source-pcap-live.c sensor/privs.c sensor/options.c \
 	sensor/spool.c sensor/redis-url.c sensor/redis-link.c sensor/redis-record.c \
 	sensor/redis-assets.c sensor/output-redis.c \
-	sensor/workers.c sensor/live-workers.c sensor/reload.c sensor/log.c sensor/run.c
+	sensor/workers.c sensor/live-workers.c sensor/reload.c sensor/log.c sensor/run.c sensor/inputs.c sensor/ndpi-caches.c
 
 MAIN_SRCS := sensor/main.c
 
@@ -88,7 +89,7 @@ PROG := $(B)/egress-sensor
 LIB := $(B)/libsensor.a
 TEST_BINS := $(UNIT_TESTS:%=$(B)/tests/test_%)
 
-.PHONY: all deps deps-geo deps-report deps-report-test report geo demo format check-format test unit golden golden-update detection cli redis live floods conformance workers robustness \
+.PHONY: all deps deps-geo deps-report deps-report-test report geo demo format check-format test unit golden golden-update detection cli folder redis live floods conformance workers robustness \
 	asan valgrind bench clean
 
 all: $(PROG)
@@ -204,7 +205,7 @@ include config/install.mk
 # suites are independent: each makes its own temporary folders, ports,
 # namespaces and servers.
 TEST_JOBS ?= 4
-TEST_SUITES := unit golden detection cli redis live floods conformance workers valgrind \
+TEST_SUITES := unit golden detection cli folder redis live floods conformance workers valgrind \
 	report-test asan-unit asan-golden asan-detection asan-cli asan-redis asan-live \
 	asan-conformance asan-workers asan-robustness fuzz-smoke man-test install-test deb-test
 

@@ -57,7 +57,7 @@ const char *stats_human(double v, char *buf, size_t len)
     return buf;
 }
 
-static const char *human_bytes(double v, char *buf, size_t len)
+const char *stats_bytes(double v, char *buf, size_t len)
 {
     static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
     size_t u = 0;
@@ -186,7 +186,7 @@ void stats_print_summary(FILE *fp, const struct run_report *r)
     }
     fprintf(fp, "  packets     %llu (%s), %s on the wire; %llu IP, %llu not IP, %llu malformed\n",
             (unsigned long long)ps->packets, stats_human((double)ps->packets, a, sizeof(a)),
-            human_bytes((double)ps->bytes, b, sizeof(b)), (unsigned long long)ps->ip_packets,
+            stats_bytes((double)ps->bytes, b, sizeof(b)), (unsigned long long)ps->ip_packets,
             (unsigned long long)ps->dec.ctr[DEC_NOT_IP], (unsigned long long)dec_err);
     fprintf(fp, "  flows       %llu: %llu egress, %llu ingress, %llu internal, %llu external\n",
             (unsigned long long)rc->ft.created,
@@ -225,7 +225,7 @@ void stats_print_summary(FILE *fp, const struct run_report *r)
         out_redis_print_summary(fp, r->rs, r->redis_url, r->redis_spool_dir);
     fprintf(fp, "  memory      %zu bytes per tracked flow, peak %llu flows, peak RSS %s\n",
             r->bytes_per_flow, (unsigned long long)rc->ft.peak_active,
-            human_bytes((double)r->peak_rss_kb * 1024.0, c, sizeof(c)));
+            stats_bytes((double)r->peak_rss_kb * 1024.0, c, sizeof(c)));
     fprintf(fp, "  time        %.2f s, %s packets/s, %u %s\n", r->elapsed_s,
             stats_human(rate, a, sizeof(a)), r->workers > 1 ? r->workers : 1u,
             r->workers > 1 ? "workers" : "worker");
@@ -249,8 +249,8 @@ void stats_print_summary(FILE *fp, const struct run_report *r)
         for (size_t i = 0; i < n; i++) {
             const struct app_tally *t = &ps->apps[idx[i]];
             fprintf(fp, "    %-30s %12s %12s %8llu\n", t->name,
-                    human_bytes((double)t->bytes_out, a, sizeof(a)),
-                    human_bytes((double)t->bytes, b, sizeof(b)), (unsigned long long)t->flows);
+                    stats_bytes((double)t->bytes_out, a, sizeof(a)),
+                    stats_bytes((double)t->bytes, b, sizeof(b)), (unsigned long long)t->flows);
         }
     }
     n = top_countries(ps, idx, top);
@@ -260,12 +260,12 @@ void stats_print_summary(FILE *fp, const struct run_report *r)
     for (size_t i = 0; i < n; i++) {
         fprintf(fp, "    %c%c  %12s %8llu flows\n", (int)('A' + idx[i] / 26),
                 (int)('A' + idx[i] % 26),
-                human_bytes((double)ps->country_bytes_out[idx[i]], a, sizeof(a)),
+                stats_bytes((double)ps->country_bytes_out[idx[i]], a, sizeof(a)),
                 (unsigned long long)ps->country_flows[idx[i]]);
     }
     if (ps->unknown_country_bytes_out)
         fprintf(fp, "    ??  %12s (not located)\n",
-                human_bytes((double)ps->unknown_country_bytes_out, a, sizeof(a)));
+                stats_bytes((double)ps->unknown_country_bytes_out, a, sizeof(a)));
     fprintf(fp, "\n");
 }
 
@@ -363,6 +363,9 @@ int stats_write_json(const char *path, const struct run_report *r, char *errbuf,
     json_object_set_new(run, "files_truncated", u64(r->files_truncated));
     json_object_set_new(run, "files_damaged", u64(r->files_damaged));
     json_object_set_new(run, "files_failed", u64(r->files_failed));
+    json_object_set_new(run, "files_skipped", u64(r->files_skipped));
+    json_object_set_new(run, "time_restarts", u64(r->time_restarts));
+    json_object_set_new(run, "restart_errors", u64(r->restart_errors));
     json_object_set_new(run, "elapsed_s", json_real(r->elapsed_s));
     json_object_set_new(run, "workers", u64(r->workers ? r->workers : 1));
     json_object_set_new(run, "packets_per_s",

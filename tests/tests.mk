@@ -27,6 +27,12 @@ golden-update: $(PROG) $(TEST_MMDB)
 
 # Detection: vendor captures and decoys in pcaps/detect/ against the
 # hand-written manifest tests/detection.json (recall and false alerts).
+# A folder of captures read in one run: the shared corpus (and some of it
+# twice) gives every flow as its capture read alone; an editcap-split
+# capture read as a folder gives the whole.
+folder: $(PROG)
+	$(Q)python3 tests/folder_test.py --sensor $(PROG) --corpus $(CORPUS)
+
 detection: $(PROG) $(TEST_MMDB)
 	$(Q)python3 tests/detection.py --sensor $(PROG) --geo $(B)/tests/geo
 
