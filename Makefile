@@ -75,13 +75,13 @@ LIB_SRCS := \
 	sensor/source-pcap-file.c sensor/source-pcap-live.c sensor/privs.c sensor/options.c \
 	sensor/spool.c sensor/redis-url.c sensor/redis-link.c sensor/redis-record.c \
 	sensor/redis-assets.c sensor/output-redis.c \
-	sensor/workers.c sensor/live-workers.c sensor/reload.c sensor/log.c sensor/run.c sensor/inputs.c sensor/ndpi-caches.c
+	sensor/workers.c sensor/live-workers.c sensor/reload.c sensor/log.c sensor/run.c sensor/inputs.c sensor/ndpi-caches.c sensor/term.c
 
 MAIN_SRCS := sensor/main.c
 
 UNIT_TESTS := decode netset community_id geo config flow frag lru_map classify enrich output ja4 \
 	dissectors dns dns_cache alerts signature match_domain spool redis_url output_redis evidence \
-	report reload device dn
+	report reload device dn term
 
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o)
 MAIN_OBJS := $(MAIN_SRCS:%.c=$(B)/%.o)
