@@ -111,16 +111,9 @@ struct alert_sink *alert_sink_new(const struct sensor_config *cfg, const char *a
     } else if (strcmp(s->path, "-") == 0) {
         s->fp = stdout;
     } else {
-        s->fp = fopen(s->path, "w");
-        if (s->fp == NULL) {
-            snprintf(errbuf, errlen, "%s: cannot open for writing: %s", s->path, strerror(errno));
+        s->fp = out_lines_open(s->path, cfg->output_truncate, errbuf, errlen);
+        if (s->fp == NULL)
             goto fail;
-        }
-        /* Appending: when logrotate's copytruncate empties the file, the
-         * next line goes to its new end, not past a hole of zeros. */
-        int fl = fcntl(fileno(s->fp), F_GETFL);
-        if (fl >= 0)
-            fcntl(fileno(s->fp), F_SETFL, fl | O_APPEND);
         s->own_fp = true;
     }
     return s;
@@ -683,6 +676,16 @@ void alert_sink_flow_bytes(struct alert_sink *s, const struct flow *f, const str
         flow_bytes_locked(s, f, sig);
     }
     pthread_mutex_unlock(&s->lock);
+}
+
+int alert_sink_reopen(struct alert_sink *s, char *errbuf, size_t errlen)
+{
+    int rc = 0;
+    pthread_mutex_lock(&s->lock);
+    if (s->own_fp && out_lines_reopen(&s->fp, s->path, errbuf, errlen) < 0)
+        rc = -1;
+    pthread_mutex_unlock(&s->lock);
+    return rc;
 }
 
 void alert_sink_restart(struct alert_sink *s, uint64_t order)

@@ -138,6 +138,11 @@ void alert_sink_offer(struct alert_sink *s, const struct alert_flow *af, const s
 void alert_sink_flow_bytes(struct alert_sink *s, const struct flow *f, const struct signature *sig,
                            uint64_t order);
 
+/* Rotation (SIGUSR1, SIGHUP): close the alert file and open its path
+ * again for appending, between two records. Returns 0, or -1 with the
+ * reason in errbuf (the file could not be reopened: the old one is kept). */
+int alert_sink_reopen(struct alert_sink *s, char *errbuf, size_t errlen);
+
 /* A capture that does not continue the previous one begins at stream
  * position order: the de-duplication windows start afresh there (its
  * alerts are those it raises read alone). The inventory is kept. */

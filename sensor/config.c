@@ -91,6 +91,7 @@ struct cfg_key {
 
 static int cfg_apply_u32(struct cfg_load *ld, const config_setting_t *s, const struct cfg_key *k);
 static int cfg_apply_str(struct cfg_load *ld, const config_setting_t *s, const struct cfg_key *k);
+static int cfg_apply_bool(struct cfg_load *ld, const config_setting_t *s, const struct cfg_key *k);
 static int cfg_apply_home_net(struct cfg_load *ld, const config_setting_t *s,
                               const struct cfg_key *k);
 static int cfg_apply_countries(struct cfg_load *ld, const config_setting_t *s,
@@ -110,6 +111,7 @@ static int cfg_apply_sentinels(struct cfg_load *ld, const config_setting_t *s,
 #define KEY_STR(path, field, minlen)                                                               \
     {path, cfg_apply_str, minlen, CFG_FIELD_SIZE(field) - 1, offsetof(struct sensor_config, field)}
 #define KEY_FN(path, fn) {path, fn, 0, 0, 0}
+#define KEY_BOOL(path, field) {path, cfg_apply_bool, 0, 1, CFG_OFF_U32(field)}
 /* clang-format on */
 
 static const struct cfg_key cfg_keys[] = {
@@ -171,6 +173,7 @@ static const struct cfg_key cfg_keys[] = {
     KEY_STR("output.alerts", alerts_path, 0),
     KEY_STR("output.assets", assets_path, 0),
     KEY_STR("output.stats", stats_path, 0),
+    KEY_BOOL("output.truncate", output_truncate),
 
     KEY_GROUP("report"),
     KEY_STR("report.template", report_template, 1),
@@ -257,6 +260,17 @@ static int cfg_apply_u32(struct cfg_load *ld, const config_setting_t *s, const s
     if (v < k->min || v > k->max)
         return cfg_err(ld, s, "%s: %lld is out of range %lld..%lld", k->path, v, k->min, k->max);
     u = (uint32_t)v;
+    memcpy((char *)ld->c + k->off, &u, sizeof(u));
+    return 0;
+}
+
+/* true or false, into a uint32_t field (1 or 0). */
+static int cfg_apply_bool(struct cfg_load *ld, const config_setting_t *s, const struct cfg_key *k)
+{
+    uint32_t u;
+    if (config_setting_type(s) != CONFIG_TYPE_BOOL)
+        return cfg_err(ld, s, "%s: expected true or false, found %s", k->path, cf_type_name(s));
+    u = config_setting_get_bool(s) ? 1u : 0u;
     memcpy((char *)ld->c + k->off, &u, sizeof(u));
     return 0;
 }

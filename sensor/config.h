@@ -102,6 +102,7 @@ struct sensor_config {
     char alerts_path[CONFIG_PATH_MAX];
     char assets_path[CONFIG_PATH_MAX];
     char stats_path[CONFIG_PATH_MAX];
+    uint32_t output_truncate; /* flows and alerts: truncate at start (1), else append (0) */
 
     /* the report (--report): the page template it is written from */
     char report_template[CONFIG_PATH_MAX];

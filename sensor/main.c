@@ -58,10 +58,14 @@ struct sensor {
 
 static void on_signal(int sig)
 {
-    if (sig == SIGHUP)
+    if (sig == SIGUSR1) {
+        atomic_store(&run_reopen, 1);
+    } else if (sig == SIGHUP && atomic_load(&run_capturing)) { /* reload, and rotate */
         atomic_store(&run_hup, 1);
-    else
+        atomic_store(&run_reopen, 1);
+    } else {
         atomic_store(&run_stop, 1);
+    }
 }
 
 static void print_version(const struct sensor_config *cfg)
@@ -414,6 +418,8 @@ static int configure(struct sensor *s, int argc, char **argv)
         log_use_syslog();
     if (load_config(&s->o, &s->cfg) < 0)
         return EXIT_USAGE;
+    if (s->o.truncate)
+        s->cfg.output_truncate = 1;
     if (action == OPT_VERSION) {
         print_version(&s->cfg);
         return 0;
@@ -485,7 +491,7 @@ static int open_outputs(struct sensor *s)
 
     bool flows_to_redis = redis_url[0] && cfg->redis_flows_stream[0];
     if (flows_path[0] || flows_to_redis) {
-        st->flows = out_flows_open(flows_path, err, sizeof(err));
+        st->flows = out_flows_open(flows_path, cfg->output_truncate, err, sizeof(err));
         if (st->flows == NULL) {
             log_msg(LOG_ERR, "%s", err);
             return EXIT_RUNTIME;
@@ -574,18 +580,28 @@ static int open_workers(struct sensor *s)
     return GO;
 }
 
+/* Signals: SIGUSR1 reopens the outputs (log rotation); SIGHUP, live,
+ * reloads and reopens (reading files it ends the run, as a terminal's
+ * hang-up); every other signal whose default would end the process ends
+ * it cleanly, as SIGTERM does: flows finished, records and the summary
+ * written, Redis flushed. */
 static void install_signals(bool live)
 {
+    static const int stop[] = {SIGINT,    SIGTERM, SIGQUIT, SIGUSR2, SIGALRM,
+                               SIGVTALRM, SIGPROF, SIGPWR,  SIGIO,   SIGSTKFLT};
     struct sigaction sa;
     /* A reader gone from an output pipe is an output error (EPIPE: counted,
-     * reported, exit 1), not a reason to die with the Redis queue unsent. */
+     * reported, exit 1), not a reason to die with the Redis queue unsent;
+     * a file grown past RLIMIT_FSIZE is a write error (EFBIG), the same. */
     signal(SIGPIPE, SIG_IGN);
+    signal(SIGXFSZ, SIG_IGN);
+    atomic_store(&run_capturing, live);
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    if (live) /* a daemon's reload request must not kill it */
-        sigaction(SIGHUP, &sa, NULL);
+    for (size_t i = 0; i < ARRAY_SIZE(stop); i++)
+        sigaction(stop[i], &sa, NULL);
+    sigaction(SIGUSR1, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
 }
 
 /* Close everything s holds, in reverse order of opening; the sink's

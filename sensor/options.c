@@ -105,12 +105,19 @@ static void usage(FILE *fp)
             "\n"
             "Output (PATH '-' is standard output; each overrides output.* in the\n"
             "configuration; with none of them alerts go to standard output):\n"
-            "      --alerts PATH     write alerts (JSON lines): egress flows that match a\n"
-            "                        signature of the pack, one per (internal host,\n"
-            "                        signature, destination country) per suppression window\n"
+            "      --alerts PATH     write alerts and asset events (JSON lines): egress\n"
+            "                        flows whose client a signature names, one per\n"
+            "                        (internal host, signature, destination country) per\n"
+            "                        suppression window; the first identification of each\n"
+            "                        internal host as a product, in any direction\n"
             "      --assets PATH     write the asset inventory (JSON) at the end: per internal\n"
             "                        host, the vendors, products and categories seen\n"
             "      --flows PATH      write flow records (JSON lines)\n"
+            "                        Flows and alerts are appended to their files;\n"
+            "                        SIGUSR1 (and SIGHUP, live) closes and reopens them,\n"
+            "                        for log rotation\n"
+            "      --truncate        empty the flows and alerts files at start instead of\n"
+            "                        appending (output.truncate)\n"
             "      --redis URL       also deliver alerts, inventory and health to Redis:\n"
             "                        redis://[user[:password]@]host:port/db or\n"
             "                        unix:///path/to/socket (overrides redis.url). Alerts\n"
@@ -162,7 +169,8 @@ enum {
     OPT_USER,
     OPT_STATS_INTERVAL,
     OPT_SYSLOG,
-    OPT_SPOOL_DIR
+    OPT_SPOOL_DIR,
+    OPT_TRUNCATE
 };
 
 /* A whole decimal number in [lo, hi], or -1 after a usage message. */
@@ -211,6 +219,7 @@ int parse_options(int argc, char **argv, struct options *o)
         {"alerts", required_argument, NULL, OPT_ALERTS},
         {"redis", required_argument, NULL, OPT_REDIS},
         {"spool-dir", required_argument, NULL, OPT_SPOOL_DIR},
+        {"truncate", no_argument, NULL, OPT_TRUNCATE},
         {"assets", required_argument, NULL, OPT_ASSETS},
         {"list-signatures", no_argument, NULL, OPT_LIST_SIGS},
         {"stats", required_argument, NULL, OPT_STATS},
@@ -313,6 +322,9 @@ int parse_options(int argc, char **argv, struct options *o)
             break;
         case OPT_STATS:
             o->stats = optarg;
+            break;
+        case OPT_TRUNCATE:
+            o->truncate = 1;
             break;
         case OPT_REPORT:
             if (optarg[0] == '\0' || strcmp(optarg, "-") == 0) {

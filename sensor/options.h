@@ -34,6 +34,7 @@ struct options {
     int check_config;
     int list_signatures;
     int quiet;
+    int truncate; /* --truncate: empty the flows and alerts files at start */
     int progress; /* -1 auto, 0 off, 1 on */
 };
 

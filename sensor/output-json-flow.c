@@ -29,7 +29,7 @@ struct out_flows {
 
 #define FLOW_RECORD_MAX 16384
 
-struct out_flows *out_flows_open(const char *path, char *errbuf, size_t errlen)
+struct out_flows *out_flows_open(const char *path, bool truncate, char *errbuf, size_t errlen)
 {
     struct out_flows *o = calloc(1, sizeof(*o));
     if (o != NULL)
@@ -45,17 +45,12 @@ struct out_flows *out_flows_open(const char *path, char *errbuf, size_t errlen)
         o->fp = stdout;
         o->is_stdout = true;
     } else {
-        o->fp = fopen(path, "w");
+        o->fp = out_lines_open(path, truncate, errbuf, errlen);
         if (o->fp == NULL) {
-            snprintf(errbuf, errlen, "%s: cannot open for writing: %s", path, strerror(errno));
+            pthread_mutex_destroy(&o->lock);
             free(o);
             return NULL;
         }
-        /* Appending: when logrotate's copytruncate empties the file, the
-         * next record goes to its new end, not past a hole of zeros. */
-        int fl = fcntl(fileno(o->fp), F_GETFL);
-        if (fl >= 0)
-            fcntl(fileno(o->fp), F_SETFL, fl | O_APPEND);
     }
     return o;
 }
@@ -203,6 +198,18 @@ size_t out_flow_format(const struct flow_info *fi, char *buf, size_t cap)
     }
     jw_end_object(&w);
     return jw_finish(&w);
+}
+
+int out_flows_reopen(struct out_flows *o, char *errbuf, size_t errlen)
+{
+    int rc = 0;
+    if (o == NULL)
+        return 0;
+    pthread_mutex_lock(&o->lock);
+    if (o->fp != NULL && !o->is_stdout && out_lines_reopen(&o->fp, o->path, errbuf, errlen) < 0)
+        rc = -1;
+    pthread_mutex_unlock(&o->lock);
+    return rc;
 }
 
 void out_flows_flush(struct out_flows *o)

@@ -27,10 +27,15 @@ void out_json_flow_tuple(struct jw *w, const struct flow_info *fi);
 void out_json_geo(struct jw *w, const char *key, const struct geo_result *g);
 
 /* Open path for writing flow records ("-" = standard output, "" = no file:
- * records go only to the Redis flows stream, see out_flows_set_redis()).
- * Returns NULL with a message in errbuf on failure. Close with
- * out_flows_close(). */
-struct out_flows *out_flows_open(const char *path, char *errbuf, size_t errlen);
+ * records go only to the Redis flows stream, see out_flows_set_redis()),
+ * appending, or emptied first when truncate (out_lines_open()). Returns
+ * NULL with a message in errbuf on failure. Close with out_flows_close(). */
+struct out_flows *out_flows_open(const char *path, bool truncate, char *errbuf, size_t errlen);
+
+/* Rotation: close the file and open its path again for appending, between
+ * two records. Returns 0, or -1 with the reason in errbuf (the old file is
+ * kept when the new one cannot be opened). NULL is a no-op. */
+int out_flows_reopen(struct out_flows *o, char *errbuf, size_t errlen);
 
 /* Also hand every record to the Redis output's flows stream (NULL to stop). */
 struct out_redis;

@@ -1,6 +1,9 @@
 /* output-json.c -- compact JSON records; string values encoded by jansson. */
 #include "output-json.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -293,4 +296,36 @@ void jw_time(struct jw *w, const char *key, uint64_t us)
     char t[40];
     jw_format_time(us, t, sizeof(t));
     jw_str(w, key, t);
+}
+
+FILE *out_lines_open(const char *path, bool truncate, char *errbuf, size_t errlen)
+{
+    FILE *fp = fopen(path, truncate ? "w" : "a");
+    if (fp == NULL) {
+        snprintf(errbuf, errlen, "%s: cannot open for writing: %s", path, strerror(errno));
+        return NULL;
+    }
+    int fl = fcntl(fileno(fp), F_GETFL);
+    if (fl >= 0)
+        fcntl(fileno(fp), F_SETFL, fl | O_APPEND);
+    return fp;
+}
+
+int out_lines_reopen(FILE **fp, const char *path, char *errbuf, size_t errlen)
+{
+    FILE *nfp = fopen(path, "a");
+    if (nfp == NULL) {
+        snprintf(errbuf, errlen, "%s: cannot reopen: %s; still writing to the file it was", path,
+                 strerror(errno));
+        return -1;
+    }
+    int rc = 0;
+    if (fflush(*fp) != 0) {
+        snprintf(errbuf, errlen, "%s: records before the reopen not written: %s", path,
+                 strerror(errno));
+        rc = -1;
+    }
+    fclose(*fp);
+    *fp = nfp;
+    return rc;
 }

@@ -62,6 +62,21 @@ void jw_format_time(uint64_t us, char *buf, size_t len);
 struct json_t;
 struct json_t *jw_json_string(const char *s);
 
+/* Open path for JSON lines, written a whole record at a time: appending
+ * (O_APPEND, so that after logrotate's copytruncate the next line goes to
+ * the file's new end, not past a hole of zeros), or emptied first when
+ * truncate. Returns the stream, or NULL with "PATH: cannot open for
+ * writing: reason" in errbuf. */
+#include <stdio.h>
+FILE *out_lines_open(const char *path, bool truncate, char *errbuf, size_t errlen);
+
+/* Rotation: flush and close *fp, then open path again for appending (a new
+ * file when it was moved away). When the new file cannot be opened, *fp is
+ * reopened on nothing: the old stream is kept, so no record is lost, and
+ * -1 is returned with the reason in errbuf. A flush that fails is
+ * reported the same way (the stream is still swapped). */
+int out_lines_reopen(FILE **fp, const char *path, char *errbuf, size_t errlen);
+
 /* Finish: appends '\n' and NUL. Returns the record length (with '\n'), or 0
  * when the buffer was too small or the nesting is unbalanced. */
 size_t jw_finish(struct jw *w);

@@ -28,6 +28,8 @@
 
 atomic_int run_stop;
 atomic_int run_hup;
+atomic_int run_reopen;
+atomic_int run_capturing;
 
 /* What the loops keep between calls: one run per process, driven by the
  * main thread only. */
@@ -133,6 +135,23 @@ static const struct run_counters *health_and_totals(double t, bool line)
     return rc;
 }
 
+/* SIGUSR1 (or SIGHUP, live): the flows and alerts files are closed and
+ * their paths opened again, between two records, so that nothing is lost
+ * or written twice across a rotation. */
+static void reopen(void)
+{
+    char err[1200];
+    if (!atomic_exchange(&run_reopen, 0))
+        return;
+    int bad = 0;
+    if (out_flows_reopen(R.st->flows, err, sizeof(err)) < 0)
+        bad = 1, log_msg(LOG_ERR, "flows: %s", err);
+    if (alert_sink_reopen(R.st->sink, err, sizeof(err)) < 0)
+        bad = 1, log_msg(LOG_ERR, "alerts: %s", err);
+    if (!bad)
+        log_msg(LOG_NOTICE, "outputs reopened");
+}
+
 /* The width of the terminal on standard error, 80 when it is not one. */
 static unsigned term_cols(void)
 {
@@ -150,6 +169,7 @@ static void on_progress(double frac, const struct source_file_stats *fs, void *u
 {
     double t = run_now();
     (void)ud;
+    reopen();
     const struct run_counters *rc = health_and_totals(t, R.show && t - R.last_progress >= 0.25);
     if (rc == NULL || !R.show)
         return;
@@ -329,6 +349,7 @@ static void live_tick(void)
 {
     double t = run_now();
     reload();
+    reopen();
     /* A live run's records should reach their file while it runs. */
     out_flows_flush(R.st->flows);
     bool line = R.interval != 0 && t - R.last_line >= (double)R.interval;

@@ -36,6 +36,10 @@ enum { EXIT_RUNTIME = 1, EXIT_USAGE = 2, EXIT_UNDELIVERED = 3, EXIT_LOST = 4 };
  * (reload; live runs only). Read by every thread. */
 extern atomic_int run_stop;
 extern atomic_int run_hup;
+/* reopen: SIGUSR1 (and SIGHUP, live): the outputs are closed and opened
+ * again (log rotation). capturing: a live run (a SIGHUP reloads). */
+extern atomic_int run_reopen;
+extern atomic_int run_capturing;
 
 /* The stages of a run, as main() opened them. */
 struct stages {

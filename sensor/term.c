@@ -40,8 +40,8 @@ const char *term_duration(double s, char *buf, size_t len)
     else if (s < 86400.0)
         snprintf(buf, len, "%ld h %ld min", (long)(s / 3600), (long)(s / 60) % 60);
     else if (s < 2 * 365.25 * 86400.0)
-        snprintf(buf, len, "%ld %s %ld h", (long)(s / 86400), (long)(s / 86400) == 1 ? "day" : "days",
-                 (long)(s / 3600) % 24);
+        snprintf(buf, len, "%ld %s %ld h", (long)(s / 86400),
+                 (long)(s / 86400) == 1 ? "day" : "days", (long)(s / 3600) % 24);
     else
         snprintf(buf, len, "%.1f years", s / (365.25 * 86400.0));
     return buf;
@@ -195,11 +195,10 @@ static void print_row(const struct term_table *t, char *const *cells, const size
             const char *next;
             size_t len = fit(at[c], w[c], &next);
             size_t pad = len < w[c] ? w[c] - len : 0;
-            int k = t->align[c] == 'r'
-                        ? snprintf(line + used, sizeof(line) - used, "%s%*s%.*s", c ? "  " : "",
-                                   (int)pad, "", (int)len, at[c])
-                        : snprintf(line + used, sizeof(line) - used, "%s%.*s%*s", c ? "  " : "",
-                                   (int)len, at[c], (int)pad, "");
+            int k = t->align[c] == 'r' ? snprintf(line + used, sizeof(line) - used, "%s%*s%.*s",
+                                                  c ? "  " : "", (int)pad, "", (int)len, at[c])
+                                       : snprintf(line + used, sizeof(line) - used, "%s%.*s%*s",
+                                                  c ? "  " : "", (int)len, at[c], (int)pad, "");
             if (k > 0 && used + (size_t)k < sizeof(line))
                 used += (size_t)k;
             if (len > 0)

@@ -66,6 +66,24 @@ def damage_record(src, dst, index):
     open(dst, "wb").write(data)
 
 
+def appending(s, tmp):
+    """Flows and alerts are appended to across runs (a restarted service
+    keeps its history); --truncate empties them first."""
+    vendor = os.path.join(PCAPS, "detect", "vendor-fortinet.pcap")
+    alerts, flows = os.path.join(tmp, "app-alerts.json"), os.path.join(tmp, "app-flows.json")
+
+    def lines(p):
+        return sum(1 for _ in open(p))
+    counts = []
+    for extra in ([], [], ["--truncate"]):
+        rc, _, err = run(s, ["-q", "-r", vendor, "--alerts", alerts, "--flows", flows] + extra)
+        counts.append((rc, lines(alerts), lines(flows)))
+    (r1, a1, f1), (r2, a2, f2), (r3, a3, f3) = counts
+    check("a second run appends to the flows and alerts files; --truncate empties them",
+          r1 == r2 == r3 == 0 and a1 > 0 and f1 > 0 and (a2, f2) == (2 * a1, 2 * f1)
+          and (a3, f3) == (a1, f1), str(counts))
+
+
 def hostile_inputs(s, tmp, example):
     """What a careless operator or a hostile network hands the sensor: it
     ends within seconds, says what and where, and exits with the right
@@ -323,6 +341,7 @@ def main():
               out)
 
         hostile_inputs(s, tmp, example)
+        appending(s, tmp)
 
     failed = sum(1 for _, ok in results if not ok)
     print("cli: %d passed, %d failed" % (len(results) - failed, failed))

@@ -110,7 +110,7 @@ def ref_flows(reader, pcap, cache):
 def sensor_flows(sensor, pcap, tmpdir):
     out = os.path.join(tmpdir, os.path.basename(pcap) + ".flows.json")
     p = subprocess.run([sensor, "-c", os.devnull, "-q", "--no-progress", "-r", pcap,
-                        "--flows", out], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                        "--truncate", "--flows", out], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                        timeout=300, check=False)
     if p.returncode not in (0,):
         # A capture the sensor rejects as a whole still counts: its flows are missing.

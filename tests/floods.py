@@ -706,7 +706,7 @@ def run_sensor(sensor, conf, pcap, tmp, tag, workers=1):
     # reports survives execve(), so a sensor started straight from this
     # (large) Python process would report Python's RSS as its own peak.
     cmd = ["/bin/sh", "-c", '"$0" "$@"; exit $?', sensor, "-c", conf, "-q", "--no-progress",
-           "-r", pcap, "--alerts", alerts_p, "--stats", stats_p, "--workers", str(workers)]
+           "-r", pcap, "--truncate", "--alerts", alerts_p, "--stats", stats_p, "--workers", str(workers)]
     try:
         p = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=600,
                            check=False)

@@ -52,7 +52,7 @@ def write_config(tmp, geo):
 
 def run_sensor(sensor, conf, pcap, tmp):
     out = os.path.join(tmp, "flows.json")
-    p = subprocess.run([sensor, "-c", conf, "-q", "--no-progress", "-r", pcap, "--flows", out],
+    p = subprocess.run([sensor, "-c", conf, "-q", "--no-progress", "-r", pcap, "--truncate", "--flows", out],
                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=120,
                        check=False)
     if p.returncode != 0:

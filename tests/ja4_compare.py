@@ -115,7 +115,7 @@ def sensor_flows(sensor, capture):
     """The sensor's JA4 per endpoint key: {key: [ja4, ...]}."""
     with tempfile.TemporaryDirectory() as tmp:
         flows = os.path.join(tmp, "flows.json")
-        subprocess.run([sensor, "-c", "/dev/null", "-r", capture, "--flows", flows],
+        subprocess.run([sensor, "-c", "/dev/null", "-r", capture, "--truncate", "--flows", flows],
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
         got = {}
         if not os.path.exists(flows):

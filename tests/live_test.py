@@ -70,7 +70,7 @@ SIGNATURES = os.path.join(ROOT, "config", "signatures")
 REPLAYED = ("vendor-fortinet.pcap", "vendor-checkpoint.pcap")
 IDLE_TIMEOUT = 2  # seconds, every flow class
 TESTS = ("capture", "capture, 2 workers", "reload", "reload, 2 workers", "no such interface",
-         "interface deleted", "-i with -r", "--syslog")
+         "interface deleted", "-i with -r", "--syslog", "rotation")
 
 
 TestFailure = netns.Failure
@@ -241,7 +241,7 @@ def test_capture(a, tmp, workers=1):
     sensor = None
     try:
         with Veth("a") as v:
-            sensor = Sensor(a.sensor, ["-c", conf, "-i", v.host, "--alerts", alerts, "--flows",
+            sensor = Sensor(a.sensor, ["-c", conf, "-i", v.host, "--truncate", "--alerts", alerts, "--flows",
                                        flows, "--stats", stats, "--user", "nobody",
                                        "--stats-interval", "1", "--no-progress",
                                        "--workers", str(workers)], tmp, "capture")
@@ -344,7 +344,7 @@ def test_reload(a, tmp, workers=1):
     sensor = None
     try:
         with Veth("r") as v:
-            sensor = Sensor(a.sensor, ["-c", conf, "-i", v.host, "--alerts", alerts, "--flows",
+            sensor = Sensor(a.sensor, ["-c", conf, "-i", v.host, "--truncate", "--alerts", alerts, "--flows",
                                        flows, "--assets", assets, "--user", "nobody",
                                        "--stats-interval", "1", "--no-progress",
                                        "--workers", str(workers)], tmp, "reload")
@@ -473,7 +473,7 @@ def test_reload(a, tmp, workers=1):
 def test_no_such_interface(a, tmp):
     name = "nosuch%d" % (os.getpid() % 100000)
     try:
-        p = subprocess.run([a.sensor, "-c", write_config(tmp, a.geo), "-i", name, "--alerts",
+        p = subprocess.run([a.sensor, "-c", write_config(tmp, a.geo), "-i", name, "--truncate", "--alerts",
                             os.path.join(tmp, "none.json")], stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, timeout=20, check=False)
     except subprocess.TimeoutExpired:
@@ -490,7 +490,7 @@ def test_interface_deleted(a, tmp):
     sensor = None
     try:
         with Veth("d") as v:
-            sensor = Sensor(a.sensor, ["-c", conf, "-i", v.host, "--alerts", alerts, "--flows",
+            sensor = Sensor(a.sensor, ["-c", conf, "-i", v.host, "--truncate", "--alerts", alerts, "--flows",
                                        flows, "-q"], tmp, "deleted")
             sensor.wait_capturing()
             v.replay(os.path.join(PCAPS, REPLAYED[0]))
@@ -544,7 +544,7 @@ def test_syslog(a, tmp):
     with open(trunc, "wb") as fp:
         fp.write(data[:len(data) * 2 // 3])
     missing = os.path.join(tmp, "missing.pcap")
-    base = [a.sensor, "-c", write_config(tmp, a.geo), "--syslog", "-q", "--alerts",
+    base = [a.sensor, "-c", write_config(tmp, a.geo), "--syslog", "-q", "--truncate", "--alerts",
             os.path.join(tmp, "alerts.json")]
     cmds = [base + ["-r", trunc], base + ["-r", missing]]
     out = run(["unshare", "--mount", "--propagation", "private", sys.executable, "-c",
@@ -561,6 +561,78 @@ def test_syslog(a, tmp):
           "missing file with --syslog: exit %d, logged %s, stderr %r"
           % (miss["rc"], miss["log"], miss["stderr"][-300:]))
     return "%s | %s" % (warn[0].strip(), err[0].strip())
+
+
+def test_rotation(a, tmp):
+    """Log rotation under traffic: the alert and flow files are moved away
+    and SIGUSR1, then SIGHUP, sent while tcpreplay sends; every alert and
+    asset event lands in exactly one of the three files (none lost, none
+    twice: their number is the sensor's own count), every line whole; what
+    the first file held before the start is kept (appending). SIGUSR2 then
+    ends the sensor as SIGTERM does: exit 0, the summary written."""
+    conf = write_config(tmp, a.geo, extra="alerts = { suppress_window = 1; };\n")
+    alerts, flows, stats = (os.path.join(tmp, n) for n in ("alerts.json", "flows.json",
+                                                           "stats.json"))
+    with open(alerts, "w") as fp:
+        fp.write('{"event_type":"earlier","note":"written before the sensor started"}\n')
+    pcap = os.path.join(PCAPS, REPLAYED[0])
+    sensor = None
+    try:
+        with Veth("r") as v:
+            sensor = Sensor(a.sensor, ["-c", conf, "-i", v.host, "--alerts", alerts, "--flows",
+                                       flows, "--stats", stats, "--no-progress", "--workers",
+                                       "2"], tmp, "rotation")
+            sensor.wait_capturing()
+            for n, sig in ((1, signal.SIGUSR1), (2, signal.SIGHUP)):
+                # the replay runs while the files move and the signal comes
+                rp = subprocess.Popen(v.inside + ["tcpreplay", "-q", "--intf1=" + v.inner,
+                                                  "--pps=300", "--loop=3", pcap],
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                time.sleep(0.6)
+                before = sensor.stderr().count("outputs reopened")
+                os.rename(alerts, "%s.%d" % (alerts, n))
+                os.rename(flows, "%s.%d" % (flows, n))
+                sensor.p.send_signal(sig)
+                wait_for("'outputs reopened' after signal %d" % sig,
+                         lambda: sensor.stderr().count("outputs reopened") > before, 10)
+                rp.wait(timeout=30)
+            v.replay(pcap)
+            time.sleep(IDLE_TIMEOUT + 2)
+            sensor.p.send_signal(signal.SIGUSR2)
+            rc = sensor.wait_exit(20)
+        err = sensor.stderr()
+        check(rc == 0 and "summary" in err,
+              "SIGUSR2 did not end the sensor as SIGTERM does: exit %d: %s" % (rc, err[-400:]))
+        files = ["%s.1" % alerts, "%s.2" % alerts, alerts]
+        recs, torn = [], 0
+        for f in files:
+            check(os.path.exists(f), "%s missing" % f)
+            with open(f) as fp:
+                for line in fp:
+                    try:
+                        recs.append((f, json.loads(line)))
+                    except ValueError:
+                        torn += 1
+        check(torn == 0, "%d torn lines" % torn)
+        check(recs and recs[0][1].get("event_type") == "earlier",
+              "the line written before the start is gone: %s" % (recs[:1],))
+        events = [(f, r) for f, r in recs if r.get("event_type") in ("alert", "asset")]
+        ids = [r.get("alert_id") or r.get("asset_id") for _, r in events]
+        with open(stats) as fp:
+            det = json.load(fp)["detection"]
+        want = det["alerts"] + det["asset_events"]
+        check(len(ids) == want and len(set(ids)) == len(ids),
+              "%d records in the three files (%d distinct), the sensor counted %d"
+              % (len(ids), len(set(ids)), want))
+        per = collections.Counter(f for f, r in events if r.get("event_type") == "alert")
+        check(all(per[f] > 0 for f in files), "alerts per file: %s" % dict(per))
+        nflows = sum(1 for f in ("%s.1" % flows, "%s.2" % flows, flows)
+                     for line in open(f) if line.strip())
+        return "%d alerts and asset events over 3 files (%s), %d flow records; SIGUSR2: exit 0" % (
+            len(ids), ", ".join(str(per[f]) for f in files), nflows)
+    finally:
+        if sensor is not None:
+            sensor.kill()
 
 
 def test_live_and_files(a, tmp):
@@ -596,7 +668,7 @@ def main():
                                                 lambda a, t: test_reload(a, t, workers=2),
                                                 test_no_such_interface,
                                                 test_interface_deleted, test_live_and_files,
-                                                test_syslog)))
+                                                test_syslog, test_rotation)))
     passed = failed = 0
     start = time.monotonic()
     for name, fn in funcs.items():

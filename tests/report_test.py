@@ -90,7 +90,7 @@ def write_config(path, geo, signatures, template):
 def run_sensor(sensor, conf, pcaps, report, alerts=None):
     cmd = [sensor, "-c", conf, "-q", "--no-progress", "--report", report]
     if alerts:
-        cmd += ["--alerts", alerts]
+        cmd += ["--truncate", "--alerts", alerts]
     for p in pcaps:
         cmd += ["-r", p]
     return subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=300,

@@ -61,6 +61,7 @@ static int setup(void **state)
     snprintf(fx->out_path, sizeof(fx->out_path), "%s/alerts.json", fx->dir);
     assert_int_equal(config_init_defaults(&fx->cfg), 0);
     strcpy(fx->cfg.sensor_name, "test-sensor");
+    fx->cfg.output_truncate = 1; /* each test's sinks start the file afresh */
     strcpy(fx->cfg.home_countries[0], "CN");
     fx->cfg.n_home_countries = 1;
     fx->pack = sig_pack_load(fx->dir, err, sizeof(err));

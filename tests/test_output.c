@@ -192,7 +192,7 @@ static void test_write_file(void **state)
     int fd = mkstemp(path);
     assert_true(fd >= 0);
     char err[256];
-    struct out_flows *w = out_flows_open(path, err, sizeof(err));
+    struct out_flows *w = out_flows_open(path, true, err, sizeof(err));
     assert_non_null(w);
     struct flow f;
     memset(&f, 0, sizeof(f));
@@ -218,7 +218,7 @@ static void test_write_file(void **state)
     unlink(path);
     assert_int_equal(n, 2);
     /* an unwritable path is an error naming it */
-    assert_null(out_flows_open("/nonexistent/dir/flows.json", err, sizeof(err)));
+    assert_null(out_flows_open("/nonexistent/dir/flows.json", false, err, sizeof(err)));
     assert_non_null(strstr(err, "/nonexistent/dir/flows.json"));
 }
 

@@ -89,8 +89,10 @@ static void test_tables(void **state)
     unsigned width = 200;
     char *s = printed(table_at, &width, &w);
     /* wide enough: one line per row, columns from the content */
-    assert_non_null(strstr(s, "    host       product                                   flows  seen\n"));
-    assert_non_null(strstr(s, "    10.1.0.17  FortiGate Cloud                               1  2023"));
+    assert_non_null(
+        strstr(s, "    host       product                                   flows  seen\n"));
+    assert_non_null(
+        strstr(s, "    10.1.0.17  FortiGate Cloud                               1  2023"));
     assert_int_equal(w, 4 + 9 + 2 + 40 + 2 + 5 + 2 + 42);
     free(s);
 

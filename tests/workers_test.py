@@ -46,7 +46,7 @@ def run(sensor, files, workers, outdir, tag, config):
         cmd += ["-c", config]
     for f in files:
         cmd += ["-r", f]
-    cmd += ["--alerts", out["alerts"], "--flows", out["flows"], "--assets", out["assets"],
+    cmd += ["--truncate", "--alerts", out["alerts"], "--flows", out["flows"], "--assets", out["assets"],
             "--stats", out["stats"]]
     p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=600)
     res = {"rc": p.returncode, "stderr": p.stderr.decode(errors="replace")}
