@@ -135,6 +135,28 @@ static const struct run_counters *health_and_totals(double t, bool line)
     return rc;
 }
 
+/* Most flows external: home_net does not hold the site's addresses (a
+ * site numbered in global IPv6 or public IPv4 with the default list), and
+ * no flow can be egress, so nothing can alert. Said once, naming where
+ * home_net was set, when at least EXTERNAL_MIN flows were seen. */
+#define EXTERNAL_MIN 50
+static void warn_external(const struct run_counters *rc)
+{
+    static bool said;
+    char where[CONFIG_PATH_MAX + 64];
+    uint64_t ext = rc->ps.flows_by_dir[FLOW_DIR_EXTERNAL], all = 0;
+    for (int d = 0; d < FLOW_DIR_MAX; d++)
+        all += rc->ps.flows_by_dir[d];
+    if (said || all < EXTERNAL_MIN || ext * 2 <= all)
+        return;
+    said = true;
+    log_msg(LOG_WARNING,
+            "%llu of %llu flows (%.0f%%) have neither end in home_net, so they can never "
+            "alert: does %s hold this site's addresses (its public or global IPv6 prefixes)?",
+            (unsigned long long)ext, (unsigned long long)all, 100.0 * (double)ext / (double)all,
+            config_where(R.st->cfg, "home_net", where, sizeof(where)));
+}
+
 /* SIGUSR1 (or SIGHUP, live): the flows and alerts files are closed and
  * their paths opened again, between two records, so that nothing is lost
  * or written twice across a rotation. */
@@ -356,6 +378,7 @@ static void live_tick(void)
     const struct run_counters *rc = health_and_totals(t, line);
     if (rc == NULL || !line)
         return;
+    warn_external(rc);
     char a[16], rs[160];
     out_redis_status(R.st->redis, rs, sizeof(rs)); /* "" without Redis */
     double rate = (double)(rc->ps.packets - R.last_packets) / (t - R.last_line);
@@ -420,6 +443,8 @@ int run_finish(const struct options *o, struct stages *st, int rc)
     alert_sink_release(st->sink, UINT64_MAX);
 
     rep->c = collect(true);
+    if (!o->quiet)
+        warn_external(rep->c);
     rep->detection = st->detection;
     rep->assets = st->assets;
     rep->workers = st->n;

@@ -66,6 +66,39 @@ def damage_record(src, dst, index):
     open(dst, "wb").write(data)
 
 
+def udp_pcap(path, pairs):
+    """A pcap of one UDP datagram per (src, dst) IPv4 pair (Ethernet, RFC 768
+    header, no checksum)."""
+    out = [struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1)]
+    for i, (src, dst) in enumerate(pairs):
+        payload = b"x" * 16
+        udp = struct.pack("!HHHH", 40000 + i, 9999, 8 + len(payload), 0) + payload
+        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), i, 0, 64, 17, 0,
+                         bytes(map(int, src.split("."))), bytes(map(int, dst.split("."))))
+        frame = b"\x02" * 6 + b"\x04" * 6 + b"\x08\x00" + ip + udp
+        out.append(struct.pack("<IIII", 1700000000 + i, 0, len(frame), len(frame)) + frame)
+    with open(path, "wb") as fp:
+        fp.write(b"".join(out))
+
+
+def external_warning(s, tmp):
+    """A site whose addresses home_net does not hold (public IPv4 here, or
+    global IPv6 with the default list): every flow external, none can
+    alert. The sensor says so, naming the setting; with home_net right it
+    does not."""
+    cap = os.path.join(tmp, "public.pcap")
+    udp_pcap(cap, [("198.51.100.%d" % (i % 200 + 1), "203.0.113.9") for i in range(60)])
+    rc, _, err = run(s, ["-r", cap, "--alerts", os.devnull])
+    check("most flows external: a warning naming home_net",
+          rc == 0 and "60 of 60 flows (100%) have neither end in home_net" in err
+          and "home_net (the default)" in err, "exit %d: %s" % (rc, err[-400:]))
+    conf = os.path.join(tmp, "public.conf")
+    open(conf, "w").write('home_net = [ "198.51.100.0/24" ];\n')
+    rc, _, err = run(s, ["-r", cap, "--alerts", os.devnull], conf=conf)
+    check("home_net holding the site: no such warning", rc == 0 and "neither end" not in err,
+          "exit %d: %s" % (rc, err[-400:]))
+
+
 def appending(s, tmp):
     """Flows and alerts are appended to across runs (a restarted service
     keeps its history); --truncate empties them first."""
@@ -342,6 +375,7 @@ def main():
 
         hostile_inputs(s, tmp, example)
         appending(s, tmp)
+        external_warning(s, tmp)
 
     failed = sum(1 for _, ok in results if not ok)
     print("cli: %d passed, %d failed" % (len(results) - failed, failed))
