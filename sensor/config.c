@@ -136,6 +136,7 @@ static const struct cfg_key cfg_keys[] = {
     KEY_U32("flow.dpi_packets.tcp", dpi_packets_tcp, 1, 255),
     KEY_U32("flow.dpi_packets.udp", dpi_packets_udp, 1, 255),
     KEY_U32("flow.dpi_packets.other", dpi_packets_other, 1, 255),
+    KEY_BOOL("flow.ja4", flow_ja4),
 
     KEY_GROUP("signatures"),
     KEY_STR("signatures.dir", signatures_dir, 0),
@@ -707,6 +708,7 @@ int config_init_defaults(struct sensor_config *c)
     c->dpi_packets_tcp = 80;
     c->dpi_packets_udp = 24;
     c->dpi_packets_other = 8;
+    c->flow_ja4 = 1;
     return 0;
 }
 
@@ -798,7 +800,7 @@ static int cfg_same(const struct cfg_key *k, const struct sensor_config *a,
 {
     const char *pa = (const char *)a + k->off, *pb = (const char *)b + k->off;
 
-    if (k->apply == cfg_apply_u32)
+    if (k->apply == cfg_apply_u32 || k->apply == cfg_apply_bool)
         return memcmp(pa, pb, sizeof(uint32_t)) == 0;
     if (k->apply == cfg_apply_str)
         return strcmp(pa, pb) == 0;

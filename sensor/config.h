@@ -68,6 +68,7 @@ struct sensor_config {
     uint32_t dpi_packets_tcp; /* packets given to nDPI before giving up */
     uint32_t dpi_packets_udp;
     uint32_t dpi_packets_other;
+    uint32_t flow_ja4; /* compute the JA4 of client hellos (1, the default) */
 
     /* detection */
     char signatures_dir[CONFIG_PATH_MAX]; /* the signature pack folder */

@@ -111,9 +111,11 @@ struct pipeline *pipeline_new_share(const struct sensor_config *cfg, const struc
     pl->det = detector_new(cfg, pack, sink, errbuf, errlen);
     if (pl->det == NULL)
         goto fail;
-    pl->ja4 = ja4_new(share_of(JA4_POOL_BUFS, parts, whole), &pl->st.ja4, errbuf, errlen);
-    if (pl->ja4 == NULL)
-        goto fail;
+    if (cfg->flow_ja4) {
+        pl->ja4 = ja4_new(share_of(JA4_POOL_BUFS, parts, whole), &pl->st.ja4, errbuf, errlen);
+        if (pl->ja4 == NULL)
+            goto fail;
+    }
     return pl;
 
 fail:
@@ -329,7 +331,8 @@ static void packet_ip(struct pipeline *pl, uint64_t ts_us, struct packet *pkt)
 
     if (pkt->frag == PKT_FRAG_LATER)
         return;
-    ja4_packet(pl->ja4, f, pkt, dir);
+    if (pl->ja4 != NULL)
+        ja4_packet(pl->ja4, f, pkt, dir);
     classify_packet(pl->cl, f, pkt, ts_us / 1000u);
     detector_packet(pl->det, f, pkt, dir, ts_us);
     if (detector_ready(f)) {
@@ -420,7 +423,8 @@ static void on_flow_end(struct flow *f, void *ud)
     struct flow_info fi;
 
     classify_finish(pl->cl, f);
-    ja4_flow_end(pl->ja4, f);
+    if (pl->ja4 != NULL)
+        ja4_flow_end(pl->ja4, f);
     flow_enrich(f, pl->cfg->home_net, pl->geo);
     detector_flow_end(pl->det, f, pl->cl);
     flow_info_fill(&fi, f, pl->cl);

@@ -288,10 +288,11 @@ def main():
     s_wall, s_rss, _ = min(measure(sensor_cmd + ["-c", args.config, "--stats", stats])
                            for _ in range(3))
     r_wall, r_rss, _ = min(measure([args.reader, "-q", "-i", cap, "-v", "0"]) for _ in range(2))
-    # The same run with detection off (signatures.dir = ""), for its cost.
+    # The same run with identification and JA4 off (signatures.dir = "",
+    # flow.ja4 = false), for their cost.
     nodet = os.path.join(args.out, "no-detection.conf")
     with open(nodet, "w") as fp:
-        fp.write('signatures = { dir = ""; };\n')
+        fp.write('signatures = { dir = ""; };\nflow = { ja4 = false; };\n')
     n_wall, _, _ = min(measure(sensor_cmd + ["-c", nodet]) for _ in range(3))
     red = redis_figures(args, cap, n, sensor_cmd)
     # Workers: 1 and 2 on every core (not pinned), alternately, best of five
@@ -343,8 +344,9 @@ def main():
         print("  memory: sensor uses %.2f of ndpiReader's peak (target <= 0.20)"
               % res["memory_ratio"])
     print("  flows: %d, %d bytes of table memory per flow" % (flows, st["flows"]["bytes_per_flow"]))
-    print("  detection (signatures, dissectors, DNS cache): %.0f packets/s without it, so it costs"
-          " %.1f%% of the rate (target <= 10%%)" % (n / n_wall, 100.0 * res["detection_cost"]))
+    print("  identification and JA4 (signatures in every direction, dissectors, DNS cache, "
+          "JA4): %.0f packets/s without them, so they cost %.1f%% of the rate (target <= 10%%)"
+          % (n / n_wall, 100.0 * res["detection_cost"]))
     print_redis_delivery(red)
     if "sensor_with_redis" in red:
         w = red["sensor_with_redis"]["packets_per_s"]
