@@ -25,8 +25,9 @@ golden: $(PROG) $(TEST_MMDB)
 golden-update: $(PROG) $(TEST_MMDB)
 	$(Q)python3 tests/golden.py --sensor $(PROG) --geo $(B)/tests/geo --update
 
-# Detection: vendor captures and decoys in pcaps/detect/ against the
-# hand-written manifest tests/detection.json (recall and false alerts).
+# Detection: vendor, device and decoy captures in pcaps/detect/ against
+# the hand-written manifest tests/detection.json (alerts and
+# identifications: recall, false alerts, unexpected identifications).
 detection: $(PROG) $(TEST_MMDB)
 	$(Q)python3 tests/detection.py --sensor $(PROG) --geo $(B)/tests/geo
 
