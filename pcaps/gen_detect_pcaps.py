@@ -6,10 +6,12 @@ must stay silent.
 
 Usage: python3 pcaps/gen_detect_pcaps.py [OUTDIR]   (default: pcaps/detect)
        python3 pcaps/gen_detect_pcaps.py --ja3       (print the JA3 of each
-                                                      ClientHello profile)
+                                                      ClientHello profile,
+                                                      FortiClient's included)
 
-The expected alerts of every capture are in tests/detection.json and the
-captures are described in pcaps/detect/README.md; change the three together.
+The expected alerts and identifications of every capture are in
+tests/detection.json and the captures are described in
+pcaps/detect/README.md; change the three together.
 
 The output is deterministic: timestamps from 1700000000.0, fixed addresses,
 ports, sequence numbers, and payload bytes derived from fixed labels with
@@ -25,14 +27,18 @@ in tests/geo-test.csv, which maps them to the vendors' real AS numbers
 VMware AS203239, ...) or to the clouds and CDNs that host the vendors'
 services (Google Cloud, AWS, Akamai, Cloudflare).
 
-TLS. Appliances send TLS 1.2 ClientHellos in an OpenSSL-like profile,
-Windows agents in a Schannel-like one. A flow whose certificate matters
+TLS (RFC 5246; RFC 8446 for the TLS 1.3 hello). Appliances send TLS 1.2
+ClientHellos in an OpenSSL-like profile, Windows agents in a Schannel-like
+one, FortiClient the two hellos of nDPI's FortiClient capture, rebuilt
+field by field (FORTICLIENT_HELLOS). A flow whose certificate matters
 does the full handshake (ServerHello, Certificate, ServerKeyExchange,
 ServerHelloDone); the others resume a session (ServerHello, ChangeCipherSpec,
 Finished), as periodic check-ins do, so no certificate is on the wire. The
-certificates below are real DER made once with `openssl ca` (EC P-256,
-fixed validity 2023-03-01 to 2033-03-01) by a throw-away CA; they are test
-data and chain to nothing real.
+embedded certificates below are real DER made once with `openssl ca` (EC
+P-256, fixed validity 2023-03-01 to 2033-03-01) by a throw-away CA; the
+device certificates (Fortinet factory, ESXi, VMCA, look-alikes) are built
+by x509_cert() with stand-in keys and signatures. All are test data and
+chain to nothing real.
 """
 
 import hashlib
@@ -202,12 +208,217 @@ def _u16s(values):
     return b"".join(struct.pack("!H", v) for v in values)
 
 
-def tls_record(ctype, body):
-    return struct.pack("!BHH", ctype, 0x0303, len(body)) + body
+def tls_record(ctype, body, version=0x0303):
+    return struct.pack("!BHH", ctype, version, len(body)) + body
 
 
 def tls_handshake(htype, body):
     return tls_record(22, struct.pack("!B", htype) + _vec24(body))
+
+
+# ------------------------------------------------------ X.509 certificates
+
+# The certificates of the device captures are built here, field by field,
+# rather than embedded: X.509 v3 (RFC 5280 section 4.1) in DER (ITU-T X.690
+# section 10). Like the embedded ones above they are test data: the keys
+# (RSA-2048 moduli) and signatures are bytes derived from labels with
+# prand(), so every certificate parses as X.509 and verifies against
+# nothing. What the tests read is the names, and nDPI 4.2 prints six
+# attributes of them (C, ST, L, O, OU, CN; protocols/tls.c,
+# processCertificateElements); emailAddress, DC and unstructuredName are
+# encoded as the real certificates carry them and nDPI leaves them out.
+
+OID_ATTR = {  # RFC 5280 appendix A.1; PKCS #9 (RFC 2985) 5.2.1, 5.2.2; RFC 4519 2.4
+    "C": "2.5.4.6", "ST": "2.5.4.8", "L": "2.5.4.7", "O": "2.5.4.10", "OU": "2.5.4.11",
+    "CN": "2.5.4.3", "emailAddress": "1.2.840.113549.1.9.1",
+    "unstructuredName": "1.2.840.113549.1.9.2", "DC": "0.9.2342.19200300.100.1.25",
+}
+OID_RSA = "1.2.840.113549.1.1.1"             # rsaEncryption, RFC 8017 appendix A.1
+OID_SHA256_RSA = "1.2.840.113549.1.1.11"     # sha256WithRSAEncryption, RFC 8017 A.2.4
+OID_BASIC_CONSTRAINTS = "2.5.29.19"          # RFC 5280 4.2.1.9
+OID_KEY_USAGE = "2.5.29.15"                  # RFC 5280 4.2.1.3
+OID_SAN = "2.5.29.17"                        # RFC 5280 4.2.1.6
+
+
+def _der(tag, content):
+    n = len(content)
+    if n < 0x80:
+        return bytes([tag, n]) + content
+    ln = n.to_bytes((n.bit_length() + 7) // 8, "big")
+    return bytes([tag, 0x80 | len(ln)]) + ln + content
+
+
+def _der_seq(*items):
+    return _der(0x30, b"".join(items))
+
+
+def _der_int(value):
+    if isinstance(value, bytes):  # a big unsigned integer (a modulus)
+        return _der(0x02, (b"\x00" if value[0] & 0x80 else b"") + value)
+    return _der(0x02, value.to_bytes(value.bit_length() // 8 + 1, "big"))
+
+
+def _der_oid(dotted):
+    parts = [int(p) for p in dotted.split(".")]
+    out = bytes([40 * parts[0] + parts[1]])
+    for p in parts[2:]:
+        chunk = [p & 0x7F]
+        p >>= 7
+        while p:
+            chunk.insert(0, 0x80 | (p & 0x7F))
+            p >>= 7
+        out += bytes(chunk)
+    return _der(0x06, out)
+
+
+def _der_name(attrs):
+    """A Name (RFC 5280 4.1.2.4) from [(key, value)] in certificate order:
+    C as PrintableString, emailAddress, DC and unstructuredName as
+    IA5String, the rest as UTF8String (as OpenSSL writes them)."""
+    rdns = b""
+    for key, value in attrs:
+        tag = 0x13 if key == "C" else 0x16 if key in ("emailAddress", "DC",
+                                                       "unstructuredName") else 0x0C
+        rdns += _der(0x31, _der_seq(_der_oid(OID_ATTR[key]), _der(tag, value.encode())))
+    return _der(0x30, rdns)
+
+
+def dn_text(attrs):
+    """The name as nDPI 4.2 prints it: its C, ST, L, O, OU and CN joined
+    by ", " in certificate order."""
+    return ", ".join("%s=%s" % (k, v) for k, v in attrs if k in ("C", "ST", "L", "O", "OU", "CN"))
+
+
+def x509_cert(label, serial, issuer, subject, not_before, not_after, ca=False, san=()):
+    """A DER X.509 v3 certificate: issuer and subject as [(key, value)],
+    validity as UTCTime text ("230301000000Z"), an RSA-2048 key and a
+    sha256WithRSAEncryption signature made of bytes derived from label,
+    basicConstraints, keyUsage and, for a server, subjectAltName DNS names."""
+    alg = _der_seq(_der_oid(OID_SHA256_RSA), b"\x05\x00")
+    modulus = bytearray(prand(label + "/modulus", 256))
+    modulus[0] |= 0x80
+    modulus[-1] |= 0x01
+    spki = _der_seq(_der_seq(_der_oid(OID_RSA), b"\x05\x00"),
+                    _der(0x03, b"\x00" + _der_seq(_der_int(bytes(modulus)), _der_int(65537))))
+    exts = [_der_seq(_der_oid(OID_BASIC_CONSTRAINTS), b"\x01\x01\xff",
+                     _der(0x04, _der_seq(b"\x01\x01\xff" if ca else b""))),
+            _der_seq(_der_oid(OID_KEY_USAGE), b"\x01\x01\xff",
+                     _der(0x04, _der(0x03, b"\x01\x06" if ca else b"\x05\xa0")))]
+    if san:
+        names = b"".join(_der(0x82, n.encode()) for n in san)
+        exts.append(_der_seq(_der_oid(OID_SAN), _der(0x04, _der_seq(names))))
+    tbs = _der_seq(_der(0xA0, _der_int(2)), _der_int(serial), alg, _der_name(issuer),
+                   _der_seq(_der(0x17, not_before.encode()), _der(0x17, not_after.encode())),
+                   _der_name(subject), spki, _der(0xA3, _der_seq(*exts)))
+    return _der_seq(tbs, alg, _der(0x03, b"\x00" + prand(label + "/signature", 256)))
+
+
+# Fortinet factory certificates (VENDORS.md section 6): subject C=US,
+# ST=California, L=Sunnyvale, O=Fortinet, OU=<product>, CN=<serial number>;
+# issuer one of Fortinet's factory CAs, O=Fortinet, OU=Certificate
+# Authority, CN=support (the FortiWiFi 60E of nDPI's
+# tests/cfgs/default/pcap/forticlient.pcap, commit 3b1286ab, valid from
+# 2016-09-12 to 2038-01-19 03:14:07) or CN=fortinet-subca2001 (later
+# devices; the FG200F in an openfortivpn log, VENDORS.md section 6), and
+# that CA's own issuer CN=fortinet-ca2. The e-mail address is the one of
+# Fortinet's CA names. Serials: product code and unit number as
+# sensor/device.c describes them (FGT60F, FG100F and FWF60E are in its
+# table; FWF60E4Q16012050 is the unit of nDPI's capture).
+FORTI_DN = [("C", "US"), ("ST", "California"), ("L", "Sunnyvale"), ("O", "Fortinet")]
+FORTI_CA_SUPPORT = FORTI_DN + [("OU", "Certificate Authority"), ("CN", "support"),
+                               ("emailAddress", "support@fortinet.com")]
+FORTI_CA_SUBCA2001 = FORTI_DN + [("OU", "Certificate Authority"),
+                                 ("CN", "fortinet-subca2001"),
+                                 ("emailAddress", "support@fortinet.com")]
+FORTI_CA_CA2 = FORTI_DN + [("OU", "Certificate Authority"), ("CN", "fortinet-ca2"),
+                           ("emailAddress", "support@fortinet.com")]
+FORTI_NOT_AFTER = "380119031407Z"
+
+
+def forti_factory(product, serial, issuer=None, not_before="210602091533Z"):
+    """The factory certificate of a Fortinet appliance and its CA chain."""
+    issuer = issuer or FORTI_CA_SUPPORT
+    leaf = x509_cert("forti/" + serial, int.from_bytes(prand("forti-sn/" + serial, 3), "big"),
+                     issuer, FORTI_DN + [("OU", product), ("CN", serial),
+                                         ("emailAddress", "support@fortinet.com")],
+                     not_before, FORTI_NOT_AFTER)
+    if issuer is FORTI_CA_SUBCA2001:
+        ca = x509_cert("forti-ca/subca2001", 0x2001, FORTI_CA_CA2, FORTI_CA_SUBCA2001,
+                       "150101000000Z", FORTI_NOT_AFTER, ca=True)
+    else:
+        ca = x509_cert("forti-ca/support", 0x1000, FORTI_CA_SUPPORT, FORTI_CA_SUPPORT,
+                       "000101000000Z", FORTI_NOT_AFTER, ca=True)
+    return [leaf, ca]
+
+
+SERIAL_FGT60F = "FGT60FTK21009876"      # FortiGate 60F
+SERIAL_FG100F = "FG100FTK20012345"      # FortiGate 100F
+SERIAL_FWF60E = "FWF60E4Q16012050"      # FortiWiFi 60E, nDPI's forticlient.pcap
+SERIAL_FGT61F = "FGT61FTK22003141"      # FortiGate 61F
+SERIAL_FGT80F = "FGT80FTK22004321"      # FortiGate 80F (a partner's, outside)
+SERIAL_FMG_VM = "FMG-VMTM23008765"      # FortiManager-VM
+SERIAL_FAZ_VM = "FAZ-VMTM22004567"      # FortiAnalyzer-VM
+
+CHAIN_FGT60F = forti_factory("FortiGate", SERIAL_FGT60F)
+CHAIN_FG100F = forti_factory("FortiGate", SERIAL_FG100F, FORTI_CA_SUBCA2001, "200817120000Z")
+CHAIN_FWF60E = forti_factory("FortiGate", SERIAL_FWF60E, not_before="160912100620Z")
+CHAIN_FGT61F = forti_factory("FortiGate", SERIAL_FGT61F, FORTI_CA_SUBCA2001, "220301080000Z")
+CHAIN_FGT80F = forti_factory("FortiGate", SERIAL_FGT80F, FORTI_CA_SUBCA2001, "220405080000Z")
+CHAIN_FMG_VM = forti_factory("FortiManager", SERIAL_FMG_VM, not_before="230110101010Z")
+CHAIN_FAZ_VM = forti_factory("FortiAnalyzer", SERIAL_FAZ_VM, not_before="221020101010Z")
+
+# ESXi's self-signed default certificate (a host never joined to a vCenter,
+# or older than vSphere 6.0): subject C=US, ST=California, L=Palo Alto,
+# O=VMware, Inc, OU=VMware ESX Server Default Certificate,
+# emailAddress=ssl-certificates@vmware.com, CN=<host name, or
+# localhost.localdomain when none was set>, unstructuredName=<number>,
+# 564d7761726520496e632e ("VMware Inc." in hex), as Metasploit's
+# vmauthd_version module prints it (rapid7/metasploit-framework,
+# documentation/modules/auxiliary/scanner/vmware/vmauthd_version.md); issuer
+# O=VMware Installer (the most frequent issuer of the Zeek x509.log that
+# brimdata/zed's documentation counts in its uniq example).
+ESXI_ISSUER = [("O", "VMware Installer")]
+
+
+def esxi_default(host, number):
+    subject = [("C", "US"), ("ST", "California"), ("L", "Palo Alto"), ("O", "VMware, Inc"),
+               ("OU", "VMware ESX Server Default Certificate"),
+               ("emailAddress", "ssl-certificates@vmware.com"), ("CN", host),
+               ("unstructuredName", "%d,564d7761726520496e632e" % number)]
+    return [x509_cert("esxi/" + host + "/%d" % number, number & 0xFFFFFF, ESXI_ISSUER, subject,
+                      "210915081200Z", "330916081200Z")]
+
+
+# Certificates from vCenter's CA (VMCA), the default for hosts a vCenter
+# manages since vSphere 6.0: subject C=US, ST=California, L=Palo Alto,
+# O=VMware, OU=VMware Engineering, emailAddress=vmca@vmware.com, CN=<host
+# name> (the "ESXi CSR settings" defaults, VMware vSphere Security, VENDORS.md
+# section 6); issuer VMCA's root, CN=CA, DC=vsphere, DC=local, C=US,
+# ST=California, O=<vCenter name>, OU=VMware Engineering. vCenter's own
+# machine certificate carries only CN and C.
+VCENTER = "vcsa-01.corp.example.com"
+VMCA_ROOT = [("CN", "CA"), ("DC", "vsphere"), ("DC", "local"), ("C", "US"),
+             ("ST", "California"), ("O", VCENTER), ("OU", "VMware Engineering")]
+
+
+def vmca_issued(host, subject=None):
+    subject = subject or [("C", "US"), ("ST", "California"), ("L", "Palo Alto"),
+                          ("O", "VMware"), ("OU", "VMware Engineering"),
+                          ("emailAddress", "vmca@vmware.com"), ("CN", host)]
+    leaf = x509_cert("vmca/" + host, int.from_bytes(prand("vmca-sn/" + host, 8), "big") >> 1,
+                     VMCA_ROOT, subject, "230612093000Z", "280611093000Z", san=(host,))
+    root = x509_cert("vmca/root", 0xCA01, VMCA_ROOT, VMCA_ROOT, "230612090000Z",
+                     "330609090000Z", ca=True)
+    return [leaf, root]
+
+
+def plain_cert(label, issuer, subject, san=(), ca_name=None):
+    """A server certificate and its issuer's certificate, for the decoys."""
+    leaf = x509_cert(label, int.from_bytes(prand(label + "/sn", 4), "big"), issuer, subject,
+                     "230301000000Z", "250301000000Z", san=san)
+    root = x509_cert(label + "/ca", 0x0100, issuer, issuer, "200101000000Z", "300101000000Z",
+                     ca=True)
+    return [leaf, root]
 
 
 # ------------------------------------------------------------- TLS hellos
@@ -278,6 +489,88 @@ def client_hello(sni, label, profile="openssl", session_id=b""):
     return tls_handshake(1, body)
 
 
+# FortiClient's two client hellos, field by field as nDPI's capture of
+# FortiClient SSL-VPN to a FortiWiFi 60E on TCP 10443 carries them
+# (ntop/nDPI tests/cfgs/default/pcap/forticlient.pcap, commit 3b1286ab;
+# its result file gives the fingerprints). "tls12": a TLS 1.2 hello,
+# record version 1.0 (RFC 5246 appendix E.1), 22 cipher suites with the
+# renegotiation SCSV first (RFC 5746 3.3), seven extensions: server_name
+# holding the gateway's address as text (RFC 6066 section 3 allows host
+# names only; FortiClient sends what was configured), supported_groups and
+# ec_point_formats (RFC 8422 5.1), signature_algorithms (RFC 5246
+# 7.4.1.4.1), status_request (RFC 6066 section 8), signed_certificate_
+# timestamp (RFC 6962 3.3.1), extended_master_secret (RFC 7627); JA3
+# e4d448cdfe06dc1243c1eb026c74ac9a, JA4 t12d220700_0d4ca5d4ec72_3304d8368043
+# (nDPI's result file prints t12i...: it writes "i" for an SNI holding an
+# address, FoxIO's JA4 specification "d" for any SNI extension). "tls13": an
+# OpenSSL 1.1.1 hello offering TLS 1.3 (RFC 8446 4.1.2): 31 suites, ten
+# extensions with supported_versions 1.3 to 1.0, psk_key_exchange_modes
+# psk_dhe_ke and an X25519 key share, a 32-byte legacy session id (RFC 8446
+# D.4); JA3 40adfd923eb82b89d8836ba37a19bca1, JA4
+# t13d311000_e8f1e7e78f70_5ac7197df9d2 (nDPI: t13i...).
+FORTICLIENT_HELLOS = {
+    "tls12": {
+        "ciphers": [0x00FF, 0xC02C, 0xC02B, 0xC024, 0xC023, 0xC00A, 0xC009, 0xC008, 0xC030,
+                    0xC02F, 0xC028, 0xC027, 0xC014, 0xC013, 0xC012, 0x009D, 0x009C, 0x003D,
+                    0x003C, 0x0035, 0x002F, 0x000A],
+        "exts": [(0x0000, None),
+                 (0x000A, _vec16(_u16s([0x0017, 0x0018, 0x0019]))),
+                 (0x000B, _vec8(b"\x00")),
+                 (0x000D, _vec16(_u16s([0x0401, 0x0201, 0x0501, 0x0601, 0x0403, 0x0203, 0x0503,
+                                        0x0603]))),
+                 (0x0005, b"\x01\x00\x00\x00\x00"),
+                 (0x0012, b""),
+                 (0x0017, b"")],
+        "session_id": False,
+    },
+    "tls13": {
+        "ciphers": [0x1302, 0x1303, 0x1301, 0xC02C, 0xC030, 0x009F, 0xCCA9, 0xCCA8, 0xCCAA,
+                    0xC02B, 0xC02F, 0x009E, 0xC024, 0xC028, 0x006B, 0xC023, 0xC027, 0x0067,
+                    0xC00A, 0xC014, 0x0039, 0xC009, 0xC013, 0x0033, 0x009D, 0x009C, 0x003D,
+                    0x003C, 0x0035, 0x002F, 0x00FF],
+        "exts": [(0x0000, None),
+                 (0x000B, _vec8(b"\x00\x01\x02")),
+                 (0x000A, _vec16(_u16s([0x001D, 0x0017, 0x001E, 0x0019, 0x0018]))),
+                 (0x0023, b""),
+                 (0x0016, b""),
+                 (0x0017, b""),
+                 (0x000D, _vec16(_u16s([0x0403, 0x0503, 0x0603, 0x0807, 0x0808, 0x0809,
+                                        0x080A, 0x080B, 0x0804, 0x0805, 0x0806, 0x0401,
+                                        0x0501, 0x0601, 0x0303, 0x0203, 0x0301, 0x0201,
+                                        0x0302, 0x0202, 0x0402, 0x0502, 0x0602]))),
+                 (0x002B, _vec8(_u16s([0x0304, 0x0303, 0x0302, 0x0301]))),
+                 (0x002D, _vec8(b"\x01")),
+                 (0x0033, "key_share")],
+        "session_id": True,
+    },
+}
+
+
+def forticlient_hello(kind, sni, label):
+    """FortiClient's client hello record (FORTICLIENT_HELLOS[kind])."""
+    prof = FORTICLIENT_HELLOS[kind]
+    exts = b""
+    for etype, data in prof["exts"]:
+        if data is None:
+            data = _vec16(b"\x00" + _vec16(sni.encode()))
+        elif data == "key_share":
+            data = _vec16(struct.pack("!HH", 0x001D, 32) + prand(label + "/x25519", 32))
+        exts += _ext(etype, data)
+    sid = prand(label + "/legacy-sid", 32) if prof["session_id"] else b""
+    body = (b"\x03\x03" + prand(label + "/client-random", 32) + _vec8(sid) +
+            _vec16(_u16s(prof["ciphers"])) + _vec8(b"\x00") + _vec16(exts))
+    return tls_record(22, struct.pack("!B", 1) + _vec24(body), version=0x0301)
+
+
+def forticlient_ja3_string(kind):
+    prof = FORTICLIENT_HELLOS[kind]
+    groups = {"tls12": [23, 24, 25], "tls13": [29, 23, 30, 25, 24]}[kind]
+    pfs = {"tls12": "0", "tls13": "0-1-2"}[kind]
+    return "771,%s,%s,%s,%s" % ("-".join(str(c) for c in prof["ciphers"]),
+                                "-".join(str(e) for e, _ in prof["exts"]),
+                                "-".join(str(g) for g in groups), pfs)
+
+
 def ja3_string(profile, sni=True):
     prof = PROFILES[profile]
     exts = [EXT_IDS[e] for e in prof["exts"] if sni or e != "server_name"]
@@ -301,12 +594,32 @@ def encrypted(ctype, label, n):
 CCS = tls_record(20, b"\x01")
 
 
-def tls_full(label, chain, sni, profile, request, response):
-    """Full TLS 1.2 handshake (ECDHE-ECDSA-AES128-GCM-SHA256) with the
-    server's certificate chain in the clear, then application data.
-    Returns [(client_to_server, bytes)]."""
+def tls_full(label, chain, sni, profile, request, response, key="ecdsa"):
+    """Full TLS 1.2 handshake with the server's certificate chain in the
+    clear, then application data. key "ecdsa": ECDHE-ECDSA-AES128-GCM-SHA256
+    (the embedded certificates); "rsa": ECDHE-RSA-AES256-GCM-SHA384 over
+    secp256r1, the certificates built by x509_cert() (RFC 5246 7.4.2-7.4.3,
+    RFC 8422 5.4), without a session ticket. profile "forticlient-tls12" or
+    "forticlient-tls13" sends FortiClient's hello, answered in TLS 1.2 as
+    the FortiWiFi of nDPI's capture answers both. Returns
+    [(client_to_server, bytes)]."""
     sid = prand(label + "/sid", 32)
     cert = tls_handshake(11, _vec24(b"".join(_vec24(c) for c in chain)))
+    if key == "rsa":
+        hello = (forticlient_hello(profile[len("forticlient-"):], sni, label)
+                 if profile.startswith("forticlient-") else client_hello(sni, label, profile))
+        ske = tls_handshake(12, b"\x03\x00\x17" + _vec8(b"\x04" + prand(label + "/ske-pub", 64))
+                            + b"\x04\x01" + _vec16(prand(label + "/ske-sig", 256)))
+        return [
+            (True, hello),
+            (False, server_hello(label, sid, 0xC030) + cert + ske + tls_handshake(14, b"")),
+            (True, tls_handshake(16, _vec8(b"\x04" + prand(label + "/cke", 64))) + CCS +
+             encrypted(22, label + "/cfin", 40)),
+            (False, CCS + encrypted(22, label + "/sfin", 40)),
+            (True, encrypted(23, label + "/req", request)),
+            (False, encrypted(23, label + "/resp", response)),
+            (True, encrypted(21, label + "/close", 26)),
+        ]
     ske = tls_handshake(12, b"\x03\x00\x1d" + _vec8(prand(label + "/ske-pub", 32)) +
                         b"\x04\x03" + _vec16(b"\x30\x45" + prand(label + "/ske-sig", 69)))
     return [
@@ -513,10 +826,10 @@ class Capture:
     # -------------------------------------------------------- conversations
 
     def tls(self, cli, srv, sport, sni, dport=443, chain=None, profile="openssl", request=420,
-            response=980, vlan=None, label=None):
+            response=980, vlan=None, label=None, key="ecdsa"):
         label = label or "%s/%s/%d/%s" % (self.name, cli, sport, sni)
         if chain:
-            msgs = tls_full(label, chain, sni, profile, request, response)
+            msgs = tls_full(label, chain, sni, profile, request, response, key)
         else:
             msgs = tls_resumed(label, sni, profile, request, response)
         self.tcp(cli, srv, sport, dport, msgs, vlan=vlan)
@@ -1181,6 +1494,10 @@ def main(argv):
                 s = ja3_string(name, sni)
                 print("%-9s %-7s %s  %s" % (name, "sni" if sni else "no-sni",
                                             hashlib.md5(s.encode()).hexdigest(), s))
+        for kind in sorted(FORTICLIENT_HELLOS):
+            s = forticlient_ja3_string(kind)
+            print("%-17s %s  %s" % ("forticlient-" + kind, hashlib.md5(s.encode()).hexdigest(),
+                                    s))
         return 0
     out = argv[1] if len(argv) > 1 else os.path.join(HERE, "detect")
     os.makedirs(out, exist_ok=True)
