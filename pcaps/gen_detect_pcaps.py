@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Write the detection test captures in pcaps/detect/: the phone-home traffic
 of foreign security products (one capture per vendor, plus captures for the
-evidence paths: DNS answers, IPv6, VLAN tags, certificates) and decoys that
-must stay silent.
+evidence paths: DNS answers, IPv6, VLAN tags, certificates), devices naming
+themselves to whoever talks to them (factory certificates, FortiClient's
+hello, ClusterXL's CCP), and decoys that must stay silent.
 
 Usage: python3 pcaps/gen_detect_pcaps.py [OUTDIR]   (default: pcaps/detect)
        python3 pcaps/gen_detect_pcaps.py --ja3       (print the JA3 of each
@@ -807,6 +808,22 @@ class Capture:
                 self.frame(srv, cli, UDP(sport=dport, dport=sport) / data, vlan)
             prev = c2s
 
+    def syn(self, cli, srv, sport, dport):
+        """A TCP SYN (RFC 9293 3.5) that nothing answers, sent again after a
+        second, as a port scanner sends it."""
+        for n in range(2):
+            self.step(1_000_000 if n else 3000)
+            self.frame(cli, srv, TCP(sport=sport, dport=dport, flags="S",
+                                     seq=int.from_bytes(prand("syn/%s/%d" % (cli, sport), 4),
+                                                        "big"),
+                                     window=1024, options=[("MSS", 1460)]))
+
+    def probe_udp(self, cli, srv, sport, dport):
+        """An empty UDP datagram (a scanner's probe of a closed or silent
+        port)."""
+        self.step(3000)
+        self.frame(cli, srv, UDP(sport=sport, dport=dport))
+
     def ping(self, cli, srv, ident, count=3, rtt_ms=20):
         """ICMP echo requests and their replies (RFC 792; ICMPv6, RFC 4443
         section 4.1-4.2), one a second, 56 bytes of data as ping(8) sends."""
@@ -1194,12 +1211,60 @@ def vendor_sentinelone():
     return c
 
 
+def nosa(label, length):
+    """An Avast agent message (dissectors/avast.c after nDPI's
+    protocols/avast.c, and the corpus's avast.pcap): "NOSA", the message's
+    length in 16 bits (header included), a body no public source describes.
+    The agent writes first (96 bytes), the server answers 16, later
+    messages are 40 and 86 bytes, one message per TCP segment."""
+    return b"NOSA" + struct.pack("!H", length) + prand(label, length - 6)
+
+
+def securedns_cert_query(qid, name):
+    """A DNSCrypt certificate request (DNSCrypt version 2 protocol,
+    DNSCrypt/dnscrypt-protocol DNSCRYPT-V2-PROTOCOL.txt, "Certificates"): a
+    TXT query (RFC 1035 4.1) for the provider name, sent in the clear; the
+    corpus's avast_securedns.pcapng asks for 2.securedns.avast.com on UDP
+    443 in mixed case (DNS 0x20). nDPI 4.2 labels the flow AVASTSecureDNS
+    when its first datagram holds 00 01 32 09 at offset 11 (the last byte
+    of ARCOUNT, then the labels "2" and a 9-byte one) and "securedns" at
+    offset 15 (protocols/avast_securedns.c)."""
+    qname = b"".join(_vec8(part.encode()) for part in name.split(".")) + b"\x00"
+    return struct.pack("!HHHHHH", qid, 0x0100, 1, 0, 0, 0) + qname + struct.pack("!HH", 16, 1)
+
+
+def securedns_cert_answer(qid, name, label):
+    """The answer: one TXT record holding the resolver's certificate, "DNSC",
+    es-version 1 (X25519-XSalsa20Poly1305), minor version 0, a 64-byte
+    signature, the 32-byte resolver key, the 8-byte client magic, serial,
+    start and end times (124 bytes, as in the corpus capture)."""
+    q = securedns_cert_query(qid, name)
+    cert = (b"DNSC" + struct.pack("!HH", 1, 0) + prand(label + "/sig", 64) +
+            prand(label + "/pk", 32) + prand(label + "/magic", 8) +
+            struct.pack("!III", 1625097600, 1625097600, 1656633600))
+    rr = b"\xc0\x0c" + struct.pack("!HHIH", 16, 1, 0, len(cert) + 1) + _vec8(cert)
+    return struct.pack("!HHHHHH", qid, 0x8180, 1, 1, 0, 0) + q[12:] + rr
+
+
 def vendor_avast():
     """Avast endpoints (10.95.0.x)."""
     c = Capture("vendor-avast")
     # update: virus definition update from Avast's CDN.
     c.tls("10.95.0.11", "5.62.53.40", 51111, "honzik.avcdn.net", profile="schannel",
           request=420, response=3300)
+    # telemetry: the agent's NOSA messages on TCP 80 to Avast (AS198605).
+    c.tcp("10.95.0.12", "5.62.53.53", 64357, 80,
+          [(True, nosa("nosa/hello", 96)), (False, nosa("nosa/ack", 16)),
+           (True, nosa("nosa/2", 40)), (False, nosa("nosa/3", 16)),
+           (True, nosa("nosa/4", 86))])
+    # threat-lookup: SecureDNS, a DNSCrypt certificate query to Avast's
+    # resolver (hosted at Hivelocity, not in Avast's AS), twice.
+    for n, (sport, qid, name) in enumerate([(57970, 0x48C4, "2.SeCUreDnS.aVAst.cOm"),
+                                           (61201, 0xD373, "2.sECuRedNS.AvASt.CoM")]):
+        c.udp("10.95.0.13", "181.214.35.149", sport, 443,
+              [(True, securedns_cert_query(qid, name)),
+               (False, securedns_cert_answer(qid, name, "securedns/%d" % n))], rtt_ms=110)
+        c.pause(2)
     return c
 
 
@@ -1477,6 +1542,265 @@ def decoy_icmp_vendor():
     return c
 
 
+# ============================================================ device captures
+#
+# A device names itself to whoever talks to it: the certificate a FortiGate,
+# FortiManager, FortiAnalyzer, ESXi host or vCenter presents (role server),
+# FortiClient's client hello (role client), the CCP ClusterXL members
+# exchange (role peers). Each case comes in the directions it exists in:
+# ingress (from outside to the device), internal, and egress (a local host
+# to someone else's device outside, which names nothing here).
+
+
+def device_fortigate():
+    """FortiGates (10.11.0.1-4) presenting their factory certificates."""
+    c = Capture("device-fortigate")
+    # ingress: a remote user's FortiClient to the SSL-VPN on 10443 (the
+    # client is outside: only the FortiGate is named).
+    c.tls("203.0.113.45", "10.11.0.1", 51845, "10.11.0.1", dport=10443, chain=CHAIN_FGT60F,
+          profile="forticlient-tls12", key="rsa", request=1400, response=1400)
+    # ingress: a browser to the SSL-VPN web portal on 443 of a FortiGate 100F
+    # whose certificate comes from fortinet-subca2001.
+    c.tls("198.51.100.23", "10.11.0.2", 52023, "vpn.example-corp.com", chain=CHAIN_FG100F,
+          profile="schannel", key="rsa", request=900, response=1500)
+    # internal: an administrator's browser to the FortiGate 60F's GUI.
+    c.tls("10.11.5.20", "10.11.0.1", 53020, "10.11.0.1", chain=CHAIN_FGT60F,
+          profile="schannel", key="rsa", request=700, response=1600)
+    # internal: a FortiManager (10.11.0.5) opens FGFM to the FortiGate 100F
+    # on TCP 541 (adding a device from the FortiManager).
+    c.tls("10.11.0.5", "10.11.0.2", 40541, None, dport=541, chain=CHAIN_FG100F, key="rsa",
+          request=620, response=340)
+    # internal: an administrator to a FortiWiFi 60E's GUI (nDPI's serial).
+    c.tls("10.11.5.21", "10.11.0.4", 53021, "10.11.0.4", chain=CHAIN_FWF60E,
+          profile="schannel", key="rsa", request=700, response=1600)
+    # egress: a laptop to a partner's FortiGate portal outside: its
+    # certificate names a device that is not ours.
+    c.tls("10.11.5.22", "198.51.100.80", 53022, "portal.partner.example", chain=CHAIN_FGT80F,
+          profile="schannel", key="rsa", request=900, response=1500)
+    return c
+
+
+def device_fortimanager():
+    """A FortiManager-VM (10.13.0.5) presenting its factory certificate."""
+    c = Capture("device-fortimanager")
+    # internal: an administrator's browser to the GUI.
+    c.tls("10.13.5.20", "10.13.0.5", 53120, "10.13.0.5", chain=CHAIN_FMG_VM,
+          profile="schannel", key="rsa", request=800, response=1800)
+    # internal: a FortiGate opens FGFM to its FortiManager (TCP 541).
+    c.tls("10.13.0.11", "10.13.0.5", 40611, None, dport=541, chain=CHAIN_FMG_VM, key="rsa",
+          request=620, response=340)
+    # ingress: a branch FortiGate across the Internet opens FGFM to it.
+    c.tls("198.51.100.31", "10.13.0.5", 40631, None, dport=541, chain=CHAIN_FMG_VM,
+          key="rsa", request=620, response=340)
+    return c
+
+
+def device_fortianalyzer():
+    """A FortiAnalyzer-VM (10.14.0.6) presenting its factory certificate."""
+    c = Capture("device-fortianalyzer")
+    # internal: a FortiGate sends its logs over OFTP (TLS on TCP 514).
+    c.tls("10.14.0.11", "10.14.0.6", 40714, None, dport=514, chain=CHAIN_FAZ_VM, key="rsa",
+          request=2400, response=180)
+    # internal: an administrator's browser to the GUI.
+    c.tls("10.14.5.20", "10.14.0.6", 53220, "10.14.0.6", chain=CHAIN_FAZ_VM,
+          profile="schannel", key="rsa", request=800, response=1800)
+    return c
+
+
+def device_forticlient():
+    """Laptops running FortiClient (10.12.5.31-34), by their client hello
+    to a FortiGate's SSL-VPN on TCP 10443: nDPI's capture's two hellos."""
+    c = Capture("device-forticlient")
+    # internal: to the site's FortiGate 61F, the TLS 1.2 hello and the TLS
+    # 1.3 one (answered in TLS 1.2).
+    c.tls("10.12.5.31", "10.12.0.1", 61805, "10.12.0.1", dport=10443, chain=CHAIN_FGT61F,
+          profile="forticlient-tls12", key="rsa", request=1300, response=1400)
+    c.tls("10.12.5.32", "10.12.0.1", 61820, "10.12.0.1", dport=10443, chain=CHAIN_FGT61F,
+          profile="forticlient-tls13", key="rsa", request=1500, response=2400)
+    # egress: to a FortiGate outside (head office, reached over the
+    # Internet): the hello leaves the network.
+    c.tls("10.12.5.33", "198.51.100.90", 61811, "198.51.100.90", dport=10443,
+          chain=CHAIN_FGT80F, profile="forticlient-tls12", key="rsa", request=1300,
+          response=1400)
+    c.tls("10.12.5.34", "198.51.100.90", 61812, "198.51.100.90", dport=10443,
+          chain=CHAIN_FGT80F, profile="forticlient-tls13", key="rsa", request=1500,
+          response=2400)
+    return c
+
+
+def ccp_header(version, cluster, opcode, src_if, random_id, src_id, dst_id, policy_id):
+    """The 20-byte CCP header of Wireshark's packet-cpha.c (struct
+    cpha_hdr, version != 1): magic 0x1A90, protocol version, cluster number,
+    opcode, source interface, random ID, source and destination machine IDs,
+    policy ID, filler; all big endian."""
+    return struct.pack("!HHHHHHHHHH", 0x1A90, version, cluster, opcode, src_if, random_id,
+                       src_id, dst_id, policy_id, 0)
+
+
+def ccp_my_state(version, cluster, src_id, states, seq):
+    """FWHA_MY_STATE (opcode 1), packet-cpha.c dissect_my_state(): number
+    of IDs, report code 3 (machine states and interface states present),
+    HA mode 4 (FWHA_ONE_UP_MODE), time unit 100 ms, one state byte per
+    member (5 active, 3 standby), the four interface counts and one
+    "last seen" byte per member."""
+    body = struct.pack("!HHHH", len(states), 3, 4, 100) + bytes(states)
+    body += bytes([3, 3, 3, 3]) + bytes(0 if i + 1 == src_id else 1 for i in range(len(states)))
+    return ccp_header(version, cluster, 1, 2, seq, src_id, 0xFFFE, 0xE04A) + body
+
+
+def ccp_probe(version, cluster, src_id, dst_id, opcode, ifn, seq):
+    """FWHA_IF_PROBE_REQ (3) or _REPLY (4): the interface number, 32 bits."""
+    return ccp_header(version, cluster, opcode, ifn, seq, src_id, dst_id, 0xE04A) + \
+        struct.pack("!I", ifn)
+
+
+# CCP in the corpus capture (cpha.pcap, from nDPI's tests): version 3121,
+# sent from 0.0.0.0 to the cluster network's address on VLAN 21, UDP 8116
+# both ways, TTL 255, IP ID 0, from MAC 00:00:00:00:01:01 (member 1) to a
+# multicast MAC, 01:00:5e and the address's second and third bytes.
+CCP_VERSION = 3121
+
+
+def device_clusterxl():
+    """Check Point ClusterXL members talking CCP: in the default multicast
+    mode from 0.0.0.0 to the network's address (VLAN 30), and unicast
+    between two members' sync addresses (10.40.0.2, 10.40.0.3)."""
+    c = Capture("device-clusterxl")
+    net = "172.21.30.0"
+    for n in range(3):
+        for member in (1, 2):
+            payload = ccp_my_state(CCP_VERSION, 10130, member, [5, 3], 0x793E + 2 * n + member)
+            frame = (Ether(src="00:00:00:00:01:%02x" % member, dst="01:00:5e:15:1e:01") /
+                     Dot1Q(vlan=30) / IP(src="0.0.0.0", dst=net, id=0, ttl=255) /
+                     UDP(sport=8116, dport=8116) / payload)
+            c.step(50_000 if member == 2 else 100_000)
+            c.recs.append((c.us, bytes(frame)))
+    # unicast CCP on the sync network: state reports and interface probes.
+    msgs = []
+    for n in range(2):
+        msgs.append((True, ccp_my_state(CCP_VERSION, 10140, 1, [5, 3], 0x1100 + n)))
+        msgs.append((False, ccp_my_state(CCP_VERSION, 10140, 2, [5, 3], 0x2200 + n)))
+    msgs.append((True, ccp_probe(CCP_VERSION, 10140, 1, 2, 3, 4, 0x1180)))
+    msgs.append((False, ccp_probe(CCP_VERSION, 10140, 2, 1, 4, 4, 0x2280)))
+    c.udp("10.40.0.2", "10.40.0.3", 8116, 8116, msgs, rtt_ms=1)
+    return c
+
+
+def device_vmware():
+    """ESXi hosts and a vCenter (10.41.0.x) presenting their certificates."""
+    c = Capture("device-vmware")
+    # ingress: from outside to an ESXi host's HTTPS (443) that still has
+    # the self-signed default certificate, CN=localhost.localdomain.
+    c.tls("203.0.113.47", "10.41.0.11", 52047, None, chain=esxi_default(
+        "localhost.localdomain", 1631693520), profile="schannel", key="rsa", request=600,
+        response=3000)
+    # internal: vCenter to a host whose default certificate was made after
+    # its name was set.
+    c.tls(VCENTER_IP, "10.41.0.12", 44312, "esx-12.corp.example.com",
+          chain=esxi_default("esx-12.corp.example.com", 1631697845), key="rsa", request=900,
+          response=2200)
+    # internal: an administrator to a host with its VMCA certificate.
+    c.tls("10.41.5.20", "10.41.0.13", 53320, "esx-13.corp.example.com",
+          chain=vmca_issued("esx-13.corp.example.com"), profile="schannel", key="rsa",
+          request=700, response=4800)
+    # internal: an administrator to vCenter itself (its machine
+    # certificate, CN and C only, issued by VMCA).
+    c.tls("10.41.5.20", VCENTER_IP, 53321, VCENTER,
+          chain=vmca_issued(VCENTER, [("CN", VCENTER), ("C", "US")]), profile="schannel",
+          key="rsa", request=700, response=1800)
+    # egress: a laptop to an ESXi host of a hosting provider, outside.
+    c.tls("10.41.5.21", "198.51.100.120", 53322, None,
+          chain=esxi_default("localhost.localdomain", 1598012345), profile="schannel",
+          key="rsa", request=600, response=3000)
+    return c
+
+
+VCENTER_IP = "10.41.0.5"
+
+
+def decoy_cert_lookalike():
+    """Internal servers whose certificates look like a vendor's and are not:
+    an organisation whose name begins with the vendor's, a host name that
+    mentions a product, a FortiGate's deep-inspection CA re-signing an
+    intranet site."""
+    c = Capture("decoy-cert-lookalike")
+    sales = [("C", "GB"), ("L", "London"), ("O", "Fortinet Sales Ltd")]
+    c.tls("10.60.5.20", "10.60.0.11", 54011, "10.60.0.11", key="rsa", profile="schannel",
+          chain=plain_cert("lookalike/sales", sales + [("OU", "Certificate Authority"),
+                                                       ("CN", "support")],
+                           sales + [("OU", "FortiGate"), ("CN", "FGT60FTK21000077")]))
+    # the same look-alike reached from outside
+    c.tls("203.0.113.50", "10.60.0.11", 54111, None, key="rsa", profile="schannel",
+          chain=plain_cert("lookalike/sales", sales + [("OU", "Certificate Authority"),
+                                                       ("CN", "support")],
+                           sales + [("OU", "FortiGate"), ("CN", "FGT60FTK21000077")]))
+    x = [("C", "US"), ("O", "FortinetX")]
+    c.tls("10.60.5.20", "10.60.0.12", 54012, "10.60.0.12", dport=10443, key="rsa",
+          profile="schannel",
+          chain=plain_cert("lookalike/x", x + [("OU", "Certificate Authority"),
+                                               ("CN", "fortinet-subca2001")],
+                           x + [("OU", "FortiGate"), ("CN", "FGT60FTK21000078")]))
+    example = [("C", "US"), ("O", "Example")]
+    c.tls("10.60.5.20", "10.60.0.13", 54013, "fortigate.example.com", key="rsa",
+          profile="schannel",
+          chain=plain_cert("lookalike/fortigate-name", example + [("CN", "Example Issuing CA")],
+                           example + [("CN", "fortigate.example.com")],
+                           san=("fortigate.example.com",)))
+    c.tls("10.60.5.20", "10.60.0.14", 54014, "esxi.example.com", key="rsa", profile="schannel",
+          chain=plain_cert("lookalike/esxi-name", example + [("CN", "Example Issuing CA")],
+                           example + [("OU", "Virtualisation"), ("CN", "esxi.example.com")],
+                           san=("esxi.example.com",)))
+    reseller = [("C", "US"), ("O", "VMware Inc. Reseller"), ("OU", "VMware Engineering")]
+    c.tls("10.60.5.20", "10.60.0.15", 54015, "shop.vmware-reseller.example", key="rsa",
+          profile="schannel",
+          chain=plain_cert("lookalike/reseller", reseller + [("CN", "Reseller CA")],
+                           reseller + [("CN", "shop.vmware-reseller.example")],
+                           san=("shop.vmware-reseller.example",)))
+    # A FortiGate doing deep inspection re-signs an intranet site with its
+    # own CA ("Fortinet_CA_SSL": O=Fortinet, OU=Certificate Authority, CN=
+    # the FortiGate's serial): the site is not a Fortinet appliance.
+    inspect = FORTI_DN + [("OU", "Certificate Authority"), ("CN", "FG100FTK20099999"),
+                          ("emailAddress", "support@fortinet.com")]
+    c.tls("10.60.5.21", "10.60.0.16", 54016, "intranet.example-corp.com", key="rsa",
+          profile="schannel",
+          chain=plain_cert("lookalike/inspected", inspect,
+                           [("C", "US"), ("O", "Example Corp"),
+                            ("CN", "intranet.example-corp.com")],
+                           san=("intranet.example-corp.com",)))
+    return c
+
+
+def decoy_udp_8116():
+    """UDP datagrams on port 8116 that are not CCP: nDPI 4.2 labels them
+    CPHA by port (a guess)."""
+    c = Capture("decoy-udp-8116")
+    # between two internal hosts, both ports 8116, opaque payload
+    c.udp("10.42.0.5", "10.42.0.6", 8116, 8116,
+          [(True, prand("udp8116/a", 72)), (False, prand("udp8116/b", 72)),
+           (True, prand("udp8116/c", 40))])
+    # an application whose server listens on 8116
+    c.udp("10.42.0.7", "10.42.0.8", 50116, 8116,
+          [(True, prand("udp8116/d", 120)), (False, prand("udp8116/e", 300))])
+    # CCP's magic without the rest of a header: version 0 (refused)
+    c.udp("10.42.0.9", "10.42.0.10", 8116, 8116,
+          [(True, b"\x1a\x90\x00\x00" + prand("udp8116/f", 40))])
+    # to a server outside on 8116
+    c.udp("10.42.0.11", "198.51.100.99", 51116, 8116,
+          [(True, prand("udp8116/g", 64)), (False, prand("udp8116/h", 64))])
+    return c
+
+
+def decoy_vendor_port_scan():
+    """A scan from outside of the ports vendors' devices listen on (TCP
+    10443, 541, 8116, 443 and UDP 8116), which nothing answers."""
+    c = Capture("decoy-vendor-port-scan")
+    for i, host in enumerate(["10.11.0.1", "10.13.0.5", "172.21.30.1"]):
+        for j, port in enumerate([10443, 541, 8116, 443]):
+            c.syn("203.0.113.66", host, 40000 + 10 * i + j, port)
+        c.probe_udp("203.0.113.66", host, 40100 + i, 8116)
+    return c
+
+
 CAPTURES = [
     vendor_fortinet, vendor_paloalto, vendor_checkpoint, vendor_vmware, vendor_crowdstrike,
     vendor_sophos, vendor_trendmicro, vendor_kaspersky, vendor_eset, vendor_mcafee,
@@ -1484,6 +1808,9 @@ CAPTURES = [
     feature_dns_binding, feature_ipv6, feature_vlan, feature_cert,
     decoy_lookalike, decoy_inbound, decoy_internal_fds, decoy_cityofpaloalto, decoy_domestic,
     decoy_browsing, decoy_dns_only, decoy_sslvpn, decoy_icmp_vendor,
+    device_fortigate, device_fortimanager, device_fortianalyzer, device_forticlient,
+    device_clusterxl, device_vmware,
+    decoy_cert_lookalike, decoy_udp_8116, decoy_vendor_port_scan,
 ]
 
 
