@@ -75,6 +75,11 @@ cli: $(PROG)
 conformance: $(PROG)
 	$(Q)python3 tests/conformance.py --sensor $(PROG) --corpus $(CORPUS)
 
+# What the sensor names in the shared corpus: the captures of
+# tests/corpus.json exactly so, every other capture nothing.
+corpus: $(PROG) $(TEST_MMDB)
+	$(Q)python3 tests/corpus_test.py --sensor $(PROG) --geo $(B)/tests/geo --corpus $(CORPUS)
+
 # One worker or several: the same alerts, flow records and counters.
 workers: $(PROG)
 	$(Q)python3 tests/workers_test.py --sensor $(PROG) --corpus $(CORPUS)
