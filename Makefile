@@ -3,6 +3,7 @@
 #   make            build build/egress-sensor
 #   make deps       install the Debian packages the build, tests and bench need
 #   make geo        fetch the free DB-IP country database, build the ASN database
+#                   (into geo/data, or GEO_DIR=/var/lib/egress-sensor/geo)
 #   make report     the report page template (--report), Chart.js inlined
 #   make demo       deps + build + geo + report, then analyse the bundled example capture
 #   make test       deps + build + every test (unit, golden, detection, corpus, asan, ...)
@@ -10,8 +11,12 @@
 #   make bench      packet rate and peak memory against ndpiReader
 #   make format     reformat the C sources with the project's .clang-format
 #   make check-format  fail when a C source differs from that style
+#   make install    the program, configuration, pack, report template, man pages,
+#                   systemd unit, sysusers and logrotate files (PREFIX, DESTDIR,
+#                   bindir, sysconfdir, ...: see config/install.mk); make uninstall
+#   make deb        a Debian package, build/deb/egress-sensor_VERSION_ARCH.deb
 #
-# Flags: CFLAGS/LDFLAGS add to ours; OPT replaces the optimisation flags;
+# Flags: CFLAGS/CPPFLAGS/LDFLAGS add to ours; OPT replaces the optimisation flags;
 # WERROR=1 turns warnings into errors (CI sets it); V=1 shows commands.
 
 VERSION := 0.1.0
@@ -23,10 +28,14 @@ PKGS := libpcap libndpi libmaxminddb jansson libconfig libxxhash libcrypto hired
 DEB_BUILD := build-essential pkg-config libpcap-dev libndpi-dev libmaxminddb-dev \
 	libhiredis-dev libcmocka-dev libjansson-dev libconfig-dev libxxhash-dev libssl-dev
 DEB_TEST := libndpi-bin mmdb-bin libmaxmind-db-writer-perl python3 python3-scapy \
-	redis-server tcpreplay clang clang-format libclang-rt-14-dev valgrind iproute2 time
+	redis-server tcpreplay clang clang-format libclang-rt-14-dev valgrind iproute2 time \
+	wireshark-common
 DEB_GEO := libmaxmind-db-writer-perl ca-certificates
 # The report's browser test: Debian's Chromium, driven from Node.js.
 DEB_REPORT_TEST := chromium
+# The package and its tests: Debian's packaging tools, lintian, the man
+# page renderer, systemd-analyze, logrotate.
+DEB_PACKAGING := debhelper dpkg-dev lintian man-db groff-base systemd logrotate
 
 OPT ?= -O2 -g
 WARN := -Wall -Wextra -Wshadow -Wformat=2 -Wmissing-prototypes -Wstrict-prototypes \
@@ -39,8 +48,8 @@ endif
 PKG_CFLAGS = $(patsubst -I%,-isystem %,$(shell pkg-config --cflags $(PKGS) 2>/dev/null))
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
-ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -DSENSOR_VERSION=\"$(VERSION)\" $(OPT) $(WARN) \
-	-MMD -MP -Isensor -Igeo -Idissectors $(PKG_CFLAGS) $(CFLAGS)
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -DSENSOR_VERSION=\"$(VERSION)\" $(PATH_DEFS) $(OPT) $(WARN) \
+	-MMD -MP -Isensor -Igeo -Idissectors $(PKG_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(OPT) $(LDFLAGS)
 LIBS = $(PKG_LIBS) -lpthread -lm
 
@@ -66,13 +75,13 @@ LIB_SRCS := \
 	sensor/source-pcap-file.c sensor/source-pcap-live.c sensor/privs.c sensor/options.c \
 	sensor/spool.c sensor/redis-url.c sensor/redis-link.c sensor/redis-record.c \
 	sensor/redis-assets.c sensor/output-redis.c \
-	sensor/workers.c sensor/live-workers.c sensor/reload.c sensor/log.c sensor/run.c
+	sensor/workers.c sensor/live-workers.c sensor/reload.c sensor/log.c sensor/run.c sensor/inputs.c sensor/ndpi-caches.c sensor/term.c
 
 MAIN_SRCS := sensor/main.c
 
 UNIT_TESTS := decode netset community_id geo config flow frag lru_map classify enrich output ja4 \
 	dissectors dns dns_cache alerts signature match_domain spool redis_url output_redis evidence \
-	report reload device dn
+	report reload device dn term
 
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o)
 MAIN_OBJS := $(MAIN_SRCS:%.c=$(B)/%.o)
@@ -80,7 +89,7 @@ PROG := $(B)/egress-sensor
 LIB := $(B)/libsensor.a
 TEST_BINS := $(UNIT_TESTS:%=$(B)/tests/test_%)
 
-.PHONY: all deps deps-geo deps-report deps-report-test report geo demo format check-format test unit golden golden-update detection corpus cli redis live floods conformance workers robustness \
+.PHONY: all deps deps-geo deps-report deps-report-test report geo demo format check-format test unit golden golden-update detection corpus cli folder redis live floods conformance workers robustness \
 	asan valgrind bench clean
 
 all: $(PROG)
@@ -124,7 +133,7 @@ define apt_install
 endef
 
 deps:
-	$(call apt_install,$(DEB_BUILD) $(DEB_TEST))
+	$(call apt_install,$(DEB_BUILD) $(DEB_TEST) $(DEB_PACKAGING))
 
 # npm (with Node.js), unless the machine has it already.
 define npm_install
@@ -145,8 +154,13 @@ deps-report:
 deps-report-test: deps-report
 	$(call apt_install,$(DEB_REPORT_TEST))
 
+# GEO_DIR: where the databases go; an installed sensor reads them from
+# /var/lib/egress-sensor/geo (make geo GEO_DIR=/var/lib/egress-sensor/geo),
+# and make install copies them there from GEO_DIR when they are present.
+GEO_DIR ?= geo/data
+
 geo: deps-geo
-	$(Q)sh geo/fetch-geo.sh geo/data
+	$(Q)sh geo/fetch-geo.sh $(GEO_DIR)
 
 # The report template (--report): the page in sensor/report/ with its
 # styles, scripts and Chart.js (npm package chart.js, pinned) inlined. The
@@ -179,6 +193,9 @@ demo: deps-geo
 
 include tests/tests.mk
 
+# make install, make uninstall, make deb, and their tests.
+include config/install.mk
+
 # make test: what is missing installed, the style checked, then the three
 # builds (normal, sanitizers, fuzzers) and the report's assets made side by
 # side, then every suite -- normal, under the sanitizers, the fuzz smoke
@@ -188,9 +205,9 @@ include tests/tests.mk
 # suites are independent: each makes its own temporary folders, ports,
 # namespaces and servers.
 TEST_JOBS ?= 4
-TEST_SUITES := unit golden detection corpus cli redis live floods conformance workers valgrind \
+TEST_SUITES := unit golden detection corpus cli folder redis live floods conformance workers valgrind \
 	report-test asan-unit asan-golden asan-detection asan-cli asan-redis asan-live \
-	asan-conformance asan-workers asan-robustness fuzz-smoke
+	asan-conformance asan-workers asan-robustness fuzz-smoke man-test install-test deb-test
 
 test: deps deps-report-test
 	$(Q)$(MAKE) --no-print-directory check-format

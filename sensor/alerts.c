@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -70,7 +71,7 @@ struct alert_sink {
     char buf[16384];
 };
 
-enum { HELD_OFFER, HELD_BYTES };
+enum { HELD_OFFER, HELD_BYTES, HELD_RESTART };
 
 static void flow_bytes_locked(struct alert_sink *s, const struct flow *f,
                               const struct signature *sig);
@@ -115,6 +116,11 @@ struct alert_sink *alert_sink_new(const struct sensor_config *cfg, const char *a
             snprintf(errbuf, errlen, "%s: cannot open for writing: %s", s->path, strerror(errno));
             goto fail;
         }
+        /* Appending: when logrotate's copytruncate empties the file, the
+         * next line goes to its new end, not past a hole of zeros. */
+        int fl = fcntl(fileno(s->fp), F_GETFL);
+        if (fl >= 0)
+            fcntl(fileno(s->fp), F_SETFL, fl | O_APPEND);
         s->own_fp = true;
     }
     return s;
@@ -593,12 +599,16 @@ static int key_cmp(const struct flow_key *a, const struct flow_key *b)
 }
 
 /* Stream order, then the flow (start time, then key), then the match
- * before the flow's end, then the signature. */
+ * before the flow's end, then the signature. A restart comes after
+ * everything at its position: the flows it ended are the previous
+ * capture's. */
 static int held_cmp(const void *a, const void *b)
 {
     const struct held *x = *(struct held *const *)a, *y = *(struct held *const *)b;
     if (x->af.order != y->af.order)
         return x->af.order < y->af.order ? -1 : 1;
+    if ((x->kind == HELD_RESTART) != (y->kind == HELD_RESTART))
+        return x->kind == HELD_RESTART ? 1 : -1;
     if (x->f.first_us != y->f.first_us)
         return x->f.first_us < y->f.first_us ? -1 : 1;
     int c = key_cmp(&x->f.key, &y->f.key);
@@ -623,8 +633,10 @@ void alert_sink_release(struct alert_sink *s, uint64_t horizon)
         struct held *h = s->held[i];
         if (h->kind == HELD_OFFER)
             offer_locked(s, &h->af, h->hits, h->n);
-        else
+        else if (h->kind == HELD_BYTES)
             flow_bytes_locked(s, &h->f, h->sig);
+        else
+            lru_map_clear(s->dedup);
         held_free(h);
     }
     memmove(s->held, s->held + i, (s->n_held - i) * sizeof(*s->held));
@@ -669,6 +681,22 @@ void alert_sink_flow_bytes(struct alert_sink *s, const struct flow *f, const str
     } else {
         free(h);
         flow_bytes_locked(s, f, sig);
+    }
+    pthread_mutex_unlock(&s->lock);
+}
+
+void alert_sink_restart(struct alert_sink *s, uint64_t order)
+{
+    pthread_mutex_lock(&s->lock);
+    struct held *h = s->ordered ? calloc(1, sizeof(*h)) : NULL;
+    if (h != NULL && held_push(s, h) == 0) {
+        h->kind = HELD_RESTART;
+        h->fi.f = &h->f;
+        h->af.fi = &h->fi;
+        h->af.order = order;
+    } else {
+        free(h);
+        lru_map_clear(s->dedup);
     }
     pthread_mutex_unlock(&s->lock);
 }

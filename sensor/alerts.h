@@ -138,6 +138,11 @@ void alert_sink_offer(struct alert_sink *s, const struct alert_flow *af, const s
 void alert_sink_flow_bytes(struct alert_sink *s, const struct flow *f, const struct signature *sig,
                            uint64_t order);
 
+/* A capture that does not continue the previous one begins at stream
+ * position order: the de-duplication windows start afresh there (its
+ * alerts are those it raises read alone). The inventory is kept. */
+void alert_sink_restart(struct alert_sink *s, uint64_t order);
+
 /* Snapshot of the counters. */
 void alert_sink_stats(struct alert_sink *s, struct alert_stats *out);
 

@@ -11,6 +11,7 @@
 #include "output-json-flow.h"
 #include "output-json.h"
 #include "signature.h"
+#include "term.h"
 #include "util.h"
 
 static const struct ctr_desc assets_desc[] = {ASSETS_COUNTERS(CTR_DESC, struct assets_stats)};
@@ -427,8 +428,22 @@ int assets_foreach(const struct assets *a, void (*cb)(const struct assets_host_v
     return 0;
 }
 
+/* "2023-11-14 22:13:21" of a record's time. */
+static const char *table_time(uint64_t us, char *buf, size_t len)
+{
+    jw_format_time(us, buf, len);
+    if (strlen(buf) > 19) {
+        buf[19] = '\0'; /* to the second */
+        buf[10] = ' ';
+    }
+    return buf;
+}
+
 void assets_print_table(const struct assets *a, FILE *fp)
 {
+    static const char *const head[] = {"host",     "vendor",     "product",
+                                       "relation", "categories", "countries",
+                                       "flows",    "bytes out",  "seen (UTC)"};
     size_t n = 0;
     struct host_ref *v = sorted_hosts(a, &n);
     fprintf(fp, "\n  foreign security products found\n");
@@ -437,36 +452,44 @@ void assets_print_table(const struct assets *a, FILE *fp)
         free(v);
         return;
     }
-    fprintf(fp, "    %-24s %-20s %-36s %-4s %-28s %-10s %6s %10s  %s\n", "host", "vendor",
-            "product", "is", "categories", "countries", "flows", "bytes out",
-            "first seen .. last seen (UTC)");
-    for (size_t i = 0; i < n; i++) {
+    struct term_table *t = term_table_new(ARRAY_SIZE(head), head, "lwwlwwrrw");
+    for (size_t i = 0; t != NULL && i < n; i++) {
         const struct host_rec *h = v[i].h;
         char addr[64];
         addr_text(v[i].k, addr, sizeof(addr));
         for (unsigned p = 0; p < h->n_products; p++) {
             const struct product_rec *pr = &h->products[p];
-            char cats[96] = "", t1[40], t2[40], cc[3 * ASSETS_MAX_COUNTRIES + 1] = "";
+            char cats[128] = "", t1[40], t2[40], seen[96], flows[24], bytes[24];
+            char cc[4 * ASSETS_MAX_COUNTRIES + 1] = "";
             for (unsigned c = 0; c < pr->n_countries; c++) {
                 size_t l = strlen(cc);
-                snprintf(cc + l, sizeof(cc) - l, "%s%c%c", c ? "," : "", pr->countries[c][0],
+                snprintf(cc + l, sizeof(cc) - l, "%s%c%c", c ? ", " : "", pr->countries[c][0],
                          pr->countries[c][1]);
             }
             for (int c = 0; c < SIG_CAT_MAX; c++)
                 if (pr->categories & (1u << c)) {
                     size_t l = strlen(cats);
-                    snprintf(cats + l, sizeof(cats) - l, "%s%s", l ? "," : "",
+                    snprintf(cats + l, sizeof(cats) - l, "%s%s", l ? ", " : "",
                              sig_category_name(c));
                 }
-            jw_format_time(pr->first_us, t1, sizeof(t1));
-            jw_format_time(pr->last_us, t2, sizeof(t2));
-            t1[19] = t2[19] = '\0'; /* to the second */
-            t1[10] = t2[10] = ' ';
-            fprintf(fp, "    %-24s %-20s %-36s %-4s %-28s %-10s %6llu %10llu  %s .. %s\n",
-                    p == 0 ? addr : "", pr->vendor, pr->product, sig_relation_name(pr->relation),
-                    cats, cc[0] ? cc : "-", (unsigned long long)pr->flows,
-                    (unsigned long long)pr->bytes_out, t1, t2);
+            snprintf(flows, sizeof(flows), "%llu", (unsigned long long)pr->flows);
+            snprintf(bytes, sizeof(bytes), "%llu", (unsigned long long)pr->bytes_out);
+            snprintf(seen, sizeof(seen), "%s .. %s", table_time(pr->first_us, t1, sizeof(t1)),
+                     table_time(pr->last_us, t2, sizeof(t2)));
+            const char *row[] = {p == 0 ? addr : "",
+                                 pr->vendor,
+                                 pr->product,
+                                 sig_relation_name(pr->relation),
+                                 cats,
+                                 cc[0] ? cc : "-",
+                                 flows,
+                                 bytes,
+                                 seen};
+            term_table_add(t, row);
         }
     }
+    if (t != NULL)
+        term_table_print(t, fp, term_width(fp), 4);
+    term_table_free(t);
     free(v);
 }

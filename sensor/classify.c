@@ -18,6 +18,7 @@
 #include <ndpi_api.h>
 
 #include "decode.h"
+#include "ndpi-caches.h"
 #include "flow.h"
 #include "util.h"
 
@@ -36,6 +37,19 @@ struct classifier {
     struct classify_stats st;
 };
 
+/* A detection module with every protocol on; NULL on failure. */
+static struct ndpi_detection_module_struct *module_new(void)
+{
+    struct ndpi_detection_module_struct *m = ndpi_init_detection_module(ndpi_no_prefs);
+    if (m == NULL)
+        return NULL;
+    NDPI_PROTOCOL_BITMASK all;
+    NDPI_BITMASK_SET_ALL(all);
+    ndpi_set_protocol_detection_bitmask2(m, &all);
+    ndpi_finalize_initialization(m);
+    return m;
+}
+
 struct classifier *classify_new(const struct classify_config *cfg, char *errbuf, size_t errlen)
 {
     struct classifier *c = calloc(1, sizeof(*c));
@@ -44,17 +58,27 @@ struct classifier *classify_new(const struct classify_config *cfg, char *errbuf,
         return NULL;
     }
     c->cfg = *cfg;
-    c->mod = ndpi_init_detection_module(ndpi_no_prefs);
+    c->mod = module_new();
     if (c->mod == NULL) {
         snprintf(errbuf, errlen, "nDPI: cannot initialise the detection module");
         free(c);
         return NULL;
     }
-    NDPI_PROTOCOL_BITMASK all;
-    NDPI_BITMASK_SET_ALL(all);
-    ndpi_set_protocol_detection_bitmask2(c->mod, &all);
-    ndpi_finalize_initialization(c->mod);
     return c;
+}
+
+int classify_restart(struct classifier *c, char *errbuf, size_t errlen)
+{
+    if (ndpi_caches_reset(c->mod) == 0)
+        return 0;
+    struct ndpi_detection_module_struct *fresh = module_new(); /* about 10 ms */
+    if (fresh == NULL) {
+        snprintf(errbuf, errlen, "nDPI: cannot initialise the detection module");
+        return -1;
+    }
+    ndpi_exit_detection_module(c->mod);
+    c->mod = fresh;
+    return 0;
 }
 
 void classify_free(struct classifier *c)

@@ -50,6 +50,13 @@ struct classifier *classify_new(const struct classify_config *cfg, char *errbuf,
  * must have been released with classify_release() first. NULL is a no-op. */
 void classify_free(struct classifier *c);
 
+/* A fresh nDPI detection module for c, so that nothing nDPI learnt from
+ * earlier flows (its address caches) labels the next: for a capture that
+ * does not continue the previous one. No flow may be being classified.
+ * The statistics are kept. Returns 0, or -1 with a message in errbuf (c
+ * keeps its module). */
+int classify_restart(struct classifier *c, char *errbuf, size_t errlen);
+
 /* Give one packet of flow f to nDPI (if the flow is still being classified).
  * time_ms is the packet time. Cheap no-op once the flow is classified. */
 void classify_packet(struct classifier *c, struct flow *f, const struct packet *pkt,

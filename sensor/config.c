@@ -661,10 +661,10 @@ int config_init_defaults(struct sensor_config *c)
         c->n_home_net++;
     }
 
-    snprintf(c->country_db, sizeof(c->country_db), "%s", "geo/data/dbip-country.mmdb");
-    snprintf(c->asn_db, sizeof(c->asn_db), "%s", "geo/data/asn.mmdb");
+    snprintf(c->country_db, sizeof(c->country_db), "%s", CONFIG_DEFAULT_COUNTRY_DB);
+    snprintf(c->asn_db, sizeof(c->asn_db), "%s", CONFIG_DEFAULT_ASN_DB);
 
-    snprintf(c->signatures_dir, sizeof(c->signatures_dir), "%s", "config/signatures");
+    snprintf(c->signatures_dir, sizeof(c->signatures_dir), "%s", CONFIG_DEFAULT_SIGNATURES_DIR);
     snprintf(c->report_template, sizeof(c->report_template), "%s", CONFIG_DEFAULT_REPORT_TEMPLATE);
     c->suppress_window = 3600;
     c->max_alert_keys = 65536;
@@ -674,7 +674,7 @@ int config_init_defaults(struct sensor_config *c)
 
     snprintf(c->redis_stream, sizeof(c->redis_stream), "%s", "egress:alerts");
     snprintf(c->redis_key_prefix, sizeof(c->redis_key_prefix), "%s", "egress");
-    snprintf(c->redis_spool_dir, sizeof(c->redis_spool_dir), "%s", "/var/lib/egress-sensor/spool");
+    snprintf(c->redis_spool_dir, sizeof(c->redis_spool_dir), "%s", CONFIG_DEFAULT_SPOOL_DIR);
     c->redis_maxlen = 100000;
     c->redis_spool_max_bytes = 1073741824u;
     c->redis_queue_size = 4096;

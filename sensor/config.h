@@ -17,9 +17,27 @@ struct netset;
 #define CONFIG_MAX_KEYS 64 /* keys the file format has, at most */
 /* key_line[]: set in a file that the source @includes, line unknown */
 #define CONFIG_LINE_INCLUDED 0xffffffffu
+
+/* Default paths. The build tree's program finds its files relative to the
+ * repository's root, where it is run from. "make install" builds it with
+ * SENSOR_SYSCONFDIR, SENSOR_DATADIR and SENSOR_LOCALSTATEDIR, the install's
+ * sysconfdir, datadir and localstatedir (/etc, /usr/share, /var), so that
+ * the installed program runs from any folder. */
+#if defined(SENSOR_SYSCONFDIR) && defined(SENSOR_DATADIR) && defined(SENSOR_LOCALSTATEDIR)
+#define CONFIG_DEFAULT_FILE SENSOR_SYSCONFDIR "/egress-sensor/sensor.conf"
+#define CONFIG_DEFAULT_SIGNATURES_DIR SENSOR_DATADIR "/egress-sensor/signatures"
+#define CONFIG_DEFAULT_REPORT_TEMPLATE SENSOR_DATADIR "/egress-sensor/report-template.html"
+#define CONFIG_DEFAULT_GEO_DIR SENSOR_LOCALSTATEDIR "/lib/egress-sensor/geo"
+#define CONFIG_DEFAULT_SPOOL_DIR SENSOR_LOCALSTATEDIR "/lib/egress-sensor/spool"
+#else
 #define CONFIG_DEFAULT_FILE "config/sensor.conf"
-/* The report template as the build tree has it (make report). */
-#define CONFIG_DEFAULT_REPORT_TEMPLATE "build/report/report-template.html"
+#define CONFIG_DEFAULT_SIGNATURES_DIR "config/signatures"
+#define CONFIG_DEFAULT_REPORT_TEMPLATE "build/report/report-template.html" /* make report */
+#define CONFIG_DEFAULT_GEO_DIR "geo/data"                                  /* make geo */
+#define CONFIG_DEFAULT_SPOOL_DIR "/var/lib/egress-sensor/spool"
+#endif
+#define CONFIG_DEFAULT_COUNTRY_DB CONFIG_DEFAULT_GEO_DIR "/dbip-country.mmdb"
+#define CONFIG_DEFAULT_ASN_DB CONFIG_DEFAULT_GEO_DIR "/asn.mmdb"
 
 struct sensor_config {
     char source[CONFIG_PATH_MAX]; /* file it was read from, "" for built-in defaults */
@@ -94,7 +112,7 @@ struct sensor_config {
 };
 
 /* Fill c with the built-in defaults (home_net = RFC 1918, RFC 6598, fc00::/7,
- * link-local; no home countries; geo paths under geo/data/). Returns 0, or -1
+ * link-local; no home countries; the CONFIG_DEFAULT_* paths). Returns 0, or -1
  * on allocation failure. Release with config_fini(). */
 int config_init_defaults(struct sensor_config *c);
 

@@ -282,6 +282,12 @@ void detector_flow_end(struct detector *d, struct flow *f, const struct classifi
         alert_sink_flow_bytes(d->sink, f, sig_pack_get(d->pack, f->sig_best - 1u), d->order);
 }
 
+void detector_restart(struct detector *d)
+{
+    if (d->own_dns != NULL)
+        dns_cache_clear(d->own_dns);
+}
+
 const struct detect_stats *detector_stats(const struct detector *d)
 {
     return &d->st;

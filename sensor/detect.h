@@ -99,6 +99,10 @@ void detector_flow(struct detector *d, struct flow *f, const struct classifier *
  * the ends its strongest match names sent out count in the inventory. */
 void detector_flow_end(struct detector *d, struct flow *f, const struct classifier *cl);
 
+/* A capture that does not continue the previous one: forget the DNS
+ * bindings (the detector's own cache; a shared one is left alone). */
+void detector_restart(struct detector *d);
+
 const struct detect_stats *detector_stats(const struct detector *d);
 /* The detector's own DNS cache; NULL while it shares another's. */
 const struct dns_cache *detector_dns_cache(const struct detector *d);

@@ -161,3 +161,10 @@ size_t dns_cache_entry_bytes(void)
     return 16 + ((sizeof(struct dc_key) + 7) & ~(size_t)7) +
            ((sizeof(struct dc_val) + 7) & ~(size_t)7) + 8;
 }
+
+void dns_cache_clear(struct dns_cache *c)
+{
+    if (c->map != NULL)
+        lru_map_clear(c->map);
+    c->st.entries = 0;
+}

@@ -53,6 +53,10 @@ const char *dns_cache_get(struct dns_cache *c, int client_af, const uint8_t *cli
 
 const struct dns_cache_stats *dns_cache_stats(const struct dns_cache *c);
 
+/* Forget every binding (a capture that does not continue the previous
+ * one); the statistics are kept. */
+void dns_cache_clear(struct dns_cache *c);
+
 /* Bytes of memory one entry costs (for the memory formula). */
 size_t dns_cache_entry_bytes(void);
 

@@ -114,3 +114,9 @@ const struct frag_stats *frag_table_stats(const struct frag_table *ft)
 {
     return &ft->st;
 }
+
+void frag_table_clear(struct frag_table *ft)
+{
+    lru_map_clear(ft->map);
+    ft->st.active = 0;
+}

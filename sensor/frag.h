@@ -50,4 +50,8 @@ int frag_attribute(struct frag_table *ft, struct packet *pkt, uint64_t now_us);
 
 const struct frag_stats *frag_table_stats(const struct frag_table *ft);
 
+/* Forget every train (a capture that does not continue the previous one);
+ * the statistics are kept. */
+void frag_table_clear(struct frag_table *ft);
+
 #endif

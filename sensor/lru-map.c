@@ -212,3 +212,10 @@ void lru_map_foreach(struct lru_map *m, lru_map_visit_cb cb, void *ud)
         cb(key_of(m, e), val_of(m, e), ud);
     }
 }
+
+void lru_map_clear(struct lru_map *m)
+{
+    memset(m->buckets, 0, m->nbuckets * sizeof(uint32_t));
+    m->used = m->count = m->free_head = 0;
+    m->head = m->tail = 0;
+}

@@ -37,6 +37,9 @@ int lru_map_del(struct lru_map *m, const void *key);
 /* Entries now. */
 uint32_t lru_map_count(const struct lru_map *m);
 
+/* Remove every entry (the storage is kept). */
+void lru_map_clear(struct lru_map *m);
+
 /* Visit every entry, least recently used first. */
 typedef void (*lru_map_visit_cb)(const void *key, void *val, void *ud);
 void lru_map_foreach(struct lru_map *m, lru_map_visit_cb cb, void *ud);

@@ -23,6 +23,7 @@
 #include "config.h"
 #include "evidence.h"
 #include "geo.h"
+#include "inputs.h"
 #include "live-workers.h"
 #include "log.h"
 #include "options.h"
@@ -52,6 +53,7 @@ struct sensor {
     struct stages st;
     char redis_desc[512];
     const char *spool_dir; /* --spool-dir, else redis.spool_dir */
+    struct input_list in;  /* reading files: the captures -r names */
 };
 
 static void on_signal(int sig)
@@ -432,6 +434,17 @@ static int configure(struct sensor *s, int argc, char **argv)
         log_msg(LOG_ERR, "no input; give one or more -r FILE or -i IFACE (see --help)");
         return EXIT_USAGE;
     }
+    if (s->o.n_inputs > 0 &&
+        inputs_expand(s->o.inputs, s->o.n_inputs, &s->in, err, sizeof(err)) < 0) {
+        log_msg(LOG_ERR, "%s", err);
+        return EXIT_USAGE;
+    }
+    if (s->in.skipped > 0 && !s->o.quiet)
+        log_msg(LOG_NOTICE,
+                "%u files in the folders read are not pcap or pcapng captures (or "
+                "are hidden): skipped",
+                s->in.skipped);
+    s->st.in = &s->in;
     if (s->o.user != NULL && privs_lookup(s->o.user, &s->user, err, sizeof(err)) < 0) {
         log_msg(LOG_ERR, "%s", err);
         return EXIT_USAGE;
@@ -598,6 +611,8 @@ static int close_all(struct sensor *s, int rc)
     sig_pack_free(s->pack);
     geo_free(s->geo);
     config_fini(&s->cfg);
+    inputs_free(&s->in);
+    options_free(&s->o);
     log_close();
     return rc;
 }

@@ -11,10 +11,34 @@
 #include "config.h"
 #include "redis-url.h"
 
+/* Append an input (a file, a folder, "-"). Returns 0, or -1 (printed). */
+static int add_input(struct options *o, const char *path)
+{
+    if (o->n_inputs == o->cap_inputs) {
+        unsigned cap = o->cap_inputs ? o->cap_inputs * 2 : 16;
+        const char **v = realloc(o->inputs, cap * sizeof(*v));
+        if (v == NULL) {
+            fprintf(stderr, "egress-sensor: out of memory\n");
+            return -1;
+        }
+        o->inputs = v;
+        o->cap_inputs = cap;
+    }
+    o->inputs[o->n_inputs++] = path;
+    return 0;
+}
+
+void options_free(struct options *o)
+{
+    free(o->inputs);
+    o->inputs = NULL;
+    o->n_inputs = o->cap_inputs = 0;
+}
+
 static void usage(FILE *fp)
 {
     fprintf(fp,
-            "Usage: egress-sensor [options] -r FILE [-r FILE ...]\n"
+            "Usage: egress-sensor [options] -r PATH [-r PATH ...] [PATH ...]\n"
             "       egress-sensor [options] -i IFACE [-i IFACE ...]\n"
             "\n"
             "Classify every flow in the given captures by application (nDPI), destination\n"
@@ -23,9 +47,15 @@ static void usage(FILE *fp)
             "of the internal hosts that run them.\n"
             "\n"
             "Input:\n"
-            "  -r, --read FILE       read a pcap or pcapng file; '-' reads standard input.\n"
-            "                        Repeat to read several files in order; flow state is\n"
-            "                        kept across them.\n"
+            "  -r, --read PATH       read a pcap or pcapng file, or every capture in a\n"
+            "                        folder and its subfolders (sorted by path); '-'\n"
+            "                        reads standard input. Repeat, or name more files\n"
+            "                        after the options (-r *.pcap), to read them in\n"
+            "                        order: a file that continues the previous one in\n"
+            "                        time keeps its flows; one that does not (time going\n"
+            "                        back, or a gap longer than the shortest flow\n"
+            "                        timeout, 30 s by default) ends them and starts\n"
+            "                        afresh, as if read alone.\n"
             "  -i, --interface IFACE capture live on this network interface (promiscuous);\n"
             "                        repeat for several (each read by every worker). Not\n"
             "                        with -r.\n"
@@ -204,11 +234,8 @@ int parse_options(int argc, char **argv, struct options *o)
     while ((c = getopt_long(argc, argv, "r:i:f:c:w:qhV", longopts, NULL)) != -1) {
         switch (c) {
         case 'r':
-            if (o->n_inputs == OPT_MAX_INPUTS) {
-                fprintf(stderr, "egress-sensor: at most %d input files\n", OPT_MAX_INPUTS);
+            if (add_input(o, optarg) < 0)
                 return -1;
-            }
-            o->inputs[o->n_inputs++] = optarg;
             break;
         case 'i':
             if (o->n_ifaces == SRC_LIVE_MAX_IFACES) {
@@ -317,12 +344,16 @@ int parse_options(int argc, char **argv, struct options *o)
             return -1;
         }
     }
-    if (optind < argc) {
+    /* "-r *.pcap": the shell's other names come after the options */
+    if (optind < argc && o->n_inputs == 0) {
         fprintf(stderr,
                 "egress-sensor: unexpected argument '%s' (inputs are given with -r or -i)\n",
                 argv[optind]);
         return -1;
     }
+    for (; optind < argc; optind++)
+        if (add_input(o, argv[optind]) < 0)
+            return -1;
     if (o->n_ifaces > 0 && o->n_inputs > 0) {
         fprintf(stderr, "egress-sensor: -i and -r cannot be combined: capture live or read "
                         "files\n");

@@ -6,15 +6,13 @@
 
 #include "source-pcap-live.h"
 
-#define OPT_MAX_INPUTS 256
-
 #define OPT_SNAPLEN_DEFAULT 65535
 #define OPT_BUFFER_MB_DEFAULT 64
 #define OPT_STATS_INTERVAL_DEFAULT 10
 
 struct options {
-    const char *inputs[OPT_MAX_INPUTS];
-    unsigned n_inputs;
+    const char **inputs; /* -r and the arguments after the options: files, folders, "-" */
+    unsigned n_inputs, cap_inputs;
     const char *ifaces[SRC_LIVE_MAX_IFACES]; /* -i: live capture (never with -r) */
     unsigned n_ifaces;
     int snaplen;             /* --snaplen, bytes */
@@ -48,5 +46,8 @@ enum { OPT_RUN = 0, OPT_EXIT_OK, OPT_VERSION };
  * and the password in argv is overwritten with '*' so that ps and
  * /proc/PID/cmdline do not show it. */
 int parse_options(int argc, char **argv, struct options *o);
+
+/* Release what parse_options() allocated in o. */
+void options_free(struct options *o);
 
 #endif

@@ -2,6 +2,7 @@
 #include "output-json-flow.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -50,6 +51,11 @@ struct out_flows *out_flows_open(const char *path, char *errbuf, size_t errlen)
             free(o);
             return NULL;
         }
+        /* Appending: when logrotate's copytruncate empties the file, the
+         * next record goes to its new end, not past a hole of zeros. */
+        int fl = fcntl(fileno(o->fp), F_GETFL);
+        if (fl >= 0)
+            fcntl(fileno(o->fp), F_SETFL, fl | O_APPEND);
     }
     return o;
 }

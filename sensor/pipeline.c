@@ -344,6 +344,22 @@ void pipeline_flush(struct pipeline *pl)
     flow_flush(pl->ft, FLOW_END_EOF);
 }
 
+int pipeline_restart(struct pipeline *pl, uint64_t order, char *errbuf, size_t errlen)
+{
+    set_order(pl, order);
+    flow_flush(pl->ft, FLOW_END_EOF);
+    frag_table_clear(pl->frags);
+    detector_restart(pl->det);
+    pl->clock_us = 0;
+    pl->next_expire_us = 0;
+    return classify_restart(pl->cl, errbuf, errlen);
+}
+
+uint64_t pipeline_next_order(const struct pipeline *pl)
+{
+    return PIPELINE_ORDER(pl->seq + 1u, 0);
+}
+
 static struct app_tally *app_slot(struct pipeline_stats *st, uint32_t key)
 {
     uint32_t h = (key * 2654435761u) & (STATS_APP_SLOTS - 1);

@@ -173,6 +173,18 @@ void pipeline_flush(struct pipeline *pl);
 
 /* This pipeline's packet counters and tallies, and its flow table's
  * counters (for progress and status lines). Never NULL. */
+/* The capture that follows does not continue the one before (reading
+ * files): every flow ends (end-of-input) at stream position order, and the
+ * clock, the fragment trains, the DNS bindings and nDPI's caches start
+ * afresh, so that the next capture's flows come out as they would read
+ * alone. Returns 0, or -1 with a message in errbuf (nDPI could not start
+ * again: the old module is kept). */
+int pipeline_restart(struct pipeline *pl, uint64_t order, char *errbuf, size_t errlen);
+
+/* The stream position just before this pipeline's next packet (its own
+ * clock: reading files with one worker). */
+uint64_t pipeline_next_order(const struct pipeline *pl);
+
 const struct pipeline_stats *pipeline_stats(const struct pipeline *pl);
 const struct flow_table_stats *pipeline_flow_stats(const struct pipeline *pl);
 size_t pipeline_bytes_per_flow(const struct pipeline *pl);

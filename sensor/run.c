@@ -2,7 +2,9 @@
 #include "run.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -10,6 +12,7 @@
 #include "assets.h"
 #include "config.h"
 #include "flow.h"
+#include "inputs.h"
 #include "live-workers.h"
 #include "log.h"
 #include "options.h"
@@ -21,6 +24,7 @@
 #include "reload.h"
 #include "source-pcap-file.h"
 #include "stats.h"
+#include "util.h"
 
 atomic_int run_stop;
 atomic_int run_hup;
@@ -37,11 +41,16 @@ static struct {
     bool show;         /* the progress line (reading files) */
     unsigned interval; /* the status line (live), seconds; 0 none */
     char reload_msg[1536];
-    /* reading files: each -r input as read, and where each starts in the
+    /* reading files: each input as read, and where each starts in the
      * packet stream (the pipelines stamp flows with their file) */
-    struct run_input inputs[OPT_MAX_INPUTS];
-    uint64_t input_starts[OPT_MAX_INPUTS];
+    struct run_input *inputs;
+    uint64_t *input_starts;
     atomic_uint n_inputs_started;
+    unsigned cur;        /* the input being read, index */
+    uint64_t done_bytes; /* sizes of the inputs before it */
+    uint64_t clock_us;   /* latest packet time since the last restart; 0 none */
+    uint64_t max_gap_us; /* continue_gap_us() */
+    bool boundary;       /* the next packet is an input's first */
     struct run_report rep;
     struct run_counters totals; /* large: not on a stack */
 } R;
@@ -124,29 +133,105 @@ static const struct run_counters *health_and_totals(double t, bool line)
     return rc;
 }
 
-/* Called every few thousand packets: the progress line, Redis health. */
+/* The width of the terminal on standard error, 80 when it is not one. */
+static unsigned term_cols(void)
+{
+    struct winsize ws;
+    if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 20)
+        return ws.ws_col;
+    return 80;
+}
+
+/* Called every few thousand packets: the progress line, Redis health. The
+ * line: which input of how many, how far through the whole set (bytes),
+ * the rate, packets and flows; then the file's name, cut from the left to
+ * what the terminal leaves. */
 static void on_progress(double frac, const struct source_file_stats *fs, void *ud)
 {
     double t = run_now();
-    (void)fs;
     (void)ud;
     const struct run_counters *rc = health_and_totals(t, R.show && t - R.last_progress >= 0.25);
     if (rc == NULL || !R.show)
         return;
     R.last_progress = t;
-    char a[16], b[16], c[16];
-    fprintf(stderr, "\r  %s: ", R.file);
-    if (frac >= 0)
-        fprintf(stderr, "%3.0f%%  ", frac * 100.0);
-    fprintf(stderr, "%s packets  %s pkt/s  %s flows   ", stats_human((double)rc->ps.packets, a, 16),
-            stats_human((double)rc->ps.packets / (t - R.start), b, 16),
-            stats_human((double)rc->ft.created, c, 16));
+    const struct input_list *in = R.st->in;
+    char a[16], b[16], c[16], d[16], line[256];
+    double el = t - R.start;
+    uint64_t done =
+        R.done_bytes + (fs->file_size && frac >= 0 ? (uint64_t)(frac * (double)fs->file_size) : 0);
+    int n = snprintf(line, sizeof(line), "  [%u/%u]", R.cur + 1, in->n);
+    if (in->total_size > 0)
+        n += snprintf(line + n, sizeof(line) - (size_t)n, " %3.0f%% of %s",
+                      100.0 * (double)done / (double)in->total_size,
+                      stats_bytes((double)in->total_size, a, sizeof(a)));
+    n += snprintf(line + n, sizeof(line) - (size_t)n, "  %s/s  %s packets  %s flows",
+                  stats_bytes(el > 0 ? (double)done / el : 0, b, sizeof(b)),
+                  stats_human((double)rc->ps.packets, c, sizeof(c)),
+                  stats_human((double)rc->ft.created, d, sizeof(d)));
+    size_t cols = term_cols() - 1, len = strlen(R.file);
+    size_t room = (size_t)n + 10 < cols ? cols - (size_t)n - 2 : 0;
+    if (room > 0)
+        fprintf(stderr, "\r%s  %s%s\033[K", line, len > room ? "..." : "",
+                len > room ? R.file + len - (room - 3) : R.file);
+    else
+        fprintf(stderr, "\r%.*s\033[K", (int)cols, line);
 }
 
-static void to_workers(void *w, int dlt, uint64_t ts_us, const uint8_t *frame, size_t caplen,
-                       size_t wirelen)
+/* The input about to be read does not continue the previous one: its
+ * flows end and every stage starts afresh (pipeline_restart()). */
+static void restart(struct stages *st)
 {
-    workers_packet(w, dlt, ts_us, frame, caplen, wirelen);
+    char err[256];
+    R.rep.time_restarts++;
+    R.clock_us = 0;
+    uint64_t order;
+    if (st->workers != NULL) {
+        order = workers_restart(st->workers);
+    } else {
+        order = pipeline_next_order(st->pls[0]);
+        if (pipeline_restart(st->pls[0], order, err, sizeof(err)) < 0) {
+            R.rep.restart_errors++;
+            log_msg(LOG_WARNING, "%s: %s; nDPI's caches carry over from the previous capture",
+                    R.file, err);
+        }
+    }
+    alert_sink_restart(st->sink, order);
+}
+
+/* Every frame goes to the workers or the one pipeline through here: the
+ * first of each input decides whether the input continues the previous
+ * one in time. */
+static void on_packet(void *ud, int dlt, uint64_t ts_us, const uint8_t *frame, size_t caplen,
+                      size_t wirelen)
+{
+    struct stages *st = ud;
+    if (R.boundary) {
+        R.boundary = false;
+        if (R.clock_us != 0 && (ts_us < R.clock_us || ts_us - R.clock_us > R.max_gap_us))
+            restart(st);
+    }
+    if (ts_us > R.clock_us)
+        R.clock_us = ts_us;
+    if (st->workers != NULL)
+        workers_packet(st->workers, dlt, ts_us, frame, caplen, wirelen);
+    else
+        pipeline_packet(st->pls[0], dlt, ts_us, frame, caplen, wirelen);
+}
+
+/* How far after the previous capture's last packet the next capture may
+ * begin and still continue it: the shortest idle timeout of an open flow
+ * (ICMP's 30 s by default). A rotated or split capture ("tcpdump -G",
+ * "editcap -c") goes on within a packet's gap; captures taken apart do
+ * not, and read as one they would end each other's flows ("idle" instead
+ * of "end-of-input") and share nDPI's and the DNS cache's memory. */
+static uint64_t continue_gap_us(const struct sensor_config *c)
+{
+    uint32_t t[] = {c->timeout_tcp, c->timeout_udp, c->timeout_icmp, c->timeout_other};
+    uint32_t m = t[0];
+    for (size_t i = 1; i < ARRAY_SIZE(t); i++)
+        if (t[i] < m)
+            m = t[i];
+    return (uint64_t)m * 1000000u;
 }
 
 int run_files(const struct options *o, struct stages *st)
@@ -154,24 +239,33 @@ int run_files(const struct options *o, struct stages *st)
     char err[1024];
     int rc = 0;
     uint64_t seq = 0;
+    const struct input_list *in = st->in;
     run_begin(o, st);
+    R.inputs = calloc(in->n ? in->n : 1, sizeof(*R.inputs));
+    R.input_starts = calloc(in->n ? in->n : 1, sizeof(*R.input_starts));
+    if (R.inputs == NULL || R.input_starts == NULL) {
+        log_msg(LOG_ERR, "out of memory for %u inputs", in->n);
+        return EXIT_RUNTIME;
+    }
+    R.max_gap_us = continue_gap_us(st->cfg);
+    R.rep.files_skipped = in->skipped;
     for (unsigned i = 0; i < st->n; i++) /* flows know their file */
         pipeline_set_inputs(st->pls[i], R.input_starts, &R.n_inputs_started);
     R.rep.inputs = R.inputs;
-    for (unsigned i = 0; i < o->n_inputs && !atomic_load(&run_stop); i++) {
+    for (unsigned i = 0; i < in->n && !atomic_load(&run_stop); i++) {
         struct source_file_stats fs;
-        R.file = o->inputs[i];
+        R.cur = i;
+        R.file = in->paths[i];
+        R.boundary = true;
         R.input_starts[i] = seq + 1;
         atomic_store_explicit(&R.n_inputs_started, i + 1, memory_order_release);
-        int r = st->workers != NULL
-                    ? source_pcap_file_read(o->inputs[i], o->bpf, to_workers, st->workers,
-                                            &run_stop, on_progress, NULL, &fs, err, sizeof(err))
-                    : source_pcap_file_run(o->inputs[i], o->bpf, st->pls[0], &run_stop, on_progress,
-                                           NULL, &fs, err, sizeof(err));
+        int r = source_pcap_file_read(in->paths[i], o->bpf, on_packet, st, &run_stop, on_progress,
+                                      NULL, &fs, err, sizeof(err));
         if (R.show)
-            fprintf(stderr, "\r%*s\r", 79, "");
+            fprintf(stderr, "\r\033[K");
         seq += fs.packets;
-        R.inputs[i] = (struct run_input){.path = o->inputs[i],
+        R.done_bytes += in->sizes[i];
+        R.inputs[i] = (struct run_input){.path = in->paths[i],
                                          .status = r,
                                          .packets = fs.packets,
                                          .bytes = fs.bytes,
@@ -195,6 +289,8 @@ int run_files(const struct options *o, struct stages *st)
             R.rep.files_read++;
         }
     }
+    if (st->workers != NULL)
+        R.rep.restart_errors += (unsigned)workers_restart_failures(st->workers);
     if (atomic_load(&run_stop) && !o->quiet)
         log_msg(LOG_NOTICE, "interrupted; finishing flows");
     return rc;

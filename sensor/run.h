@@ -26,6 +26,7 @@ struct out_redis;
 struct reloader;
 struct sig_pack;
 struct evidence;
+struct input_list;
 
 /* Exit codes (see --help). */
 enum { EXIT_RUNTIME = 1, EXIT_USAGE = 2, EXIT_UNDELIVERED = 3, EXIT_LOST = 4 };
@@ -54,7 +55,8 @@ struct stages {
     const char *spool_dir;   /* the Redis spool's folder */
     bool detection;          /* a signature pack is loaded */
     /* --report: the page, and what it is made of */
-    const char *report_path; /* "" none */
+    const char *report_path;     /* "" none */
+    const struct input_list *in; /* reading files: the captures, in order */
     const struct sig_pack *pack;
     const struct geo *geo;
     struct evidence *evidence;

@@ -20,6 +20,7 @@
 #include "ja4.h"
 #include "output-json-flow.h"
 #include "pipeline.h"
+#include "term.h"
 #include "util.h"
 
 long stats_peak_rss_kb(void)
@@ -57,7 +58,7 @@ const char *stats_human(double v, char *buf, size_t len)
     return buf;
 }
 
-static const char *human_bytes(double v, char *buf, size_t len)
+const char *stats_bytes(double v, char *buf, size_t len)
 {
     static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
     size_t u = 0;
@@ -144,15 +145,101 @@ void run_counters_foreach(const struct run_counters *c, run_counter_fn fn, void 
                ud);
 }
 
+/* The input line: the interfaces, or the files and what became of them. */
+static void summary_input(FILE *fp, unsigned width, const struct run_report *r, double span)
+{
+    const struct run_counters *rc = r->c;
+    char d[48], n[48], text[1024];
+    size_t k = 0;
+    term_duration(span, d, sizeof(d));
+    if (r->n_ifaces > 0) {
+        k += (size_t)snprintf(text + k, sizeof(text) - k, "live on");
+        for (unsigned i = 0; i < r->n_ifaces && k < sizeof(text); i++)
+            k += (size_t)snprintf(text + k, sizeof(text) - k, "%s %s", i ? "," : "", r->ifaces[i]);
+        if (r->ifaces_lost && k < sizeof(text))
+            k += (size_t)snprintf(text + k, sizeof(text) - k, " (%u LOST during the run)",
+                                  r->ifaces_lost);
+        term_line(fp, width, "input", "%s; capture spans %s", text, d);
+        term_line(fp, width, "capture",
+                  "%llu received, %llu dropped by the kernel, %llu dropped by the interface",
+                  (unsigned long long)rc->cap.received, (unsigned long long)rc->cap.drops,
+                  (unsigned long long)rc->cap.if_drops);
+        return;
+    }
+    k += (size_t)snprintf(text, sizeof(text), "%s read",
+                          term_count(r->files_read, "file", "files", n, sizeof(n)));
+    if (r->files_truncated)
+        k += (size_t)snprintf(text + k, sizeof(text) - k, ", %u truncated", r->files_truncated);
+    if (r->files_damaged && k < sizeof(text))
+        k += (size_t)snprintf(text + k, sizeof(text) - k, ", %u DAMAGED", r->files_damaged);
+    if (r->files_failed && k < sizeof(text))
+        k += (size_t)snprintf(text + k, sizeof(text) - k, ", %u FAILED", r->files_failed);
+    if (r->files_skipped && k < sizeof(text))
+        k += (size_t)snprintf(text + k, sizeof(text) - k, ", %u not captures skipped",
+                              r->files_skipped);
+    if (r->time_restarts && k < sizeof(text))
+        k += (size_t)snprintf(text + k, sizeof(text) - k,
+                              "; %u did not continue the one before and started afresh",
+                              r->time_restarts);
+    term_line(fp, width, "input", "%s; capture spans %s", text, d);
+}
+
+/* The top applications and destination countries, as tables. */
+static void summary_tops(FILE *fp, unsigned width, const struct run_report *r)
+{
+    const struct pipeline_stats *ps = &r->c->ps;
+    unsigned top = r->top_n ? r->top_n : 10;
+    size_t idx[64];
+    char a[32], b[32], c[32], cc[3];
+    if (top > 64)
+        top = 64;
+    size_t n = top_apps(ps, idx, top);
+    if (n) {
+        static const char *const h[] = {"application", "bytes out", "bytes", "flows"};
+        struct term_table *t = term_table_new(4, h, "lrrr");
+        for (size_t i = 0; t != NULL && i < n; i++) {
+            const struct app_tally *ap = &ps->apps[idx[i]];
+            snprintf(c, sizeof(c), "%llu", (unsigned long long)ap->flows);
+            const char *row[] = {ap->name, stats_bytes((double)ap->bytes_out, a, sizeof(a)),
+                                 stats_bytes((double)ap->bytes, b, sizeof(b)), c};
+            term_table_add(t, row);
+        }
+        fprintf(fp, "\n  top applications by bytes out\n");
+        if (t != NULL)
+            term_table_print(t, fp, width, 4);
+        term_table_free(t);
+    }
+    n = top_countries(ps, idx, top);
+    fprintf(fp, "\n  top destination countries by bytes out (egress)\n");
+    if (n == 0 && !ps->unknown_country_bytes_out) {
+        fprintf(fp, "    (none: no egress flow to a located address)\n");
+        return;
+    }
+    static const char *const h[] = {"country", "bytes out", "flows"};
+    struct term_table *t = term_table_new(3, h, "lrr");
+    for (size_t i = 0; t != NULL && i < n; i++) {
+        cc[0] = (char)('A' + idx[i] / 26), cc[1] = (char)('A' + idx[i] % 26), cc[2] = '\0';
+        snprintf(c, sizeof(c), "%llu", (unsigned long long)ps->country_flows[idx[i]]);
+        const char *row[] = {cc, stats_bytes((double)ps->country_bytes_out[idx[i]], a, sizeof(a)),
+                             c};
+        term_table_add(t, row);
+    }
+    if (t != NULL && ps->unknown_country_bytes_out) {
+        const char *row[] = {"not located",
+                             stats_bytes((double)ps->unknown_country_bytes_out, a, sizeof(a)), ""};
+        term_table_add(t, row);
+    }
+    if (t != NULL)
+        term_table_print(t, fp, width, 4);
+    term_table_free(t);
+}
+
 void stats_print_summary(FILE *fp, const struct run_report *r)
 {
     const struct run_counters *rc = r->c;
     const struct pipeline_stats *ps = &rc->ps;
-    char a[32], b[32], c[32];
-    unsigned top = r->top_n ? r->top_n : 10;
-    size_t idx[64];
-    if (top > 64)
-        top = 64;
+    unsigned width = term_width(fp);
+    char a[32], b[32], c[32], d[48], text[1024];
 
     uint64_t dec_err = 0;
     for (int i = 0; i < DEC_MAX; i++)
@@ -162,110 +249,78 @@ void stats_print_summary(FILE *fp, const struct run_report *r)
     double rate = r->elapsed_s > 0 ? (double)ps->packets / r->elapsed_s : 0;
 
     fprintf(fp, "\n== egress-sensor summary ==\n");
-    if (r->n_ifaces > 0) {
-        fprintf(fp, "  input       live on");
-        for (unsigned i = 0; i < r->n_ifaces; i++)
-            fprintf(fp, "%s %s", i ? "," : "", r->ifaces[i]);
-        if (r->ifaces_lost)
-            fprintf(fp, " (%u LOST during the run)", r->ifaces_lost);
-        fprintf(fp, "; capture spans %.1f s\n", span);
-        fprintf(fp,
-                "  capture     %llu received, %llu dropped by the kernel, %llu dropped by the "
-                "interface\n",
-                (unsigned long long)rc->cap.received, (unsigned long long)rc->cap.drops,
-                (unsigned long long)rc->cap.if_drops);
-    } else {
-        fprintf(fp, "  input       %u file(s) read", r->files_read);
-        if (r->files_truncated)
-            fprintf(fp, ", %u truncated", r->files_truncated);
-        if (r->files_damaged)
-            fprintf(fp, ", %u DAMAGED", r->files_damaged);
-        if (r->files_failed)
-            fprintf(fp, ", %u FAILED", r->files_failed);
-        fprintf(fp, "; capture spans %.1f s\n", span);
-    }
-    fprintf(fp, "  packets     %llu (%s), %s on the wire; %llu IP, %llu not IP, %llu malformed\n",
-            (unsigned long long)ps->packets, stats_human((double)ps->packets, a, sizeof(a)),
-            human_bytes((double)ps->bytes, b, sizeof(b)), (unsigned long long)ps->ip_packets,
-            (unsigned long long)ps->dec.ctr[DEC_NOT_IP], (unsigned long long)dec_err);
-    fprintf(fp, "  flows       %llu: %llu egress, %llu ingress, %llu internal, %llu external\n",
-            (unsigned long long)rc->ft.created,
-            (unsigned long long)ps->flows_by_dir[FLOW_DIR_EGRESS],
-            (unsigned long long)ps->flows_by_dir[FLOW_DIR_INGRESS],
-            (unsigned long long)ps->flows_by_dir[FLOW_DIR_INTERNAL],
-            (unsigned long long)ps->flows_by_dir[FLOW_DIR_EXTERNAL]);
-    fprintf(fp, "  flow ends  ");
-    for (int i = 1; i < FLOW_END_MAX; i++)
-        fprintf(fp, " %s %llu", flow_end_name(i), (unsigned long long)rc->ft.ended[i]);
-    fprintf(fp, "\n  classified  %llu by inspection, %llu settled at give-up (%llu guessed)\n",
-            (unsigned long long)rc->cl.classified, (unsigned long long)rc->cl.gave_up,
-            (unsigned long long)rc->cl.guessed);
+    summary_input(fp, width, r, span);
+    term_line(fp, width, "packets",
+              "%llu (%s), %s on the wire; %llu IP, %llu not IP, %llu malformed",
+              (unsigned long long)ps->packets, stats_human((double)ps->packets, a, sizeof(a)),
+              stats_bytes((double)ps->bytes, b, sizeof(b)), (unsigned long long)ps->ip_packets,
+              (unsigned long long)ps->dec.ctr[DEC_NOT_IP], (unsigned long long)dec_err);
+    term_line(fp, width, "flows", "%llu: %llu egress, %llu ingress, %llu internal, %llu external",
+              (unsigned long long)rc->ft.created,
+              (unsigned long long)ps->flows_by_dir[FLOW_DIR_EGRESS],
+              (unsigned long long)ps->flows_by_dir[FLOW_DIR_INGRESS],
+              (unsigned long long)ps->flows_by_dir[FLOW_DIR_INTERNAL],
+              (unsigned long long)ps->flows_by_dir[FLOW_DIR_EXTERNAL]);
+    size_t k = 0;
+    for (int i = 1; i < FLOW_END_MAX && k < sizeof(text); i++)
+        k += (size_t)snprintf(text + k, sizeof(text) - k, "%s%s %llu", i > 1 ? ", " : "",
+                              flow_end_name(i), (unsigned long long)rc->ft.ended[i]);
+    term_line(fp, width, "flow ends", "%s", text);
+    term_line(fp, width, "classified", "%llu by inspection, %llu settled at give-up (%llu guessed)",
+              (unsigned long long)rc->cl.classified, (unsigned long long)rc->cl.gave_up,
+              (unsigned long long)rc->cl.guessed);
     const uint64_t *jc = ps->ja4.ctr;
     if (jc[JA4C_TLS] || jc[JA4C_QUIC] || jc[JA4C_DTLS] || jc[JA4C_POOL_EMPTY])
-        fprintf(fp,
-                "  ja4         %llu TLS, %llu QUIC, %llu DTLS client hellos (%llu reassembled); "
-                "%llu skipped for want of a buffer\n",
-                (unsigned long long)jc[JA4C_TLS], (unsigned long long)jc[JA4C_QUIC],
-                (unsigned long long)jc[JA4C_DTLS], (unsigned long long)jc[JA4C_REASSEMBLED],
-                (unsigned long long)jc[JA4C_POOL_EMPTY]);
-    if (r->detection)
-        fprintf(fp,
-                "  detection   %llu egress flows matched, %llu hit a signature; %llu alerts "
-                "(%llu critical, %llu high, %llu medium, %llu low), %llu repeats suppressed\n"
-                "              %llu DNS bindings learned, %llu flows named by a vendor dissector\n",
-                (unsigned long long)rc->det.flows_matched, (unsigned long long)rc->det.flows_hit,
-                (unsigned long long)rc->al.alerts,
-                (unsigned long long)rc->al.by_severity[SIG_SEV_CRITICAL],
-                (unsigned long long)rc->al.by_severity[SIG_SEV_HIGH],
-                (unsigned long long)rc->al.by_severity[SIG_SEV_MEDIUM],
-                (unsigned long long)rc->al.by_severity[SIG_SEV_LOW],
-                (unsigned long long)rc->al.suppressed, (unsigned long long)rc->det.dns_bindings,
-                (unsigned long long)rc->det.dis_verdicts);
+        term_line(fp, width, "ja4",
+                  "%llu TLS, %llu QUIC, %llu DTLS client hellos (%llu reassembled); %llu skipped "
+                  "for want of a buffer",
+                  (unsigned long long)jc[JA4C_TLS], (unsigned long long)jc[JA4C_QUIC],
+                  (unsigned long long)jc[JA4C_DTLS], (unsigned long long)jc[JA4C_REASSEMBLED],
+                  (unsigned long long)jc[JA4C_POOL_EMPTY]);
+    if (r->detection) {
+        term_line(
+            fp, width, "detection",
+            "%llu flows matched, %llu named an internal host (%llu identifications, %llu new: "
+            "asset events); %llu alerts (%llu critical, %llu high, %llu medium, %llu low), "
+            "%llu repeats suppressed; %llu DNS bindings learned, %llu flows named by a "
+            "vendor dissector",
+            (unsigned long long)rc->det.flows_matched, (unsigned long long)rc->det.flows_identified,
+            (unsigned long long)rc->al.identified, (unsigned long long)rc->al.asset_events,
+            (unsigned long long)rc->al.alerts,
+            (unsigned long long)rc->al.by_severity[SIG_SEV_CRITICAL],
+            (unsigned long long)rc->al.by_severity[SIG_SEV_HIGH],
+            (unsigned long long)rc->al.by_severity[SIG_SEV_MEDIUM],
+            (unsigned long long)rc->al.by_severity[SIG_SEV_LOW],
+            (unsigned long long)rc->al.suppressed, (unsigned long long)rc->det.dns_bindings,
+            (unsigned long long)rc->det.dis_verdicts);
+    }
     if (r->rs != NULL)
         out_redis_print_summary(fp, r->rs, r->redis_url, r->redis_spool_dir);
-    fprintf(fp, "  memory      %zu bytes per tracked flow, peak %llu flows, peak RSS %s\n",
-            r->bytes_per_flow, (unsigned long long)rc->ft.peak_active,
-            human_bytes((double)r->peak_rss_kb * 1024.0, c, sizeof(c)));
-    fprintf(fp, "  time        %.2f s, %s packets/s, %u %s\n", r->elapsed_s,
-            stats_human(rate, a, sizeof(a)), r->workers > 1 ? r->workers : 1u,
-            r->workers > 1 ? "workers" : "worker");
-
-    if (dec_err) {
-        fprintf(fp, "\n  decode errors\n");
-        for (int i = 0; i < DEC_MAX; i++)
-            if (i != DEC_NOT_IP && ps->dec.ctr[i])
-                fprintf(fp, "    %-28s %llu\n", decode_counter_name(i),
-                        (unsigned long long)ps->dec.ctr[i]);
-    }
+    term_line(fp, width, "memory", "%zu bytes per tracked flow, peak %llu flows, peak RSS %s",
+              r->bytes_per_flow, (unsigned long long)rc->ft.peak_active,
+              stats_bytes((double)r->peak_rss_kb * 1024.0, c, sizeof(c)));
+    term_line(fp, width, "time", "%s, %s packets/s, %u %s",
+              term_duration(r->elapsed_s, d, sizeof(d)), stats_human(rate, a, sizeof(a)),
+              r->workers > 1 ? r->workers : 1u, r->workers > 1 ? "workers" : "worker");
     if (rc->fr.first || rc->fr.later)
-        fprintf(fp, "  fragments   %llu first, %llu later (%llu attributed, %llu orphaned)\n",
-                (unsigned long long)rc->fr.first, (unsigned long long)rc->fr.later,
-                (unsigned long long)rc->fr.matched, (unsigned long long)rc->fr.orphans);
-
-    size_t n = top_apps(ps, idx, top);
-    if (n) {
-        fprintf(fp, "\n  top applications by bytes out   %12s %12s %8s\n", "bytes out", "bytes",
-                "flows");
-        for (size_t i = 0; i < n; i++) {
-            const struct app_tally *t = &ps->apps[idx[i]];
-            fprintf(fp, "    %-30s %12s %12s %8llu\n", t->name,
-                    human_bytes((double)t->bytes_out, a, sizeof(a)),
-                    human_bytes((double)t->bytes, b, sizeof(b)), (unsigned long long)t->flows);
-        }
+        term_line(fp, width, "fragments", "%llu first, %llu later (%llu attributed, %llu orphaned)",
+                  (unsigned long long)rc->fr.first, (unsigned long long)rc->fr.later,
+                  (unsigned long long)rc->fr.matched, (unsigned long long)rc->fr.orphans);
+    if (dec_err) {
+        static const char *const h[] = {"decode error", "packets"};
+        struct term_table *t = term_table_new(2, h, "lr");
+        for (int i = 0; t != NULL && i < DEC_MAX; i++)
+            if (i != DEC_NOT_IP && ps->dec.ctr[i]) {
+                snprintf(a, sizeof(a), "%llu", (unsigned long long)ps->dec.ctr[i]);
+                const char *row[] = {decode_counter_name(i), a};
+                term_table_add(t, row);
+            }
+        fprintf(fp, "\n");
+        if (t != NULL)
+            term_table_print(t, fp, width, 4);
+        term_table_free(t);
     }
-    n = top_countries(ps, idx, top);
-    fprintf(fp, "\n  top destination countries by bytes out (egress)\n");
-    if (n == 0)
-        fprintf(fp, "    (none: no egress flow to a located address)\n");
-    for (size_t i = 0; i < n; i++) {
-        fprintf(fp, "    %c%c  %12s %8llu flows\n", (int)('A' + idx[i] / 26),
-                (int)('A' + idx[i] % 26),
-                human_bytes((double)ps->country_bytes_out[idx[i]], a, sizeof(a)),
-                (unsigned long long)ps->country_flows[idx[i]]);
-    }
-    if (ps->unknown_country_bytes_out)
-        fprintf(fp, "    ??  %12s (not located)\n",
-                human_bytes((double)ps->unknown_country_bytes_out, a, sizeof(a)));
+    summary_tops(fp, width, r);
     fprintf(fp, "\n");
 }
 
@@ -363,6 +418,9 @@ int stats_write_json(const char *path, const struct run_report *r, char *errbuf,
     json_object_set_new(run, "files_truncated", u64(r->files_truncated));
     json_object_set_new(run, "files_damaged", u64(r->files_damaged));
     json_object_set_new(run, "files_failed", u64(r->files_failed));
+    json_object_set_new(run, "files_skipped", u64(r->files_skipped));
+    json_object_set_new(run, "time_restarts", u64(r->time_restarts));
+    json_object_set_new(run, "restart_errors", u64(r->restart_errors));
     json_object_set_new(run, "elapsed_s", json_real(r->elapsed_s));
     json_object_set_new(run, "workers", u64(r->workers ? r->workers : 1));
     json_object_set_new(run, "packets_per_s",

@@ -47,7 +47,7 @@ struct assets;
 
 /* One -r input as it was read: its outcome and what it held. */
 struct run_input {
-    const char *path; /* borrowed from the command line */
+    const char *path; /* as given, or as found in a -r folder */
     int status;       /* SRC_FILE_OK, _TRUNCATED, _DAMAGED or _ERROR */
     uint64_t packets, bytes;
     uint64_t first_us, last_us; /* packet times as read; 0 without packets */
@@ -70,7 +70,10 @@ struct run_report {
     unsigned files_truncated; /* the last record cut off: a warning */
     unsigned files_damaged;   /* damage with more after it: an error */
     unsigned files_failed;
-    unsigned top_n; /* rows in the top tables */
+    unsigned files_skipped;  /* files in -r folders that are not captures */
+    unsigned time_restarts;  /* captures that did not continue the previous one */
+    unsigned restart_errors; /* of which nDPI could not start afresh */
+    unsigned top_n;          /* rows in the top tables */
     /* The -r inputs as read, in order; NULL for a live run. */
     const struct run_input *inputs;
     unsigned n_inputs;
@@ -90,6 +93,9 @@ int stats_write_json(const char *path, const struct run_report *r, char *errbuf,
 
 /* Peak resident set size of this process in KiB (0 when unknown). */
 long stats_peak_rss_kb(void);
+
+/* Human-readable bytes: 1536 -> "1.5 KiB" into buf. Returns buf. */
+const char *stats_bytes(double v, char *buf, size_t len);
 
 /* Human-readable count: 1234567 -> "1.23M" into buf. Returns buf. */
 const char *stats_human(double v, char *buf, size_t len);

@@ -37,7 +37,7 @@
  * the worker). */
 #define READ_COST 0.24
 
-enum { REC_PACKET, REC_DNS, REC_TICK };
+enum { REC_PACKET, REC_DNS, REC_TICK, REC_RESTART };
 
 /* One record in a batch, followed by caplen bytes of frame, padded to 8.
  * The reader has decoded the frame: pkt is its result, with the two
@@ -77,6 +77,7 @@ struct worker {
     struct batch *cur;               /* being filled by the reader */
     _Atomic uint64_t done;           /* every record up to this order is processed */
     _Atomic uint64_t packets, flows; /* for progress lines, after each batch */
+    _Atomic uint64_t restart_failures;
     struct batch *pool;
 };
 
@@ -175,6 +176,15 @@ fail:
     return NULL;
 }
 
+/* Worker k's pipeline starts afresh (workers_restart()). nDPI failing to
+ * start again is counted (the old module goes on). */
+static void restart(struct worker *k, uint64_t order)
+{
+    char err[256];
+    if (pipeline_restart(k->pl, order, err, sizeof(err)) < 0)
+        atomic_fetch_add_explicit(&k->restart_failures, 1, memory_order_relaxed);
+}
+
 /* Queue k's current batch to it and take a fresh one (waiting for one). */
 static void hand_over(struct workers *w, struct worker *k)
 {
@@ -205,6 +215,8 @@ static void put(struct workers *w, struct worker *k, int kind, uint64_t order, u
             pipeline_packet_at(k->pl, order, ts_us, pkt ? &copy : NULL, wirelen);
         else if (kind == REC_DNS)
             pipeline_dns_only(k->pl, ts_us, pkt);
+        else if (kind == REC_RESTART)
+            restart(k, order);
         else
             pipeline_tick_at(k->pl, order, ts_us);
         return;
@@ -285,6 +297,26 @@ void workers_packet(struct workers *w, int dlt, uint64_t ts_us, const uint8_t *f
         workers_sync(w);
 }
 
+uint64_t workers_restart(struct workers *w)
+{
+    /* the position just before the next frame, as an expiry pass's */
+    w->last_order = PIPELINE_ORDER(w->seq + 1u, 0);
+    for (unsigned i = 0; i < w->n; i++)
+        put(w, &w->ws[i], REC_RESTART, w->last_order, 0, NULL, 0, 0, NULL);
+    frag_table_clear(w->frags);
+    w->clock_us = 0;
+    w->next_expire_us = 0;
+    return w->last_order;
+}
+
+uint64_t workers_restart_failures(struct workers *w)
+{
+    uint64_t n = 0;
+    for (unsigned i = 0; i < w->n; i++)
+        n += atomic_load_explicit(&w->ws[i].restart_failures, memory_order_relaxed);
+    return n;
+}
+
 void workers_sync(struct workers *w)
 {
     uint64_t horizon = UINT64_MAX;
@@ -321,7 +353,9 @@ static void run_batch(struct worker *k, const struct batch *b)
             pipeline_packet_at(k->pl, r->order, r->ts_us, r->ip ? &pkt : NULL, r->wirelen);
         else if (r->kind == REC_DNS && r->ip)
             pipeline_dns_only(k->pl, r->ts_us, &pkt);
-        else
+        else if (r->kind == REC_RESTART)
+            restart(k, r->order);
+        else if (r->kind == REC_TICK)
             pipeline_tick_at(k->pl, r->order, r->ts_us);
         off += rec_size(r->caplen);
     }

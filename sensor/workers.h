@@ -55,6 +55,16 @@ void workers_sync(struct workers *w);
  * (end-of-input), the threads are joined and every alert is let out. */
 void workers_finish(struct workers *w);
 
+/* The next frame begins a capture that does not continue the previous
+ * one: every worker, in stream order, ends its flows and starts afresh
+ * (pipeline_restart()); the dispatcher's clock and fragment trains too.
+ * Returns the stream position of the restart. */
+uint64_t workers_restart(struct workers *w);
+
+/* Restarts in which a worker's nDPI could not start again (its old module
+ * went on). */
+uint64_t workers_restart_failures(struct workers *w);
+
 /* Packets and flows the workers have handled so far (a progress line). */
 void workers_progress(struct workers *w, uint64_t *packets, uint64_t *flows);
 

@@ -25,6 +25,12 @@ golden: $(PROG) $(TEST_MMDB)
 golden-update: $(PROG) $(TEST_MMDB)
 	$(Q)python3 tests/golden.py --sensor $(PROG) --geo $(B)/tests/geo --update
 
+# A folder of captures read in one run: the shared corpus (and some of it
+# twice) gives every flow as its capture read alone; an editcap-split
+# capture read as a folder gives the whole.
+folder: $(PROG)
+	$(Q)python3 tests/folder_test.py --sensor $(PROG) --corpus $(CORPUS)
+
 # Detection: vendor, device and decoy captures in pcaps/detect/ against
 # the hand-written manifest tests/detection.json (alerts and
 # identifications: recall, false alerts, unexpected identifications).
