@@ -6,7 +6,7 @@
 #                   (into geo/data, or GEO_DIR=/var/lib/egress-sensor/geo)
 #   make report     the report page template (--report), Chart.js inlined
 #   make demo       deps + build + geo + report, then analyse the bundled example capture
-#   make test       deps + build + every test (unit, golden, conformance, asan)
+#   make test       deps + build + every test (unit, golden, detection, corpus, asan, ...)
 #   make asan       ASan+UBSan build and the robustness tests under it
 #   make bench      packet rate and peak memory against ndpiReader
 #   make format     reformat the C sources with the project's .clang-format
@@ -89,7 +89,7 @@ PROG := $(B)/egress-sensor
 LIB := $(B)/libsensor.a
 TEST_BINS := $(UNIT_TESTS:%=$(B)/tests/test_%)
 
-.PHONY: all deps deps-geo deps-report deps-report-test report geo demo format check-format test unit golden golden-update detection cli folder redis live floods conformance workers robustness \
+.PHONY: all deps deps-geo deps-report deps-report-test report geo demo format check-format test unit golden golden-update detection corpus cli folder redis live floods conformance workers robustness \
 	asan valgrind bench clean
 
 all: $(PROG)
@@ -205,7 +205,7 @@ include config/install.mk
 # suites are independent: each makes its own temporary folders, ports,
 # namespaces and servers.
 TEST_JOBS ?= 4
-TEST_SUITES := unit golden detection cli folder redis live floods conformance workers valgrind \
+TEST_SUITES := unit golden detection corpus cli folder redis live floods conformance workers valgrind \
 	report-test asan-unit asan-golden asan-detection asan-cli asan-redis asan-live \
 	asan-conformance asan-workers asan-robustness fuzz-smoke man-test install-test deb-test
 

@@ -1,15 +1,18 @@
 #!/usr/bin/env python3
 """Write the detection test captures in pcaps/detect/: the phone-home traffic
 of foreign security products (one capture per vendor, plus captures for the
-evidence paths: DNS answers, IPv6, VLAN tags, certificates) and decoys that
-must stay silent.
+evidence paths: DNS answers, IPv6, VLAN tags, certificates), devices naming
+themselves to whoever talks to them (factory certificates, FortiClient's
+hello, ClusterXL's CCP), and decoys that must stay silent.
 
 Usage: python3 pcaps/gen_detect_pcaps.py [OUTDIR]   (default: pcaps/detect)
        python3 pcaps/gen_detect_pcaps.py --ja3       (print the JA3 of each
-                                                      ClientHello profile)
+                                                      ClientHello profile,
+                                                      FortiClient's included)
 
-The expected alerts of every capture are in tests/detection.json and the
-captures are described in pcaps/detect/README.md; change the three together.
+The expected alerts and identifications of every capture are in
+tests/detection.json and the captures are described in
+pcaps/detect/README.md; change the three together.
 
 The output is deterministic: timestamps from 1700000000.0, fixed addresses,
 ports, sequence numbers, and payload bytes derived from fixed labels with
@@ -25,14 +28,18 @@ in tests/geo-test.csv, which maps them to the vendors' real AS numbers
 VMware AS203239, ...) or to the clouds and CDNs that host the vendors'
 services (Google Cloud, AWS, Akamai, Cloudflare).
 
-TLS. Appliances send TLS 1.2 ClientHellos in an OpenSSL-like profile,
-Windows agents in a Schannel-like one. A flow whose certificate matters
+TLS (RFC 5246; RFC 8446 for the TLS 1.3 hello). Appliances send TLS 1.2
+ClientHellos in an OpenSSL-like profile, Windows agents in a Schannel-like
+one, FortiClient the two hellos of nDPI's FortiClient capture, rebuilt
+field by field (FORTICLIENT_HELLOS). A flow whose certificate matters
 does the full handshake (ServerHello, Certificate, ServerKeyExchange,
 ServerHelloDone); the others resume a session (ServerHello, ChangeCipherSpec,
 Finished), as periodic check-ins do, so no certificate is on the wire. The
-certificates below are real DER made once with `openssl ca` (EC P-256,
-fixed validity 2023-03-01 to 2033-03-01) by a throw-away CA; they are test
-data and chain to nothing real.
+embedded certificates below are real DER made once with `openssl ca` (EC
+P-256, fixed validity 2023-03-01 to 2033-03-01) by a throw-away CA; the
+device certificates (Fortinet factory, ESXi, VMCA, look-alikes) are built
+by x509_cert() with stand-in keys and signatures. All are test data and
+chain to nothing real.
 """
 
 import hashlib
@@ -202,12 +209,217 @@ def _u16s(values):
     return b"".join(struct.pack("!H", v) for v in values)
 
 
-def tls_record(ctype, body):
-    return struct.pack("!BHH", ctype, 0x0303, len(body)) + body
+def tls_record(ctype, body, version=0x0303):
+    return struct.pack("!BHH", ctype, version, len(body)) + body
 
 
 def tls_handshake(htype, body):
     return tls_record(22, struct.pack("!B", htype) + _vec24(body))
+
+
+# ------------------------------------------------------ X.509 certificates
+
+# The certificates of the device captures are built here, field by field,
+# rather than embedded: X.509 v3 (RFC 5280 section 4.1) in DER (ITU-T X.690
+# section 10). Like the embedded ones above they are test data: the keys
+# (RSA-2048 moduli) and signatures are bytes derived from labels with
+# prand(), so every certificate parses as X.509 and verifies against
+# nothing. What the tests read is the names, and nDPI 4.2 prints six
+# attributes of them (C, ST, L, O, OU, CN; protocols/tls.c,
+# processCertificateElements); emailAddress, DC and unstructuredName are
+# encoded as the real certificates carry them and nDPI leaves them out.
+
+OID_ATTR = {  # RFC 5280 appendix A.1; PKCS #9 (RFC 2985) 5.2.1, 5.2.2; RFC 4519 2.4
+    "C": "2.5.4.6", "ST": "2.5.4.8", "L": "2.5.4.7", "O": "2.5.4.10", "OU": "2.5.4.11",
+    "CN": "2.5.4.3", "emailAddress": "1.2.840.113549.1.9.1",
+    "unstructuredName": "1.2.840.113549.1.9.2", "DC": "0.9.2342.19200300.100.1.25",
+}
+OID_RSA = "1.2.840.113549.1.1.1"             # rsaEncryption, RFC 8017 appendix A.1
+OID_SHA256_RSA = "1.2.840.113549.1.1.11"     # sha256WithRSAEncryption, RFC 8017 A.2.4
+OID_BASIC_CONSTRAINTS = "2.5.29.19"          # RFC 5280 4.2.1.9
+OID_KEY_USAGE = "2.5.29.15"                  # RFC 5280 4.2.1.3
+OID_SAN = "2.5.29.17"                        # RFC 5280 4.2.1.6
+
+
+def _der(tag, content):
+    n = len(content)
+    if n < 0x80:
+        return bytes([tag, n]) + content
+    ln = n.to_bytes((n.bit_length() + 7) // 8, "big")
+    return bytes([tag, 0x80 | len(ln)]) + ln + content
+
+
+def _der_seq(*items):
+    return _der(0x30, b"".join(items))
+
+
+def _der_int(value):
+    if isinstance(value, bytes):  # a big unsigned integer (a modulus)
+        return _der(0x02, (b"\x00" if value[0] & 0x80 else b"") + value)
+    return _der(0x02, value.to_bytes(value.bit_length() // 8 + 1, "big"))
+
+
+def _der_oid(dotted):
+    parts = [int(p) for p in dotted.split(".")]
+    out = bytes([40 * parts[0] + parts[1]])
+    for p in parts[2:]:
+        chunk = [p & 0x7F]
+        p >>= 7
+        while p:
+            chunk.insert(0, 0x80 | (p & 0x7F))
+            p >>= 7
+        out += bytes(chunk)
+    return _der(0x06, out)
+
+
+def _der_name(attrs):
+    """A Name (RFC 5280 4.1.2.4) from [(key, value)] in certificate order:
+    C as PrintableString, emailAddress, DC and unstructuredName as
+    IA5String, the rest as UTF8String (as OpenSSL writes them)."""
+    rdns = b""
+    for key, value in attrs:
+        tag = 0x13 if key == "C" else 0x16 if key in ("emailAddress", "DC",
+                                                       "unstructuredName") else 0x0C
+        rdns += _der(0x31, _der_seq(_der_oid(OID_ATTR[key]), _der(tag, value.encode())))
+    return _der(0x30, rdns)
+
+
+def dn_text(attrs):
+    """The name as nDPI 4.2 prints it: its C, ST, L, O, OU and CN joined
+    by ", " in certificate order."""
+    return ", ".join("%s=%s" % (k, v) for k, v in attrs if k in ("C", "ST", "L", "O", "OU", "CN"))
+
+
+def x509_cert(label, serial, issuer, subject, not_before, not_after, ca=False, san=()):
+    """A DER X.509 v3 certificate: issuer and subject as [(key, value)],
+    validity as UTCTime text ("230301000000Z"), an RSA-2048 key and a
+    sha256WithRSAEncryption signature made of bytes derived from label,
+    basicConstraints, keyUsage and, for a server, subjectAltName DNS names."""
+    alg = _der_seq(_der_oid(OID_SHA256_RSA), b"\x05\x00")
+    modulus = bytearray(prand(label + "/modulus", 256))
+    modulus[0] |= 0x80
+    modulus[-1] |= 0x01
+    spki = _der_seq(_der_seq(_der_oid(OID_RSA), b"\x05\x00"),
+                    _der(0x03, b"\x00" + _der_seq(_der_int(bytes(modulus)), _der_int(65537))))
+    exts = [_der_seq(_der_oid(OID_BASIC_CONSTRAINTS), b"\x01\x01\xff",
+                     _der(0x04, _der_seq(b"\x01\x01\xff" if ca else b""))),
+            _der_seq(_der_oid(OID_KEY_USAGE), b"\x01\x01\xff",
+                     _der(0x04, _der(0x03, b"\x01\x06" if ca else b"\x05\xa0")))]
+    if san:
+        names = b"".join(_der(0x82, n.encode()) for n in san)
+        exts.append(_der_seq(_der_oid(OID_SAN), _der(0x04, _der_seq(names))))
+    tbs = _der_seq(_der(0xA0, _der_int(2)), _der_int(serial), alg, _der_name(issuer),
+                   _der_seq(_der(0x17, not_before.encode()), _der(0x17, not_after.encode())),
+                   _der_name(subject), spki, _der(0xA3, _der_seq(*exts)))
+    return _der_seq(tbs, alg, _der(0x03, b"\x00" + prand(label + "/signature", 256)))
+
+
+# Fortinet factory certificates (VENDORS.md section 6): subject C=US,
+# ST=California, L=Sunnyvale, O=Fortinet, OU=<product>, CN=<serial number>;
+# issuer one of Fortinet's factory CAs, O=Fortinet, OU=Certificate
+# Authority, CN=support (the FortiWiFi 60E of nDPI's
+# tests/cfgs/default/pcap/forticlient.pcap, commit 3b1286ab, valid from
+# 2016-09-12 to 2038-01-19 03:14:07) or CN=fortinet-subca2001 (later
+# devices; the FG200F in an openfortivpn log, VENDORS.md section 6), and
+# that CA's own issuer CN=fortinet-ca2. The e-mail address is the one of
+# Fortinet's CA names. Serials: product code and unit number as
+# sensor/device.c describes them (FGT60F, FG100F and FWF60E are in its
+# table; FWF60E4Q16012050 is the unit of nDPI's capture).
+FORTI_DN = [("C", "US"), ("ST", "California"), ("L", "Sunnyvale"), ("O", "Fortinet")]
+FORTI_CA_SUPPORT = FORTI_DN + [("OU", "Certificate Authority"), ("CN", "support"),
+                               ("emailAddress", "support@fortinet.com")]
+FORTI_CA_SUBCA2001 = FORTI_DN + [("OU", "Certificate Authority"),
+                                 ("CN", "fortinet-subca2001"),
+                                 ("emailAddress", "support@fortinet.com")]
+FORTI_CA_CA2 = FORTI_DN + [("OU", "Certificate Authority"), ("CN", "fortinet-ca2"),
+                           ("emailAddress", "support@fortinet.com")]
+FORTI_NOT_AFTER = "380119031407Z"
+
+
+def forti_factory(product, serial, issuer=None, not_before="210602091533Z"):
+    """The factory certificate of a Fortinet appliance and its CA chain."""
+    issuer = issuer or FORTI_CA_SUPPORT
+    leaf = x509_cert("forti/" + serial, int.from_bytes(prand("forti-sn/" + serial, 3), "big"),
+                     issuer, FORTI_DN + [("OU", product), ("CN", serial),
+                                         ("emailAddress", "support@fortinet.com")],
+                     not_before, FORTI_NOT_AFTER)
+    if issuer is FORTI_CA_SUBCA2001:
+        ca = x509_cert("forti-ca/subca2001", 0x2001, FORTI_CA_CA2, FORTI_CA_SUBCA2001,
+                       "150101000000Z", FORTI_NOT_AFTER, ca=True)
+    else:
+        ca = x509_cert("forti-ca/support", 0x1000, FORTI_CA_SUPPORT, FORTI_CA_SUPPORT,
+                       "000101000000Z", FORTI_NOT_AFTER, ca=True)
+    return [leaf, ca]
+
+
+SERIAL_FGT60F = "FGT60FTK21009876"      # FortiGate 60F
+SERIAL_FG100F = "FG100FTK20012345"      # FortiGate 100F
+SERIAL_FWF60E = "FWF60E4Q16012050"      # FortiWiFi 60E, nDPI's forticlient.pcap
+SERIAL_FGT61F = "FGT61FTK22003141"      # FortiGate 61F
+SERIAL_FGT80F = "FGT80FTK22004321"      # FortiGate 80F (a partner's, outside)
+SERIAL_FMG_VM = "FMG-VMTM23008765"      # FortiManager-VM
+SERIAL_FAZ_VM = "FAZ-VMTM22004567"      # FortiAnalyzer-VM
+
+CHAIN_FGT60F = forti_factory("FortiGate", SERIAL_FGT60F)
+CHAIN_FG100F = forti_factory("FortiGate", SERIAL_FG100F, FORTI_CA_SUBCA2001, "200817120000Z")
+CHAIN_FWF60E = forti_factory("FortiGate", SERIAL_FWF60E, not_before="160912100620Z")
+CHAIN_FGT61F = forti_factory("FortiGate", SERIAL_FGT61F, FORTI_CA_SUBCA2001, "220301080000Z")
+CHAIN_FGT80F = forti_factory("FortiGate", SERIAL_FGT80F, FORTI_CA_SUBCA2001, "220405080000Z")
+CHAIN_FMG_VM = forti_factory("FortiManager", SERIAL_FMG_VM, not_before="230110101010Z")
+CHAIN_FAZ_VM = forti_factory("FortiAnalyzer", SERIAL_FAZ_VM, not_before="221020101010Z")
+
+# ESXi's self-signed default certificate (a host never joined to a vCenter,
+# or older than vSphere 6.0): subject C=US, ST=California, L=Palo Alto,
+# O=VMware, Inc, OU=VMware ESX Server Default Certificate,
+# emailAddress=ssl-certificates@vmware.com, CN=<host name, or
+# localhost.localdomain when none was set>, unstructuredName=<number>,
+# 564d7761726520496e632e ("VMware Inc." in hex), as Metasploit's
+# vmauthd_version module prints it (rapid7/metasploit-framework,
+# documentation/modules/auxiliary/scanner/vmware/vmauthd_version.md); issuer
+# O=VMware Installer (the most frequent issuer of the Zeek x509.log that
+# brimdata/zed's documentation counts in its uniq example).
+ESXI_ISSUER = [("O", "VMware Installer")]
+
+
+def esxi_default(host, number):
+    subject = [("C", "US"), ("ST", "California"), ("L", "Palo Alto"), ("O", "VMware, Inc"),
+               ("OU", "VMware ESX Server Default Certificate"),
+               ("emailAddress", "ssl-certificates@vmware.com"), ("CN", host),
+               ("unstructuredName", "%d,564d7761726520496e632e" % number)]
+    return [x509_cert("esxi/" + host + "/%d" % number, number & 0xFFFFFF, ESXI_ISSUER, subject,
+                      "210915081200Z", "330916081200Z")]
+
+
+# Certificates from vCenter's CA (VMCA), the default for hosts a vCenter
+# manages since vSphere 6.0: subject C=US, ST=California, L=Palo Alto,
+# O=VMware, OU=VMware Engineering, emailAddress=vmca@vmware.com, CN=<host
+# name> (the "ESXi CSR settings" defaults, VMware vSphere Security, VENDORS.md
+# section 6); issuer VMCA's root, CN=CA, DC=vsphere, DC=local, C=US,
+# ST=California, O=<vCenter name>, OU=VMware Engineering. vCenter's own
+# machine certificate carries only CN and C.
+VCENTER = "vcsa-01.corp.example.com"
+VMCA_ROOT = [("CN", "CA"), ("DC", "vsphere"), ("DC", "local"), ("C", "US"),
+             ("ST", "California"), ("O", VCENTER), ("OU", "VMware Engineering")]
+
+
+def vmca_issued(host, subject=None):
+    subject = subject or [("C", "US"), ("ST", "California"), ("L", "Palo Alto"),
+                          ("O", "VMware"), ("OU", "VMware Engineering"),
+                          ("emailAddress", "vmca@vmware.com"), ("CN", host)]
+    leaf = x509_cert("vmca/" + host, int.from_bytes(prand("vmca-sn/" + host, 8), "big") >> 1,
+                     VMCA_ROOT, subject, "230612093000Z", "280611093000Z", san=(host,))
+    root = x509_cert("vmca/root", 0xCA01, VMCA_ROOT, VMCA_ROOT, "230612090000Z",
+                     "330609090000Z", ca=True)
+    return [leaf, root]
+
+
+def plain_cert(label, issuer, subject, san=(), ca_name=None):
+    """A server certificate and its issuer's certificate, for the decoys."""
+    leaf = x509_cert(label, int.from_bytes(prand(label + "/sn", 4), "big"), issuer, subject,
+                     "230301000000Z", "250301000000Z", san=san)
+    root = x509_cert(label + "/ca", 0x0100, issuer, issuer, "200101000000Z", "300101000000Z",
+                     ca=True)
+    return [leaf, root]
 
 
 # ------------------------------------------------------------- TLS hellos
@@ -278,6 +490,88 @@ def client_hello(sni, label, profile="openssl", session_id=b""):
     return tls_handshake(1, body)
 
 
+# FortiClient's two client hellos, field by field as nDPI's capture of
+# FortiClient SSL-VPN to a FortiWiFi 60E on TCP 10443 carries them
+# (ntop/nDPI tests/cfgs/default/pcap/forticlient.pcap, commit 3b1286ab;
+# its result file gives the fingerprints). "tls12": a TLS 1.2 hello,
+# record version 1.0 (RFC 5246 appendix E.1), 22 cipher suites with the
+# renegotiation SCSV first (RFC 5746 3.3), seven extensions: server_name
+# holding the gateway's address as text (RFC 6066 section 3 allows host
+# names only; FortiClient sends what was configured), supported_groups and
+# ec_point_formats (RFC 8422 5.1), signature_algorithms (RFC 5246
+# 7.4.1.4.1), status_request (RFC 6066 section 8), signed_certificate_
+# timestamp (RFC 6962 3.3.1), extended_master_secret (RFC 7627); JA3
+# e4d448cdfe06dc1243c1eb026c74ac9a, JA4 t12d220700_0d4ca5d4ec72_3304d8368043
+# (nDPI's result file prints t12i...: it writes "i" for an SNI holding an
+# address, FoxIO's JA4 specification "d" for any SNI extension). "tls13": an
+# OpenSSL 1.1.1 hello offering TLS 1.3 (RFC 8446 4.1.2): 31 suites, ten
+# extensions with supported_versions 1.3 to 1.0, psk_key_exchange_modes
+# psk_dhe_ke and an X25519 key share, a 32-byte legacy session id (RFC 8446
+# D.4); JA3 40adfd923eb82b89d8836ba37a19bca1, JA4
+# t13d311000_e8f1e7e78f70_5ac7197df9d2 (nDPI: t13i...).
+FORTICLIENT_HELLOS = {
+    "tls12": {
+        "ciphers": [0x00FF, 0xC02C, 0xC02B, 0xC024, 0xC023, 0xC00A, 0xC009, 0xC008, 0xC030,
+                    0xC02F, 0xC028, 0xC027, 0xC014, 0xC013, 0xC012, 0x009D, 0x009C, 0x003D,
+                    0x003C, 0x0035, 0x002F, 0x000A],
+        "exts": [(0x0000, None),
+                 (0x000A, _vec16(_u16s([0x0017, 0x0018, 0x0019]))),
+                 (0x000B, _vec8(b"\x00")),
+                 (0x000D, _vec16(_u16s([0x0401, 0x0201, 0x0501, 0x0601, 0x0403, 0x0203, 0x0503,
+                                        0x0603]))),
+                 (0x0005, b"\x01\x00\x00\x00\x00"),
+                 (0x0012, b""),
+                 (0x0017, b"")],
+        "session_id": False,
+    },
+    "tls13": {
+        "ciphers": [0x1302, 0x1303, 0x1301, 0xC02C, 0xC030, 0x009F, 0xCCA9, 0xCCA8, 0xCCAA,
+                    0xC02B, 0xC02F, 0x009E, 0xC024, 0xC028, 0x006B, 0xC023, 0xC027, 0x0067,
+                    0xC00A, 0xC014, 0x0039, 0xC009, 0xC013, 0x0033, 0x009D, 0x009C, 0x003D,
+                    0x003C, 0x0035, 0x002F, 0x00FF],
+        "exts": [(0x0000, None),
+                 (0x000B, _vec8(b"\x00\x01\x02")),
+                 (0x000A, _vec16(_u16s([0x001D, 0x0017, 0x001E, 0x0019, 0x0018]))),
+                 (0x0023, b""),
+                 (0x0016, b""),
+                 (0x0017, b""),
+                 (0x000D, _vec16(_u16s([0x0403, 0x0503, 0x0603, 0x0807, 0x0808, 0x0809,
+                                        0x080A, 0x080B, 0x0804, 0x0805, 0x0806, 0x0401,
+                                        0x0501, 0x0601, 0x0303, 0x0203, 0x0301, 0x0201,
+                                        0x0302, 0x0202, 0x0402, 0x0502, 0x0602]))),
+                 (0x002B, _vec8(_u16s([0x0304, 0x0303, 0x0302, 0x0301]))),
+                 (0x002D, _vec8(b"\x01")),
+                 (0x0033, "key_share")],
+        "session_id": True,
+    },
+}
+
+
+def forticlient_hello(kind, sni, label):
+    """FortiClient's client hello record (FORTICLIENT_HELLOS[kind])."""
+    prof = FORTICLIENT_HELLOS[kind]
+    exts = b""
+    for etype, data in prof["exts"]:
+        if data is None:
+            data = _vec16(b"\x00" + _vec16(sni.encode()))
+        elif data == "key_share":
+            data = _vec16(struct.pack("!HH", 0x001D, 32) + prand(label + "/x25519", 32))
+        exts += _ext(etype, data)
+    sid = prand(label + "/legacy-sid", 32) if prof["session_id"] else b""
+    body = (b"\x03\x03" + prand(label + "/client-random", 32) + _vec8(sid) +
+            _vec16(_u16s(prof["ciphers"])) + _vec8(b"\x00") + _vec16(exts))
+    return tls_record(22, struct.pack("!B", 1) + _vec24(body), version=0x0301)
+
+
+def forticlient_ja3_string(kind):
+    prof = FORTICLIENT_HELLOS[kind]
+    groups = {"tls12": [23, 24, 25], "tls13": [29, 23, 30, 25, 24]}[kind]
+    pfs = {"tls12": "0", "tls13": "0-1-2"}[kind]
+    return "771,%s,%s,%s,%s" % ("-".join(str(c) for c in prof["ciphers"]),
+                                "-".join(str(e) for e, _ in prof["exts"]),
+                                "-".join(str(g) for g in groups), pfs)
+
+
 def ja3_string(profile, sni=True):
     prof = PROFILES[profile]
     exts = [EXT_IDS[e] for e in prof["exts"] if sni or e != "server_name"]
@@ -301,12 +595,32 @@ def encrypted(ctype, label, n):
 CCS = tls_record(20, b"\x01")
 
 
-def tls_full(label, chain, sni, profile, request, response):
-    """Full TLS 1.2 handshake (ECDHE-ECDSA-AES128-GCM-SHA256) with the
-    server's certificate chain in the clear, then application data.
-    Returns [(client_to_server, bytes)]."""
+def tls_full(label, chain, sni, profile, request, response, key="ecdsa"):
+    """Full TLS 1.2 handshake with the server's certificate chain in the
+    clear, then application data. key "ecdsa": ECDHE-ECDSA-AES128-GCM-SHA256
+    (the embedded certificates); "rsa": ECDHE-RSA-AES256-GCM-SHA384 over
+    secp256r1, the certificates built by x509_cert() (RFC 5246 7.4.2-7.4.3,
+    RFC 8422 5.4), without a session ticket. profile "forticlient-tls12" or
+    "forticlient-tls13" sends FortiClient's hello, answered in TLS 1.2 as
+    the FortiWiFi of nDPI's capture answers both. Returns
+    [(client_to_server, bytes)]."""
     sid = prand(label + "/sid", 32)
     cert = tls_handshake(11, _vec24(b"".join(_vec24(c) for c in chain)))
+    if key == "rsa":
+        hello = (forticlient_hello(profile[len("forticlient-"):], sni, label)
+                 if profile.startswith("forticlient-") else client_hello(sni, label, profile))
+        ske = tls_handshake(12, b"\x03\x00\x17" + _vec8(b"\x04" + prand(label + "/ske-pub", 64))
+                            + b"\x04\x01" + _vec16(prand(label + "/ske-sig", 256)))
+        return [
+            (True, hello),
+            (False, server_hello(label, sid, 0xC030) + cert + ske + tls_handshake(14, b"")),
+            (True, tls_handshake(16, _vec8(b"\x04" + prand(label + "/cke", 64))) + CCS +
+             encrypted(22, label + "/cfin", 40)),
+            (False, CCS + encrypted(22, label + "/sfin", 40)),
+            (True, encrypted(23, label + "/req", request)),
+            (False, encrypted(23, label + "/resp", response)),
+            (True, encrypted(21, label + "/close", 26)),
+        ]
     ske = tls_handshake(12, b"\x03\x00\x1d" + _vec8(prand(label + "/ske-pub", 32)) +
                         b"\x04\x03" + _vec16(b"\x30\x45" + prand(label + "/ske-sig", 69)))
     return [
@@ -494,6 +808,22 @@ class Capture:
                 self.frame(srv, cli, UDP(sport=dport, dport=sport) / data, vlan)
             prev = c2s
 
+    def syn(self, cli, srv, sport, dport):
+        """A TCP SYN (RFC 9293 3.5) that nothing answers, sent again after a
+        second, as a port scanner sends it."""
+        for n in range(2):
+            self.step(1_000_000 if n else 3000)
+            self.frame(cli, srv, TCP(sport=sport, dport=dport, flags="S",
+                                     seq=int.from_bytes(prand("syn/%s/%d" % (cli, sport), 4),
+                                                        "big"),
+                                     window=1024, options=[("MSS", 1460)]))
+
+    def probe_udp(self, cli, srv, sport, dport):
+        """An empty UDP datagram (a scanner's probe of a closed or silent
+        port)."""
+        self.step(3000)
+        self.frame(cli, srv, UDP(sport=sport, dport=dport))
+
     def ping(self, cli, srv, ident, count=3, rtt_ms=20):
         """ICMP echo requests and their replies (RFC 792; ICMPv6, RFC 4443
         section 4.1-4.2), one a second, 56 bytes of data as ping(8) sends."""
@@ -513,10 +843,10 @@ class Capture:
     # -------------------------------------------------------- conversations
 
     def tls(self, cli, srv, sport, sni, dport=443, chain=None, profile="openssl", request=420,
-            response=980, vlan=None, label=None):
+            response=980, vlan=None, label=None, key="ecdsa"):
         label = label or "%s/%s/%d/%s" % (self.name, cli, sport, sni)
         if chain:
-            msgs = tls_full(label, chain, sni, profile, request, response)
+            msgs = tls_full(label, chain, sni, profile, request, response, key)
         else:
             msgs = tls_resumed(label, sni, profile, request, response)
         self.tcp(cli, srv, sport, dport, msgs, vlan=vlan)
@@ -881,12 +1211,60 @@ def vendor_sentinelone():
     return c
 
 
+def nosa(label, length):
+    """An Avast agent message (dissectors/avast.c after nDPI's
+    protocols/avast.c, and the corpus's avast.pcap): "NOSA", the message's
+    length in 16 bits (header included), a body no public source describes.
+    The agent writes first (96 bytes), the server answers 16, later
+    messages are 40 and 86 bytes, one message per TCP segment."""
+    return b"NOSA" + struct.pack("!H", length) + prand(label, length - 6)
+
+
+def securedns_cert_query(qid, name):
+    """A DNSCrypt certificate request (DNSCrypt version 2 protocol,
+    DNSCrypt/dnscrypt-protocol DNSCRYPT-V2-PROTOCOL.txt, "Certificates"): a
+    TXT query (RFC 1035 4.1) for the provider name, sent in the clear; the
+    corpus's avast_securedns.pcapng asks for 2.securedns.avast.com on UDP
+    443 in mixed case (DNS 0x20). nDPI 4.2 labels the flow AVASTSecureDNS
+    when its first datagram holds 00 01 32 09 at offset 11 (the last byte
+    of ARCOUNT, then the labels "2" and a 9-byte one) and "securedns" at
+    offset 15 (protocols/avast_securedns.c)."""
+    qname = b"".join(_vec8(part.encode()) for part in name.split(".")) + b"\x00"
+    return struct.pack("!HHHHHH", qid, 0x0100, 1, 0, 0, 0) + qname + struct.pack("!HH", 16, 1)
+
+
+def securedns_cert_answer(qid, name, label):
+    """The answer: one TXT record holding the resolver's certificate, "DNSC",
+    es-version 1 (X25519-XSalsa20Poly1305), minor version 0, a 64-byte
+    signature, the 32-byte resolver key, the 8-byte client magic, serial,
+    start and end times (124 bytes, as in the corpus capture)."""
+    q = securedns_cert_query(qid, name)
+    cert = (b"DNSC" + struct.pack("!HH", 1, 0) + prand(label + "/sig", 64) +
+            prand(label + "/pk", 32) + prand(label + "/magic", 8) +
+            struct.pack("!III", 1625097600, 1625097600, 1656633600))
+    rr = b"\xc0\x0c" + struct.pack("!HHIH", 16, 1, 0, len(cert) + 1) + _vec8(cert)
+    return struct.pack("!HHHHHH", qid, 0x8180, 1, 1, 0, 0) + q[12:] + rr
+
+
 def vendor_avast():
     """Avast endpoints (10.95.0.x)."""
     c = Capture("vendor-avast")
     # update: virus definition update from Avast's CDN.
     c.tls("10.95.0.11", "5.62.53.40", 51111, "honzik.avcdn.net", profile="schannel",
           request=420, response=3300)
+    # telemetry: the agent's NOSA messages on TCP 80 to Avast (AS198605).
+    c.tcp("10.95.0.12", "5.62.53.53", 64357, 80,
+          [(True, nosa("nosa/hello", 96)), (False, nosa("nosa/ack", 16)),
+           (True, nosa("nosa/2", 40)), (False, nosa("nosa/3", 16)),
+           (True, nosa("nosa/4", 86))])
+    # threat-lookup: SecureDNS, a DNSCrypt certificate query to Avast's
+    # resolver (hosted at Hivelocity, not in Avast's AS), twice.
+    for n, (sport, qid, name) in enumerate([(57970, 0x48C4, "2.SeCUreDnS.aVAst.cOm"),
+                                           (61201, 0xD373, "2.sECuRedNS.AvASt.CoM")]):
+        c.udp("10.95.0.13", "181.214.35.149", sport, 443,
+              [(True, securedns_cert_query(qid, name)),
+               (False, securedns_cert_answer(qid, name, "securedns/%d" % n))], rtt_ms=110)
+        c.pause(2)
     return c
 
 
@@ -1164,6 +1542,265 @@ def decoy_icmp_vendor():
     return c
 
 
+# ============================================================ device captures
+#
+# A device names itself to whoever talks to it: the certificate a FortiGate,
+# FortiManager, FortiAnalyzer, ESXi host or vCenter presents (role server),
+# FortiClient's client hello (role client), the CCP ClusterXL members
+# exchange (role peers). Each case comes in the directions it exists in:
+# ingress (from outside to the device), internal, and egress (a local host
+# to someone else's device outside, which names nothing here).
+
+
+def device_fortigate():
+    """FortiGates (10.11.0.1-4) presenting their factory certificates."""
+    c = Capture("device-fortigate")
+    # ingress: a remote user's FortiClient to the SSL-VPN on 10443 (the
+    # client is outside: only the FortiGate is named).
+    c.tls("203.0.113.45", "10.11.0.1", 51845, "10.11.0.1", dport=10443, chain=CHAIN_FGT60F,
+          profile="forticlient-tls12", key="rsa", request=1400, response=1400)
+    # ingress: a browser to the SSL-VPN web portal on 443 of a FortiGate 100F
+    # whose certificate comes from fortinet-subca2001.
+    c.tls("198.51.100.23", "10.11.0.2", 52023, "vpn.example-corp.com", chain=CHAIN_FG100F,
+          profile="schannel", key="rsa", request=900, response=1500)
+    # internal: an administrator's browser to the FortiGate 60F's GUI.
+    c.tls("10.11.5.20", "10.11.0.1", 53020, "10.11.0.1", chain=CHAIN_FGT60F,
+          profile="schannel", key="rsa", request=700, response=1600)
+    # internal: a FortiManager (10.11.0.5) opens FGFM to the FortiGate 100F
+    # on TCP 541 (adding a device from the FortiManager).
+    c.tls("10.11.0.5", "10.11.0.2", 40541, None, dport=541, chain=CHAIN_FG100F, key="rsa",
+          request=620, response=340)
+    # internal: an administrator to a FortiWiFi 60E's GUI (nDPI's serial).
+    c.tls("10.11.5.21", "10.11.0.4", 53021, "10.11.0.4", chain=CHAIN_FWF60E,
+          profile="schannel", key="rsa", request=700, response=1600)
+    # egress: a laptop to a partner's FortiGate portal outside: its
+    # certificate names a device that is not ours.
+    c.tls("10.11.5.22", "198.51.100.80", 53022, "portal.partner.example", chain=CHAIN_FGT80F,
+          profile="schannel", key="rsa", request=900, response=1500)
+    return c
+
+
+def device_fortimanager():
+    """A FortiManager-VM (10.13.0.5) presenting its factory certificate."""
+    c = Capture("device-fortimanager")
+    # internal: an administrator's browser to the GUI.
+    c.tls("10.13.5.20", "10.13.0.5", 53120, "10.13.0.5", chain=CHAIN_FMG_VM,
+          profile="schannel", key="rsa", request=800, response=1800)
+    # internal: a FortiGate opens FGFM to its FortiManager (TCP 541).
+    c.tls("10.13.0.11", "10.13.0.5", 40611, None, dport=541, chain=CHAIN_FMG_VM, key="rsa",
+          request=620, response=340)
+    # ingress: a branch FortiGate across the Internet opens FGFM to it.
+    c.tls("198.51.100.31", "10.13.0.5", 40631, None, dport=541, chain=CHAIN_FMG_VM,
+          key="rsa", request=620, response=340)
+    return c
+
+
+def device_fortianalyzer():
+    """A FortiAnalyzer-VM (10.14.0.6) presenting its factory certificate."""
+    c = Capture("device-fortianalyzer")
+    # internal: a FortiGate sends its logs over OFTP (TLS on TCP 514).
+    c.tls("10.14.0.11", "10.14.0.6", 40714, None, dport=514, chain=CHAIN_FAZ_VM, key="rsa",
+          request=2400, response=180)
+    # internal: an administrator's browser to the GUI.
+    c.tls("10.14.5.20", "10.14.0.6", 53220, "10.14.0.6", chain=CHAIN_FAZ_VM,
+          profile="schannel", key="rsa", request=800, response=1800)
+    return c
+
+
+def device_forticlient():
+    """Laptops running FortiClient (10.12.5.31-34), by their client hello
+    to a FortiGate's SSL-VPN on TCP 10443: nDPI's capture's two hellos."""
+    c = Capture("device-forticlient")
+    # internal: to the site's FortiGate 61F, the TLS 1.2 hello and the TLS
+    # 1.3 one (answered in TLS 1.2).
+    c.tls("10.12.5.31", "10.12.0.1", 61805, "10.12.0.1", dport=10443, chain=CHAIN_FGT61F,
+          profile="forticlient-tls12", key="rsa", request=1300, response=1400)
+    c.tls("10.12.5.32", "10.12.0.1", 61820, "10.12.0.1", dport=10443, chain=CHAIN_FGT61F,
+          profile="forticlient-tls13", key="rsa", request=1500, response=2400)
+    # egress: to a FortiGate outside (head office, reached over the
+    # Internet): the hello leaves the network.
+    c.tls("10.12.5.33", "198.51.100.90", 61811, "198.51.100.90", dport=10443,
+          chain=CHAIN_FGT80F, profile="forticlient-tls12", key="rsa", request=1300,
+          response=1400)
+    c.tls("10.12.5.34", "198.51.100.90", 61812, "198.51.100.90", dport=10443,
+          chain=CHAIN_FGT80F, profile="forticlient-tls13", key="rsa", request=1500,
+          response=2400)
+    return c
+
+
+def ccp_header(version, cluster, opcode, src_if, random_id, src_id, dst_id, policy_id):
+    """The 20-byte CCP header of Wireshark's packet-cpha.c (struct
+    cpha_hdr, version != 1): magic 0x1A90, protocol version, cluster number,
+    opcode, source interface, random ID, source and destination machine IDs,
+    policy ID, filler; all big endian."""
+    return struct.pack("!HHHHHHHHHH", 0x1A90, version, cluster, opcode, src_if, random_id,
+                       src_id, dst_id, policy_id, 0)
+
+
+def ccp_my_state(version, cluster, src_id, states, seq):
+    """FWHA_MY_STATE (opcode 1), packet-cpha.c dissect_my_state(): number
+    of IDs, report code 3 (machine states and interface states present),
+    HA mode 4 (FWHA_ONE_UP_MODE), time unit 100 ms, one state byte per
+    member (5 active, 3 standby), the four interface counts and one
+    "last seen" byte per member."""
+    body = struct.pack("!HHHH", len(states), 3, 4, 100) + bytes(states)
+    body += bytes([3, 3, 3, 3]) + bytes(0 if i + 1 == src_id else 1 for i in range(len(states)))
+    return ccp_header(version, cluster, 1, 2, seq, src_id, 0xFFFE, 0xE04A) + body
+
+
+def ccp_probe(version, cluster, src_id, dst_id, opcode, ifn, seq):
+    """FWHA_IF_PROBE_REQ (3) or _REPLY (4): the interface number, 32 bits."""
+    return ccp_header(version, cluster, opcode, ifn, seq, src_id, dst_id, 0xE04A) + \
+        struct.pack("!I", ifn)
+
+
+# CCP in the corpus capture (cpha.pcap, from nDPI's tests): version 3121,
+# sent from 0.0.0.0 to the cluster network's address on VLAN 21, UDP 8116
+# both ways, TTL 255, IP ID 0, from MAC 00:00:00:00:01:01 (member 1) to a
+# multicast MAC, 01:00:5e and the address's second and third bytes.
+CCP_VERSION = 3121
+
+
+def device_clusterxl():
+    """Check Point ClusterXL members talking CCP: in the default multicast
+    mode from 0.0.0.0 to the network's address (VLAN 30), and unicast
+    between two members' sync addresses (10.40.0.2, 10.40.0.3)."""
+    c = Capture("device-clusterxl")
+    net = "172.21.30.0"
+    for n in range(3):
+        for member in (1, 2):
+            payload = ccp_my_state(CCP_VERSION, 10130, member, [5, 3], 0x793E + 2 * n + member)
+            frame = (Ether(src="00:00:00:00:01:%02x" % member, dst="01:00:5e:15:1e:01") /
+                     Dot1Q(vlan=30) / IP(src="0.0.0.0", dst=net, id=0, ttl=255) /
+                     UDP(sport=8116, dport=8116) / payload)
+            c.step(50_000 if member == 2 else 100_000)
+            c.recs.append((c.us, bytes(frame)))
+    # unicast CCP on the sync network: state reports and interface probes.
+    msgs = []
+    for n in range(2):
+        msgs.append((True, ccp_my_state(CCP_VERSION, 10140, 1, [5, 3], 0x1100 + n)))
+        msgs.append((False, ccp_my_state(CCP_VERSION, 10140, 2, [5, 3], 0x2200 + n)))
+    msgs.append((True, ccp_probe(CCP_VERSION, 10140, 1, 2, 3, 4, 0x1180)))
+    msgs.append((False, ccp_probe(CCP_VERSION, 10140, 2, 1, 4, 4, 0x2280)))
+    c.udp("10.40.0.2", "10.40.0.3", 8116, 8116, msgs, rtt_ms=1)
+    return c
+
+
+def device_vmware():
+    """ESXi hosts and a vCenter (10.41.0.x) presenting their certificates."""
+    c = Capture("device-vmware")
+    # ingress: from outside to an ESXi host's HTTPS (443) that still has
+    # the self-signed default certificate, CN=localhost.localdomain.
+    c.tls("203.0.113.47", "10.41.0.11", 52047, None, chain=esxi_default(
+        "localhost.localdomain", 1631693520), profile="schannel", key="rsa", request=600,
+        response=3000)
+    # internal: vCenter to a host whose default certificate was made after
+    # its name was set.
+    c.tls(VCENTER_IP, "10.41.0.12", 44312, "esx-12.corp.example.com",
+          chain=esxi_default("esx-12.corp.example.com", 1631697845), key="rsa", request=900,
+          response=2200)
+    # internal: an administrator to a host with its VMCA certificate.
+    c.tls("10.41.5.20", "10.41.0.13", 53320, "esx-13.corp.example.com",
+          chain=vmca_issued("esx-13.corp.example.com"), profile="schannel", key="rsa",
+          request=700, response=4800)
+    # internal: an administrator to vCenter itself (its machine
+    # certificate, CN and C only, issued by VMCA).
+    c.tls("10.41.5.20", VCENTER_IP, 53321, VCENTER,
+          chain=vmca_issued(VCENTER, [("CN", VCENTER), ("C", "US")]), profile="schannel",
+          key="rsa", request=700, response=1800)
+    # egress: a laptop to an ESXi host of a hosting provider, outside.
+    c.tls("10.41.5.21", "198.51.100.120", 53322, None,
+          chain=esxi_default("localhost.localdomain", 1598012345), profile="schannel",
+          key="rsa", request=600, response=3000)
+    return c
+
+
+VCENTER_IP = "10.41.0.5"
+
+
+def decoy_cert_lookalike():
+    """Internal servers whose certificates look like a vendor's and are not:
+    an organisation whose name begins with the vendor's, a host name that
+    mentions a product, a FortiGate's deep-inspection CA re-signing an
+    intranet site."""
+    c = Capture("decoy-cert-lookalike")
+    sales = [("C", "GB"), ("L", "London"), ("O", "Fortinet Sales Ltd")]
+    c.tls("10.60.5.20", "10.60.0.11", 54011, "10.60.0.11", key="rsa", profile="schannel",
+          chain=plain_cert("lookalike/sales", sales + [("OU", "Certificate Authority"),
+                                                       ("CN", "support")],
+                           sales + [("OU", "FortiGate"), ("CN", "FGT60FTK21000077")]))
+    # the same look-alike reached from outside
+    c.tls("203.0.113.50", "10.60.0.11", 54111, None, key="rsa", profile="schannel",
+          chain=plain_cert("lookalike/sales", sales + [("OU", "Certificate Authority"),
+                                                       ("CN", "support")],
+                           sales + [("OU", "FortiGate"), ("CN", "FGT60FTK21000077")]))
+    x = [("C", "US"), ("O", "FortinetX")]
+    c.tls("10.60.5.20", "10.60.0.12", 54012, "10.60.0.12", dport=10443, key="rsa",
+          profile="schannel",
+          chain=plain_cert("lookalike/x", x + [("OU", "Certificate Authority"),
+                                               ("CN", "fortinet-subca2001")],
+                           x + [("OU", "FortiGate"), ("CN", "FGT60FTK21000078")]))
+    example = [("C", "US"), ("O", "Example")]
+    c.tls("10.60.5.20", "10.60.0.13", 54013, "fortigate.example.com", key="rsa",
+          profile="schannel",
+          chain=plain_cert("lookalike/fortigate-name", example + [("CN", "Example Issuing CA")],
+                           example + [("CN", "fortigate.example.com")],
+                           san=("fortigate.example.com",)))
+    c.tls("10.60.5.20", "10.60.0.14", 54014, "esxi.example.com", key="rsa", profile="schannel",
+          chain=plain_cert("lookalike/esxi-name", example + [("CN", "Example Issuing CA")],
+                           example + [("OU", "Virtualisation"), ("CN", "esxi.example.com")],
+                           san=("esxi.example.com",)))
+    reseller = [("C", "US"), ("O", "VMware Inc. Reseller"), ("OU", "VMware Engineering")]
+    c.tls("10.60.5.20", "10.60.0.15", 54015, "shop.vmware-reseller.example", key="rsa",
+          profile="schannel",
+          chain=plain_cert("lookalike/reseller", reseller + [("CN", "Reseller CA")],
+                           reseller + [("CN", "shop.vmware-reseller.example")],
+                           san=("shop.vmware-reseller.example",)))
+    # A FortiGate doing deep inspection re-signs an intranet site with its
+    # own CA ("Fortinet_CA_SSL": O=Fortinet, OU=Certificate Authority, CN=
+    # the FortiGate's serial): the site is not a Fortinet appliance.
+    inspect = FORTI_DN + [("OU", "Certificate Authority"), ("CN", "FG100FTK20099999"),
+                          ("emailAddress", "support@fortinet.com")]
+    c.tls("10.60.5.21", "10.60.0.16", 54016, "intranet.example-corp.com", key="rsa",
+          profile="schannel",
+          chain=plain_cert("lookalike/inspected", inspect,
+                           [("C", "US"), ("O", "Example Corp"),
+                            ("CN", "intranet.example-corp.com")],
+                           san=("intranet.example-corp.com",)))
+    return c
+
+
+def decoy_udp_8116():
+    """UDP datagrams on port 8116 that are not CCP: nDPI 4.2 labels them
+    CPHA by port (a guess)."""
+    c = Capture("decoy-udp-8116")
+    # between two internal hosts, both ports 8116, opaque payload
+    c.udp("10.42.0.5", "10.42.0.6", 8116, 8116,
+          [(True, prand("udp8116/a", 72)), (False, prand("udp8116/b", 72)),
+           (True, prand("udp8116/c", 40))])
+    # an application whose server listens on 8116
+    c.udp("10.42.0.7", "10.42.0.8", 50116, 8116,
+          [(True, prand("udp8116/d", 120)), (False, prand("udp8116/e", 300))])
+    # CCP's magic without the rest of a header: version 0 (refused)
+    c.udp("10.42.0.9", "10.42.0.10", 8116, 8116,
+          [(True, b"\x1a\x90\x00\x00" + prand("udp8116/f", 40))])
+    # to a server outside on 8116
+    c.udp("10.42.0.11", "198.51.100.99", 51116, 8116,
+          [(True, prand("udp8116/g", 64)), (False, prand("udp8116/h", 64))])
+    return c
+
+
+def decoy_vendor_port_scan():
+    """A scan from outside of the ports vendors' devices listen on (TCP
+    10443, 541, 8116, 443 and UDP 8116), which nothing answers."""
+    c = Capture("decoy-vendor-port-scan")
+    for i, host in enumerate(["10.11.0.1", "10.13.0.5", "172.21.30.1"]):
+        for j, port in enumerate([10443, 541, 8116, 443]):
+            c.syn("203.0.113.66", host, 40000 + 10 * i + j, port)
+        c.probe_udp("203.0.113.66", host, 40100 + i, 8116)
+    return c
+
+
 CAPTURES = [
     vendor_fortinet, vendor_paloalto, vendor_checkpoint, vendor_vmware, vendor_crowdstrike,
     vendor_sophos, vendor_trendmicro, vendor_kaspersky, vendor_eset, vendor_mcafee,
@@ -1171,6 +1808,9 @@ CAPTURES = [
     feature_dns_binding, feature_ipv6, feature_vlan, feature_cert,
     decoy_lookalike, decoy_inbound, decoy_internal_fds, decoy_cityofpaloalto, decoy_domestic,
     decoy_browsing, decoy_dns_only, decoy_sslvpn, decoy_icmp_vendor,
+    device_fortigate, device_fortimanager, device_fortianalyzer, device_forticlient,
+    device_clusterxl, device_vmware,
+    decoy_cert_lookalike, decoy_udp_8116, decoy_vendor_port_scan,
 ]
 
 
@@ -1181,6 +1821,10 @@ def main(argv):
                 s = ja3_string(name, sni)
                 print("%-9s %-7s %s  %s" % (name, "sni" if sni else "no-sni",
                                             hashlib.md5(s.encode()).hexdigest(), s))
+        for kind in sorted(FORTICLIENT_HELLOS):
+            s = forticlient_ja3_string(kind)
+            print("%-17s %s  %s" % ("forticlient-" + kind, hashlib.md5(s.encode()).hexdigest(),
+                                    s))
         return 0
     out = argv[1] if len(argv) > 1 else os.path.join(HERE, "detect")
     os.makedirs(out, exist_ok=True)

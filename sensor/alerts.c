@@ -386,6 +386,19 @@ static const struct dev_info *hit_device(const struct sig_hit *h, const struct f
     return d;
 }
 
+/* What dev says of the device at end e: a dissector describes the sender
+ * of what it read, the client, so a peer at the server end gets nothing of
+ * it (its own datagrams name it in its own flow) -- unless the client is
+ * the unspecified address: then it describes the cluster the network is. */
+static const struct dev_info *end_device(const struct sig_hit *h, unsigned e,
+                                         const struct dev_info *dev)
+{
+    if (dev != NULL && h->sig->device == SIG_DEV_DISSECTOR && e == ALERT_END_SERVER &&
+        !dev->by_network)
+        return NULL;
+    return dev;
+}
+
 /* The hit names the internal host at end (ALERT_END_*) of the flow: into
  * the inventory, and an asset event the first time. */
 static void identify(struct alert_sink *s, const struct alert_flow *af, const struct sig_hit *h,
@@ -485,7 +498,7 @@ static void offer_locked(struct alert_sink *s, const struct alert_flow *af,
             continue;
         for (unsigned e = ALERT_END_CLIENT; e <= ALERT_END_SERVER; e <<= 1)
             if (ends & e)
-                identify(s, af, h, e, !(named & e), dev);
+                identify(s, af, h, e, !(named & e), end_device(h, e, dev));
         named |= ends;
         if (s->evidence)
             evidence_note_hit(s->evidence, af, h);

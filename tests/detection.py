@@ -1,26 +1,47 @@
 #!/usr/bin/env python3
-"""Detection tests: the alerts of each capture in pcaps/detect/ against the
-reviewed expectations in tests/detection.json.
+"""Detection tests: the alerts and identifications of each capture in
+pcaps/detect/ against the reviewed expectations in tests/detection.json.
 
-The manifest maps each capture's file name to the alerts it must raise, as
-{"vendor", "category", "src_ip", "dest_ip"} objects (other keys, such as
-"why", are notes for the reader); a decoy maps to []. The sensor runs once
-per capture with the test geo databases, the signature pack and
-home_countries = CN, and its alerts are compared with the manifest by
-(vendor, category, src_ip, dest_ip): several alerts with the same key (two
-signatures of one vendor and category on one flow) count once.
+The manifest maps each capture's file name to an object with two lists:
 
-A capture passes when no expected alert is missing, no alert is raised
-that the manifest does not list, and every alert joins the flow record of
-its flow: the same community_id, proto, addresses and ports (or ICMP type
-and code), so a SOC can join the two (and either to Zeek or Suricata).
+  "alerts": the alerts it must raise, as {"vendor", "category", "src_ip",
+    "dest_ip"} objects (other keys, such as "why", are notes for the
+    reader);
+  "assets": the identifications it must make, as {"host", "vendor",
+    "product", "relation", "why"} objects, optionally with "device": the
+    host's device facts (tests/identlib.py).
+
+A decoy's lists are empty. The sensor runs once per capture with the test
+geo databases, the signature pack and home_countries = CN, writing its
+alert output (alerts and asset events), its inventory (--assets) and its
+flow records. A capture passes when:
+
+  - alerts, compared by (vendor, category, src_ip, dest_ip) (several
+    alerts with one key, two signatures of one vendor and category on one
+    flow, count once): none expected is missing and none is raised that
+    the manifest does not list; and every alert joins the flow record of
+    its flow: the same community_id, proto, addresses and ports (or ICMP
+    type and code), so a SOC can join the two (and either to Zeek or
+    Suricata);
+  - identifications, the inventory's (host, vendor, product, relation):
+    none expected is missing, none is there that the manifest does not
+    list, and none has another relation;
+  - asset events: each one's (asset_ip, vendor, product) is in the
+    inventory, with a relation no stronger than the inventory's; each
+    inventory entry has exactly one; each event's asset_ip is the end of
+    the flow it says (src_ip for "client", dest_ip for "server");
+  - device facts, where the manifest lists them: the inventory's device
+    object of the host is exactly the one listed, and an asset event of
+    that identification that carries device facts carries those values.
+
 A last case matches decoy-icmp-vendor.pcap with the pack plus a test
 signature that lists only the vendor's CIDRs: its ICMP and ICMPv6 alerts
-must join their flow records too. The run fails (exit 1) on any miss or false
-alert, when the sensor fails on a capture, when a capture listed in the
-manifest is absent, and when a capture in pcaps/detect/ is not in the
-manifest. Captures come from pcaps/gen_detect_pcaps.py; the manifest is
-written by hand from what the traffic is, never from sensor output.
+must join their flow records too. The run fails (exit 1) on any of the
+above, when the sensor fails on a capture, when the manifest is not in
+this form, when a capture listed in the manifest is absent, and when a
+capture in pcaps/detect/ is not in the manifest. Captures come from
+pcaps/gen_detect_pcaps.py; the manifest is written by hand from what the
+traffic is, never from sensor output.
 """
 
 import argparse
@@ -31,6 +52,8 @@ import os
 import subprocess
 import sys
 import tempfile
+
+import identlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -62,15 +85,21 @@ def fmt_key(k):
 
 
 def load_manifest(path):
-    """{capture: [expected alert objects]}; raises ValueError naming the
-    first problem."""
+    """{capture: {"alerts": [expected alert objects], "assets":
+    OrderedDict from identlib.check_entries()}}; raises ValueError naming
+    the first problem."""
     with open(path) as fp:
         data = json.load(fp, object_pairs_hook=collections.OrderedDict)
     if not isinstance(data, dict):
         raise ValueError("%s: the top level must be an object" % path)
-    for cap, alerts in data.items():
+    out = collections.OrderedDict()
+    for cap, entry in data.items():
+        if not isinstance(entry, dict) or sorted(entry) != ["alerts", "assets"]:
+            raise ValueError("%s: %s: expected an object with \"alerts\" and \"assets\" "
+                             "(and nothing else)" % (path, cap))
+        alerts = entry["alerts"]
         if not isinstance(alerts, list):
-            raise ValueError("%s: %s: expected a list of alerts" % (path, cap))
+            raise ValueError("%s: %s: \"alerts\" must be a list" % (path, cap))
         seen = set()
         for i, a in enumerate(alerts):
             where = "%s: %s: alert %d" % (path, cap, i)
@@ -85,7 +114,9 @@ def load_manifest(path):
             if k in seen:
                 raise ValueError("%s: listed twice: %s" % (where, fmt_key(k)))
             seen.add(k)
-    return data
+        assets = identlib.check_entries(entry["assets"], "%s: %s" % (path, cap))
+        out[cap] = {"alerts": alerts, "assets": assets}
+    return out
 
 
 def cfg_str(s):
@@ -146,32 +177,37 @@ def join_problems(alerts, flows):
 
 
 def run_sensor(sensor, conf, pcap, tmp):
-    """Returns (alerts, flows, None) or (None, None, error text)."""
+    """Returns ({"alerts", "events", "flows", "inventory", "devices"}, None)
+    or (None, error text)."""
     out = os.path.join(tmp, "alerts.json")
     flows = os.path.join(tmp, "flows.json")
-    for p in (out, flows):
+    assets = os.path.join(tmp, "assets.json")
+    for p in (out, flows, assets):
         if os.path.exists(p):
             os.unlink(p)
-    cmd = [sensor, "-c", conf, "-r", pcap, "--alerts", out, "--flows", flows, "-q",
-           "--no-progress"]
+    cmd = [sensor, "-c", conf, "-r", pcap, "--alerts", out, "--flows", flows, "--assets",
+           assets, "-q", "--no-progress"]
     try:
         p = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=120,
                            check=False)
     except subprocess.TimeoutExpired:
-        return None, None, "timed out after 120 s"
+        return None, "timed out after 120 s"
     if p.returncode != 0:
         err = p.stderr.decode(errors="replace").strip()
         hint = ""
-        if "alerts" in err:
-            hint = " (does this build accept --alerts?)"
+        if "alerts" in err or "assets" in err:
+            hint = " (does this build accept --alerts and --assets?)"
         elif "signatures" in err:
             hint = " (does this build accept the signatures.dir configuration key?)"
-        return None, None, "exit %d%s: %s" % (p.returncode, hint, err)
+        return None, "exit %d%s: %s" % (p.returncode, hint, err)
     try:
-        events = read_lines(out)
-        return [r for r in events if r.get("event_type") == "alert"], read_lines(flows), None
-    except ValueError as e:
-        return None, None, str(e)
+        records = read_lines(out)
+        inventory, devices = identlib.read_inventory(assets)
+        return {"alerts": [r for r in records if r.get("event_type") == "alert"],
+                "events": identlib.asset_events(records), "flows": read_lines(flows),
+                "inventory": inventory, "devices": devices}, None
+    except (OSError, ValueError, KeyError) as e:
+        return None, "reading the outputs: %s" % e
 
 
 def alert_key(rec):
@@ -213,10 +249,11 @@ def icmp_join_case(args, tmp):
         fp.write(CIDR_ONLY_PACK)
     conf = write_config(tmp, args.geo, pack)
     cap = "decoy-icmp-vendor.pcap"
-    alerts, flows, err = run_sensor(args.sensor, conf, os.path.join(args.pcaps, cap), tmp)
+    res, err = run_sensor(args.sensor, conf, os.path.join(args.pcaps, cap), tmp)
     if err:
         print("  FAIL %s with a CIDR-only signature: sensor: %s" % (cap, err))
         return False, []
+    alerts, flows = res["alerts"], res["flows"]
     icmp = sorted(a.get("proto", "?") for a in alerts)
     lines = ["%s (CIDR-only signature): %s" % (cap, b) for b in join_problems(alerts, flows)]
     if icmp != ["ICMP", "IPv6-ICMP"]:
@@ -230,6 +267,31 @@ def icmp_join_case(args, tmp):
     return ok, lines
 
 
+ID_SECTIONS = (
+    ("missing", "identifications missed (expected, not in the inventory)"),
+    ("unexpected", "identifications not expected (in the inventory, not in the manifest)"),
+    ("relation", "identifications with another relation"),
+    ("events", "asset events that disagree with the inventory"),
+    ("device", "device facts other than the manifest's"),
+)
+
+
+def print_table(title, rows):
+    print("%-20s %8s %6s %7s %7s %6s" % (title, "expected", "found", "missed", "recall",
+                                          "false"))
+    tot = {"expected": 0, "found": 0, "missed": 0, "false": 0}
+    for v in sorted(rows, key=str.lower):
+        r = rows[v]
+        for f in tot:
+            tot[f] += r[f]
+        recall = "%.1f%%" % (100.0 * r["found"] / r["expected"]) if r["expected"] else "-"
+        print("%-20s %8d %6d %7d %7s %6d" % (v, r["expected"], r["found"], r["missed"], recall,
+                                              r["false"]))
+    recall = "%.1f%%" % (100.0 * tot["found"] / tot["expected"]) if tot["expected"] else "-"
+    print("%-20s %8d %6d %7d %7s %6d" % ("total", tot["expected"], tot["found"], tot["missed"],
+                                          recall, tot["false"]))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--sensor", required=True, help="the egress-sensor binary")
@@ -239,7 +301,7 @@ def main():
                     help="signature pack folder (default: config/signatures)")
     ap.add_argument("--pcaps", default=PCAPS, help="capture folder (default: pcaps/detect)")
     ap.add_argument("--manifest", default=MANIFEST,
-                    help="expected alerts (default: tests/detection.json)")
+                    help="expected alerts and identifications (default: tests/detection.json)")
     ap.add_argument("names", nargs="*", help="only these captures (file name, with or "
                     "without .pcap); the presence checks still cover all")
     args = ap.parse_args()
@@ -260,7 +322,8 @@ def main():
                             % (cap, show(args.manifest), show(args.pcaps)))
     for cap in present:
         if cap not in manifest:
-            problems.append("%s: in %s but not in %s (add its expected alerts, [] for a decoy)"
+            problems.append("%s: in %s but not in %s (add its expected alerts and "
+                            "identifications, empty lists for a decoy)"
                             % (cap, show(args.pcaps), show(args.manifest)))
 
     todo = [c for c in manifest if c in present]
@@ -268,56 +331,77 @@ def main():
         want = set(args.names) | {n + ".pcap" for n in args.names}
         todo = [c for c in todo if c in want]
 
-    per_vendor = collections.OrderedDict()
+    per_vendor, per_vendor_ids = collections.OrderedDict(), collections.OrderedDict()
 
-    def vendor_row(v):
-        return per_vendor.setdefault(v, {"expected": 0, "found": 0, "missed": 0, "false": 0})
+    def row(table, v):
+        return table.setdefault(v, {"expected": 0, "found": 0, "missed": 0, "false": 0})
 
     missed_lines, false_lines, join_lines = [], [], []
+    id_lines = collections.OrderedDict((k, []) for k, _ in ID_SECTIONS)
     passed = failed = 0
     with tempfile.TemporaryDirectory(prefix="detection.") as tmp:
         conf = write_config(tmp, args.geo, args.signatures)
         for cap in todo:
-            expected = collections.OrderedDict((key_of(a), a) for a in manifest[cap])
+            expected = collections.OrderedDict((key_of(a), a) for a in manifest[cap]["alerts"])
+            exp_ids = manifest[cap]["assets"]
             for k in expected:
-                vendor_row(k[0])["expected"] += 1
-            alerts, flows, err = run_sensor(args.sensor, conf, os.path.join(args.pcaps, cap), tmp)
+                row(per_vendor, k[0])["expected"] += 1
+            for k in exp_ids:
+                row(per_vendor_ids, k[1])["expected"] += 1
+            res, err = run_sensor(args.sensor, conf, os.path.join(args.pcaps, cap), tmp)
             if err:
                 failed += 1
                 for k in expected:
-                    vendor_row(k[0])["missed"] += 1
+                    row(per_vendor, k[0])["missed"] += 1
+                for k in exp_ids:
+                    row(per_vendor_ids, k[1])["missed"] += 1
                 print("  FAIL %s: sensor: %s" % (cap, err))
-                missed_lines.append("%s: not run (sensor failed), %d expected alerts unchecked"
-                                    % (cap, len(expected)))
+                missed_lines.append("%s: not run (sensor failed), %d expected alerts and %d "
+                                    "identifications unchecked"
+                                    % (cap, len(expected), len(exp_ids)))
                 continue
+            alerts = res["alerts"]
             got = collections.OrderedDict()
             for rec in alerts:
                 got.setdefault(alert_key(rec), []).append(rec)
             miss = [k for k in expected if k not in got]
             false = [k for k in got if k not in expected]
             for k in expected:
-                if k in got:
-                    vendor_row(k[0])["found"] += 1
-                else:
-                    vendor_row(k[0])["missed"] += 1
+                row(per_vendor, k[0])["found" if k in got else "missed"] += 1
             for k in false:
-                vendor_row(k[0])["false"] += 1
+                row(per_vendor, k[0])["false"] += 1
             for k in miss:
                 why = expected[k].get("why")
                 missed_lines.append("%s: %s%s" % (cap, fmt_key(k), " (%s)" % why if why else ""))
             for k in false:
                 for rec in got[k]:
                     false_lines.append("%s: %s: %s" % (cap, fmt_key(k), describe_alert(rec)))
-            unjoined = join_problems(alerts, flows)
+            unjoined = join_problems(alerts, res["flows"])
             join_lines.extend("%s: %s" % (cap, b) for b in unjoined)
-            if miss or false or unjoined:
+
+            idp = identlib.compare(exp_ids, res["inventory"], res["devices"], res["events"])
+            for k in exp_ids:
+                row(per_vendor_ids, k[1])["found" if k in res["inventory"] else "missed"] += 1
+            for k in res["inventory"]:
+                if k not in exp_ids:
+                    row(per_vendor_ids, k[1])["false"] += 1
+            for sect, lines in idp.items():
+                id_lines[sect].extend("%s: %s" % (cap, line) for line in lines)
+            n_id = sum(len(v) for v in idp.values())
+
+            if miss or false or unjoined or n_id:
                 failed += 1
-                print("  FAIL %s: %d expected, %d missed, %d false, %d not joining their flow "
-                      "(%d alerts)" % (cap, len(expected), len(miss), len(false), len(unjoined),
-                                       len(alerts)))
+                print("  FAIL %s: alerts: %d expected, %d missed, %d false, %d not joining "
+                      "their flow; identifications: %d expected, %d missed, %d not expected, "
+                      "%d other problems" % (cap, len(expected), len(miss), len(false),
+                                             len(unjoined), len(exp_ids), len(idp["missing"]),
+                                             len(idp["unexpected"]),
+                                             n_id - len(idp["missing"]) -
+                                             len(idp["unexpected"])))
             else:
                 passed += 1
-                print("  ok   %s (%d expected, %d alerts)" % (cap, len(expected), len(alerts)))
+                print("  ok   %s (%d alerts, %d identifications)"
+                      % (cap, len(expected), len(exp_ids)))
 
         if not args.names or "decoy-icmp-vendor" in " ".join(args.names):
             ok, lines = icmp_join_case(args, tmp)
@@ -325,19 +409,9 @@ def main():
             passed, failed = passed + ok, failed + (not ok)
 
     print()
-    print("%-20s %8s %6s %7s %7s %6s" % ("vendor", "expected", "found", "missed", "recall",
-                                          "false"))
-    tot = {"expected": 0, "found": 0, "missed": 0, "false": 0}
-    for v in sorted(per_vendor, key=str.lower):
-        r = per_vendor[v]
-        for f in tot:
-            tot[f] += r[f]
-        recall = "%.1f%%" % (100.0 * r["found"] / r["expected"]) if r["expected"] else "-"
-        print("%-20s %8d %6d %7d %7s %6d" % (v, r["expected"], r["found"], r["missed"], recall,
-                                              r["false"]))
-    recall = "%.1f%%" % (100.0 * tot["found"] / tot["expected"]) if tot["expected"] else "-"
-    print("%-20s %8d %6d %7d %7s %6d" % ("total", tot["expected"], tot["found"], tot["missed"],
-                                          recall, tot["false"]))
+    print_table("alerts by vendor", per_vendor)
+    print()
+    print_table("identifications", per_vendor_ids)
     if missed_lines:
         print("\nmissed (expected, not raised):")
         for line in missed_lines:
@@ -350,6 +424,11 @@ def main():
         print("\nalerts that do not join their flow record:")
         for line in join_lines:
             print("  " + line)
+    for sect, title in ID_SECTIONS:
+        if id_lines[sect]:
+            print("\n%s:" % title)
+            for line in id_lines[sect]:
+                print("  " + line)
     if problems:
         print("\ncaptures and manifest disagree:")
         for line in problems:

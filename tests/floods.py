@@ -403,7 +403,7 @@ class PhoneHome:
     def __init__(self, name, manifest):
         self.name = name
         self.packets = read_pcap(os.path.join(DETECT, name))
-        self.expected = manifest[name]
+        self.expected = manifest[name]["alerts"]
         self.span_us = self.packets[-1][0] - self.packets[0][0]
 
     def copy(self, copy, start_us):

@@ -138,7 +138,7 @@ def expected_keys(names):
     with open(MANIFEST) as fp:
         manifest = json.load(fp)
     return {(a["vendor"], a["category"], norm_ip(a["src_ip"]), norm_ip(a["dest_ip"]))
-            for n in names for a in manifest[n]}
+            for n in names for a in manifest[n]["alerts"]}
 
 
 def pcap_packets(path):

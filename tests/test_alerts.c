@@ -415,20 +415,26 @@ static void test_roles(void **state)
     n = hits_of(fx, &f, "checkpoint-ccp", hits);
     assert_int_equal(n, 1);
     offer(s, &f, NULL, t0 + 3 * sec, hits, n);
+    /* unicast between two members: both named; the description is the
+     * sender's, the client's */
+    const uint8_t m1[4] = {10, 40, 0, 2}, m2[4] = {10, 40, 0, 3};
+    mkflow2(&f, m1, m2, 17, 8116, NULL, "ClusterXL CCP, source machine ID 1", t0 + 3 * sec);
+    f.key.sport = 8116;
+    offer(s, &f, NULL, t0 + 3 * sec, hits, hits_of(fx, &f, "checkpoint-ccp", hits));
     /* a FortiGate phoning home: named, and an alert */
     mkflow(&f, 5, t0 + 4 * sec);
     offer(s, &f, "US", t0 + 4 * sec, hits, hits_for(fx, &f, hits));
 
     struct alert_stats st;
     alert_sink_stats(s, &st);
-    assert_int_equal(st.identified, 4);
-    assert_int_equal(st.asset_events, 3);
+    assert_int_equal(st.identified, 6);
+    assert_int_equal(st.asset_events, 5);
     assert_int_equal(st.alerts, 1);
     assert_int_equal(alert_sink_close(s, err, sizeof(err)), 0);
 
     size_t na;
     json_t **a = read_events(fx->out_path, "asset", &na);
-    assert_int_equal(na, 3);
+    assert_int_equal(na, 5);
     assert_string_equal(str_at(a[0], "asset_ip", NULL), "10.1.1.20");
     assert_string_equal(str_at(a[0], "asset", "end"), "server");
     assert_string_equal(str_at(a[0], "asset", "relation"), "is");
@@ -443,9 +449,14 @@ static void test_roles(void **state)
     assert_non_null(strstr(str_at(dev, "name", NULL), "ClusterXL CCP version 3121"));
     assert_string_equal(str_at(dev, "named_by", NULL), "network");
     assert_int_equal(json_integer_value(json_object_get(dev, "vlan")), 21);
-    assert_string_equal(str_at(a[2], "asset_ip", NULL), "10.1.1.5");
-    assert_string_equal(str_at(a[2], "asset", "end"), "client");
-    assert_string_equal(str_at(a[2], "asset", "relation"), "runs");
+    assert_string_equal(str_at(a[2], "asset_ip", NULL), "10.40.0.2");
+    dev = json_object_get(json_object_get(a[2], "asset"), "device");
+    assert_string_equal(str_at(dev, "name", NULL), "ClusterXL CCP, source machine ID 1");
+    assert_string_equal(str_at(a[3], "asset_ip", NULL), "10.40.0.3");
+    assert_null(json_object_get(json_object_get(a[3], "asset"), "device"));
+    assert_string_equal(str_at(a[4], "asset_ip", NULL), "10.1.1.5");
+    assert_string_equal(str_at(a[4], "asset", "end"), "client");
+    assert_string_equal(str_at(a[4], "asset", "relation"), "runs");
     for (size_t i = 0; i < na; i++)
         json_decref(a[i]);
     a = read_alerts(fx->out_path, &na);

@@ -25,14 +25,15 @@ golden: $(PROG) $(TEST_MMDB)
 golden-update: $(PROG) $(TEST_MMDB)
 	$(Q)python3 tests/golden.py --sensor $(PROG) --geo $(B)/tests/geo --update
 
-# Detection: vendor captures and decoys in pcaps/detect/ against the
-# hand-written manifest tests/detection.json (recall and false alerts).
 # A folder of captures read in one run: the shared corpus (and some of it
 # twice) gives every flow as its capture read alone; an editcap-split
 # capture read as a folder gives the whole.
 folder: $(PROG)
 	$(Q)python3 tests/folder_test.py --sensor $(PROG) --corpus $(CORPUS)
 
+# Detection: vendor, device and decoy captures in pcaps/detect/ against
+# the hand-written manifest tests/detection.json (alerts and
+# identifications: recall, false alerts, unexpected identifications).
 detection: $(PROG) $(TEST_MMDB)
 	$(Q)python3 tests/detection.py --sensor $(PROG) --geo $(B)/tests/geo
 
@@ -79,6 +80,11 @@ cli: $(PROG)
 # Flows and labels against ndpiReader over the shared corpus.
 conformance: $(PROG)
 	$(Q)python3 tests/conformance.py --sensor $(PROG) --corpus $(CORPUS)
+
+# What the sensor names in the shared corpus: the captures of
+# tests/corpus.json exactly so, every other capture nothing.
+corpus: $(PROG) $(TEST_MMDB)
+	$(Q)python3 tests/corpus_test.py --sensor $(PROG) --geo $(B)/tests/geo --corpus $(CORPUS)
 
 # One worker or several: the same alerts, flow records and counters.
 workers: $(PROG)
