@@ -89,7 +89,7 @@ struct held {
 };
 
 struct alert_sink *alert_sink_new(const struct sensor_config *cfg, const char *alerts_path,
-                                  struct assets *assets, char *errbuf, size_t errlen)
+                                  bool truncate, struct assets *assets, char *errbuf, size_t errlen)
 {
     struct alert_sink *s = calloc(1, sizeof(*s));
     if (s == NULL) {
@@ -111,7 +111,7 @@ struct alert_sink *alert_sink_new(const struct sensor_config *cfg, const char *a
     } else if (strcmp(s->path, "-") == 0) {
         s->fp = stdout;
     } else {
-        s->fp = out_lines_open(s->path, cfg->output_truncate, errbuf, errlen);
+        s->fp = out_lines_open(s->path, truncate, errbuf, errlen);
         if (s->fp == NULL)
             goto fail;
         s->own_fp = true;

@@ -88,11 +88,12 @@ struct alert_stats {
 extern const struct ctr_table alert_counters;
 
 /* Create a sink. alerts_path: "" for no alert output, "-" for standard
- * output, else a file (created/truncated). assets may be NULL. cfg gives
+ * output, else a file, appended to (emptied first when truncate). assets may be NULL. cfg gives
  * the sensor name, the home countries and the suppression window. Returns
  * NULL with a message in errbuf. Close with alert_sink_close(). */
 struct alert_sink *alert_sink_new(const struct sensor_config *cfg, const char *alerts_path,
-                                  struct assets *assets, char *errbuf, size_t errlen);
+                                  bool truncate, struct assets *assets, char *errbuf,
+                                  size_t errlen);
 
 /* A reload: take the home countries and the suppression window from cfg
  * (which must outlive the sink or the next call). The sensor name and the

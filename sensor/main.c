@@ -418,8 +418,6 @@ static int configure(struct sensor *s, int argc, char **argv)
         log_use_syslog();
     if (load_config(&s->o, &s->cfg) < 0)
         return EXIT_USAGE;
-    if (s->o.truncate)
-        s->cfg.output_truncate = 1;
     if (action == OPT_VERSION) {
         print_version(&s->cfg);
         return 0;
@@ -490,15 +488,17 @@ static int open_outputs(struct sensor *s)
     }
 
     bool flows_to_redis = redis_url[0] && cfg->redis_flows_stream[0];
+    bool truncate = o->truncate || cfg->output_truncate; /* --truncate, output.truncate */
     if (flows_path[0] || flows_to_redis) {
-        st->flows = out_flows_open(flows_path, cfg->output_truncate, err, sizeof(err));
+        st->flows = out_flows_open(flows_path, truncate, err, sizeof(err));
         if (st->flows == NULL) {
             log_msg(LOG_ERR, "%s", err);
             return EXIT_RUNTIME;
         }
     }
     st->assets = assets_new(ASSETS_MAX_HOSTS);
-    st->sink = st->assets ? alert_sink_new(cfg, alerts_path, st->assets, err, sizeof(err)) : NULL;
+    st->sink = st->assets ? alert_sink_new(cfg, alerts_path, truncate, st->assets, err, sizeof(err))
+                          : NULL;
     if (st->sink == NULL) {
         log_msg(LOG_ERR, "%s", st->assets ? err : "out of memory");
         return EXIT_RUNTIME;

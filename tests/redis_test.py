@@ -521,7 +521,7 @@ class Env:
 
     def sensor_cmd(self, conf, pcaps, extra=()):
         alerts = os.path.join(self.tmp, "alerts-%d.json" % self.runs)
-        cmd = [self.args.sensor, "-c", conf, "--no-progress", "--alerts", alerts]
+        cmd = [self.args.sensor, "-c", conf, "--no-progress", "--truncate", "--alerts", alerts]
         for p in pcaps:
             cmd += ["-r", p]
         return cmd + list(extra), alerts

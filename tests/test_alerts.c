@@ -61,7 +61,6 @@ static int setup(void **state)
     snprintf(fx->out_path, sizeof(fx->out_path), "%s/alerts.json", fx->dir);
     assert_int_equal(config_init_defaults(&fx->cfg), 0);
     strcpy(fx->cfg.sensor_name, "test-sensor");
-    fx->cfg.output_truncate = 1; /* each test's sinks start the file afresh */
     strcpy(fx->cfg.home_countries[0], "CN");
     fx->cfg.n_home_countries = 1;
     fx->pack = sig_pack_load(fx->dir, err, sizeof(err));
@@ -195,7 +194,8 @@ static void test_dedup_and_severity(void **state)
 {
     struct fixture *fx = *state;
     char err[256];
-    struct alert_sink *s = alert_sink_new(&fx->cfg, fx->out_path, fx->assets, err, sizeof(err));
+    struct alert_sink *s =
+        alert_sink_new(&fx->cfg, fx->out_path, true, fx->assets, err, sizeof(err));
     assert_non_null(s);
     struct flow f;
     struct sig_hit hits[4];
@@ -263,7 +263,7 @@ static void test_alert_id_stable(void **state)
     mkflow(&f, 7, 1700000000000000ull);
     size_t n = hits_for(fx, &f, hits);
     for (int round = 0; round < 2; round++) {
-        struct alert_sink *s = alert_sink_new(&fx->cfg, fx->out_path, NULL, err, sizeof(err));
+        struct alert_sink *s = alert_sink_new(&fx->cfg, fx->out_path, true, NULL, err, sizeof(err));
         offer(s, &f, "US", f.first_us, hits, n);
         assert_int_equal(alert_sink_close(s, err, sizeof(err)), 0);
         size_t na;
@@ -395,7 +395,8 @@ static void test_roles(void **state)
     const uint8_t fw[4] = {10, 1, 1, 20}, lan[4] = {10, 1, 1, 22}, out[4] = {198, 51, 100, 7},
                   partner[4] = {203, 0, 113, 9}, any[4] = {0}, net[4] = {10, 1, 3, 0};
 
-    struct alert_sink *s = alert_sink_new(&fx->cfg, fx->out_path, fx->assets, err, sizeof(err));
+    struct alert_sink *s =
+        alert_sink_new(&fx->cfg, fx->out_path, true, fx->assets, err, sizeof(err));
     assert_non_null(s);
     /* an SSL-VPN user from outside reaches the internal FortiGate */
     mkflow2(&f, out, fw, 6, 10443, cert, NULL, t0);
@@ -477,7 +478,8 @@ static void test_ordered_sink(void **state)
     struct sig_hit hits[4];
     const uint64_t sec = 1000000, t0 = 1700000000ull * sec;
 
-    struct alert_sink *s = alert_sink_new(&fx->cfg, fx->out_path, fx->assets, err, sizeof(err));
+    struct alert_sink *s =
+        alert_sink_new(&fx->cfg, fx->out_path, true, fx->assets, err, sizeof(err));
     assert_non_null(s);
     alert_sink_set_ordered(s, true);
     mkflow(&fa, 5, t0);
@@ -511,7 +513,7 @@ static void test_ordered_sink(void **state)
     json_decref(a[0]);
 
     /* Unordered, the first offer wins: the other flow's alert. */
-    s = alert_sink_new(&fx->cfg, fx->out_path, fx->assets, err, sizeof(err));
+    s = alert_sink_new(&fx->cfg, fx->out_path, true, fx->assets, err, sizeof(err));
     mkflow(&fa, 5, t0);
     mkflow(&fb, 5, t0 + sec);
     offer(s, &fa, "US", t0, hits, n);

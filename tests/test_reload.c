@@ -83,7 +83,7 @@ static int setup(void **state)
     if (fx->pack == NULL)
         fail_msg("%s", err);
     fx->assets = assets_new(16);
-    fx->sink = alert_sink_new(&fx->cfg, "", fx->assets, err, sizeof(err));
+    fx->sink = alert_sink_new(&fx->cfg, "", true, fx->assets, err, sizeof(err));
     assert_non_null(fx->sink);
     for (int i = 0; i < WORKERS; i++) {
         fx->pls[i] = pipeline_new_share(&fx->cfg, NULL, NULL, fx->pack, fx->sink, 1, WORKERS, err,
