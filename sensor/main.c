@@ -316,17 +316,18 @@ static const char *canonical(const char *path, char *buf)
     return buf;
 }
 
-/* Whether two output paths name the same file (which both would truncate
- * and overwrite): the same path, or the same device and inode. "-" (the
- * standard output, written a whole record at a time) and "" never clash. */
+/* Whether two output paths name the same file (whose records would mix):
+ * the same path, or the same regular file. "-" (the standard output,
+ * written a whole record at a time), "" and devices (/dev/null) never
+ * clash. */
 static bool same_file(const char *a, const char *b)
 {
     struct stat sa, sb;
     char ca[PATH_MAX], cb[PATH_MAX];
     if (!a[0] || !b[0] || strcmp(a, "-") == 0 || strcmp(b, "-") == 0)
         return false;
-    if (stat(a, &sa) == 0 && stat(b, &sb) == 0)
-        return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+    if (stat(a, &sa) == 0 && stat(b, &sb) == 0) /* /dev/null twice is fine */
+        return S_ISREG(sa.st_mode) && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
     return strcmp(canonical(a, ca), canonical(b, cb)) == 0;
 }
 

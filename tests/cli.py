@@ -239,6 +239,9 @@ def hostile_inputs(s, tmp, example):
     check("two outputs in one file: exit 2 naming both",
           rc == 2 and "flows and alerts" in err, "exit %d: %s" % (rc, err))
 
+    rc, _, err = run(s, ["-q", "-r", example, "--alerts", os.devnull, "--flows", os.devnull])
+    check("/dev/null for two outputs is not a clash", rc == 0, "exit %d: %s" % (rc, err))
+
     # --user root would drop nothing
     rc, _, err = run(s, ["-q", "-r", example, "--user", "root"])
     check("--user root: exit 2", rc == 2 and "root" in err, "exit %d: %s" % (rc, err))
