@@ -474,6 +474,8 @@ static int open_outputs(struct sensor *s)
     st->assets_path = o->assets ? o->assets : cfg->assets_path;
     st->stats_path = o->stats ? o->stats : cfg->stats_path;
     st->report_path = o->report ? o->report : "";
+    if (o->n_ifaces > 0) /* live: also rewritten while capturing */
+        st->report_every_s = o->report_interval_given ? o->report_interval : cfg->report_interval;
     if (!flows_path[0] && !alerts_path[0] && !st->assets_path[0] && !st->stats_path[0] &&
         !redis_url[0] && !st->report_path[0])
         alerts_path = "-"; /* an analyst's default: what phones home */

@@ -133,7 +133,12 @@ static void usage(FILE *fp)
             "                        country, network and application, timelines, what was\n"
             "                        read. One self-contained page (no network needed to\n"
             "                        view it), made from report.template (make report\n"
-            "                        builds it), replaced atomically; not '-'\n"
+            "                        builds it), replaced atomically; not '-'. Live, it is\n"
+            "                        written when the capture stops\n"
+            "      --report-interval MIN\n"
+            "                        live: also rewrite the report every MIN minutes while\n"
+            "                        capturing, for a web server to serve (30s, 5m, 1h\n"
+            "                        also work; default report.interval, 0: at the end only)\n"
             "  -q, --quiet           no summary and no progress on standard error (exit 3\n"
             "                        and 4 still print one line)\n"
             "      --progress        always show the progress line\n"
@@ -170,7 +175,8 @@ enum {
     OPT_STATS_INTERVAL,
     OPT_SYSLOG,
     OPT_SPOOL_DIR,
-    OPT_TRUNCATE
+    OPT_TRUNCATE,
+    OPT_REPORT_INTERVAL
 };
 
 /* A whole decimal number in [lo, hi], or -1 after a usage message. */
@@ -185,6 +191,29 @@ static long number_arg(const char *opt, const char *arg, long lo, long hi)
         return -1;
     }
     return v;
+}
+
+/* --report-interval: whole minutes, or a number with the unit s, m or h,
+ * up to 7 days (0: at the end only). The seconds, or -1 after a usage
+ * message. */
+static long interval_arg(const char *opt, const char *arg)
+{
+    char *end;
+    long unit = 60; /* minutes when no unit is given */
+    errno = 0;
+    long v = strtol(arg, &end, 10);
+    if (end != arg && end[0] != '\0' && end[1] == '\0') {
+        unit = end[0] == 's' ? 1 : end[0] == 'm' ? 60 : end[0] == 'h' ? 3600 : 0;
+        end++;
+    }
+    if (errno != 0 || end == arg || *end != '\0' || unit == 0 || v < 0 || v > 7 * 86400 / unit) {
+        fprintf(stderr,
+                "egress-sensor: %s: '%s' is not a time up to 7 days (minutes, or 30s, 5m, "
+                "1h)\n",
+                opt, arg);
+        return -1;
+    }
+    return v * unit;
 }
 
 /* --redis URL: keep a copy, and overwrite the password in argv itself so
@@ -224,6 +253,7 @@ int parse_options(int argc, char **argv, struct options *o)
         {"list-signatures", no_argument, NULL, OPT_LIST_SIGS},
         {"stats", required_argument, NULL, OPT_STATS},
         {"report", required_argument, NULL, OPT_REPORT},
+        {"report-interval", required_argument, NULL, OPT_REPORT_INTERVAL},
         {"check-config", no_argument, NULL, OPT_CHECK},
         {"quiet", no_argument, NULL, 'q'},
         {"progress", no_argument, NULL, OPT_PROGRESS},
@@ -334,6 +364,12 @@ int parse_options(int argc, char **argv, struct options *o)
             }
             o->report = optarg;
             break;
+        case OPT_REPORT_INTERVAL:
+            if ((v = interval_arg("--report-interval", optarg)) < 0)
+                return -1;
+            o->report_interval = (unsigned)v;
+            o->report_interval_given = 1;
+            break;
         case OPT_CHECK:
             o->check_config = 1;
             break;
@@ -371,8 +407,9 @@ int parse_options(int argc, char **argv, struct options *o)
                         "files\n");
         return -1;
     }
-    if (o->report != NULL && o->n_ifaces > 0) {
-        fprintf(stderr, "egress-sensor: --report is written at the end of reading files (-r)\n");
+    if (o->report_interval_given && (o->report == NULL || o->n_ifaces == 0)) {
+        fprintf(stderr, "egress-sensor: --report-interval rewrites the report (--report FILE) "
+                        "of a live capture (-i)\n");
         return -1;
     }
     if (live_only && o->n_ifaces == 0 && o->n_inputs > 0) {
