@@ -1797,11 +1797,8 @@ void out_redis_describe(const struct out_redis *r, char *buf, size_t len)
             redis_url_peer(peer, sizeof(peer), r->sentinels[i].host, r->sentinels[i].port, NULL);
             off += (size_t)snprintf(buf + off, len - off, "%s%s", i ? ", " : "", peer);
         }
-    } else if (r->url.path[0]) {
-        snprintf(buf, len, "unix://%s?db=%d", r->url.path, r->url.db);
     } else {
-        redis_url_peer(peer, sizeof(peer), r->url.host, r->url.port, NULL);
-        snprintf(buf, len, "redis://%s/%d", peer, r->url.db);
+        redis_url_describe(&r->url, buf, len);
     }
 }
 
