@@ -297,9 +297,8 @@ struct fleet *fleet_new(void)
     f->app_idx = json_object();
     f->series = json_array();
     f->series_idx = json_object();
-    if (!f->sensors || !f->ases || !f->apps || !f->sensor_idx || !f->host_idx ||
-        !f->finding_idx || !f->events_arr || !f->as_idx || !f->app_idx || !f->series ||
-        !f->series_idx) {
+    if (!f->sensors || !f->ases || !f->apps || !f->sensor_idx || !f->host_idx || !f->finding_idx ||
+        !f->events_arr || !f->as_idx || !f->app_idx || !f->series || !f->series_idx) {
         fleet_free(f);
         return NULL;
     }
@@ -992,7 +991,8 @@ static int take_event(struct fleet *f, const json_t *a, struct chk *c)
     json_object_set_new(o, "relation", json_string(sig_relation_name(rel)));
     json_object_set_new(o, "end", end[0] ? json_string(end) : json_null());
     json_object_set_new(o, "signature_id", json_string(sig));
-    json_object_set_new(o, "category", cat >= 0 ? json_string(sig_category_name(cat)) : json_null());
+    json_object_set_new(o, "category",
+                        cat >= 0 ? json_string(sig_category_name(cat)) : json_null());
     json_object_set_new(o, "confidence",
                         conf >= 0 ? json_string(sig_confidence_name(conf)) : json_null());
     if (ev_kind[0]) {
@@ -1181,9 +1181,9 @@ static json_t *run_section(const struct fleet *f, const struct fleet_source *src
 /* The counters a fleet's reader looks at first, as the sensors section
  * gives them. */
 static const char *const key_counters[] = {
-    "packets.total",     "packets.bytes",        "packets.bytes_out", "flows.total",
-    "detection.alerts",  "detection.suppressed", "capture.kernel_drops", "capture.if_drops",
-    "redis.delivered",   "redis.spool_pending",  "redis.lost",
+    "packets.total",    "packets.bytes",        "packets.bytes_out",    "flows.total",
+    "detection.alerts", "detection.suppressed", "capture.kernel_drops", "capture.if_drops",
+    "redis.delivered",  "redis.spool_pending",  "redis.lost",
 };
 
 static int cmp_sensor(const void *a, const void *b, void *ud)
@@ -1209,9 +1209,10 @@ static json_t *sensors_section(const struct fleet *f)
         const char *err = json_string_value(json_object_get(s->text, "redis.last_error"));
         uint64_t up = 0;
         set(o, "name", jw_json_string(s->name));
-        set(o, "state", json_string(s->hb == HB_RUNNING   ? "running"
-                                    : s->hb == HB_STOPPED ? "stopped"
-                                                          : "silent"));
+        set(o, "state",
+            json_string(s->hb == HB_RUNNING   ? "running"
+                        : s->hb == HB_STOPPED ? "stopped"
+                                              : "silent"));
         set(o, "last_update",
             updated && fleet_parse_time(updated, &up) == 0 ? out_report_time(up) : json_null());
         set(o, "heartbeat", s->hb == HB_RUNNING ? out_report_time(s->hb_us) : json_null());
@@ -1252,7 +1253,9 @@ static int cmp_finding(const void *a, const void *b, void *ud)
     const struct finding *x = &f->findings[*(const size_t *)a];
     const struct finding *y = &f->findings[*(const size_t *)b];
     int c = cmp_addr(x->af, x->addr, x->sensor, y->af, y->addr, y->sensor, f);
-    return c != 0 ? c : (*(const size_t *)a > *(const size_t *)b) - (*(const size_t *)a < *(const size_t *)b);
+    return c != 0 ? c
+                  : (*(const size_t *)a > *(const size_t *)b) -
+                        (*(const size_t *)a < *(const size_t *)b);
 }
 
 static int cmp_host(const void *a, const void *b, void *ud)
@@ -1304,12 +1307,10 @@ static json_t *findings_section(struct fleet *f, const struct out_report_src *se
         set(o, "samples", json_incref(fd->samples));
         set(o, "samples_omitted", jcount(fd->alerts - json_array_size(fd->samples)));
         set(o, "evidence_kept", json_true());
-        json_array_foreach(fd->indicators, i, x)
-            out_report_note_signature(sigs, setup->pack,
-                                      json_string_value(json_object_get(x, "signature_id")));
-        json_array_foreach(fd->samples, i, x)
-            out_report_note_signature(sigs, setup->pack,
-                                      json_string_value(json_object_get(x, "signature_id")));
+        json_array_foreach(fd->indicators, i, x) out_report_note_signature(
+            sigs, setup->pack, json_string_value(json_object_get(x, "signature_id")));
+        json_array_foreach(fd->samples, i, x) out_report_note_signature(
+            sigs, setup->pack, json_string_value(json_object_get(x, "signature_id")));
         json_array_append_new(arr, o);
     }
     free(idx);
@@ -1574,8 +1575,8 @@ json_t *fleet_data(struct fleet *f, const struct fleet_source *src,
     set(o, "timeline", timeline_section(f, setup));
     set(o, "limits", limits_section(f));
     /* a section that could not be made is missing: out of memory */
-    const char *need[] = {"run",     "sensors", "fleet",    "products",     "hosts",
-                          "egress",  "timeline", "limits",   "applications", "asset_events"};
+    const char *need[] = {"run",    "sensors",  "fleet",  "products",     "hosts",
+                          "egress", "timeline", "limits", "applications", "asset_events"};
     for (size_t k = 0; k < ARRAY_SIZE(need); k++)
         if (json_object_get(o, need[k]) == NULL) {
             json_decref(o);

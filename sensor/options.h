@@ -34,6 +34,9 @@ struct options {
     const char *redis;         /* --redis: redis_url below, the password blanked in argv */
     const char *spool_dir;     /* --spool-dir: overrides redis.spool_dir */
     char redis_url[2050];      /* a copy of the --redis URL (longer ones are refused) */
+    const char *from_redis;    /* --from-redis: the fleet report from this Redis; no traffic */
+    char from_redis_url[2050]; /* its copy, as redis_url */
+    long stream_window;        /* --stream-window: stream entries read; -1 not given */
     int check_config;
     int list_signatures;
     int quiet;

@@ -24,7 +24,8 @@ static const char host_a[] =
     "\"last_seen\":\"2023-11-14T22:15:00.500000+0000\",\"flows\":3,\"bytes_out\":4096,"
     "\"alerts\":2,\"device\":{\"serial\":\"FGT60FTK21000001\",\"model\":\"FortiGate 60F\"},"
     "\"countries\":[\"US\"],\"products\":[{\"vendor\":\"Fortinet\",\"product\":\"FortiGate\","
-    "\"relation\":\"is\",\"evidence\":{\"kind\":\"cert_subject\",\"value\":\"CN=FGT60FTK21000001\"},"
+    "\"relation\":\"is\",\"evidence\":{\"kind\":\"cert_subject\",\"value\":\"CN=FGT60FTK21000001\"}"
+    ","
     "\"categories\":[\"update\",\"remote-access\"],\"countries\":[\"US\"],\"flows\":3,"
     "\"bytes_out\":4096,\"first_seen\":\"2023-11-14T22:13:20.000000+0000\","
     "\"last_seen\":\"2023-11-14T22:15:00.500000+0000\"}]}";
@@ -128,8 +129,13 @@ static void test_parse_time(void **state)
     assert_int_equal(us, 1700000000000000ull);
     assert_int_equal(fleet_parse_time("2023-11-14T22:13:20.5+00:00", &us), 0);
     assert_int_equal(us, 1700000000500000ull);
-    const char *bad[] = {"", "2023-11-14", "2023-11-14T22:13:20", "2023-11-14T22:13:20.+0000",
-                         "2023-11-14T22:13:20+0100", "2023-11-14T22:13:20Zjunk", "yesterday"};
+    const char *bad[] = {"",
+                         "2023-11-14",
+                         "2023-11-14T22:13:20",
+                         "2023-11-14T22:13:20.+0000",
+                         "2023-11-14T22:13:20+0100",
+                         "2023-11-14T22:13:20Zjunk",
+                         "yesterday"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         assert_int_equal(fleet_parse_time(bad[i], &us), -1);
 }
@@ -150,9 +156,9 @@ static void test_inventories(void **state)
     fleet_stat(f, a, "redis.state", "up");
     fleet_stat(f, a, "updated", "2023-11-14T22:16:00.000000+0000");
     fleet_stat(f, a, "packets.bytes", "not a number"); /* not a count: left out */
-    assert_int_equal(fleet_heartbeat(f, a, "stopped 2023-11-14T22:16:00.000000+0000", why,
-                                     sizeof(why)),
-                     FLEET_OK);
+    assert_int_equal(
+        fleet_heartbeat(f, a, "stopped 2023-11-14T22:16:00.000000+0000", why, sizeof(why)),
+        FLEET_OK);
     assert_int_equal(fleet_heartbeat(f, b, "2023-11-15T08:00:05.000000+0000", why, sizeof(why)),
                      FLEET_OK);
     int c = fleet_sensor(f, "gw3"); /* stats only, no heartbeat: silent */
@@ -249,8 +255,8 @@ static void test_damaged_assets(void **state)
     int s = fleet_sensor(f, "gw1");
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         why[0] = '\0';
-        assert_int_equal(fleet_asset(f, s, cases[i].host, cases[i].json, strlen(cases[i].json),
-                                     why, sizeof(why)),
+        assert_int_equal(fleet_asset(f, s, cases[i].host, cases[i].json, strlen(cases[i].json), why,
+                                     sizeof(why)),
                          FLEET_DAMAGED);
         if (strstr(why, cases[i].why) == NULL)
             fail_msg("case %zu: \"%s\" lacks \"%s\"", i, why, cases[i].why);
@@ -265,7 +271,8 @@ static void test_damaged_assets(void **state)
     assert_int_equal(json_array_size(json_object_get(d, "products")), 0);
     const json_t *fl = json_object_get(d, "fleet");
     assert_int_equal(num(fl, "records_damaged"), sizeof(cases) / sizeof(cases[0]));
-    assert_int_equal(json_array_size(json_object_get(fl, "damaged")), sizeof(cases) / sizeof(cases[0]));
+    assert_int_equal(json_array_size(json_object_get(fl, "damaged")),
+                     sizeof(cases) / sizeof(cases[0]));
     json_decref(d);
 
     /* names the keys cannot hold are no sensor's */
