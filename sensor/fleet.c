@@ -89,7 +89,7 @@ struct fleet {
     size_t n_findings, cap_findings;
     json_t *host_idx;    /* sensor \x1f host -> 1 */
     json_t *finding_idx; /* sensor \x1f host \x1f vendor \x1f product -> index */
-    uint64_t hosts_dropped, products_dropped;
+    uint64_t hosts_dropped, products_dropped, findings_dropped;
     uint64_t first_us, last_us; /* traffic times the records name */
 
     /* the window */
@@ -613,6 +613,10 @@ int fleet_asset(struct fleet *f, int sensor, const char *host, const char *json,
         if (!join_key(fk, sizeof(fk), sname, host, v, pr) ||
             json_object_get(f->finding_idx, fk) != NULL) {
             f->products_dropped++; /* the same product twice: the first stands */
+            continue;
+        }
+        if (f->n_findings == FLEET_MAX_FINDINGS) {
+            f->findings_dropped++;
             continue;
         }
         struct finding *fd = &f->findings[f->n_findings];
@@ -1292,7 +1296,7 @@ static json_t *findings_section(struct fleet *f, const struct out_report_src *se
     qsort_r(idx, f->n_findings, sizeof(*idx), cmp_finding, f);
     for (size_t n = 0; n < f->n_findings; n++) {
         struct finding *fd = &f->findings[idx[n]];
-        json_t *o = json_deep_copy(fd->obj), *x;
+        json_t *o = json_incref(fd->obj), *x; /* completed in place */
         size_t i;
         if (o == NULL)
             continue;
@@ -1327,7 +1331,7 @@ static json_t *hosts_section(struct fleet *f, const struct out_report_src *setup
         idx[i] = i;
     qsort_r(idx, f->n_hosts, sizeof(*idx), cmp_host, f);
     for (size_t n = 0; n < f->n_hosts; n++) {
-        json_t *o = json_deep_copy(f->hosts[idx[n]].obj), *p;
+        json_t *o = json_incref(f->hosts[idx[n]].obj), *p;
         size_t i;
         if (o == NULL)
             continue;
@@ -1545,6 +1549,8 @@ static json_t *fleet_section(const struct fleet *f, const struct fleet_source *s
     set(o, "damaged", d);
     set(o, "hosts_max", json_integer(FLEET_MAX_HOSTS));
     set(o, "hosts_dropped", jcount(f->hosts_dropped));
+    set(o, "findings_max", json_integer(FLEET_MAX_FINDINGS));
+    set(o, "findings_dropped", jcount(f->findings_dropped));
     set(o, "sensors_max", json_integer(FLEET_MAX_SENSORS));
     set(o, "sensors_dropped", jcount(f->sensors_dropped));
     set(o, "asset_events_max", json_integer(FLEET_MAX_EVENTS));
@@ -1566,7 +1572,7 @@ json_t *fleet_data(struct fleet *f, const struct fleet_source *src,
     set(o, "products", findings_section(f, setup, sigs));
     set(o, "hosts", hosts_section(f, setup));
     set(o, "signatures", sigs);
-    json_t *ev = json_deep_copy(f->events_arr), *e;
+    json_t *ev = json_incref(f->events_arr), *e;
     size_t i;
     json_array_foreach(ev, i, e) whole(e, setup);
     set(o, "asset_events", ev != NULL ? ev : json_array());

@@ -20,12 +20,12 @@
  * timeline made from the window's alerts; run's counters are the sums of
  * the sensors' stats hashes.
  *
- * Bounded: FLEET_MAX_SENSORS sensors, FLEET_MAX_HOSTS host records over
- * all sensors, FLEET_MAX_PRODUCTS products per host, FLEET_MAX_EVENTS asset
- * events, and per finding the bounds of the evidence store (evidence.h);
- * the window itself is bounded by the reader (FLEET_WINDOW_MAX), and costs
- * 24 bytes per alert for the timeline. What does not fit is counted, and
- * the report says so. Not thread-safe. */
+ * Bounded: FLEET_MAX_SENSORS sensors, FLEET_MAX_HOSTS host records and
+ * FLEET_MAX_FINDINGS findings over all sensors, FLEET_MAX_PRODUCTS
+ * products per host, FLEET_MAX_EVENTS asset events, and per finding the bounds of the evidence
+ * store (evidence.h); the window itself is bounded by the reader (FLEET_WINDOW_MAX), and costs 24
+ * bytes per alert for the timeline. What does not fit is counted, and the report says so. Not
+ * thread-safe. */
 #ifndef FLEET_H
 #define FLEET_H
 
@@ -40,6 +40,10 @@ struct out_report_src;
 #define FLEET_MAX_SENSORS 1024
 #define FLEET_MAX_HOSTS 16384
 #define FLEET_MAX_PRODUCTS 64
+/* (sensor, host, product) findings over all sensors, as many as the
+ * sensor's own evidence store keeps: with their samples, the bulk of the
+ * memory (about 20 KiB each with five samples) */
+#define FLEET_MAX_FINDINGS 16384
 #define FLEET_MAX_EVENTS 1000
 #define FLEET_WINDOW_MAX 1000000
 /* Damaged records named in the report (all are counted). */
@@ -126,7 +130,9 @@ struct fleet_source {
     double elapsed_s;       /* reading took */
 };
 
-/* The report's data document for the fleet read so far: the sections
+/* The report's data document for the fleet read so far (the findings,
+ * hosts and events kept are completed in place and shared with it, so a
+ * second call gives the same document): the sections
  * that do not come from traffic from setup (out_report_setup(): the
  * reading sensor's version, configuration and signature pack, which gives
  * the findings' vendor and product names whole and their signatures'

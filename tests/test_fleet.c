@@ -355,7 +355,8 @@ static void test_alerts(void **state)
     fleet_free(f);
 }
 
-/* Beyond FLEET_MAX_HOSTS host records, the rest are counted, not kept. */
+/* Beyond FLEET_MAX_HOSTS host records or FLEET_MAX_FINDINGS findings,
+ * the rest are counted, not kept. */
 static void test_host_bound(void **state)
 {
     (void)state;
@@ -371,6 +372,25 @@ static void test_host_bound(void **state)
     assert_int_equal(fleet_hosts(f), FLEET_MAX_HOSTS);
     json_t *d = data(f);
     assert_int_equal(num(json_object_get(d, "fleet"), "hosts_dropped"), 3);
+    json_decref(d);
+    fleet_free(f);
+
+    /* two products a host: the findings' bound comes first */
+    const char *two = "{\"products\":[{\"vendor\":\"V\",\"product\":\"P\",\"relation\":\"runs\"},"
+                      "{\"vendor\":\"V\",\"product\":\"Q\",\"relation\":\"runs\"}]}";
+    f = fleet_new();
+    s = fleet_sensor(f, "gw1");
+    for (unsigned i = 0; i < FLEET_MAX_FINDINGS / 2 + 8; i++) {
+        snprintf(host, sizeof(host), "10.%u.%u.%u", i >> 16 & 255, i >> 8 & 255, i & 255);
+        assert_int_equal(fleet_asset(f, s, host, two, strlen(two), why, sizeof(why)), FLEET_OK);
+    }
+    d = data(f);
+    assert_int_equal(json_array_size(json_object_get(d, "products")), FLEET_MAX_FINDINGS);
+    assert_int_equal(num(json_object_get(d, "fleet"), "findings_dropped"), 16);
+    /* a second document is the same */
+    json_t *again = data(f);
+    assert_true(json_equal(json_object_get(d, "products"), json_object_get(again, "products")));
+    json_decref(again);
     json_decref(d);
     fleet_free(f);
 }

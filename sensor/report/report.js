@@ -1361,6 +1361,7 @@
     if (lim.networks_other_flows) notes.push(plural(lim.networks_other_flows, 'egress flow') + ' to networks beyond the tally are counted as other networks.');
     var fl = d.fleet || {};
     if (fl.hosts_dropped) notes.push(plural(fl.hosts_dropped, 'host record') + ' beyond the ' + fmtInt(fl.hosts_max) + ' the fleet view keeps were not read.');
+    if (fl.findings_dropped) notes.push(plural(fl.findings_dropped, 'finding') + ' beyond the ' + fmtInt(fl.findings_max) + ' the fleet view keeps were not read.');
     if (fl.sensors_dropped) notes.push(plural(fl.sensors_dropped, 'sensor') + ' beyond the ' + fmtInt(fl.sensors_max) + ' the fleet view keeps were not read.');
     if (fl.alerts_without_finding) notes.push(plural(fl.alerts_without_finding, 'alert') + ' of the window name a host and product no sensor\u2019s inventory holds (the inventory dropped it, or it was deleted).');
     if (fl.window && !fl.window.complete) notes.push('The stream holds older entries than the window read (--stream-window).');
