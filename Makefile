@@ -68,20 +68,21 @@ LIB_SRCS := \
 	sensor/output-json.c sensor/output-json-flow.c sensor/stats.c sensor/pipeline.c \
 	sensor/match-domain.c sensor/sig-load.c sensor/signature.c sensor/dns-cache.c sensor/detect.c \
 	sensor/alerts.c sensor/assets.c sensor/tls-hello.c sensor/quic-initial.c sensor/ja4.c \
-	sensor/evidence.c sensor/output-report.c sensor/device.c \
+	sensor/evidence.c sensor/output-report.c sensor/device.c sensor/fleet.c \
 	dissectors/registry.c dissectors/dns.c dissectors/fortiguard.c dissectors/fgfm.c \
 	dissectors/checkpoint.c dissectors/velocloud.c dissectors/carbonblack.c \
 	dissectors/checkpoint-ccp.c dissectors/avast.c \
 	sensor/source-pcap-file.c sensor/source-pcap-live.c sensor/privs.c sensor/options.c \
 	sensor/spool.c sensor/redis-url.c sensor/redis-link.c sensor/redis-record.c \
-	sensor/redis-assets.c sensor/output-redis.c \
-	sensor/workers.c sensor/live-workers.c sensor/reload.c sensor/log.c sensor/run.c sensor/inputs.c sensor/ndpi-caches.c sensor/term.c
+	sensor/redis-assets.c sensor/output-redis.c sensor/source-redis.c \
+	sensor/workers.c sensor/live-workers.c sensor/reload.c sensor/log.c sensor/run.c sensor/inputs.c sensor/ndpi-caches.c sensor/term.c \
+	sensor/run-fleet.c
 
 MAIN_SRCS := sensor/main.c
 
 UNIT_TESTS := decode netset community_id geo config flow frag lru_map classify enrich output ja4 \
 	dissectors dns dns_cache alerts signature match_domain spool redis_url output_redis evidence \
-	report reload device dn term
+	report reload device dn term fleet
 
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o)
 MAIN_OBJS := $(MAIN_SRCS:%.c=$(B)/%.o)

@@ -724,6 +724,14 @@ void alert_sink_stats(struct alert_sink *s, struct alert_stats *out)
     pthread_mutex_unlock(&s->lock);
 }
 
+int alert_sink_locked(struct alert_sink *s, int (*fn)(void *ud), void *ud)
+{
+    pthread_mutex_lock(&s->lock);
+    int rc = fn(ud);
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
 /* ---------------------------------------------------------------- output */
 
 /* The hit's evidence as the records write it. */

@@ -152,6 +152,12 @@ void alert_sink_restart(struct alert_sink *s, uint64_t order);
 /* Snapshot of the counters. */
 void alert_sink_stats(struct alert_sink *s, struct alert_stats *out);
 
+/* Call fn(ud) with the sink's lock held: the asset inventory and the
+ * evidence it feeds do not change until fn returns, while workers may be
+ * offering hits (they wait). For reading them on another thread (the live
+ * report); fn must not call the sink. Returns what fn returns. */
+int alert_sink_locked(struct alert_sink *s, int (*fn)(void *ud), void *ud);
+
 /* Flush and free. Returns 0, or -1 with a message in errbuf when alerts
  * could not be written. NULL is a no-op returning 0. */
 int alert_sink_close(struct alert_sink *s, char *errbuf, size_t errlen);

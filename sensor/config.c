@@ -178,6 +178,7 @@ static const struct cfg_key cfg_keys[] = {
 
     KEY_GROUP("report"),
     KEY_STR("report.template", report_template, 1),
+    KEY_U32("report.interval", report_interval, 0, 604800),
 };
 
 #define CFG_NKEYS ARRAY_SIZE(cfg_keys)

@@ -107,6 +107,7 @@ struct sensor_config {
 
     /* the report (--report): the page template it is written from */
     char report_template[CONFIG_PATH_MAX];
+    uint32_t report_interval; /* live: rewrite the report every this many s; 0 at the end only */
 
     /* where each key was set in source (config_where()), by its index in
      * the table of keys: 0 for a default */

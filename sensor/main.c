@@ -22,6 +22,7 @@
 #include "classify.h"
 #include "config.h"
 #include "evidence.h"
+#include "fleet.h"
 #include "geo.h"
 #include "inputs.h"
 #include "live-workers.h"
@@ -33,6 +34,8 @@
 #include "pipeline.h"
 #include "privs.h"
 #include "reload.h"
+#include "redis-url.h"
+#include "run-fleet.h"
 #include "run.h"
 #include "signature.h"
 #include "util.h"
@@ -217,6 +220,8 @@ static int open_privileged(struct sensor *s)
  * variable that overrides it, else the configuration's "FILE:LINE: key". */
 static const char *where_of(const struct sensor *s, const char *key, char *buf, size_t len)
 {
+    if (strcmp(key, "redis.url") == 0 && s->o.from_redis != NULL)
+        return "--from-redis";
     if (strcmp(key, "redis.url") == 0 && s->o.redis != NULL)
         return "--redis";
     if (strcmp(key, "redis.spool_dir") == 0 && s->o.spool_dir != NULL)
@@ -435,7 +440,7 @@ static int configure(struct sensor *s, int argc, char **argv)
     }
     if (s->o.check_config)
         return check_config(s);
-    if (s->o.n_inputs == 0 && s->o.n_ifaces == 0) {
+    if (s->o.n_inputs == 0 && s->o.n_ifaces == 0 && s->o.from_redis == NULL) {
         log_msg(LOG_ERR, "no input; give one or more -r FILE or -i IFACE (see --help)");
         return EXIT_USAGE;
     }
@@ -459,6 +464,40 @@ static int configure(struct sensor *s, int argc, char **argv)
     return GO;
 }
 
+static void install_signals(bool live);
+
+/* --from-redis: the fleet's report, from the Redis it names with its
+ * password settled as the output's (no Sentinel: the URL given is read).
+ * Returns an exit code. */
+static int fleet_report(struct sensor *s)
+{
+    char err[1024], where[CONFIG_PATH_MAX + 64], origin[CONFIG_PATH_MAX + 64];
+    const char *sentinels[CONFIG_MAX_SENTINELS];
+    struct out_redis_config rc;
+    struct redis_url url;
+    redis_settings(s, s->o.from_redis, &rc, sentinels, origin, sizeof(origin));
+    rc.url_from_cli = true;
+    const char *key = out_redis_target(&rc, &url, err, sizeof(err));
+    if (key != NULL) {
+        log_msg(LOG_ERR, "%s: %s", where_of(s, key, where, sizeof(where)), err);
+        return EXIT_USAGE;
+    }
+    uint32_t maxlen =
+        s->cfg.redis_maxlen < FLEET_WINDOW_MAX ? s->cfg.redis_maxlen : FLEET_WINDOW_MAX;
+    struct run_fleet_config fc = {
+        .report_path = s->o.report,
+        .cfg = &s->cfg,
+        .pack = s->pack,
+        .url = &url,
+        .window = s->o.stream_window >= 0 ? (uint64_t)s->o.stream_window : maxlen,
+        .quiet = s->o.quiet,
+    };
+    install_signals(false);
+    int code = run_fleet(&fc);
+    explicit_bzero(url.password, sizeof(url.password));
+    return code;
+}
+
 /* The outputs, as --user: flow records, the alert sink and the inventory,
  * Redis. Returns GO or an exit code. */
 static int open_outputs(struct sensor *s)
@@ -473,6 +512,8 @@ static int open_outputs(struct sensor *s)
     st->assets_path = o->assets ? o->assets : cfg->assets_path;
     st->stats_path = o->stats ? o->stats : cfg->stats_path;
     st->report_path = o->report ? o->report : "";
+    if (o->n_ifaces > 0) /* live: also rewritten while capturing */
+        st->report_every_s = o->report_interval_given ? o->report_interval : cfg->report_interval;
     if (!flows_path[0] && !alerts_path[0] && !st->assets_path[0] && !st->stats_path[0] &&
         !redis_url[0] && !st->report_path[0])
         alerts_path = "-"; /* an analyst's default: what phones home */
@@ -638,6 +679,8 @@ int main(int argc, char **argv)
 {
     static struct sensor s; /* zeroed; large */
     int rc = configure(&s, argc, argv);
+    if (rc == GO && s.o.from_redis != NULL)
+        rc = fleet_report(&s);
     if (rc == GO)
         rc = open_privileged(&s);
     if (rc == GO)

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "fleet.h"
 #include "redis-url.h"
 
 /* Append an input (a file, a folder, "-"). Returns 0, or -1 (printed). */
@@ -40,6 +41,7 @@ static void usage(FILE *fp)
     fprintf(fp,
             "Usage: egress-sensor [options] -r PATH [-r PATH ...] [PATH ...]\n"
             "       egress-sensor [options] -i IFACE [-i IFACE ...]\n"
+            "       egress-sensor [options] --report FILE --from-redis URL\n"
             "\n"
             "Classify every flow in the given captures by application (nDPI), destination\n"
             "country and autonomous system; recognise the phone-home traffic of foreign\n"
@@ -133,12 +135,28 @@ static void usage(FILE *fp)
             "                        country, network and application, timelines, what was\n"
             "                        read. One self-contained page (no network needed to\n"
             "                        view it), made from report.template (make report\n"
-            "                        builds it), replaced atomically; not '-'\n"
+            "                        builds it), replaced atomically; not '-'. Live, it is\n"
+            "                        written when the capture stops\n"
+            "      --report-interval MIN\n"
+            "                        live: also rewrite the report every MIN minutes while\n"
+            "                        capturing, for a web server to serve (30s, 5m, 1h\n"
+            "                        also work; default report.interval, 0: at the end only)\n"
             "  -q, --quiet           no summary and no progress on standard error (exit 3\n"
             "                        and 4 still print one line)\n"
             "      --progress        always show the progress line\n"
             "      --no-progress     never show it (default: shown when standard error is\n"
             "                        a terminal)\n"
+            "\n"
+            "Fleet view (no traffic read; not with -r, -i or another output):\n"
+            "      --from-redis URL  write the report (--report FILE) of every sensor that\n"
+            "                        pushes to this Redis (URL and password as for --redis):\n"
+            "                        their inventory hashes, stats hashes and heartbeats\n"
+            "                        under redis.key_prefix, and the newest entries of the\n"
+            "                        alerts stream (redis.stream); which sensor saw what.\n"
+            "                        Damaged records are skipped, counted and named; exit\n"
+            "                        1 when Redis cannot be read or the report written\n"
+            "      --stream-window N read at most the newest N entries of the alerts stream\n"
+            "                        (0 to 1000000; default redis.maxlen, at most 1000000)\n"
             "\n"
             "Information:\n"
             "  -h, --help            this text\n"
@@ -146,11 +164,12 @@ static void usage(FILE *fp)
             "                        databases\n"
             "\n"
             "Exit status: 0 done; 1 an input could not be read (an interface could not\n"
-            "be opened or every one went away) or an output not written; 2 usage or\n"
-            "configuration error; 3 alerts were left in the Redis spool (not\n"
-            "yet delivered when redis.flush_timeout ran out); 4 alerts were lost by the\n"
-            "Redis output (refused: too large, spool or disk full; or damaged in the\n"
-            "spool), counted in the summary and --stats; 4 takes precedence over 3.\n");
+            "be opened or every one went away), an output not written, or with\n"
+            "--from-redis Redis not read (no report written); 2 usage or configuration\n"
+            "error; 3 alerts were left in the Redis spool (not yet delivered when\n"
+            "redis.flush_timeout ran out); 4 alerts were lost by the Redis output\n"
+            "(refused: too large, spool or disk full; or damaged in the spool), counted\n"
+            "in the summary and --stats; 4 takes precedence over 3.\n");
 }
 
 enum {
@@ -170,7 +189,10 @@ enum {
     OPT_STATS_INTERVAL,
     OPT_SYSLOG,
     OPT_SPOOL_DIR,
-    OPT_TRUNCATE
+    OPT_TRUNCATE,
+    OPT_REPORT_INTERVAL,
+    OPT_FROM_REDIS,
+    OPT_STREAM_WINDOW
 };
 
 /* A whole decimal number in [lo, hi], or -1 after a usage message. */
@@ -187,19 +209,64 @@ static long number_arg(const char *opt, const char *arg, long lo, long hi)
     return v;
 }
 
-/* --redis URL: keep a copy, and overwrite the password in argv itself so
- * that it does not show in ps for the whole run. A URL too long for the
- * copy is kept as it is: the URL parser refuses it. */
-static void redis_arg(struct options *o, char *arg)
+/* --report-interval: whole minutes, or a number with the unit s, m or h,
+ * up to 7 days (0: at the end only). The seconds, or -1 after a usage
+ * message. */
+static long interval_arg(const char *opt, const char *arg)
+{
+    char *end;
+    long unit = 60; /* minutes when no unit is given */
+    errno = 0;
+    long v = strtol(arg, &end, 10);
+    if (end != arg && end[0] != '\0' && end[1] == '\0') {
+        unit = end[0] == 's' ? 1 : end[0] == 'm' ? 60 : end[0] == 'h' ? 3600 : 0;
+        end++;
+    }
+    if (errno != 0 || end == arg || *end != '\0' || unit == 0 || v < 0 || v > 7 * 86400 / unit) {
+        fprintf(stderr,
+                "egress-sensor: %s: '%s' is not a time up to 7 days (minutes, or 30s, 5m, "
+                "1h)\n",
+                opt, arg);
+        return -1;
+    }
+    return v * unit;
+}
+
+/* --redis URL (--from-redis URL): keep a copy in copy (2050 bytes), and
+ * overwrite the password in argv itself so that it does not show in ps
+ * for the whole run. A URL too long for the copy is kept as it is: the URL
+ * parser refuses it. Returns the URL to use. */
+static const char *redis_arg(char *copy, size_t cap, char *arg)
 {
     size_t off, len;
-    o->redis = arg;
-    if (strlen(arg) < sizeof(o->redis_url)) {
-        memcpy(o->redis_url, arg, strlen(arg) + 1);
-        o->redis = o->redis_url;
+    const char *url = arg;
+    if (strlen(arg) < cap) {
+        memcpy(copy, arg, strlen(arg) + 1);
+        url = copy;
     }
     if (redis_url_password_span(arg, &off, &len) == 0)
         memset(arg + off, '*', len);
+    return url;
+}
+
+/* --from-redis reads no traffic and writes the report only: what it
+ * cannot go with, or NULL. */
+static const char *fleet_conflict(const struct options *o, int live_only)
+{
+    return o->n_inputs                ? "-r"
+           : o->n_ifaces              ? "-i"
+           : o->bpf                   ? "--filter"
+           : o->workers > 1           ? "--workers"
+           : o->flows                 ? "--flows"
+           : o->alerts                ? "--alerts"
+           : o->assets                ? "--assets"
+           : o->stats                 ? "--stats"
+           : o->redis                 ? "--redis"
+           : o->spool_dir             ? "--spool-dir"
+           : o->user                  ? "--user"
+           : o->report_interval_given ? "--report-interval"
+           : live_only                ? "--snaplen, --buffer-mb and --stats-interval"
+                                      : NULL;
 }
 
 int parse_options(int argc, char **argv, struct options *o)
@@ -224,6 +291,9 @@ int parse_options(int argc, char **argv, struct options *o)
         {"list-signatures", no_argument, NULL, OPT_LIST_SIGS},
         {"stats", required_argument, NULL, OPT_STATS},
         {"report", required_argument, NULL, OPT_REPORT},
+        {"report-interval", required_argument, NULL, OPT_REPORT_INTERVAL},
+        {"from-redis", required_argument, NULL, OPT_FROM_REDIS},
+        {"stream-window", required_argument, NULL, OPT_STREAM_WINDOW},
         {"check-config", no_argument, NULL, OPT_CHECK},
         {"quiet", no_argument, NULL, 'q'},
         {"progress", no_argument, NULL, OPT_PROGRESS},
@@ -240,6 +310,7 @@ int parse_options(int argc, char **argv, struct options *o)
     o->buffer_mb = OPT_BUFFER_MB_DEFAULT;
     o->stats_interval = OPT_STATS_INTERVAL_DEFAULT;
     o->workers = 1;
+    o->stream_window = -1;
     while ((c = getopt_long(argc, argv, "r:i:f:c:w:qhV", longopts, NULL)) != -1) {
         switch (c) {
         case 'r':
@@ -305,7 +376,15 @@ int parse_options(int argc, char **argv, struct options *o)
             o->alerts = optarg;
             break;
         case OPT_REDIS:
-            redis_arg(o, optarg);
+            o->redis = redis_arg(o->redis_url, sizeof(o->redis_url), optarg);
+            break;
+        case OPT_FROM_REDIS:
+            o->from_redis = redis_arg(o->from_redis_url, sizeof(o->from_redis_url), optarg);
+            break;
+        case OPT_STREAM_WINDOW:
+            if ((v = number_arg("--stream-window", optarg, 0, FLEET_WINDOW_MAX)) < 0)
+                return -1;
+            o->stream_window = v;
             break;
         case OPT_SPOOL_DIR:
             if (optarg[0] == '\0') {
@@ -333,6 +412,12 @@ int parse_options(int argc, char **argv, struct options *o)
                 return -1;
             }
             o->report = optarg;
+            break;
+        case OPT_REPORT_INTERVAL:
+            if ((v = interval_arg("--report-interval", optarg)) < 0)
+                return -1;
+            o->report_interval = (unsigned)v;
+            o->report_interval_given = 1;
             break;
         case OPT_CHECK:
             o->check_config = 1;
@@ -366,13 +451,30 @@ int parse_options(int argc, char **argv, struct options *o)
     for (; optind < argc; optind++)
         if (add_input(o, argv[optind]) < 0)
             return -1;
+    if (o->from_redis != NULL && fleet_conflict(o, live_only) != NULL) {
+        fprintf(stderr,
+                "egress-sensor: --from-redis reads no traffic and writes only the report: not "
+                "with %s\n",
+                fleet_conflict(o, live_only));
+        return -1;
+    }
+    if (o->from_redis != NULL && o->report == NULL) {
+        fprintf(stderr, "egress-sensor: --from-redis makes the fleet's report: give --report "
+                        "FILE\n");
+        return -1;
+    }
+    if (o->stream_window >= 0 && o->from_redis == NULL) {
+        fprintf(stderr, "egress-sensor: --stream-window applies to --from-redis\n");
+        return -1;
+    }
     if (o->n_ifaces > 0 && o->n_inputs > 0) {
         fprintf(stderr, "egress-sensor: -i and -r cannot be combined: capture live or read "
                         "files\n");
         return -1;
     }
-    if (o->report != NULL && o->n_ifaces > 0) {
-        fprintf(stderr, "egress-sensor: --report is written at the end of reading files (-r)\n");
+    if (o->report_interval_given && (o->report == NULL || o->n_ifaces == 0)) {
+        fprintf(stderr, "egress-sensor: --report-interval rewrites the report (--report FILE) "
+                        "of a live capture (-i)\n");
         return -1;
     }
     if (live_only && o->n_ifaces == 0 && o->n_inputs > 0) {

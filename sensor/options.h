@@ -27,10 +27,16 @@ struct options {
     const char *alerts;
     const char *assets;
     const char *stats;
-    const char *report;    /* --report: the HTML report, written at the end */
-    const char *redis;     /* --redis: redis_url below, the password blanked in argv */
-    const char *spool_dir; /* --spool-dir: overrides redis.spool_dir */
-    char redis_url[2050];  /* a copy of the --redis URL (longer ones are refused) */
+    const char *report; /* --report: the HTML report, written at the end */
+    unsigned
+        report_interval; /* --report-interval, s: live, rewrite it this often (0: at the end) */
+    int report_interval_given; /* else report.interval applies */
+    const char *redis;         /* --redis: redis_url below, the password blanked in argv */
+    const char *spool_dir;     /* --spool-dir: overrides redis.spool_dir */
+    char redis_url[2050];      /* a copy of the --redis URL (longer ones are refused) */
+    const char *from_redis;    /* --from-redis: the fleet report from this Redis; no traffic */
+    char from_redis_url[2050]; /* its copy, as redis_url */
+    long stream_window;        /* --stream-window: stream entries read; -1 not given */
     int check_config;
     int list_signatures;
     int quiet;

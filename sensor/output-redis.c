@@ -1284,15 +1284,9 @@ static char *key_join(const char *prefix, const char *kind, const char *sensor)
     return k;
 }
 
-/* The URL of cfg with its password settled (the URL's own from --redis,
- * else the environment's, else the configuration's), into *url; the
- * sentinels' addresses into sentinels (n_sentinels of them, or NULL to
- * check only). Returns NULL, or the configuration key at fault with a
- * message in errbuf. */
-static const char *settle(const struct out_redis_config *cfg, struct redis_url *url,
-                          struct redis_url *sentinels, char *errbuf, size_t errlen)
+const char *out_redis_target(const struct out_redis_config *cfg, struct redis_url *url,
+                             char *errbuf, size_t errlen)
 {
-    char msg[600];
     if (redis_url_parse(cfg->url, url, errbuf, errlen) < 0)
         return "redis.url";
     const char *pw = NULL, *pw_from = NULL;
@@ -1317,6 +1311,20 @@ static const char *settle(const struct out_redis_config *cfg, struct redis_url *
                  url->user, OUT_REDIS_PASSWORD_ENV);
         return "redis.url";
     }
+    return NULL;
+}
+
+/* The URL of cfg with its password settled (out_redis_target()) into
+ * *url; the sentinels' addresses into sentinels (n_sentinels of them, or
+ * NULL to check only). Returns NULL, or the configuration key at fault
+ * with a message in errbuf. */
+static const char *settle(const struct out_redis_config *cfg, struct redis_url *url,
+                          struct redis_url *sentinels, char *errbuf, size_t errlen)
+{
+    char msg[600];
+    const char *key = out_redis_target(cfg, url, errbuf, errlen);
+    if (key != NULL)
+        return key;
     if (cfg->n_sentinels > 0 && (cfg->master_name == NULL || !cfg->master_name[0])) {
         snprintf(errbuf, errlen, "Sentinel discovery needs a master name");
         return "redis.master_name";
@@ -1789,11 +1797,8 @@ void out_redis_describe(const struct out_redis *r, char *buf, size_t len)
             redis_url_peer(peer, sizeof(peer), r->sentinels[i].host, r->sentinels[i].port, NULL);
             off += (size_t)snprintf(buf + off, len - off, "%s%s", i ? ", " : "", peer);
         }
-    } else if (r->url.path[0]) {
-        snprintf(buf, len, "unix://%s?db=%d", r->url.path, r->url.db);
     } else {
-        redis_url_peer(peer, sizeof(peer), r->url.host, r->url.port, NULL);
-        snprintf(buf, len, "redis://%s/%d", peer, r->url.db);
+        redis_url_describe(&r->url, buf, len);
     }
 }
 

@@ -140,6 +140,17 @@ struct out_redis_stats {
     char spool_error[SPOOL_ERROR_LEN]; /* the spool's last I/O error: "path: error", or "" */
 };
 
+/* Where cfg says Redis is, into *url: the URL parsed and the password
+ * settled as the output settles it (the one in url when url_from_cli,
+ * else password_env, else password, else the URL's own); only url,
+ * url_from_cli, password_env and password are read. For a reader of what
+ * the sensors wrote (the fleet view), which must clear url->password when
+ * done. Returns NULL, or the configuration key at fault ("redis.url",
+ * "redis.password") with a message in errbuf (never the password). */
+struct redis_url;
+const char *out_redis_target(const struct out_redis_config *cfg, struct redis_url *url,
+                             char *errbuf, size_t errlen);
+
 /* Check cfg as out_redis_start() would, without starting anything or
  * taking the spool's lock (--check-config): the URL, its password, the
  * sentinels, the spool folder usable (spool_check()). Returns NULL, or the

@@ -66,8 +66,7 @@ static json_t *ju64(uint64_t v)
     return json_integer(v > (uint64_t)INT64_MAX ? INT64_MAX : (json_int_t)v);
 }
 
-/* A time as RFC 3339 UTC with microseconds; null for 0 (never seen). */
-static json_t *jtime(uint64_t us)
+json_t *out_report_time(uint64_t us)
 {
     char buf[80];
     struct tm tm;
@@ -78,6 +77,11 @@ static json_t *jtime(uint64_t us)
              tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
              (unsigned)(us % 1000000u));
     return json_string(buf);
+}
+
+static json_t *jtime(uint64_t us)
+{
+    return out_report_time(us);
 }
 
 static json_t *jip(int af, const uint8_t *addr)
@@ -253,12 +257,9 @@ static json_t *geo_section(const struct out_report_src *src)
 
 /* ---------------------------------------------------------------- verdict */
 
-/* The inventory and the evidence keep vendor and product names cut to
- * their fields (31 and 39 bytes); the pack has them whole. A signature of
- * the pack whose names the kept ones are, whole or cut, gives them whole;
- * without one, the kept names stand. */
-static void whole_names(const struct sig_pack *pack, const char *vendor, const char *product,
-                        const char **v, const char **p)
+/* See output-report.h. */
+void out_report_whole_names(const struct sig_pack *pack, const char *vendor, const char *product,
+                            const char **v, const char **p)
 {
     size_t lv = strlen(vendor), lp = strlen(product);
     *v = vendor;
@@ -329,11 +330,11 @@ struct verdict_ctx {
     json_t *sigs; /* signature id -> description, for those the report names */
 };
 
-static void note_signature(struct verdict_ctx *v, const char *id)
+void out_report_note_signature(json_t *sigs, const struct sig_pack *pack, const char *id)
 {
-    if (v->src->pack == NULL || json_object_get(v->sigs, id) != NULL)
+    if (pack == NULL || json_object_get(sigs, id) != NULL)
         return;
-    const struct signature *s = sig_pack_find(v->src->pack, id);
+    const struct signature *s = sig_pack_find(pack, id);
     if (s == NULL)
         return;
     json_t *o = json_object();
@@ -344,7 +345,12 @@ static void note_signature(struct verdict_ctx *v, const char *id)
     set(o, "note", jstr(s->note));
     set(o, "source", jstr(s->source));
     set(o, "file", jstr(base_name(s->file)));
-    json_object_set_new(v->sigs, id, o);
+    json_object_set_new(sigs, id, o);
+}
+
+static void note_signature(struct verdict_ctx *v, const char *id)
+{
+    out_report_note_signature(v->sigs, v->src->pack, id);
 }
 
 static void product_evidence(struct verdict_ctx *v, json_t *o, const struct evidence_pair *ep)
@@ -405,7 +411,7 @@ static void verdict_host(const struct assets_host_view *h, void *ud)
     for (unsigned i = 0; i < h->n_products; i++) {
         const struct assets_product_view *p = &h->products[i];
         const char *vendor, *product;
-        whole_names(v->src->pack, p->vendor, p->product, &vendor, &product);
+        out_report_whole_names(v->src->pack, p->vendor, p->product, &vendor, &product);
         json_t *o = json_object();
         set(o, "host", jip(h->af, h->addr));
         set(o, "vendor", jstr(vendor));
@@ -597,7 +603,7 @@ static json_t *timeline_section(const struct out_report_src *src)
             continue;
         json_t *s = json_object(), *fl = json_array(), *al = json_array(), *by = json_array();
         const char *vendor, *product;
-        whole_names(src->pack, t.vendor, t.product, &vendor, &product);
+        out_report_whole_names(src->pack, t.vendor, t.product, &vendor, &product);
         set(s, "vendor", jstr(vendor));
         set(s, "product", jstr(product));
         for (size_t k = 0; k < nb; k++) {
@@ -646,19 +652,29 @@ static uint64_t now_us(void)
     return (uint64_t)tv.tv_sec * 1000000u + (uint64_t)tv.tv_usec;
 }
 
-json_t *out_report_data(const struct out_report_src *src)
+json_t *out_report_setup(const struct out_report_src *src, json_t *run)
 {
-    struct verdict_ctx v = {src, json_array(), json_array(), json_object()};
     json_t *o = json_object();
-    if (o == NULL || v.products == NULL || v.hosts == NULL || v.sigs == NULL)
-        goto fail;
+    if (o == NULL) {
+        json_decref(run);
+        return NULL;
+    }
     set(o, "report_version", json_integer(OUT_REPORT_VERSION));
     set(o, "generated", jtime(src->generated_us ? src->generated_us : now_us()));
     set(o, "sensor", sensor_section(src));
-    set(o, "run", run_section(src));
+    set(o, "run", run);
     set(o, "config", config_section(src));
     set(o, "signature_pack", pack_section(src));
     set(o, "geo", geo_section(src));
+    return o;
+}
+
+json_t *out_report_data(const struct out_report_src *src)
+{
+    struct verdict_ctx v = {src, json_array(), json_array(), json_object()};
+    json_t *o = out_report_setup(src, run_section(src));
+    if (o == NULL || v.products == NULL || v.hosts == NULL || v.sigs == NULL)
+        goto fail;
     if (src->assets != NULL && assets_foreach(src->assets, verdict_host, &v) < 0)
         goto fail;
     set(o, "products", v.products);
@@ -802,19 +818,17 @@ static void sync_dir(const char *path)
     }
 }
 
-int out_report_write(const char *path, const char *template_path, const struct out_report_src *src,
-                     char *errbuf, size_t errlen)
+int out_report_write_doc(const char *path, const char *template_path, const json_t *doc,
+                         char *errbuf, size_t errlen)
 {
     char *tpl = NULL, *dump = NULL, *safe = NULL;
     char tmp[CONFIG_PATH_MAX + 32];
     size_t tlen, slen;
-    json_t *doc = NULL;
     int fd = -1;
 
     tmp[0] = '\0';
     if (read_template(template_path, &tpl, &tlen, errbuf, errlen) < 0)
         return -1;
-    doc = out_report_data(src);
     dump = doc ? json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
     safe = dump ? out_report_escape(dump, strlen(dump), &slen) : NULL;
     if (safe == NULL) {
@@ -858,7 +872,6 @@ int out_report_write(const char *path, const char *template_path, const struct o
     free(tpl);
     free(dump);
     free(safe);
-    json_decref(doc);
     return 0;
 
 fail:
@@ -869,6 +882,18 @@ fail:
     free(tpl);
     free(dump);
     free(safe);
-    json_decref(doc);
     return -1;
+}
+
+int out_report_write(const char *path, const char *template_path, const struct out_report_src *src,
+                     char *errbuf, size_t errlen)
+{
+    json_t *doc = out_report_data(src);
+    if (doc == NULL) {
+        snprintf(errbuf, errlen, "%s: out of memory for the report data", path);
+        return -1;
+    }
+    int rc = out_report_write_doc(path, template_path, doc, errbuf, errlen);
+    json_decref(doc);
+    return rc;
 }

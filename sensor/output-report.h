@@ -53,8 +53,34 @@ struct out_report_src {
 int out_report_check_template(const char *path, char *errbuf, size_t errlen);
 
 /* The report's data document. Returns a new reference (json_decref()),
- * or NULL when out of memory. */
+ * or NULL when out of memory. Reads src->assets and src->ev: the caller
+ * keeps them from changing meanwhile (alert_sink_locked()). */
 json_t *out_report_data(const struct out_report_src *src);
+
+/* The sections of the document that do not come from the traffic:
+ * report_version, generated, sensor, config, signature_pack and geo (from
+ * src's cfg, pack and geo; src->rep, ev and assets are not read), with run
+ * (taken over, even on failure) between sensor and config. For a document
+ * made from something else than one run (the fleet view, fleet.h).
+ * Returns a new object, or NULL when out of memory. */
+json_t *out_report_setup(const struct out_report_src *src, json_t *run);
+
+/* A time as the document writes it: RFC 3339 UTC with microseconds
+ * ("2023-11-14T22:13:20.123456Z"), null for 0 (never seen). A new
+ * reference; NULL when out of memory. */
+json_t *out_report_time(uint64_t us);
+
+/* The inventory and the evidence keep vendor and product names cut to
+ * their fields (31 and 39 bytes); a signature of pack (may be NULL) whose
+ * names those are, whole or cut, gives them whole into *v and *p; without
+ * one, vendor and product themselves. Cannot fail. */
+void out_report_whole_names(const struct sig_pack *pack, const char *vendor, const char *product,
+                            const char **v, const char **p);
+
+/* Add the signature id of pack to sigs (the document's "signatures"
+ * object) unless it is there already, or pack is NULL or lacks it. An
+ * allocation failure leaves it out. */
+void out_report_note_signature(json_t *sigs, const struct sig_pack *pack, const char *id);
 
 /* json (len bytes of JSON text) made safe inside a script element: '<',
  * '>', '&', U+2028 and U+2029 written as \uXXXX escapes (they only occur
@@ -70,5 +96,12 @@ char *out_report_escape(const char *json, size_t len, size_t *out_len);
  * temporary file removed. */
 int out_report_write(const char *path, const char *template_path, const struct out_report_src *src,
                      char *errbuf, size_t errlen);
+
+/* The same with a data document made already (out_report_data(), or the
+ * fleet view's), which is only read. Returns 0, or -1 with "FILE:
+ * message" in errbuf (doc NULL counts as out of memory); path is then left
+ * as it was. */
+int out_report_write_doc(const char *path, const char *template_path, const json_t *doc,
+                         char *errbuf, size_t errlen);
 
 #endif

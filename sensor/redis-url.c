@@ -278,6 +278,18 @@ void redis_url_peer(char *buf, size_t len, const char *host, int port, const cha
 }
 
 /* See redis-url.h. */
+void redis_url_describe(const struct redis_url *u, char *buf, size_t len)
+{
+    char peer[REDIS_URL_PEER_LEN];
+    if (u->path[0]) {
+        snprintf(buf, len, "unix://%s?db=%d", u->path, u->db);
+    } else {
+        redis_url_peer(peer, sizeof(peer), u->host, u->port, NULL);
+        snprintf(buf, len, "redis://%s/%d", peer, u->db);
+    }
+}
+
+/* See redis-url.h. */
 int redis_url_password_span(const char *url, size_t *off, size_t *len)
 {
     const char *sep = url != NULL ? strstr(url, "://") : NULL;

@@ -47,4 +47,9 @@ int redis_url_password_span(const char *url, size_t *off, size_t *len);
  * (truncates to len). */
 void redis_url_peer(char *buf, size_t len, const char *host, int port, const char *path);
 
+/* Where u points, for messages and reports, without user name or
+ * password: "redis://127.0.0.1:6379/0", "redis://[::1]:6379/2" or
+ * "unix:///run/redis.sock?db=0". Never fails (truncates to len). */
+void redis_url_describe(const struct redis_url *u, char *buf, size_t len);
+
 #endif

@@ -77,6 +77,14 @@ static int all_seen(struct reloader *r)
     return 1;
 }
 
+void reloader_current(const struct reloader *r, const struct sensor_config **cfg,
+                      const struct sig_pack **pack)
+{
+    /* cur is written only by the thread that calls reloader_load() */
+    *cfg = r->cur.cfg;
+    *pack = r->cur.pack;
+}
+
 int reloader_collect(struct reloader *r)
 {
     if (r == NULL || !all_seen(r))

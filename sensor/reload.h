@@ -52,6 +52,13 @@ int reloader_load(struct reloader *r, struct alert_sink *sink, char *msg, size_t
  * yet. Costs one atomic load when there is nothing new. */
 void reloader_apply(struct reloader *r, unsigned i, struct pipeline *pl);
 
+/* On the thread that calls reloader_load(): the newest generation's
+ * configuration and signature pack (NULL: detection off), borrowed until
+ * that thread's next reloader_load() or reloader_free(). For what reads
+ * them beside the workers (the live report). Cannot fail. */
+void reloader_current(const struct reloader *r, const struct sensor_config **cfg,
+                      const struct sig_pack **pack);
+
 /* Free the previous generation if every worker has left it. Returns 1
  * the first time it finds a reload taken by every worker (then it is in
  * effect everywhere), else 0. */

@@ -43,6 +43,8 @@ static struct {
     bool show;         /* the progress line (reading files) */
     unsigned interval; /* the status line (live), seconds; 0 none */
     char reload_msg[1536];
+    double next_report;  /* live: when the report is rewritten next */
+    bool report_failing; /* live: the last rewrite failed (logged once) */
     /* reading files: each input as read, and where each starts in the
      * packet stream (the pipelines stamp flows with their file) */
     struct run_input *inputs;
@@ -73,6 +75,7 @@ static void run_begin(const struct options *o, struct stages *st)
     R.last_line = R.start;
     R.show = o->progress < 0 ? (!o->quiet && isatty(STDERR_FILENO)) : o->progress;
     R.interval = o->quiet ? 0 : o->stats_interval;
+    R.next_report = R.start + st->report_every_s;
 }
 
 /* Every counter of the run so far into R.totals. While several workers
@@ -365,13 +368,77 @@ static void reload(void)
         log_msg(LOG_NOTICE, "reloaded %s", msg);
 }
 
+/* The report's data, made under the alert sink's lock. */
+struct report_job {
+    struct out_report_src src;
+    json_t *doc;
+};
+
+static int build_report(void *ud)
+{
+    struct report_job *j = ud;
+    j->doc = out_report_data(&j->src);
+    return j->doc != NULL ? 0 : -1;
+}
+
+/* The report (--report) of the run so far, rep: its data built under the
+ * alert sink's lock (the inventory and the evidence stand still while the
+ * workers wait), the file written after it. A live run's configuration and
+ * pack are the newest a SIGHUP brought. Returns 0, or -1 with the message
+ * in errbuf. */
+static int write_report(struct stages *st, const struct run_report *rep, char *errbuf,
+                        size_t errlen)
+{
+    struct report_job j = {.src = {.rep = rep,
+                                   .cfg = st->cfg,
+                                   .pack = st->pack,
+                                   .geo = st->geo,
+                                   .ev = st->evidence,
+                                   .assets = st->assets}};
+    if (st->reload != NULL)
+        reloader_current(st->reload, &j.src.cfg, &j.src.pack);
+    alert_sink_locked(st->sink, build_report, &j);
+    int rc = out_report_write_doc(st->report_path, st->cfg->report_template, j.doc, errbuf, errlen);
+    json_decref(j.doc);
+    return rc;
+}
+
+/* Live with --report-interval: rewrite the report when it is due, for a
+ * web server to serve (the file is replaced atomically). A failure is
+ * logged when it starts and when it ends, not at every rewrite. */
+static void report_tick(double t)
+{
+    struct stages *st = R.st;
+    char err[1024];
+    if (st->report_every_s == 0 || !st->report_path[0] || t < R.next_report)
+        return;
+    R.next_report = t + st->report_every_s;
+    struct run_report rep = {.c = collect(false),
+                             .detection = st->detection,
+                             .assets = st->assets,
+                             .workers = st->n,
+                             .elapsed_s = t - R.start,
+                             .ifaces = R.o->ifaces,
+                             .n_ifaces = R.o->n_ifaces};
+    if (write_report(st, &rep, err, sizeof(err)) < 0) {
+        if (!R.report_failing)
+            log_msg(LOG_ERR, "%s; trying again in %u s", err, st->report_every_s);
+        R.report_failing = true;
+    } else if (R.report_failing) {
+        log_msg(LOG_NOTICE, "%s: written again", st->report_path);
+        R.report_failing = false;
+    }
+}
+
 /* The main thread's tick while the workers capture (five times a second):
- * a SIGHUP, the flow records' file, Redis health, the status line. */
+ * a SIGHUP, the flow records' file, Redis health, the report, the status
+ * line. */
 static void live_tick(void)
 {
     double t = run_now();
     reload();
     reopen();
+    report_tick(t);
     /* A live run's records should reach their file while it runs. */
     out_flows_flush(R.st->flows);
     bool line = R.interval != 0 && t - R.last_line >= (double)R.interval;
@@ -499,18 +566,9 @@ int run_finish(const struct options *o, struct stages *st, int rc)
         log_msg(LOG_ERR, "%s", err);
         rc = EXIT_RUNTIME;
     }
-    if (st->report_path[0]) {
-        struct out_report_src rs = {.rep = rep,
-                                    .cfg = st->cfg,
-                                    .pack = st->pack,
-                                    .geo = st->geo,
-                                    .ev = st->evidence,
-                                    .assets = st->assets};
-        if (out_report_write(st->report_path, st->cfg->report_template, &rs, err, sizeof(err)) <
-            0) {
-            log_msg(LOG_ERR, "%s", err);
-            rc = EXIT_RUNTIME;
-        }
+    if (st->report_path[0] && write_report(st, rep, err, sizeof(err)) < 0) {
+        log_msg(LOG_ERR, "%s", err);
+        rc = EXIT_RUNTIME;
     }
     return rc;
 }

@@ -61,6 +61,7 @@ struct stages {
     /* --report: the page, and what it is made of */
     const char *report_path;     /* "" none */
     const struct input_list *in; /* reading files: the captures, in order */
+    unsigned report_every_s;     /* live: rewrite it this often; 0 at the end only */
     const struct sig_pack *pack;
     const struct geo *geo;
     struct evidence *evidence;

@@ -1,12 +1,15 @@
 /* test_alerts.c -- alert sink: severity rule, de-duplication window, stable
  * ids, record fields; asset inventory. */
+#include <pthread.h>
 #include <setjmp.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -525,9 +528,53 @@ static void test_ordered_sink(void **state)
     json_decref(a[0]);
 }
 
+/* alert_sink_locked(): the sink's lock is held while fn runs, so a
+ * worker's call waits for it (whatever the timing, it cannot have finished
+ * while fn runs). */
+struct locked_probe {
+    struct alert_sink *s;
+    pthread_t t;
+    atomic_int done;
+    int done_inside;
+};
+
+static void *probe_thread(void *arg)
+{
+    struct locked_probe *p = arg;
+    struct alert_stats st;
+    alert_sink_stats(p->s, &st); /* takes the lock */
+    atomic_store(&p->done, 1);
+    return NULL;
+}
+
+static int probe_inside(void *ud)
+{
+    struct locked_probe *p = ud;
+    struct timespec nap = {0, 20 * 1000 * 1000};
+    assert_int_equal(pthread_create(&p->t, NULL, probe_thread, p), 0);
+    nanosleep(&nap, NULL);
+    p->done_inside = atomic_load(&p->done);
+    return 7;
+}
+
+static void test_locked(void **state)
+{
+    struct fixture *fx = *state;
+    char err[256];
+    struct locked_probe p = {.s = alert_sink_new(&fx->cfg, "", true, fx->assets, err, sizeof(err))};
+    assert_non_null(p.s);
+    atomic_init(&p.done, 0);
+    assert_int_equal(alert_sink_locked(p.s, probe_inside, &p), 7);
+    pthread_join(p.t, NULL);
+    assert_int_equal(p.done_inside, 0);
+    assert_int_equal(atomic_load(&p.done), 1);
+    assert_int_equal(alert_sink_close(p.s, err, sizeof(err)), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_locked, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dedup_and_severity, setup, teardown),
         cmocka_unit_test_setup_teardown(test_alert_id_stable, setup, teardown),
         cmocka_unit_test_setup_teardown(test_assets, setup, teardown),

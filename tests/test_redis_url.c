@@ -172,6 +172,22 @@ static void test_unix(void **state)
     assert_int_equal(u.db, 7);
 }
 
+/* What a report or a message shows of a URL: never the user or password. */
+static void test_describe(void **state)
+{
+    (void)state;
+    char buf[REDIS_URL_PEER_LEN + 32];
+    struct redis_url u = parse_ok("redis://sensor:secret@[::1]:6380/2");
+    redis_url_describe(&u, buf, sizeof(buf));
+    assert_string_equal(buf, "redis://[::1]:6380/2");
+    u = parse_ok("unix://:secret@/tmp/r.sock?db=4");
+    redis_url_describe(&u, buf, sizeof(buf));
+    assert_string_equal(buf, "unix:///tmp/r.sock?db=4");
+    u = parse_ok("");
+    redis_url_describe(&u, buf, sizeof(buf));
+    assert_string_equal(buf, "redis://127.0.0.1:6379/0");
+}
+
 static void test_bad_scheme(void **state)
 {
     (void)state;
@@ -281,12 +297,19 @@ static void test_overlong(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_host_port_db), cmocka_unit_test(test_defaults),
-        cmocka_unit_test(test_auth),         cmocka_unit_test(test_password_span),
-        cmocka_unit_test(test_ipv6),         cmocka_unit_test(test_unix),
-        cmocka_unit_test(test_bad_scheme),   cmocka_unit_test(test_bad_port),
-        cmocka_unit_test(test_bad_host),     cmocka_unit_test(test_bad_db_and_options),
-        cmocka_unit_test(test_bad_auth),     cmocka_unit_test(test_overlong),
+        cmocka_unit_test(test_host_port_db),
+        cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_auth),
+        cmocka_unit_test(test_password_span),
+        cmocka_unit_test(test_ipv6),
+        cmocka_unit_test(test_unix),
+        cmocka_unit_test(test_describe),
+        cmocka_unit_test(test_bad_scheme),
+        cmocka_unit_test(test_bad_port),
+        cmocka_unit_test(test_bad_host),
+        cmocka_unit_test(test_bad_db_and_options),
+        cmocka_unit_test(test_bad_auth),
+        cmocka_unit_test(test_overlong),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

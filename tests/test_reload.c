@@ -131,14 +131,24 @@ static void test_generation_switch(void **state)
     struct fixture *fx = *state;
     char msg[1536], p[160];
 
+    const struct sensor_config *cfg;
+    const struct sig_pack *pack;
+
     /* nothing new yet: taking it is a no-op, nothing to announce */
     reloader_apply(fx->r, 0, fx->pls[0]);
     assert_int_equal(reloader_collect(fx->r), 0);
+    reloader_current(fx->r, &cfg, &pack);
+    assert_ptr_equal(cfg, &fx->cfg);
+    assert_ptr_equal(pack, fx->pack);
 
     path_in(p, sizeof(p), fx->sigs, "checkpoint.conf");
     write_file(p, checkpoint_conf);
     assert_int_equal(load(fx, msg, sizeof(msg)), RELOAD_DONE);
     assert_non_null(strstr(msg, "2 signatures in 2 vendor files"));
+    /* the newest generation at once, before any worker takes it */
+    reloader_current(fx->r, &cfg, &pack);
+    assert_ptr_not_equal(cfg, &fx->cfg);
+    assert_int_equal(sig_pack_count(pack), 2);
 
     /* worker 0 has switched, worker 1 not yet: not in effect, and a second
      * reload waits (the previous pack is still in use by worker 1) */

@@ -40,8 +40,12 @@ detection: $(PROG) $(TEST_MMDB)
 # The HTML report in a real browser: the sensor over the detection
 # captures with --report, the page opened in Debian's Chromium (headless,
 # every network request blocked) driven by playwright-core from npm
-# (tests/package.json, tests/package-lock.json). Writes a screenshot,
-# build/report/report.png. Under CI=true a missing chromium or node fails.
+# (tests/package.json, tests/package-lock.json); the fleet view
+# (--from-redis) of two sensors pushing to one redis-server the test
+# starts on a unix socket; the live report rewritten every second while
+# the sensor captures on a veth pair (root). Writes screenshots,
+# build/report/report.png, report-fleet.png and report-live.png. Under
+# CI=true a missing chromium, node, redis-server or root fails.
 REPORT_NODE := tests/node_modules/.package-lock.json
 
 $(REPORT_NODE): tests/package.json tests/package-lock.json
@@ -50,8 +54,10 @@ $(REPORT_NODE): tests/package.json tests/package-lock.json
 
 .PHONY: report-test report-test-assets
 report-test: report-test-assets
-	$(Q)python3 tests/report_test.py --sensor $(PROG) --geo $(B)/tests/geo \
-		--template $(REPORT_TEMPLATE) --out $(REPORT_DIR)
+	$(Q)fail=0; for t in report_test report_fleet_test report_live_test; do \
+		python3 tests/$$t.py --sensor $(PROG) --geo $(B)/tests/geo \
+			--template $(REPORT_TEMPLATE) --out $(REPORT_DIR) || fail=1; \
+	done; exit $$fail
 report-test-assets: deps-report-test
 	$(Q)$(MAKE) --no-print-directory all $(REPORT_TEMPLATE) $(TEST_MMDB) $(REPORT_NODE)
 

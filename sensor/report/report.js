@@ -113,6 +113,9 @@
     cert_subject: 'Certificate subject',
     cert_issuer: 'Certificate issuer',
     ja3: 'TLS client fingerprint (JA3)',
+    ja3s: 'TLS server fingerprint (JA3S)',
+    ja4: 'TLS client fingerprint (JA4)',
+    app: 'Application (nDPI label)',
     dissector: 'Vendor protocol recognised',
     cidr: 'Vendor address range',
     asn: 'Vendor network (AS)',
@@ -225,7 +228,9 @@
   function dataTable(opts) {
     var id = opts.id || 'table-' + ++tableCount;
     var filterId = id + '-filter';
-    var columns = opts.columns;
+    var columns = opts.columns.filter(function (c) {
+      return c;
+    });
     var ncols = columns.length + (opts.detail ? 1 : 0);
     var table = el('table', { class: 'data', id: id });
     if (opts.caption) table.appendChild(el('caption', { text: opts.caption }));
@@ -434,17 +439,34 @@
 
   /* ------------------------------------------------------------ sections */
 
+  /* The fleet view (--from-redis): many sensors' records read from Redis. */
+  function isFleet(d) {
+    return !!(d.run && d.run.mode === 'fleet');
+  }
+
   function header(d) {
     var run = d.run || {};
     var parts = [];
-    if (d.sensor && d.sensor.name) parts.push('Sensor ' + d.sensor.name);
+    var fleet = isFleet(d);
+    if (fleet) {
+      byId('title').textContent = 'Foreign security products across the fleet';
+      parts.push(plural((d.sensors || []).length, 'sensor') + ' pushing to ' + ((d.fleet || {}).redis || 'Redis'));
+    } else if (d.sensor && d.sensor.name) {
+      parts.push('Sensor ' + d.sensor.name);
+    }
     if (run.first_seen) parts.push('traffic from ' + fmtTime(run.first_seen) + ' to ' + fmtTime(run.last_seen));
     if (run.mode === 'live') parts.push('live on ' + (run.interfaces || []).join(', '));
-    else parts.push(plural((run.inputs || []).length, 'capture file'));
+    else if (!fleet) parts.push(plural((run.inputs || []).length, 'capture file'));
     parts.push('report written ' + fmtTime(d.generated));
     byId('subtitle').textContent = parts.join(' \u00b7 ');
-    document.title = 'Egress Sensor report' + (d.sensor && d.sensor.name ? ' \u2013 ' + d.sensor.name : '') +
+    document.title = 'Egress Sensor ' + (fleet ? 'fleet report' : 'report') +
+      (!fleet && d.sensor && d.sensor.name ? ' \u2013 ' + d.sensor.name : '') +
       (run.first_seen ? ' \u2013 ' + run.first_seen.slice(0, 10) : '');
+    if (fleet) {
+      ['nav-sensors', 'nav-events'].forEach(function (id) {
+        byId(id).hidden = false;
+      });
+    }
   }
 
   function productKey(p) {
@@ -470,6 +492,12 @@
       bytes += p.bytes_out || 0;
       alerts += p.alerts || 0;
     });
+    var fleet = isFleet(d);
+    var sensorsWith = {};
+    products.forEach(function (p) {
+      if (p.sensor) sensorsWith[p.sensor] = 1;
+    });
+    var ns = Object.keys(sensorsWith).length;
     var nh = Object.keys(hosts).length;
     var nv = Object.keys(vendors).length;
     var np = Object.keys(kinds).length;
@@ -483,18 +511,27 @@
         ' checked against ' + (d.signature_pack ? plural(d.signature_pack.signatures, 'signature') :
         'no signature pack: detection was off') + '.)' }));
     } else {
-      summary.textContent = plural(nh, 'internal host') + (nh === 1 ? ' sent' : ' sent') +
-        ' traffic of ' + plural(np, 'foreign security product') + ' from ' + plural(nv, 'vendor') +
+      summary.textContent = plural(nh, 'internal host') + (fleet ? ', seen by ' + plural(ns, 'sensor') + ',' : '') +
+        ' sent traffic of ' + plural(np, 'foreign security product') + ' from ' + plural(nv, 'vendor') +
         (nc ? ' to ' + plural(nc, 'country', 'countries') : '') + '.';
     }
     fill('key-figures', facts([
+      fleet ? ['Sensors', fmtInt((d.sensors || []).length)] : null,
       ['Internal hosts', fmtInt(nh)],
       ['Products', fmtInt(np)],
       ['Vendors', fmtInt(nv)],
       ['Destination countries', fmtInt(nc)],
-      ['Alerts', fmtInt(alerts)],
+      [fleet ? 'Alerts in the window' : 'Alerts', fmtInt(alerts)],
       ['Bytes out (products)', fmtBytes(bytes)]
     ]));
+    if (fleet) {
+      var vf = byId('verdict-fleet');
+      vf.textContent = 'Fleet view: one row per sensor, internal host and product, from the inventory ' +
+        'each sensor keeps in Redis across its runs. The evidence (indicators, networks, sample flows) ' +
+        'and the alert counts come from the ' + plural(((d.fleet || {}).window || {}).alerts || 0, 'alert') +
+        ' of the stream window read (see What was read).';
+      vf.hidden = false;
+    }
 
     var sigs = d.signatures || {};
     fill('products-table', dataTable({
@@ -505,10 +542,10 @@
       rows: products,
       sort: { key: 'host', dir: 'asc' },
       describe: function (p) {
-        return p.host + ', ' + p.vendor + ' ' + p.product;
+        return p.host + (p.sensor ? ' (' + p.sensor + ')' : '') + ', ' + p.vendor + ' ' + p.product;
       },
       detail: function (p) {
-        return evidence(p, sigs);
+        return evidence(p, sigs, d);
       },
       columns: [
         { key: 'host', label: 'Host', plain: true, value: function (p) {
@@ -516,6 +553,9 @@
         }, cell: function (p) {
           return el('span', { class: 'host', text: p.host });
         } },
+        fleet ? { key: 'sensor', label: 'Sensor', cell: function (p) {
+          return el('span', { class: 'sensor', text: p.sensor || '' });
+        } } : null,
         { key: 'vendor', label: 'Vendor' },
         { key: 'product', label: 'Product', className: 'col-product' },
         { key: 'relation', label: 'Relation: categories', value: function (p) {
@@ -559,7 +599,8 @@
     }));
   }
 
-  function evidence(p, sigs) {
+  function evidence(p, sigs, d) {
+    var fleet = isFleet(d);
     var box = el('div', { class: 'evidence' });
     if (!p.evidence_kept) {
       box.appendChild(el('p', { class: 'muted', text: 'The sensor kept no evidence for this host and ' +
@@ -611,7 +652,8 @@
 
     box.appendChild(el('h4', { text: 'Sample flows' }));
     if (!(p.samples || []).length) {
-      box.appendChild(el('p', { class: 'muted', text: 'No alert was kept as a sample.' }));
+      box.appendChild(el('p', { class: 'muted', text: fleet ? 'No alert of this sensor, host and product ' +
+        'is in the stream window read.' : 'No alert was kept as a sample.' }));
     } else {
       var list = el('ol', { class: 'samples' });
       p.samples.forEach(function (s) {
@@ -631,7 +673,8 @@
             ['Application', s.app || '\u2013'],
             ['Destination', dest],
             ['Community ID', el('code', { text: s.community_id })],
-            ['Capture file', s.capture_file ? el('code', { text: s.capture_file }) : 'live capture'],
+            fleet ? ['Sensor', p.sensor || '\u2013'] :
+              ['Capture file', s.capture_file ? el('code', { text: s.capture_file }) : 'live capture'],
             ['Sent / received', fmtBytes(s.bytes_toserver) + ' / ' + fmtBytes(s.bytes_toclient) + ' (' +
               fmtInt(s.pkts_toserver) + ' / ' + fmtInt(s.pkts_toclient) + ' packets) when matched'],
             ['Signature', [el('code', { text: s.signature_id }), ' (' + s.category + ', ' + s.confidence + ' confidence)']],
@@ -642,7 +685,8 @@
       box.appendChild(list);
       if (p.samples_omitted > 0) {
         box.appendChild(el('p', { class: 'muted', text: 'And ' + plural(p.samples_omitted, 'more alert') +
-          ' not kept as samples; the alerts output (--alerts) has every one.' }));
+          ' not kept as samples; ' + (fleet ? 'the alerts stream has every one.' :
+          'the alerts output (--alerts) has every one.') }));
       }
     }
     return box;
@@ -672,6 +716,19 @@
     if (!(whole > 0)) return '\u2013';
     var pct = 100 * part / whole;
     return pct > 0 && pct < 0.05 ? '<0.1%' : pct.toFixed(1) + '%';
+  }
+
+  /* The fleet view has no per-country tallies of all traffic: its egress
+   * sections are the alerted flows of the stream window. */
+  function fleetLeads(d) {
+    if (!isFleet(d)) return;
+    var win = plural(((d.fleet || {}).window || {}).alerts || 0, 'alert');
+    byId('countries-lead').textContent = 'From the ' + win + ' of the stream window, all sensors together: ' +
+      'what each alerted host had sent when its flow matched, by the country of the destination. (The ' +
+      'sensors push no per-country tallies of all their traffic to Redis; each sensor\u2019s own report has them.)';
+    byId('networks-lead').textContent = 'The same alerted flows by the autonomous system (AS) announcing ' +
+      'the destination address.';
+    byId('apps-lead').textContent = 'The same alerted flows by the application nDPI recognised.';
   }
 
   function countriesSection(d) {
@@ -844,7 +901,8 @@
       if (tl.bucket_s >= 86400) return t.slice(0, 10);
       return tl.buckets * tl.bucket_s > 86400 ? t.slice(5, 16).replace('T', ' ') : t.slice(11, 19);
     };
-    lead.textContent = 'One lane per product; each column is ' + fmtBucket(tl.bucket_s) + ' of traffic (UTC), from ' +
+    lead.textContent = (isFleet(d) ? 'From the alerts of the stream window, all sensors together. ' : '') +
+      'One lane per product; each column is ' + fmtBucket(tl.bucket_s) + ' of traffic (UTC), from ' +
       iso(0) + ' to ' + iso(tl.buckets) + '. A dot\u2019s size shows how much the product sent in that time. ' +
       'Flows and alerts count when a flow matched; bytes out count where their flow started.';
     var metrics = {
@@ -956,6 +1014,12 @@
 
   function hostsSection(d) {
     var hosts = d.hosts || [];
+    var fleet = isFleet(d);
+    if (fleet) {
+      byId('hosts-lead').textContent = 'Every internal host a sensor\u2019s inventory holds, with all its ' +
+        'products together, one row per sensor that saw it; counts and times are the inventory\u2019s, ' +
+        'kept by each sensor across its runs.';
+    }
     fill('hosts-table', dataTable({
       id: 'hosts-data',
       caption: 'Internal hosts with foreign security products',
@@ -968,6 +1032,9 @@
         }, cell: function (h) {
           return el('span', { class: 'host', text: h.host });
         } },
+        fleet ? { key: 'sensor', label: 'Sensor', cell: function (h) {
+          return el('span', { class: 'sensor', text: h.sensor || '' });
+        } } : null,
         { key: 'products', label: 'Products', value: function (h) {
           return (h.products || []).length;
         }, cell: function (h) {
@@ -996,6 +1063,188 @@
     }));
   }
 
+  var STATE_TEXT = {
+    running: 'running',
+    stopped: 'stopped',
+    silent: 'silent'
+  };
+
+  function stateBadge(s) {
+    return el('span', { class: 'badge state-' + s.state, text: STATE_TEXT[s.state] || s.state,
+      title: s.state === 'running' ? 'heartbeat ' + fmtTime(s.heartbeat) :
+        s.state === 'stopped' ? 'stopped cleanly ' + fmtTime(s.stopped_at) : 'no heartbeat key' });
+  }
+
+  function counter(s, name) {
+    var c = s.counters || {};
+    return c[name] === undefined ? null : c[name];
+  }
+
+  /* Fleet view: which sensors push to this Redis, and how each is. */
+  function sensorsSection(d) {
+    if (!isFleet(d)) return;
+    byId('sensors').hidden = false;
+    var sensors = d.sensors || [];
+    fill('sensors-table', dataTable({
+      id: 'sensors-data',
+      caption: 'Sensors pushing to ' + ((d.fleet || {}).redis || 'Redis'),
+      filterLabel: 'Filter the sensors',
+      empty: 'No sensor has a key under this prefix.',
+      rows: sensors,
+      sort: { key: 'name', dir: 'asc' },
+      columns: [
+        { key: 'name', label: 'Sensor', cell: function (s) {
+          return el('span', { class: 'sensor', text: s.name });
+        } },
+        { key: 'state', label: 'State', cell: function (s) {
+          return stateBadge(s);
+        } },
+        { key: 'last_update', label: 'Last update (UTC)', className: 'nowrap', cell: function (s) {
+          return s.last_update ? fmtTime(s.last_update) : el('span', { class: 'muted', text: 'never' });
+        } },
+        { key: 'hosts', label: 'Hosts', num: true, cell: function (s) {
+          return fmtInt(s.hosts);
+        } },
+        { key: 'findings', label: 'Findings', num: true, cell: function (s) {
+          return fmtInt(s.findings);
+        } },
+        { key: 'alerts_in_window', label: 'Alerts in window', num: true, cell: function (s) {
+          return fmtInt(s.alerts_in_window);
+        } },
+        { key: 'packets', label: 'Packets', num: true, value: function (s) {
+          return counter(s, 'packets.total');
+        }, cell: function (s) {
+          return fmtInt(counter(s, 'packets.total'));
+        } },
+        { key: 'flows', label: 'Flows', num: true, value: function (s) {
+          return counter(s, 'flows.total');
+        }, cell: function (s) {
+          return fmtInt(counter(s, 'flows.total'));
+        } },
+        { key: 'alerts', label: 'Alerts (run)', num: true, value: function (s) {
+          return counter(s, 'detection.alerts');
+        }, cell: function (s) {
+          return fmtInt(counter(s, 'detection.alerts'));
+        } },
+        { key: 'drops', label: 'Kernel drops', num: true, value: function (s) {
+          return counter(s, 'capture.kernel_drops');
+        }, cell: function (s) {
+          return fmtInt(counter(s, 'capture.kernel_drops'));
+        } },
+        { key: 'redis', label: 'Its Redis output', value: function (s) {
+          return s.redis_state || '';
+        }, cell: function (s) {
+          var lost = counter(s, 'redis.lost');
+          return [s.redis_state || '\u2013', lost ? el('div', { class: 'muted', text: plural(lost, 'alert') + ' lost' }) : null,
+            s.redis_last_error ? el('div', { class: 'muted', text: s.redis_last_error }) : null];
+        } }
+      ]
+    }));
+  }
+
+  /* Fleet view: the asset events of the window, newest first. */
+  function eventsSection(d) {
+    if (!isFleet(d)) return;
+    byId('events').hidden = false;
+    var f = d.fleet || {};
+    if (f.asset_events_omitted) {
+      byId('events-lead').append(' The newest ' + fmtInt(f.asset_events_max) + ' are shown; ' +
+        plural(f.asset_events_omitted, 'older one') + ' of the window are not.');
+    }
+    fill('events-table', dataTable({
+      id: 'events-data',
+      caption: 'Asset events of the stream window',
+      filterLabel: 'Filter the events',
+      empty: 'No asset event in the stream window read.',
+      rows: d.asset_events || [],
+      sort: { key: 'timestamp', dir: 'desc' },
+      columns: [
+        { key: 'timestamp', label: 'Time (UTC)', className: 'nowrap', cell: function (e) {
+          return fmtTime(e.timestamp);
+        } },
+        { key: 'sensor', label: 'Sensor', cell: function (e) {
+          return el('span', { class: 'sensor', text: e.sensor });
+        } },
+        { key: 'host', label: 'Host', plain: true, value: function (e) {
+          return ipKey(e.host);
+        }, cell: function (e) {
+          return el('span', { class: 'host', text: e.host });
+        } },
+        { key: 'vendor', label: 'Vendor' },
+        { key: 'product', label: 'Product', className: 'col-product' },
+        { key: 'relation', label: 'Relation', cell: function (e) {
+          return tags([e.relation], 'rel');
+        } },
+        { key: 'evidence', label: 'Evidence', value: function (e) {
+          return e.evidence ? e.evidence.kind + ' ' + e.evidence.value : '';
+        }, cell: function (e) {
+          if (!e.evidence) return el('span', { class: 'muted', text: '\u2013' });
+          return [el('div', { class: 'muted', text: EVIDENCE_KINDS[e.evidence.kind] || e.evidence.kind }),
+            el('code', { text: e.evidence.value })];
+        } },
+        { key: 'device', label: 'Device', value: function (e) {
+          var v = e.device || {};
+          return [v.model, v.serial, v.name].join(' ');
+        }, cell: function (e) {
+          var v = e.device || {};
+          var text = [v.model, v.serial, v.name].filter(function (x) {
+            return x;
+          }).join(' ');
+          return text || el('span', { class: 'muted', text: '\u2013' });
+        } }
+      ]
+    }));
+  }
+
+  /* Fleet view: what was read from Redis, instead of the files. */
+  function fleetRead(d) {
+    var f = d.fleet || {};
+    var w = f.window || {};
+    var run = d.run || {};
+    var dirs = run.flows_by_direction || {};
+    var sensors = d.sensors || [];
+    var states = { running: 0, stopped: 0, silent: 0 };
+    sensors.forEach(function (s) {
+      states[s.state] = (states[s.state] || 0) + 1;
+    });
+    factList(byId('read-figures'), [
+      ['Source', [el('code', { text: f.redis || '' }), ', keys under ', el('code', { text: (f.key_prefix || '') + ':' }),
+        ', alerts stream ', el('code', { text: f.stream || '' })]],
+      ['Sensors', plural(sensors.length, 'sensor') + ': ' + fmtInt(states.running) + ' running, ' +
+        fmtInt(states.stopped) + ' stopped, ' + fmtInt(states.silent) + ' silent'],
+      ['Stream window', fmtInt(w.entries) + ' of ' + plural(w.stream_length, 'entry', 'entries') + ' read, the newest first (at most ' +
+        fmtInt(w.max) + '): ' + plural(w.alerts, 'alert') + ', ' + plural(w.asset_events, 'asset event') +
+        (w.other_entries ? ', ' + plural(w.other_entries, 'other entry', 'other entries') : '') +
+        (w.first ? '; added to the stream from ' + fmtTime(w.first) + ' to ' + fmtTime(w.last) : '') +
+        (w.complete ? ' (the whole stream)' : ' (older entries not read)')],
+      ['Traffic of the sensors', 'their latest runs together, from their stats hashes: ' + fmtInt(run.packets) +
+        ' packets (' + fmtBytes(run.bytes) + '), ' + fmtInt(run.flows) + ' flows (' + fmtInt(dirs.egress) +
+        ' egress), ' + fmtBytes(run.bytes_out) + ' sent out, ' + fmtInt(run.alerts) + ' alerts' +
+        (run.capture_drops ? ', ' + fmtInt(run.capture_drops) + ' packets dropped by the kernel' : '')],
+      ['Damaged records', f.records_damaged ? plural(f.records_damaged, 'record') + ' not as documented, skipped' :
+        'none']
+    ]);
+    byId('inputs-h').textContent = 'Damaged records';
+    if (!(f.damaged || []).length) {
+      fill('inputs-table', el('p', { class: 'muted', text: 'Every record read was as the README documents it.' }));
+    } else {
+      fill('inputs-table', dataTable({
+        id: 'damaged-data',
+        caption: 'Records skipped' + (f.records_damaged > f.damaged.length ? ' (the first ' + f.damaged.length + ')' : ''),
+        rows: f.damaged,
+        columns: [
+          { key: 'key', label: 'Key', cell: function (x) {
+            return el('code', { text: x.key });
+          } },
+          { key: 'field', label: 'Field or entry', cell: function (x) {
+            return x.field ? el('code', { text: x.field }) : el('span', { class: 'muted', text: 'the key' });
+          } },
+          { key: 'reason', label: 'Why' }
+        ]
+      }));
+    }
+  }
+
   function readSection(d) {
     var run = d.run || {};
     var dirs = run.flows_by_direction || {};
@@ -1006,7 +1255,8 @@
       plural(files.length, 'file') + (run.files_truncated ? ', ' + fmtInt(run.files_truncated) + ' truncated' : '') +
       (run.files_damaged ? ', ' + fmtInt(run.files_damaged) + ' damaged (read up to the damage)' : '') +
       (run.files_failed ? ', ' + fmtInt(run.files_failed) + ' could not be read' : '');
-    factList(byId('read-figures'), [
+    if (isFleet(d)) fleetRead(d);
+    else factList(byId('read-figures'), [
       ['Input', fileText],
       ['Traffic from', run.first_seen ? fmtTime(run.first_seen) + ' to ' + fmtTime(run.last_seen) +
         ' (' + fmtDuration(span) + ')' : 'no packet'],
@@ -1022,7 +1272,9 @@
         fmtInt(run.capture_if_drops) + ' by the interface'] : null
     ]);
 
-    if (run.mode === 'live') {
+    if (isFleet(d)) {
+      /* the Redis read, above */
+    } else if (run.mode === 'live') {
       byId('inputs-h').textContent = 'Interfaces';
       fill('inputs-table', el('p', { text: (run.interfaces || []).join(', ') }));
     } else {
@@ -1085,10 +1337,11 @@
       if (!g || !g.loaded) return [el('span', { text: 'not loaded' }), g && g.path ? [' (', el('code', { text: g.path }), ')'] : null];
       return [g.description + ' ', '(', el('code', { text: g.path }), ')'];
     };
+    var fleet = isFleet(d);
     factList(byId('setup-facts'), [
-      ['Country database', db(geo.country)],
-      ['AS database', db(geo.asn)],
-      ['Sensor', 'egress-sensor ' + s.version + ' named \u201c' + (s.name || '') + '\u201d; nDPI ' + s.ndpi +
+      fleet ? null : ['Country database', db(geo.country)],
+      fleet ? null : ['AS database', db(geo.asn)],
+      [fleet ? 'Written by' : 'Sensor', 'egress-sensor ' + s.version + ' named \u201c' + (s.name || '') + '\u201d; nDPI ' + s.ndpi +
         '; ' + s.libpcap],
       ['Configuration', cfg.file ? el('code', { text: cfg.file }) : 'built-in defaults'],
       ['Inside (home_net)', (cfg.home_net || []).join(', ')],
@@ -1106,12 +1359,18 @@
     if (lim.indicators_dropped) notes.push(plural(lim.indicators_dropped, 'indicator') + ' beyond the number kept per host and product.');
     if (lim.timeline_products_dropped) notes.push(plural(lim.timeline_products_dropped, 'timeline event') + ' of products beyond the number the timeline keeps.');
     if (lim.networks_other_flows) notes.push(plural(lim.networks_other_flows, 'egress flow') + ' to networks beyond the tally are counted as other networks.');
+    var fl = d.fleet || {};
+    if (fl.hosts_dropped) notes.push(plural(fl.hosts_dropped, 'host record') + ' beyond the ' + fmtInt(fl.hosts_max) + ' the fleet view keeps were not read.');
+    if (fl.findings_dropped) notes.push(plural(fl.findings_dropped, 'finding') + ' beyond the ' + fmtInt(fl.findings_max) + ' the fleet view keeps were not read.');
+    if (fl.sensors_dropped) notes.push(plural(fl.sensors_dropped, 'sensor') + ' beyond the ' + fmtInt(fl.sensors_max) + ' the fleet view keeps were not read.');
+    if (fl.alerts_without_finding) notes.push(plural(fl.alerts_without_finding, 'alert') + ' of the window name a host and product no sensor\u2019s inventory holds (the inventory dropped it, or it was deleted).');
+    if (fl.window && !fl.window.complete) notes.push('The stream holds older entries than the window read (--stream-window).');
     if (notes.length) {
       fill('limits', el('h3', { text: 'Limits reached' }), el('ul', null, notes.map(function (n) {
         return el('li', { text: n });
       })));
     }
-    byId('footer-text').textContent = 'egress-sensor ' + (s.version || '') + ' \u00b7 report data format ' +
+    byId('footer-text').textContent = 'egress-sensor ' + (s.version || '') + (fleet ? ' \u00b7 fleet view' : '') + ' \u00b7 report data format ' +
       d.report_version + ' \u00b7 written ' + fmtTime(d.generated) + '. All times are UTC.';
   }
 
@@ -1143,11 +1402,14 @@
     chartDefaults();
     header(d);
     verdict(d);
+    sensorsSection(d);
+    fleetLeads(d);
     countriesSection(d);
     networksSection(d);
     appsSection(d);
     timelineSection(d);
     hostsSection(d);
+    eventsSection(d);
     readSection(d);
     /* charts follow the page's width when it is printed */
     window.addEventListener('beforeprint', function () {
