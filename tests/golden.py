@@ -8,6 +8,10 @@ path (e.g. `record 2: flow.bytes_toserver: expected 120, got 124`).
 
 A capture without an expected file FAILS: write one with
 `make golden-update`, read it, and commit it only once it is right.
+
+The sensor runs in the source tree's root and reads pcaps/NAME by that
+relative path, so the records' pcap_filename is "pcaps/NAME" wherever the
+tree is and whatever folder the test was started from.
 """
 
 import argparse
@@ -50,11 +54,13 @@ def write_config(tmp, geo):
     return path
 
 
-def run_sensor(sensor, conf, pcap, tmp):
+def run_sensor(sensor, conf, name, tmp):
+    """The records of pcaps/name, read by that path from the tree's root."""
     out = os.path.join(tmp, "flows.json")
-    p = subprocess.run([sensor, "-c", conf, "-q", "--no-progress", "-r", pcap, "--truncate", "--flows", out],
-                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=120,
-                       check=False)
+    pcap = os.path.relpath(os.path.join(PCAPS, name), ROOT)
+    p = subprocess.run([os.path.abspath(sensor), "-c", conf, "-q", "--no-progress", "-r", pcap,
+                        "--truncate", "--flows", out], cwd=ROOT, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.PIPE, timeout=120, check=False)
     if p.returncode != 0:
         return None, "exit %d: %s" % (p.returncode, p.stderr.decode(errors="replace").strip())
     with open(out) as fp:
@@ -83,7 +89,7 @@ def main():
         conf = write_config(tmp, args.geo)
         for name in pcaps:
             exp_path = os.path.join(EXPECTED, name + ".flows.json")
-            got, err = run_sensor(args.sensor, conf, os.path.join(PCAPS, name), tmp)
+            got, err = run_sensor(args.sensor, conf, name, tmp)
             if err:
                 print("  FAIL %s: %s" % (name, err))
                 failed += 1
