@@ -284,8 +284,10 @@ static void redis_alert(struct alert_sink *s, const struct alert_rec *a, const c
         field("asn", asn),
         field("host", flow_meta_get(fi->f, FLOW_META_HOST)),
         field("community_id", fi->community_id),
+        field("pcap_filename", fi->pcap_filename ? fi->pcap_filename : ""), /* last */
     };
-    out_redis_submit_alert(s->redis, f, ARRAY_SIZE(f), json, len);
+    /* reading files only: a live alert has no pcap_filename field */
+    out_redis_submit_alert(s->redis, f, ARRAY_SIZE(f) - (fi->pcap_filename ? 0 : 1), json, len);
 }
 
 /* Write one formatted record (n bytes of s->buf, 0: it did not fit) to
@@ -343,8 +345,9 @@ static void redis_asset_event(struct alert_sink *s, const struct asset_rec *r, c
         field("evidence", r->hit->n_ev ? sig_evidence_name(r->hit->ev[0].kind) : ""),
         field("device", dev),
         field("community_id", fi->community_id),
+        field("pcap_filename", fi->pcap_filename ? fi->pcap_filename : ""), /* last */
     };
-    out_redis_submit_alert(s->redis, f, ARRAY_SIZE(f), json, len);
+    out_redis_submit_alert(s->redis, f, ARRAY_SIZE(f) - (fi->pcap_filename ? 0 : 1), json, len);
 }
 
 static void write_asset_event(struct alert_sink *s, const struct asset_rec *r)

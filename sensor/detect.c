@@ -29,9 +29,10 @@ struct detector {
     const struct sig_pack *pack;
     struct alert_sink *sink;
     struct dns_cache *dns;
-    struct dns_cache *own_dns; /* NULL while sharing another's */
-    pthread_mutex_t *dns_lock; /* taken around the cache when shared */
-    uint64_t order;            /* position in the packet stream (alerts.h) */
+    struct dns_cache *own_dns;      /* NULL while sharing another's */
+    pthread_mutex_t *dns_lock;      /* taken around the cache when shared */
+    uint64_t order;                 /* position in the packet stream (alerts.h) */
+    const char *const *input_names; /* reading files: the run's inputs */
     struct detect_stats st;
 };
 
@@ -78,6 +79,11 @@ void detector_reconfigure(struct detector *d, const struct sig_pack *pack)
 const struct sig_pack *detector_pack(const struct detector *d)
 {
     return d->pack;
+}
+
+void detector_set_inputs(struct detector *d, const char *const *names)
+{
+    d->input_names = names;
 }
 
 void detector_set_order(struct detector *d, uint64_t order)
@@ -270,6 +276,7 @@ void detector_flow(struct detector *d, struct flow *f, const struct classifier *
 
     struct flow_info fi;
     flow_info_fill(&fi, f, cl);
+    flow_info_set_input(&fi, d->input_names);
     struct alert_flow alf = {.fi = &fi, .ts_us = ts_us, .order = d->order};
     alert_sink_offer(d->sink, &alf, hits, kept);
 }

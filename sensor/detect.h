@@ -65,6 +65,11 @@ void detector_share_dns(struct detector *d, struct dns_cache *c, pthread_mutex_t
 void detector_reconfigure(struct detector *d, const struct sig_pack *pack);
 const struct sig_pack *detector_pack(const struct detector *d);
 
+/* Reading files: the run's input list (flow.input names an entry), for
+ * the pcap_filename of alerts and asset events; it must outlive d. NULL
+ * (the default): live. */
+void detector_set_inputs(struct detector *d, const char *const *names);
+
 /* The position in the packet stream of what is being processed now; it
  * orders the alerts raised meanwhile (struct alert_flow). */
 void detector_set_order(struct detector *d, uint64_t order);

@@ -87,6 +87,11 @@ void flow_info_fill(struct flow_info *fi, const struct flow *f, const struct cla
     classify_app_name(cl, f, fi->app, sizeof(fi->app));
 }
 
+void flow_info_set_input(struct flow_info *fi, const char *const *names)
+{
+    fi->pcap_filename = names != NULL && fi->f->input > 0 ? names[fi->f->input - 1] : NULL;
+}
+
 void flow_info_rebase(struct flow_info *fi, const struct flow *copy)
 {
     fi->f = copy;

@@ -44,11 +44,19 @@ struct flow_info {
     bool is_icmp;                      /* ICMP, ICMPv6: the flow's first type and code do */
     char community_id[COMMUNITY_ID_LEN];
     char app[48]; /* nDPI's label in ndpiReader's form: "TLS.Google", "Unknown" */
+    /* Reading files: the -r input of the flow's first packet, as the run's
+     * input list names it (borrowed from that list); NULL live. */
+    const char *pcap_filename;
 };
 
 /* Fill fi from f (which must outlive fi; enriched first, else the facts
  * read as empty) and cl, which names the application. Cannot fail. */
 void flow_info_fill(struct flow_info *fi, const struct flow *f, const struct classifier *cl);
+
+/* Name the input fi's flow came from: names[f->input - 1], the run's
+ * input list (NULL, or a flow without an input: live, none). Every record
+ * writes it as pcap_filename. Cannot fail. */
+void flow_info_set_input(struct flow_info *fi, const char *const *names);
 
 /* After f has been copied (with fi, a plain struct copy): point fi at the
  * copy, whose geo names stay valid as long as the databases are open.

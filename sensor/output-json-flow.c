@@ -115,6 +115,7 @@ void out_json_flow_tuple(struct jw *w, const struct flow_info *fi)
     jw_str(w, "host", flow_meta_get(f, FLOW_META_HOST));
     jw_str(w, "direction", fi->direction);
     jw_str(w, "community_id", fi->community_id);
+    jw_str(w, "pcap_filename", fi->pcap_filename);
 }
 
 static const char hexdig[] = "0123456789abcdef";

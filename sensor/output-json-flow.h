@@ -20,7 +20,8 @@ struct jw;
  * the alert, the asset event -- written the same way from the same facts:
  * src_ip, src_port, dest_ip, dest_port (ports for TCP, UDP and SCTP only),
  * proto, icmp_type and icmp_code (ICMP), vlan, app, app_guessed, host,
- * direction, community_id. Cannot fail (a full buffer marks w). */
+ * direction, community_id, pcap_filename (reading files). Cannot fail (a
+ * full buffer marks w). */
 void out_json_flow_tuple(struct jw *w, const struct flow_info *fi);
 
 /* An end's location as the object key: country_code, asn, as_org. */

@@ -26,7 +26,8 @@
  *                             gives (alerts.c: alert_id, timestamp, sensor,
  *                             severity, vendor, product, category, src_ip,
  *                             dest_ip, dest_port, country_code, asn, host,
- *                             community_id), and json (the whole alert)
+ *                             community_id, pcap_filename when reading
+ *                             files), and json (the whole alert)
  *   <prefix>:assets:<sensor>  hash: field = internal host, value = its
  *                             inventory record (JSON), merged across runs
  *                             (redis-assets.h)

@@ -47,6 +47,7 @@ struct pipeline {
     /* reading files: where each starts (pipeline_set_inputs()), and the
      * file of the current packet, index + 1 */
     const uint64_t *input_starts;
+    const char *const *input_names;
     const atomic_uint *n_inputs;
     unsigned input;
 
@@ -229,9 +230,12 @@ void pipeline_packet(struct pipeline *pl, int dlt, uint64_t ts_us, const uint8_t
         alert_sink_release(pl->sink, pl->order + 1u);
 }
 
-void pipeline_set_inputs(struct pipeline *pl, const uint64_t *starts, const atomic_uint *n)
+void pipeline_set_inputs(struct pipeline *pl, const uint64_t *starts, const char *const *names,
+                         const atomic_uint *n)
 {
     pl->input_starts = starts;
+    pl->input_names = names;
+    detector_set_inputs(pl->det, names);
     pl->n_inputs = n;
 }
 
@@ -428,6 +432,7 @@ static void on_flow_end(struct flow *f, void *ud)
     flow_enrich(f, pl->cfg->home_net, pl->geo);
     detector_flow_end(pl->det, f, pl->cl);
     flow_info_fill(&fi, f, pl->cl);
+    flow_info_set_input(&fi, pl->input_names);
     st->flows_by_dir[f->direction]++;
 
     /* bytes leaving home_net */

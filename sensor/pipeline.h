@@ -149,12 +149,14 @@ void pipeline_packet_at(struct pipeline *pl, uint64_t order, uint64_t ts_us, str
                         size_t wirelen);
 
 /* Reading files: starts[i] is the sequence number (PIPELINE_ORDER's seq)
- * of the first packet of file i, for the first *n files; the reader sets
- * starts[i] and then stores n = i + 1 (release) before file i's first
- * packet, and never changes an entry again. A new flow is stamped with its
- * first packet's file (flow.input), once per flow. Call before traffic
- * starts; both must outlive pl. */
-void pipeline_set_inputs(struct pipeline *pl, const uint64_t *starts, const atomic_uint *n);
+ * of the first packet of file i, and names[i] its path as the input list
+ * holds it, for the first *n files; the reader sets starts[i] and
+ * names[i], then stores n = i + 1 (release) before file i's first packet,
+ * and never changes an entry again. A new flow is stamped with its first
+ * packet's file (flow.input), once per flow; its records name the file
+ * (pcap_filename). Call before traffic starts; all three must outlive pl. */
+void pipeline_set_inputs(struct pipeline *pl, const uint64_t *starts, const char *const *names,
+                         const atomic_uint *n);
 
 /* An expiry pass from the dispatcher at stream position order. */
 void pipeline_tick_at(struct pipeline *pl, uint64_t order, uint64_t now_us);

@@ -295,7 +295,8 @@ int run_files(const struct options *o, struct stages *st)
     R.max_gap_us = continue_gap_us(st->cfg);
     R.rep.files_skipped = in->skipped;
     for (unsigned i = 0; i < st->n; i++) /* flows know their file */
-        pipeline_set_inputs(st->pls[i], R.input_starts, &R.n_inputs_started);
+        pipeline_set_inputs(st->pls[i], R.input_starts, (const char *const *)in->paths,
+                            &R.n_inputs_started);
     R.rep.inputs = R.inputs;
     for (unsigned i = 0; i < in->n && !atomic_load(&run_stop); i++) {
         struct source_file_stats fs;

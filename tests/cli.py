@@ -7,7 +7,9 @@ Runs the built sensor as a user would and checks what it says and returns:
   - a truncated capture is a warning naming the file, what was read counts;
   - exit 2 for an unknown option, a bad filter, a bad configuration line;
   - '-' reads standard input; several -r files keep flow state across them
-    (a capture split in two gives the same flows as the whole);
+    (a capture split in two gives the same flows as the whole), and each
+    record's pcap_filename names the file of its flow's first packet, as
+    given ('-' for standard input), with one worker or three;
   - --stats writes valid JSON with the counters the summary shows;
   - --help documents every long option the program accepts;
   - hostile input: a capture damaged mid-file (exit 1, file and packet
@@ -18,6 +20,7 @@ Runs the built sensor as a user would and checks what it says and returns:
 """
 
 import argparse
+import calendar
 import json
 import os
 import re
@@ -26,6 +29,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -265,6 +269,41 @@ def flows_of(text):
     return sorted(out)
 
 
+def first_time(path):
+    """The time of the first record of a pcap file, in microseconds."""
+    data = open(path, "rb").read(40)
+    endian = "<" if data[:4] == b"\xd4\xc3\xb2\xa1" else ">"
+    sec, usec = struct.unpack_from(endian + "II", data, 24)
+    return sec * 1000000 + usec
+
+
+def record_time(text):
+    """A record's time (2023-11-14T22:13:20.123456+0000) in microseconds."""
+    whole, frac = text[:19], text[20:26]
+    return calendar.timegm(time.strptime(whole, "%Y-%m-%dT%H:%M:%S")) * 1000000 + int(frac)
+
+
+def input_problems(text, a, b):
+    """Records of a run over -r a -r b whose pcap_filename is not the file
+    of their flow's first packet: a for a flow that started before b's
+    first packet, b for one that started after it."""
+    t_b = first_time(b)
+    bad, seen = [], set()
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        r = json.loads(line)
+        t = record_time(r["flow"]["start"])
+        want = a if t < t_b else b if t > t_b else r.get("pcap_filename")
+        seen.add(r.get("pcap_filename"))
+        if r.get("pcap_filename") != want:
+            bad.append("%s %s: pcap_filename %r, expected %r"
+                       % (r["flow"]["start"], r.get("community_id"), r.get("pcap_filename"), want))
+    if seen != {a, b}:
+        bad.append("pcap_filename values %s, expected both files" % sorted(map(str, seen)))
+    return bad
+
+
 def split_pcap(src, a, b):
     """Write the first half of src's records to a, the rest to b."""
     data = open(src, "rb").read()
@@ -292,14 +331,27 @@ def main():
         check("good capture exits 0", rc == 0, "exit %d: %s" % (rc, err))
         check("good capture has flows", len(whole) >= 10, "%d flows" % len(whole))
 
+        check("pcap_filename: the -r path as given", all(
+            json.loads(l).get("pcap_filename") == example for l in out.splitlines() if l.strip()),
+            out[:300])
+
         rc, out2, _ = run(s, ["-q", "-r", "-", "--flows", "-"], stdin=open(example, "rb").read())
         check("'-' reads standard input", rc == 0 and flows_of(out2) == whole)
+        check("pcap_filename of standard input: '-'", all(
+            json.loads(l).get("pcap_filename") == "-" for l in out2.splitlines() if l.strip()),
+            out2[:300])
 
         a, b = os.path.join(tmp, "a.pcap"), os.path.join(tmp, "b.pcap")
         split_pcap(example, a, b)
         rc, out3, _ = run(s, ["-q", "-r", a, "-r", b, "--flows", "-"])
         check("flow state kept across files", rc == 0 and flows_of(out3) == whole,
               "split capture gives %d flows, whole %d" % (len(flows_of(out3)), len(whole)))
+        bad = input_problems(out3, a, b)
+        check("pcap_filename: the file of each flow's first packet", not bad, "; ".join(bad[:3]))
+        rc, out3w, _ = run(s, ["-q", "-w", "3", "-r", a, "-r", b, "--flows", "-"])
+        bad = input_problems(out3w, a, b)
+        check("pcap_filename with 3 workers: the file of each flow's first packet",
+              rc == 0 and not bad, "; ".join(bad[:3]))
 
         missing = os.path.join(tmp, "nope.pcap")
         rc, out4, err = run(s, ["-q", "-r", missing, "-r", example, "--flows", "-"])

@@ -273,6 +273,8 @@ def test_capture(a, tmp, workers=1):
         check(len(recs) >= len(want) and all(k[2] in srcs for k in want),
               "flow records: %d, missing clients %s"
               % (len(recs), sorted(k[2] for k in want if k[2] not in srcs)))
+        live_named = [r for r in recs + read_json_lines(alerts) if "pcap_filename" in r]
+        check(not live_named, "live records with a pcap_filename: %s" % live_named[:1])
         reasons = collections.Counter(r.get("flow", {}).get("reason") for r in recs)
         check(reasons.get("end-of-input", 0) == 0,
               "flows still open at SIGTERM despite the idle timeouts: %s" % dict(reasons))

@@ -47,11 +47,12 @@ SENSOR_NAME = "rtest"
 FLAT_FIELDS = ("event_type", "alert_id", "timestamp", "sensor", "severity", "vendor", "product",
                "category",
                "signature_id", "confidence", "src_ip", "dest_ip", "dest_port", "proto", "app",
-               "country_code", "asn", "host", "community_id")
+               "country_code", "asn", "host", "community_id", "pcap_filename")
 # An asset event (the first identification of a host as a product) shares
 # the stream: its flat fields.
 ASSET_FIELDS = ("event_type", "asset_id", "timestamp", "sensor", "asset_ip", "vendor", "product",
-                "relation", "signature_id", "confidence", "evidence", "device", "community_id")
+                "relation", "signature_id", "confidence", "evidence", "device", "community_id",
+                "pcap_filename")
 
 
 def rec_id(rec):
@@ -731,7 +732,8 @@ def t_delivery(env):
                     "product": a["product"], "relation": a["relation"],
                     "signature_id": a["signature_id"], "confidence": a["confidence"],
                     "evidence": a["evidence"][0]["kind"],
-                    "community_id": rec.get("community_id", "")}
+                    "community_id": rec.get("community_id", ""),
+                    "pcap_filename": rec["pcap_filename"]}
             for k, v in want.items():
                 check(f[k] == v, "entry %s: %s = %r, expected %r" % (eid, k, f[k], v))
             continue
@@ -750,6 +752,7 @@ def t_delivery(env):
             "country_code": geo.get("country_code", ""),
             "asn": str(geo["asn"]) if "asn" in geo else "",
             "host": rec.get("host", ""), "community_id": rec.get("community_id", ""),
+            "pcap_filename": rec["pcap_filename"],
         }
         for k, v in want.items():
             check(f[k] == v, "entry %s: %s = %r, expected %r" % (eid, k, f[k], v))

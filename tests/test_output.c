@@ -185,6 +185,47 @@ static void test_record_fields(void **state)
     json_decref(o);
 }
 
+/* pcap_filename: the input list's entry the flow's input names, as given;
+ * no member live (no list) or for a flow without an input. */
+static void test_pcap_filename(void **state)
+{
+    (void)state;
+    static const char *const inputs[] = {"first.pcap", "captures/second.pcapng"};
+    struct flow f;
+    struct flow_info fi;
+    memset(&f, 0, sizeof(f));
+    /* 10.1.1.1:40000 -> 10.1.1.2:53 UDP */
+    f.key.ipver = 4, f.key.proto = 17;
+    f.key.src[0] = 10, f.key.src[1] = 1, f.key.src[2] = 1, f.key.src[3] = 1;
+    f.key.dst[0] = 10, f.key.dst[1] = 1, f.key.dst[2] = 1, f.key.dst[3] = 2;
+    f.key.sport = 40000, f.key.dport = 53;
+
+    f.input = 2;
+    fill(&fi, &f);
+    flow_info_set_input(&fi, inputs);
+    json_t *o = record(&fi);
+    assert_string_equal(json_string_value(json_object_get(o, "pcap_filename")),
+                        "captures/second.pcapng");
+    json_decref(o);
+
+    f.input = 1;
+    flow_info_set_input(&fi, inputs);
+    o = record(&fi);
+    assert_string_equal(json_string_value(json_object_get(o, "pcap_filename")), "first.pcap");
+    json_decref(o);
+
+    flow_info_set_input(&fi, NULL); /* live */
+    o = record(&fi);
+    assert_null(json_object_get(o, "pcap_filename"));
+    json_decref(o);
+
+    f.input = 0;
+    flow_info_set_input(&fi, inputs);
+    o = record(&fi);
+    assert_null(json_object_get(o, "pcap_filename"));
+    json_decref(o);
+}
+
 static void test_write_file(void **state)
 {
     (void)state;
@@ -225,9 +266,8 @@ static void test_write_file(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_time_format),
-        cmocka_unit_test(test_escaping),
-        cmocka_unit_test(test_record_fields),
+        cmocka_unit_test(test_time_format),   cmocka_unit_test(test_escaping),
+        cmocka_unit_test(test_record_fields), cmocka_unit_test(test_pcap_filename),
         cmocka_unit_test(test_write_file),
     };
     int rc = cmocka_run_group_tests_name("output", tests, NULL, NULL);
