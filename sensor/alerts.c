@@ -764,6 +764,7 @@ size_t out_asset_format(const struct asset_rec *r, char *buf, size_t cap)
     jw_format_time(af->ts_us, t, sizeof(t));
     jw_str(&w, "timestamp", t);
     jw_str(&w, "event_type", "asset");
+    jw_u64(&w, "schema_version", OUT_SCHEMA_ASSET_EVENT);
     jw_str(&w, "asset_id", r->asset_id);
     jw_str(&w, "sensor", r->sensor);
     jw_str(&w, "asset_ip", r->host);
@@ -803,6 +804,7 @@ size_t out_alert_format(const struct alert_rec *a, char *buf, size_t cap)
     jw_format_time(af->ts_us, t, sizeof(t));
     jw_str(&w, "timestamp", t);
     jw_str(&w, "event_type", "alert");
+    jw_u64(&w, "schema_version", OUT_SCHEMA_ALERT);
     jw_str(&w, "alert_id", a->alert_id);
     jw_str(&w, "sensor", a->sensor);
     out_json_flow_tuple(&w, af->fi);

@@ -359,7 +359,7 @@ int assets_write_json(const struct assets *a, const char *sensor, const char *pa
     }
     /* one host per line inside the document: small buffers, readable diffs */
     int rc = 0;
-    fprintf(fp, "{\"sensor\":");
+    fprintf(fp, "{\"schema_version\":%d,\"sensor\":", OUT_SCHEMA_INVENTORY);
     char buf[8192];
     struct jw w;
     jw_init(&w, buf, sizeof(buf));

@@ -137,6 +137,7 @@ size_t out_flow_format(const struct flow_info *fi, char *buf, size_t cap)
     jw_object(&w, NULL);
     jw_time(&w, "timestamp", f->first_us);
     jw_str(&w, "event_type", "flow");
+    jw_u64(&w, "schema_version", OUT_SCHEMA_FLOW);
     out_json_flow_tuple(&w, fi);
     const char *host = flow_meta_get(f, FLOW_META_HOST);
 

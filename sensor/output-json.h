@@ -18,6 +18,18 @@
 
 #define JW_MAX_DEPTH 16
 
+/* The version of each format the sensor writes: the schema_version member
+ * of every record and document, and the "const" of that member in its JSON
+ * Schema (config/schema/NAME.schema.json). A format's version is raised when
+ * one of its members changes meaning or type, or goes away; a new member
+ * does not raise it (a consumer ignores the members it does not know). */
+#define OUT_SCHEMA_FLOW 1        /* flow.schema.json: --flows */
+#define OUT_SCHEMA_ALERT 1       /* alert.schema.json: alerts in --alerts */
+#define OUT_SCHEMA_ASSET_EVENT 1 /* asset-event.schema.json: asset events in --alerts */
+#define OUT_SCHEMA_STATS 1       /* stats.schema.json: --stats */
+#define OUT_SCHEMA_INVENTORY 1   /* inventory.schema.json: --assets */
+#define OUT_SCHEMA_SIGNATURES 1  /* signatures.schema.json: --list-signatures --json */
+
 struct jw {
     char *buf;
     size_t cap, len;

@@ -19,6 +19,7 @@
 #include "frag.h"
 #include "ja4.h"
 #include "output-json-flow.h"
+#include "output-json.h"
 #include "pipeline.h"
 #include "term.h"
 #include "util.h"
@@ -366,6 +367,7 @@ int stats_write_json(const char *path, const struct run_report *r, char *errbuf,
     json_t *o = json_object();
     const char *leaf;
 
+    json_object_set_new(o, "schema_version", json_integer(OUT_SCHEMA_STATS));
     /* every named counter, nested by its dotted name */
     run_counters_foreach(rc, put_counter, o);
     json_t *flows = path_parent(o, "flows.bytes_per_flow", &leaf);

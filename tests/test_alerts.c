@@ -22,6 +22,7 @@
 #include "device.h"
 #include "enrich.h"
 #include "flow.h"
+#include "output-json.h"
 #include "pipeline.h"
 #include "signature.h"
 
@@ -228,6 +229,7 @@ static void test_dedup_and_severity(void **state)
     json_t **a = read_alerts(fx->out_path, &na);
     assert_int_equal(na, 4);
     assert_string_equal(str_at(a[0], "event_type", NULL), "alert");
+    assert_int_equal(json_integer_value(json_object_get(a[0], "schema_version")), OUT_SCHEMA_ALERT);
     assert_string_equal(str_at(a[0], "sensor", NULL), "test-sensor");
     assert_string_equal(str_at(a[0], "src_ip", NULL), "10.1.1.5");
     assert_string_equal(str_at(a[0], "dest_ip", NULL), "208.91.112.55");
@@ -440,6 +442,8 @@ static void test_roles(void **state)
     json_t **a = read_events(fx->out_path, "asset", &na);
     assert_int_equal(na, 5);
     assert_string_equal(str_at(a[0], "asset_ip", NULL), "10.1.1.20");
+    assert_int_equal(json_integer_value(json_object_get(a[0], "schema_version")),
+                     OUT_SCHEMA_ASSET_EVENT);
     assert_string_equal(str_at(a[0], "asset", "end"), "server");
     assert_string_equal(str_at(a[0], "asset", "relation"), "is");
     assert_string_equal(str_at(a[0], "direction", NULL), "ingress");

@@ -145,6 +145,7 @@ static void test_record_fields(void **state)
 
     json_t *o = record(&fi);
     assert_string_equal(json_string_value(json_object_get(o, "event_type")), "flow");
+    assert_int_equal(json_integer_value(json_object_get(o, "schema_version")), OUT_SCHEMA_FLOW);
     assert_string_equal(json_string_value(json_object_get(o, "src_ip")), "10.1.1.1");
     assert_int_equal(json_integer_value(json_object_get(o, "src_port")), 40000);
     assert_string_equal(json_string_value(json_object_get(o, "dest_ip")), "208.91.112.55");
