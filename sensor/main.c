@@ -409,6 +409,32 @@ static int check_config(struct sensor *s)
     return 0;
 }
 
+/* --list-signatures[=VENDOR] [--json]. Returns an exit code: 2 for a
+ * vendor the pack does not have (the message names those it has), 1 when
+ * standard output could not be written. */
+static int list_signatures(const struct sensor *s)
+{
+    char vendors[1024];
+    const char *vendor = s->o.list_vendor;
+    errno = 0;
+    int rc = sig_pack_print(stdout, s->pack, vendor, s->o.json ? SIG_PRINT_JSON : SIG_PRINT_TEXT);
+    if (rc == -ENOENT) {
+        sig_pack_vendors(s->pack, vendors, sizeof(vendors));
+        if (s->pack == NULL)
+            log_msg(LOG_ERR, "--list-signatures=%s: no signature pack (signatures.dir is \"\")",
+                    vendor);
+        else
+            log_msg(LOG_ERR, "--list-signatures=%s: no such vendor in %s; its vendors: %s", vendor,
+                    s->cfg.signatures_dir, vendors);
+        return EXIT_USAGE;
+    }
+    if (rc < 0 || fflush(stdout) != 0 || ferror(stdout)) {
+        log_msg(LOG_ERR, "--list-signatures: standard output: %s", strerror(errno ? errno : EIO));
+        return EXIT_RUNTIME;
+    }
+    return 0;
+}
+
 /* Options, configuration, signature pack, and the actions that stop there
  * (--version, --check-config, --list-signatures). Returns GO or an exit
  * code. */
@@ -434,10 +460,8 @@ static int configure(struct sensor *s, int argc, char **argv)
         log_msg(LOG_ERR, "signature pack: %s", err);
         return EXIT_USAGE;
     }
-    if (s->o.list_signatures) {
-        sig_pack_print(stdout, s->pack);
-        return 0;
-    }
+    if (s->o.list_signatures)
+        return list_signatures(s);
     if (s->o.check_config)
         return check_config(s);
     if (s->o.n_inputs == 0 && s->o.n_ifaces == 0 && s->o.from_redis == NULL) {

@@ -103,7 +103,12 @@ static void usage(FILE *fp)
             "                        as a run would; print a summary, exit 0 when valid\n"
             "                        or 2 (naming the file and line) when not\n"
             "\n"
-            "      --list-signatures print the signature pack and exit\n"
+            "      --list-signatures[=VENDOR]\n"
+            "                        print the signature pack (only VENDOR's signatures,\n"
+            "                        the name in any case) and exit; an unknown vendor is\n"
+            "                        exit 2, naming the pack's vendors\n"
+            "      --json            with --list-signatures: one JSON document, every\n"
+            "                        signature with its indicators (schema_version 1)\n"
             "\n"
             "Output (PATH '-' is standard output; each overrides output.* in the\n"
             "configuration; with none of them alerts go to standard output):\n"
@@ -181,6 +186,7 @@ enum {
     OPT_REPORT,
     OPT_CHECK,
     OPT_LIST_SIGS,
+    OPT_JSON,
     OPT_PROGRESS,
     OPT_NO_PROGRESS,
     OPT_SNAPLEN,
@@ -288,7 +294,8 @@ int parse_options(int argc, char **argv, struct options *o)
         {"spool-dir", required_argument, NULL, OPT_SPOOL_DIR},
         {"truncate", no_argument, NULL, OPT_TRUNCATE},
         {"assets", required_argument, NULL, OPT_ASSETS},
-        {"list-signatures", no_argument, NULL, OPT_LIST_SIGS},
+        {"list-signatures", optional_argument, NULL, OPT_LIST_SIGS},
+        {"json", no_argument, NULL, OPT_JSON},
         {"stats", required_argument, NULL, OPT_STATS},
         {"report", required_argument, NULL, OPT_REPORT},
         {"report-interval", required_argument, NULL, OPT_REPORT_INTERVAL},
@@ -398,6 +405,14 @@ int parse_options(int argc, char **argv, struct options *o)
             break;
         case OPT_LIST_SIGS:
             o->list_signatures = 1;
+            if (optarg != NULL && optarg[0] == '\0') {
+                fprintf(stderr, "egress-sensor: --list-signatures=: a vendor name is needed\n");
+                return -1;
+            }
+            o->list_vendor = optarg;
+            break;
+        case OPT_JSON:
+            o->json = 1;
             break;
         case OPT_STATS:
             o->stats = optarg;
@@ -443,9 +458,13 @@ int parse_options(int argc, char **argv, struct options *o)
     }
     /* "-r *.pcap": the shell's other names come after the options */
     if (optind < argc && o->n_inputs == 0) {
-        fprintf(stderr,
-                "egress-sensor: unexpected argument '%s' (inputs are given with -r or -i)\n",
-                argv[optind]);
+        fprintf(stderr, "egress-sensor: unexpected argument '%s' (%s)\n", argv[optind],
+                o->list_signatures ? "a vendor is given as --list-signatures=VENDOR"
+                                   : "inputs are given with -r or -i");
+        return -1;
+    }
+    if (o->json && !o->list_signatures) {
+        fprintf(stderr, "egress-sensor: --json applies to --list-signatures\n");
         return -1;
     }
     for (; optind < argc; optind++)

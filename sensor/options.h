@@ -39,6 +39,8 @@ struct options {
     long stream_window;        /* --stream-window: stream entries read; -1 not given */
     int check_config;
     int list_signatures;
+    const char *list_vendor; /* --list-signatures=VENDOR: only this vendor's */
+    int json;                /* --json: --list-signatures as one JSON document */
     int quiet;
     int truncate; /* --truncate: empty the flows and alerts files at start */
     int progress; /* -1 auto, 0 off, 1 on */

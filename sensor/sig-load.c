@@ -30,17 +30,21 @@
 #include "conf-file.h"
 #include "match-domain.h"
 #include "netset.h"
+#include "output-json.h"
 #include "util.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
+#include <jansson.h>
 #include <libconfig.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 /* Largest pack file we read; anything bigger is surely a mistake. */
@@ -1251,31 +1255,55 @@ size_t sig_pack_files(const struct sig_pack *p)
     return p != NULL ? p->n_files : 0;
 }
 
-/* Print the pack to fp: vendors in the order they first appear, each with
- * its signatures and their indicators. Output errors are the caller's to
- * check with ferror(fp). */
-void sig_pack_print(FILE *fp, const struct sig_pack *p)
+/* Whether signature s belongs to vendor (NULL: every vendor), its name
+ * compared without regard to case. */
+static bool sig_of_vendor(const struct signature *s, const char *vendor)
+{
+    return vendor == NULL || strcasecmp(s->vendor, vendor) == 0;
+}
+
+/* Whether signature i is the first of its vendor in the pack. */
+static bool sig_first_of_vendor(const struct sig_pack *p, size_t i)
+{
+    for (size_t j = 0; j < i; j++)
+        if (strcmp(p->sigs[j].vendor, p->sigs[i].vendor) == 0)
+            return false;
+    return true;
+}
+
+void sig_pack_vendors(const struct sig_pack *p, char *buf, size_t len)
+{
+    size_t used = 0;
+    if (len == 0)
+        return;
+    buf[0] = '\0';
+    for (size_t i = 0; p != NULL && i < p->n_sigs && used < len; i++) {
+        if (!sig_first_of_vendor(p, i))
+            continue;
+        int w = snprintf(buf + used, len - used, "%s%s", used ? ", " : "", p->sigs[i].vendor);
+        used += w > 0 ? (size_t)w : 0;
+    }
+}
+
+/* The text form: one block per signature with its indicators, under a line
+ * per vendor. */
+static void sig_print_text(FILE *fp, const struct sig_pack *p, const char *vendor)
 {
     size_t i, j, k, n;
 
-    if (fp == NULL || p == NULL)
-        return;
     for (i = 0; i < p->n_sigs; i++) {
-        const char *vendor = p->sigs[i].vendor;
+        const char *name = p->sigs[i].vendor;
 
-        for (j = 0; j < i; j++)
-            if (strcmp(p->sigs[j].vendor, vendor) == 0)
-                break;
-        if (j < i)
-            continue; /* printed with its vendor */
+        if (!sig_first_of_vendor(p, i) || !sig_of_vendor(&p->sigs[i], vendor))
+            continue; /* printed with its vendor, or not asked for */
         for (n = 0, j = i; j < p->n_sigs; j++)
-            n += strcmp(p->sigs[j].vendor, vendor) == 0;
-        fprintf(fp, "%s (%zu signature%s)\n", vendor, n, n == 1 ? "" : "s");
+            n += strcmp(p->sigs[j].vendor, name) == 0;
+        fprintf(fp, "%s (%zu signature%s)\n", name, n, n == 1 ? "" : "s");
         for (j = i; j < p->n_sigs; j++) {
             const struct signature *s = &p->sigs[j];
             const struct sig_data *d = &p->data[j];
 
-            if (strcmp(s->vendor, vendor) != 0)
+            if (strcmp(s->vendor, name) != 0)
                 continue;
             fprintf(fp, "  %s  (%s:%d)\n", s->id, s->file, s->line);
             fprintf(fp, "    %-16s %s\n", "product", s->product);
@@ -1303,4 +1331,77 @@ void sig_pack_print(FILE *fp, const struct sig_pack *p)
         }
         fputc('\n', fp);
     }
+}
+
+/* One signature as the JSON form writes it (signatures.schema.json). */
+static json_t *sig_json(const struct signature *s, const struct sig_data *d)
+{
+    json_t *o = json_object(), *ind = json_object();
+
+    json_object_set_new(o, "id", json_string(s->id));
+    json_object_set_new(o, "vendor", json_string(s->vendor));
+    json_object_set_new(o, "product", json_string(s->product));
+    json_object_set_new(o, "category", json_string(sig_category_name(s->category)));
+    json_object_set_new(o, "severity", json_string(sig_severity_name(s->severity)));
+    json_object_set_new(o, "role", json_string(sig_role_name(s->role)));
+    json_object_set_new(o, "relation", json_string(sig_relation_name(s->relation)));
+    if (s->device != SIG_DEV_NONE)
+        json_object_set_new(o, "device", json_string(sig_dev_names[s->device]));
+    json_object_set_new(o, "app_guessed", json_boolean(s->app_guessed));
+    json_object_set_new(o, "source", json_string(s->source));
+    if (s->note[0] != '\0')
+        json_object_set_new(o, "note", json_string(s->note));
+    json_object_set_new(o, "file", json_string(s->file));
+    json_object_set_new(o, "line", json_integer(s->line));
+    for (size_t k = 0; k < IND_MAX; k++) {
+        if (d->ind[k].n == 0)
+            continue;
+        json_t *v = json_array();
+        for (size_t e = 0; e < d->ind[k].n; e++)
+            json_array_append_new(v, json_string(d->ind[k].v[e].text));
+        json_object_set_new(ind, sig_ind_key[k], v);
+    }
+    json_object_set_new(o, "indicators", ind);
+    return o;
+}
+
+/* The JSON form: one document, the vendors listed and every signature
+ * with its indicators, in pack order. */
+static int sig_print_json(FILE *fp, const struct sig_pack *p, const char *vendor)
+{
+    json_t *doc = json_object(), *vendors = json_array(), *sigs = json_array();
+
+    json_object_set_new(doc, "schema_version", json_integer(OUT_SCHEMA_SIGNATURES));
+    for (size_t i = 0; p != NULL && i < p->n_sigs; i++) {
+        if (!sig_of_vendor(&p->sigs[i], vendor))
+            continue;
+        if (sig_first_of_vendor(p, i))
+            json_array_append_new(vendors, json_string(p->sigs[i].vendor));
+        json_array_append_new(sigs, sig_json(&p->sigs[i], &p->data[i]));
+    }
+    json_object_set_new(doc, "vendors", vendors);
+    json_object_set_new(doc, "signatures", sigs);
+    int rc =
+        json_dumpf(doc, fp, JSON_INDENT(2) | JSON_PRESERVE_ORDER) == 0 && fputc('\n', fp) != EOF
+            ? 0
+            : -EIO;
+    json_decref(doc);
+    return rc;
+}
+
+int sig_pack_print(FILE *fp, const struct sig_pack *p, const char *vendor, int format)
+{
+    bool known = vendor == NULL;
+
+    if (fp == NULL)
+        return 0;
+    for (size_t i = 0; !known && p != NULL && i < p->n_sigs; i++)
+        known = sig_of_vendor(&p->sigs[i], vendor);
+    if (!known)
+        return -ENOENT;
+    if (format == SIG_PRINT_JSON)
+        return sig_print_json(fp, p, vendor);
+    if (p != NULL)
+        sig_print_text(fp, p, vendor);
+    return 0;
 }

@@ -164,9 +164,22 @@ const struct signature *sig_pack_find(const struct sig_pack *p, const char *id);
 /* Number of vendor files loaded. */
 size_t sig_pack_files(const struct sig_pack *p);
 
-/* Print the pack for --list-signatures: one block per signature with its
- * indicators, grouped by vendor. */
-void sig_pack_print(FILE *fp, const struct sig_pack *p);
+/* Print the pack for --list-signatures: every signature with its
+ * indicators, or only vendor's (NULL: every vendor; the name is compared
+ * without regard to case), in one of two forms: SIG_PRINT_TEXT, a block per
+ * signature grouped by vendor, for people; SIG_PRINT_JSON, one JSON
+ * document (config/schema/signatures.schema.json). p may be NULL (no pack:
+ * nothing, or an empty document). Returns 0; -ENOENT when vendor names no
+ * vendor of the pack (nothing is printed); -EIO when the JSON form could
+ * not be written. Other output errors are the caller's to check with
+ * ferror(fp). */
+enum { SIG_PRINT_TEXT = 0, SIG_PRINT_JSON };
+int sig_pack_print(FILE *fp, const struct sig_pack *p, const char *vendor, int format);
+
+/* The pack's vendors in the order they first appear, ", " between them,
+ * into buf (len bytes, cut short when too small; "" for a NULL pack). For
+ * a message naming the vendors there are. Cannot fail. */
+void sig_pack_vendors(const struct sig_pack *p, char *buf, size_t len);
 
 /* Match a flow against the pack. Fills up to max hits (one per matching
  * signature, with its evidence and confidence, strongest first) and returns

@@ -12,6 +12,9 @@ Runs the built sensor as a user would and checks what it says and returns:
     given ('-' for standard input), with one worker or three;
   - --stats writes valid JSON with the counters the summary shows;
   - --help documents every long option the program accepts;
+  - --list-signatures=VENDOR and --json: every signature of the vendor with
+    its indicators, checked against the pack file's text; an unknown vendor
+    is exit 2 naming the pack's vendors;
   - hostile input: a capture damaged mid-file (exit 1, file and packet
     named), a FIFO or a NUL byte in the configuration or the pack (exit 2
     at the file and line, never a hang), an oversized pack string, an alert
@@ -318,6 +321,125 @@ def split_pcap(src, a, b):
     open(b, "wb").write(hdr + b"".join(recs[half:]))
 
 
+IND_KEYS = ("domains", "http_host", "http_path", "http_user_agent", "cert_subject",
+            "cert_issuer", "ja3", "dissector", "app", "ja4", "ja3s", "cidrs", "asns", "ports")
+
+
+def uncomment(text):
+    """libconfig text without its comments (#, //, /* */), strings kept."""
+    out, i, n = [], 0, len(text)
+    while i < n:
+        c = text[i]
+        if c == '"':
+            j = i + 1
+            while j < n and text[j] != '"':
+                j += 2 if text[j] == "\\" else 1
+            out.append(text[i:j + 1])
+            i = j + 1
+        elif c == "#" or text.startswith("//", i):
+            while i < n and text[i] != "\n":
+                i += 1
+        elif text.startswith("/*", i):
+            i = text.find("*/", i) + 2 if text.find("*/", i) >= 0 else n
+        else:
+            out.append(c)
+            i += 1
+    return "".join(out)
+
+
+def pack_file_signatures(path):
+    """{id: {indicator key: number of values}} of a pack file, read from its
+    text here (not by the sensor): each signature's block runs from its
+    `id = "..."` to the next."""
+    text = uncomment(open(path).read())
+    parts = re.split(r'\bid\s*=\s*"([^"]+)"', text)
+    sigs = {}
+    for i in range(1, len(parts), 2):
+        block = parts[i + 1]
+        inds = {}
+        for m in re.finditer(r"\b(%s)\s*=\s*" % "|".join(IND_KEYS), block):
+            value = re.match(r'(?:"(?:[^"\\]|\\.)*"|[^;"])*', block[m.end():]).group(0)
+            inds[m.group(1)] = len(re.findall(r'"(?:[^"\\]|\\.)*"|\b\d+\b', value))
+        sigs[parts[i]] = inds
+    return sigs
+
+
+def list_signatures_tests(s, tmp):
+    """--list-signatures=VENDOR and --json: the JSON parses and holds every
+    signature of the vendor's pack file with its indicators (checked
+    against the file's text); the filter keeps that vendor alone; an
+    unknown vendor is exit 2 naming every vendor of the pack."""
+    sigs_dir = os.path.join(ROOT, "config", "signatures")
+    conf = os.path.join(tmp, "list.conf")
+    open(conf, "w").write('signatures = { dir = "%s"; };\n' % sigs_dir)
+    vendors = {}
+    for name in sorted(os.listdir(sigs_dir)):
+        if name.endswith(".conf"):
+            m = re.search(r'^vendor\s*=\s*"([^"]+)"', open(os.path.join(sigs_dir, name)).read(), re.M)
+            vendors[m.group(1)] = os.path.join(sigs_dir, name)
+
+    rc, out, err = run(s, ["--list-signatures=Fortinet", "--json"], conf=conf)
+    try:
+        doc = json.loads(out)
+    except ValueError as e:
+        doc = {}
+        check("--list-signatures=Fortinet --json is JSON", False, "%s: %s" % (e, out[:200]))
+    want = pack_file_signatures(vendors["Fortinet"])
+    got = {g.get("id"): g for g in doc.get("signatures", [])}
+    check("--list-signatures=Fortinet --json: exit 0, schema_version 1, vendor Fortinet alone",
+          rc == 0 and doc.get("schema_version") == 1 and doc.get("vendors") == ["Fortinet"] and
+          all(g.get("vendor") == "Fortinet" for g in got.values()),
+          "exit %d: %s %s" % (rc, err, str(doc)[:300]))
+    check("--list-signatures=Fortinet --json: every signature of fortinet.conf (%d)" % len(want),
+          len(want) >= 10 and sorted(got) == sorted(want) and
+          len(got) == len(doc.get("signatures", [])),
+          "only in the file: %s; only in the output: %s"
+          % (sorted(set(want) - set(got)), sorted(set(got) - set(want))))
+    text = open(vendors["Fortinet"]).read().lower()
+    bad = []
+    for sid, inds in want.items():
+        have = (got.get(sid) or {}).get("indicators", {})
+        if {k: len(v) for k, v in have.items()} != inds:
+            bad.append("%s: file %s, output %s" % (sid, inds, {k: len(v) for k, v in have.items()}))
+        for k, values in have.items():
+            for v in values:
+                if (v[2:] if k == "asns" else v).lower() not in text:
+                    bad.append("%s: %s %r is not in the file" % (sid, k, v))
+    check("--list-signatures=Fortinet --json: each signature's indicators as in the file",
+          not bad, "; ".join(bad[:4]))
+
+    rc, out, err = run(s, ["--list-signatures", "--json"], conf=conf)
+    try:
+        whole = json.loads(out)
+    except ValueError:
+        whole = {}
+    n_file = sum(len(pack_file_signatures(p)) for p in vendors.values())
+    check("--list-signatures --json: the whole pack (%d signatures, %d vendors)"
+          % (n_file, len(vendors)),
+          rc == 0 and len(whole.get("signatures", [])) == n_file and
+          sorted(whole.get("vendors", [])) == sorted(vendors),
+          "exit %d, %d signatures, vendors %s" % (rc, len(whole.get("signatures", [])),
+                                                   whole.get("vendors")))
+
+    rc, out, err = run(s, ["--list-signatures=check point"], conf=conf)
+    heads = re.findall(r"^(\S.*) \((\d+) signatures?\)$", out, re.M)
+    check("--list-signatures='check point': Check Point's block alone, any case",
+          rc == 0 and heads == [("Check Point", str(len(pack_file_signatures(
+              vendors["Check Point"]))))], "exit %d: %s %s" % (rc, heads, err))
+
+    rc, out, err = run(s, ["--list-signatures=Nobody", "--json"], conf=conf)
+    missing = [v for v in vendors if v not in err]
+    check("--list-signatures=Nobody: exit 2 naming every vendor of the pack",
+          rc == 2 and out == "" and "Nobody" in err and not missing,
+          "exit %d, vendors not named: %s: %s" % (rc, missing, err))
+    rc, _, err = run(s, ["--list-signatures", "Fortinet"], conf=conf)
+    check("--list-signatures VENDOR (a space): exit 2 saying --list-signatures=VENDOR",
+          rc == 2 and "--list-signatures=VENDOR" in err, "exit %d: %s" % (rc, err))
+    rc, _, err = run(s, ["--json", "-r", os.path.join(PCAPS, "example.pcap")], conf=conf)
+    check("--json without --list-signatures: exit 2", rc == 2 and "--json" in err,
+          "exit %d: %s" % (rc, err))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--sensor", required=True)
@@ -428,6 +550,7 @@ def main():
         check("--version names nDPI and libpcap", rc == 0 and "nDPI" in out and "libpcap" in out,
               out)
 
+        list_signatures_tests(s, tmp)
         hostile_inputs(s, tmp, example)
         appending(s, tmp)
         external_warning(s, tmp)

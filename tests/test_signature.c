@@ -14,12 +14,16 @@
 
 #include <arpa/inet.h>
 #include <dirent.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
+#include "output-json.h"
 #include "signature.h"
 
 static char errbuf[2048];
@@ -204,7 +208,7 @@ static void test_print(void **state)
 
     (void)state;
     assert_non_null(f);
-    sig_pack_print(f, p);
+    assert_int_equal(sig_pack_print(f, p, NULL, SIG_PRINT_TEXT), 0);
     assert_int_equal(fclose(f), 0);
     assert_non_null(strstr(text, "Fortinet (6 signatures)\n  fn-update  ("));
     assert_non_null(strstr(text, "10-fortinet.conf:7)\n"
@@ -223,6 +227,106 @@ static void test_print(void **state)
     /* Fortinet's block comes whole before Check Point's */
     assert_true(strstr(text, "fn-wide") < strstr(text, "Check Point"));
     free(text);
+    sig_pack_free(p);
+}
+
+/* Print p for vendor in format into a string (freed by the caller);
+ * *rc is sig_pack_print()'s result. */
+static char *print_to_string(const struct sig_pack *p, const char *vendor, int format, int *rc)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    assert_non_null(f);
+    *rc = sig_pack_print(f, p, vendor, format);
+    assert_int_equal(fclose(f), 0);
+    return text;
+}
+
+/* --list-signatures=VENDOR: that vendor's block alone, the name matched
+ * without regard to case; an unknown vendor prints nothing. */
+static void test_print_vendor(void **state)
+{
+    struct sig_pack *p = load_good();
+    char vendors[256];
+    int rc;
+    (void)state;
+
+    char *text = print_to_string(p, "check point", SIG_PRINT_TEXT, &rc);
+    assert_int_equal(rc, 0);
+    assert_non_null(strstr(text, "Check Point (4 signatures)\n  cp-cloud  ("));
+    assert_null(strstr(text, "Fortinet"));
+    free(text);
+
+    text = print_to_string(p, "Nobody", SIG_PRINT_TEXT, &rc);
+    assert_int_equal(rc, -ENOENT);
+    assert_string_equal(text, "");
+    free(text);
+    text = print_to_string(p, "Nobody", SIG_PRINT_JSON, &rc);
+    assert_int_equal(rc, -ENOENT);
+    assert_string_equal(text, "");
+    free(text);
+
+    sig_pack_vendors(p, vendors, sizeof(vendors));
+    assert_string_equal(vendors, "Fortinet, Check Point");
+    sig_pack_vendors(p, vendors, 12); /* cut short, terminated */
+    assert_string_equal(vendors, "Fortinet, C");
+    sig_pack_vendors(NULL, vendors, sizeof(vendors));
+    assert_string_equal(vendors, "");
+    sig_pack_free(p);
+}
+
+/* The JSON form: one document, every signature of the vendor asked for
+ * with its indicators as the pack has them. */
+static void test_print_json(void **state)
+{
+    struct sig_pack *p = load_good();
+    json_error_t je;
+    int rc;
+    (void)state;
+
+    char *text = print_to_string(p, NULL, SIG_PRINT_JSON, &rc);
+    assert_int_equal(rc, 0);
+    json_t *doc = json_loads(text, 0, &je);
+    if (doc == NULL)
+        fail_msg("invalid JSON: %s: %s", je.text, text);
+    free(text);
+    assert_int_equal(json_integer_value(json_object_get(doc, "schema_version")),
+                     OUT_SCHEMA_SIGNATURES);
+    json_t *sigs = json_object_get(doc, "signatures");
+    assert_int_equal(json_array_size(sigs), sig_pack_count(p));
+    assert_int_equal(json_array_size(json_object_get(doc, "vendors")), 2);
+    json_t *s0 = json_array_get(sigs, 0);
+    assert_string_equal(json_string_value(json_object_get(s0, "id")), "fn-update");
+    assert_string_equal(json_string_value(json_object_get(s0, "category")), "update");
+    assert_string_equal(json_string_value(json_object_get(s0, "note")), "FortiGuard packages");
+    assert_true(json_is_false(json_object_get(s0, "app_guessed")));
+    assert_int_equal(json_integer_value(json_object_get(s0, "line")), 7);
+    json_t *dom = json_object_get(json_object_get(s0, "indicators"), "domains");
+    assert_int_equal(json_array_size(dom), 2);
+    assert_string_equal(json_string_value(json_array_get(dom, 1)), "*.fortiguard.net");
+    json_decref(doc);
+
+    text = print_to_string(p, "CHECK POINT", SIG_PRINT_JSON, &rc);
+    assert_int_equal(rc, 0);
+    doc = json_loads(text, 0, &je);
+    assert_non_null(doc);
+    free(text);
+    sigs = json_object_get(doc, "signatures");
+    assert_int_equal(json_array_size(sigs), 4);
+    for (size_t i = 0; i < json_array_size(sigs); i++)
+        assert_string_equal(json_string_value(json_object_get(json_array_get(sigs, i), "vendor")),
+                            "Check Point");
+    json_decref(doc);
+
+    /* no pack (signatures.dir = ""): an empty document */
+    text = print_to_string(NULL, NULL, SIG_PRINT_JSON, &rc);
+    assert_int_equal(rc, 0);
+    doc = json_loads(text, 0, &je);
+    assert_non_null(doc);
+    free(text);
+    assert_int_equal(json_array_size(json_object_get(doc, "signatures")), 0);
+    json_decref(doc);
     sig_pack_free(p);
 }
 
@@ -1126,6 +1230,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_load_good),
         cmocka_unit_test(test_print),
+        cmocka_unit_test(test_print_vendor),
+        cmocka_unit_test(test_print_json),
         cmocka_unit_test(test_errors_in_files),
         cmocka_unit_test(test_errors_without_line),
         cmocka_unit_test(test_duplicate_ids),

@@ -172,7 +172,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(s != NULL && s->index == i && s->id != NULL && s->vendor != NULL &&
                    s->note != NULL && s->category < SIG_CAT_MAX && s->severity < SIG_SEV_MAX);
     }
-    sig_pack_print(devnull, p);
+    sig_pack_print(devnull, p, NULL, SIG_PRINT_TEXT);
+    FUZZ_CHECK(sig_pack_print(devnull, p, NULL, SIG_PRINT_JSON) == 0);
+    FUZZ_CHECK(sig_pack_print(devnull, p, sig_pack_get(p, 0)->vendor, SIG_PRINT_TEXT) == 0);
 
     struct sig_hit hits[MAX_HITS];
     for (size_t f = 0; f < N_FLOWS; f++) {
