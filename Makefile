@@ -24,12 +24,13 @@ B ?= build
 
 PKGS := libpcap libndpi libmaxminddb jansson libconfig libxxhash libcrypto hiredis
 
-# Debian packages: the build, the tests, the benchmark, and the geo builder.
+# Debian packages: the build, the tests (python3-jsonschema validates the
+# records against config/schema/), the benchmark, and the geo builder.
 DEB_BUILD := build-essential pkg-config libpcap-dev libndpi-dev libmaxminddb-dev \
 	libhiredis-dev libcmocka-dev libjansson-dev libconfig-dev libxxhash-dev libssl-dev
 DEB_TEST := libndpi-bin mmdb-bin libmaxmind-db-writer-perl python3 python3-scapy \
 	redis-server tcpreplay clang clang-format libclang-rt-14-dev valgrind iproute2 time \
-	wireshark-common
+	wireshark-common python3-jsonschema
 DEB_GEO := libmaxmind-db-writer-perl ca-certificates
 # The report's browser test: Debian's Chromium, driven from Node.js.
 DEB_REPORT_TEST := chromium
@@ -207,6 +208,7 @@ include config/install.mk
 # namespaces and servers.
 TEST_JOBS ?= 4
 TEST_SUITES := unit golden detection corpus cli folder redis live floods conformance workers valgrind \
+	schema-test \
 	report-test asan-unit asan-golden asan-detection asan-cli asan-redis asan-live \
 	asan-conformance asan-workers asan-robustness fuzz-smoke man-test install-test deb-test
 

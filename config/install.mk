@@ -18,6 +18,9 @@
 #   $(datadir)/egress-sensor/signatures/*.conf         /usr/local/share/egress-sensor
 #   $(datadir)/egress-sensor/report-template.html      and its licence notice
 #   $(datadir)/egress-sensor/geo/fetch-geo.sh          the geo fetcher and builder
+#   $(datadir)/egress-sensor/schema/*.schema.json      the JSON Schemas of the records and
+#                                                      documents (config/schema/, and the
+#                                                      report's data, sensor/report/)
 #   $(localstatedir)/lib/egress-sensor/geo/            /var/lib/egress-sensor/geo: the geo
 #                                                      databases, copied from $(GEO_DIR)
 #                                                      when "make geo" made them
@@ -122,6 +125,7 @@ install-build:
 install: install-build $(REPORT_TEMPLATE)
 	@echo "  INSTALL $(DESTDIR)$(prefix)"
 	$(Q)$(INSTALL) -d $(DESTDIR)$(bindir) $(DESTDIR)$(pkgconfdir) $(DESTDIR)$(pkgdatadir)/signatures \
+		$(DESTDIR)$(pkgdatadir)/schema \
 		$(DESTDIR)$(pkgdatadir)/geo $(DESTDIR)$(pkgstatedir)/geo $(DESTDIR)$(mandir)/man8 \
 		$(DESTDIR)$(mandir)/man5 $(DESTDIR)$(unitdir) $(DESTDIR)$(sysusersdir) \
 		$(DESTDIR)$(logrotatedir) $(DESTDIR)$(docdir)
@@ -135,6 +139,8 @@ install: install-build $(REPORT_TEMPLATE)
 		$(INSTALL) -m 0644 $(INSTALL_B)/sensor.conf $(DESTDIR)$(pkgconfdir)/sensor.conf; \
 	fi
 	$(Q)$(INSTALL) -m 0644 config/signatures/*.conf $(DESTDIR)$(pkgdatadir)/signatures/
+	$(Q)$(INSTALL) -m 0644 config/schema/*.schema.json sensor/report/report-data.schema.json \
+		$(DESTDIR)$(pkgdatadir)/schema/
 	$(Q)$(INSTALL) -m 0644 $(REPORT_TEMPLATE) $(DESTDIR)$(pkgdatadir)/report-template.html
 	$(Q)awk '/^\/\*!$$/ { keep = 1 } keep { print } keep && /^ \*\/$$/ { exit }' $(REPORT_TEMPLATE) \
 		| sed '/^\/\*!$$/d; /^ \*\/$$/d; s|^ \* \{0,1\}||; s|^ \*$$||' > $(INSTALL_B)/report-template.NOTICE

@@ -66,7 +66,9 @@ def check_contents(deb):
     want = ["usr/bin/egress-sensor", "etc/egress-sensor/sensor.conf",
             "usr/share/egress-sensor/report-template.html",
             "usr/share/egress-sensor/report-template.NOTICE",
-            "usr/share/egress-sensor/signatures/fortinet.conf", UNIT[1:],
+            "usr/share/egress-sensor/signatures/fortinet.conf",
+            "usr/share/egress-sensor/schema/alert.schema.json",
+            "usr/share/egress-sensor/schema/stats.schema.json", UNIT[1:],
             "usr/lib/sysusers.d/egress-sensor.conf", "etc/logrotate.d/egress-sensor",
             "usr/share/man/man8/egress-sensor.8.gz", "usr/share/man/man5/egress-sensor.conf.5.gz",
             "usr/share/doc/egress-sensor/copyright"]

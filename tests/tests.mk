@@ -79,6 +79,18 @@ live: $(PROG) $(TEST_MMDB)
 floods: $(PROG) $(TEST_MMDB)
 	$(Q)python3 tests/floods.py --sensor $(PROG) --geo $(B)/tests/geo
 
+# Debian's interpreter, which sees the python3-* packages "make deps"
+# installs (a python3 found first in PATH -- pyenv's, a virtualenv's --
+# may not).
+DEB_PYTHON ?= /usr/bin/python3
+
+# The JSON Schemas of config/schema/ against every record and document of
+# real runs (detection captures, pcaps/, detection off, live on lo as
+# root), mutated records rejected; python3-jsonschema.
+.PHONY: schema-test
+schema-test: $(PROG) $(TEST_MMDB)
+	$(Q)$(DEB_PYTHON) tests/schema_test.py --sensor $(PROG) --geo $(B)/tests/geo
+
 # Command-line behaviour: exit codes, messages, inputs and outputs.
 cli: $(PROG)
 	$(Q)python3 tests/cli.py --sensor $(PROG)
