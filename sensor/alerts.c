@@ -26,8 +26,8 @@
 #include "util.h"
 
 #define SEV(i, n)                                                                                  \
-    CTR_ELEM(struct alert_stats, by_severity, i, "detection.by_severity." n, CTR_COUNTER,          \
-             "alerts of severity " n)
+    CTR_ELEM(struct alert_stats, by_severity, i, "detection.by_severity", "severity", n,           \
+             CTR_COUNTER, "alerts raised, by severity")
 static const struct ctr_desc alert_desc[] = {
     ALERT_COUNTERS(CTR_DESC, struct alert_stats) SEV(SIG_SEV_LOW, "low")
         SEV(SIG_SEV_MEDIUM, "medium") SEV(SIG_SEV_HIGH, "high") SEV(SIG_SEV_CRITICAL, "critical")};

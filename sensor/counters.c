@@ -25,3 +25,9 @@ const char *ctr_kind_name(int kind)
 {
     return kind == CTR_COUNTER ? "counter" : "gauge";
 }
+
+const char *ctr_label_value(const struct ctr_desc *d)
+{
+    const char *dot = strrchr(d->name, '.');
+    return dot != NULL ? dot + 1 : d->name;
+}

@@ -50,9 +50,13 @@ enum {
 
 /* In enum order: element id of struct decode_stats.ctr is named here. */
 static const struct ctr_desc decode_desc[DEC_MAX] = {
-#define DEC_DESC(id, name)                                                                         \
-    [id] = {name, "frames not analysed, by reason (" name ")", CTR_COUNTER,                        \
-            offsetof(struct decode_stats, ctr) + (id) * sizeof(uint64_t)},
+#define DEC_DESC(id, text)                                                                         \
+    [id] = {.name = text,                                                                          \
+            .help = "frames not analysed, by reason",                                              \
+            .kind = CTR_COUNTER,                                                                   \
+            .off = offsetof(struct decode_stats, ctr) + (id) * sizeof(uint64_t),                   \
+            .family = "decode",                                                                    \
+            .label = "reason"},
     DECODE_COUNTERS(DEC_DESC)
 #undef DEC_DESC
 };

@@ -18,8 +18,8 @@
 #include "util.h"
 
 #define END(i, n)                                                                                  \
-    CTR_ELEM(struct flow_table_stats, ended, i, "flows.end_reason." n, CTR_COUNTER,                \
-             "flows ended: " n)
+    CTR_ELEM(struct flow_table_stats, ended, i, "flows.end_reason", "end_reason", n, CTR_COUNTER,  \
+             "flows ended, by the reason they ended")
 static const struct ctr_desc flow_table_desc[] = {
     FLOW_TABLE_COUNTERS(CTR_DESC, struct flow_table_stats) END(FLOW_END_TCP_FIN, "tcp-fin")
         END(FLOW_END_TCP_RST, "tcp-rst") END(FLOW_END_IDLE, "idle")

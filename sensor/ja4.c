@@ -58,7 +58,8 @@ struct ja4_engine {
 /* In enum order: element id of struct ja4_stats.ctr is named here. */
 static const struct ctr_desc ja4_desc[JA4C_MAX] = {
 #define JA4_DESC(id, name, help)                                                                   \
-    [id] = {name, help, CTR_COUNTER, offsetof(struct ja4_stats, ctr) + (id) * sizeof(uint64_t)},
+    [id] = {name, help, CTR_COUNTER, offsetof(struct ja4_stats, ctr) + (id) * sizeof(uint64_t),    \
+            NULL, NULL},
     JA4_COUNTERS(JA4_DESC)
 #undef JA4_DESC
 };

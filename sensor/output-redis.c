@@ -90,6 +90,19 @@ enum { ST_START, ST_UP, ST_DOWN };
  * speaks of one that keeps growing. */
 #define LOSS_INDEX(name, phrase) LOSS_##name,
 enum { OUT_REDIS_LOSSES(LOSS_INDEX) LOSS_N };
+
+#define DESC(name, kind, help)                                                                     \
+    {"redis." #name, help, kind, offsetof(struct out_redis_stats, name), NULL, NULL},
+#define LOSS_DESC(name, phrase)                                                                    \
+    {"redis." #name, "alerts lost, by reason",                                                     \
+     CTR_COUNTER,    offsetof(struct out_redis_stats, name),                                       \
+     "redis.lost",   "reason"},
+static const struct ctr_desc out_redis_desc[] = {OUT_REDIS_COUNTERS(DESC)
+                                                     OUT_REDIS_LOSSES(LOSS_DESC)};
+#undef DESC
+#undef LOSS_DESC
+const struct ctr_table out_redis_counters = {out_redis_desc, ARRAY_SIZE(out_redis_desc)};
+_Static_assert(ARRAY_SIZE(out_redis_desc) <= 64, "raise NCOUNT in write_stats()");
 #undef LOSS_INDEX
 #define LOSS_LOG_MS 60000
 
@@ -1103,9 +1116,8 @@ static void write_stats(struct out_redis *r, bool final)
     char now[40], ex[16], lost[24], stopped[48];
     enum { NCOUNT = 64 };
     static char v[OUT_REDIS_HEALTH_MAX + NCOUNT][24];
-    static char names[NCOUNT][48];
     static const char *argv[2 + 2 * (OUT_REDIS_HEALTH_MAX + NCOUNT) + 8];
-    int argc = 0, nv = 0, nn = 0;
+    int argc = 0, nv = 0;
 
     r->next_stats = redis_link_now_ms() + (uint64_t)r->stats_interval_s * 1000u;
     pthread_mutex_lock(&r->mu);
@@ -1123,14 +1135,12 @@ static void write_stats(struct out_redis *r, bool final)
         argv[argc++] = h.name[i];
         argv[argc++] = v[nv++];
     }
-#define COUNTER(name, help)                                                                        \
-    snprintf(v[nv], sizeof(v[nv]), "%" PRIu64, st.name);                                           \
-    snprintf(names[nn], sizeof(names[nn]), "redis.%s", #name);                                     \
-    argv[argc++] = names[nn++];                                                                    \
-    argv[argc++] = v[nv++];
-    OUT_REDIS_COUNTERS(COUNTER)
-    OUT_REDIS_LOSSES(COUNTER)
-#undef COUNTER
+    for (size_t i = 0; i < out_redis_counters.n; i++) {
+        const struct ctr_desc *d = &out_redis_counters.d[i];
+        snprintf(v[nv], sizeof(v[nv]), "%" PRIu64, ctr_get(d, &st));
+        argv[argc++] = d->name;
+        argv[argc++] = v[nv++];
+    }
     snprintf(lost, sizeof(lost), "%" PRIu64, out_redis_lost(&st));
     argv[argc++] = "redis.lost";
     argv[argc++] = lost;
@@ -1741,10 +1751,10 @@ void out_redis_print_summary(FILE *fp, const struct out_redis_stats *st, const c
 struct json_t *out_redis_stats_json(const struct out_redis_stats *st)
 {
     json_t *o = json_object();
-#define NUM(name, help) json_object_set_new(o, #name, json_integer((json_int_t)st->name));
-    OUT_REDIS_COUNTERS(NUM)
-    OUT_REDIS_LOSSES(NUM)
-#undef NUM
+    for (size_t i = 0; i < out_redis_counters.n; i++) {
+        const struct ctr_desc *d = &out_redis_counters.d[i];
+        json_object_set_new(o, ctr_label_value(d), json_integer((json_int_t)ctr_get(d, st)));
+    }
     json_object_set_new(o, "spool_damaged_bytes",
                         json_integer((json_int_t)st->spool_damaged_bytes));
     json_object_set_new(o, "lost", json_integer((json_int_t)out_redis_lost(st)));

@@ -51,6 +51,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "counters.h"
 #include "spool.h"
 
 struct out_redis;
@@ -95,23 +96,25 @@ struct out_redis_health {
     uint64_t value[OUT_REDIS_HEALTH_MAX];
 };
 
-/* The output's counters, name and meaning: one list generates the struct,
- * the summary, the "redis" object of --stats and the stats hash. */
+/* The output's counters, name, kind (counters.h) and meaning: one list
+ * generates the struct, the summary, the "redis" object of --stats, the
+ * stats hash and the metrics file (out_redis_counters). */
 #define OUT_REDIS_COUNTERS(X)                                                                      \
-    X(submitted, "alerts handed to the output")                                                    \
-    X(delivered, "alerts Redis acknowledged, from the queue or the spool")                         \
-    X(spooled, "alerts written to the spool")                                                      \
-    X(legacy_records, "spooled JSON-only alerts of an older spool, delivered with json alone")     \
-    X(reconnects, "connections opened after the first")                                            \
-    X(errors, "error replies and failed connections or exchanges")                                 \
-    X(publish_errors, "PUBLISH answered with an error (not retried)")                              \
-    X(flows_sent, "flow records Redis acknowledged")                                               \
-    X(flows_dropped, "flow records dropped: queue full or not sent (never spooled)")               \
-    X(assets_written, "inventory records written")                                                 \
-    X(assets_dropped, "inventory updates dropped: too many hosts waiting")                         \
-    X(queue_depth, "alerts in the queue now")                                                      \
-    X(spool_pending, "alerts in the spool now")                                                    \
-    X(spool_bytes, "bytes of the spool on disk now")
+    X(submitted, CTR_COUNTER, "alerts handed to the output")                                       \
+    X(delivered, CTR_COUNTER, "alerts Redis acknowledged, from the queue or the spool")            \
+    X(spooled, CTR_COUNTER, "alerts written to the spool")                                         \
+    X(legacy_records, CTR_COUNTER,                                                                 \
+      "spooled JSON-only alerts of an older spool, delivered with json alone")                     \
+    X(reconnects, CTR_COUNTER, "connections opened after the first")                               \
+    X(errors, CTR_COUNTER, "error replies and failed connections or exchanges")                    \
+    X(publish_errors, CTR_COUNTER, "PUBLISH answered with an error (not retried)")                 \
+    X(flows_sent, CTR_COUNTER, "flow records Redis acknowledged")                                  \
+    X(flows_dropped, CTR_COUNTER, "flow records dropped: queue full or not sent (never spooled)")  \
+    X(assets_written, CTR_COUNTER, "inventory records written")                                    \
+    X(assets_dropped, CTR_COUNTER, "inventory updates dropped: too many hosts waiting")            \
+    X(queue_depth, CTR_GAUGE, "alerts in the queue now")                                           \
+    X(spool_pending, CTR_GAUGE, "alerts in the spool now")                                         \
+    X(spool_bytes, CTR_GAUGE, "bytes of the spool on disk now")
 
 /* Alerts lost, by reason (each with the phrase the summary uses): their
  * sum is out_redis_lost(). */
@@ -127,10 +130,12 @@ struct out_redis_health {
     X(spool_bad_records, "spooled in a format this version does not know")
 
 struct out_redis_stats {
-#define OUT_REDIS_FIELD(name, help) uint64_t name;
+#define OUT_REDIS_FIELD(name, kind, help) uint64_t name;
+#define OUT_REDIS_LOSS_FIELD(name, phrase) uint64_t name;
     OUT_REDIS_COUNTERS(OUT_REDIS_FIELD)
-    OUT_REDIS_LOSSES(OUT_REDIS_FIELD)
+    OUT_REDIS_LOSSES(OUT_REDIS_LOSS_FIELD)
 #undef OUT_REDIS_FIELD
+#undef OUT_REDIS_LOSS_FIELD
     uint64_t spool_damaged_bytes; /* bytes of damaged spool skipped */
     int connected;
     char state[64];                    /* "connected", "down, spooling", ... (out_redis_status()) */
@@ -140,6 +145,12 @@ struct out_redis_stats {
     char damage[200];                  /* where the spool was first found damaged, "" when not */
     char spool_error[SPOOL_ERROR_LEN]; /* the spool's last I/O error: "path: error", or "" */
 };
+
+/* The descriptors of struct out_redis_stats's counters (counters.h):
+ * OUT_REDIS_COUNTERS as redis.NAME, and the losses as redis.NAME too, each
+ * a value of the family redis.lost (dimension reason). The stats hash,
+ * --stats and the metrics file read them. */
+extern const struct ctr_table out_redis_counters;
 
 /* Where cfg says Redis is, into *url: the URL parsed and the password
  * settled as the output settles it (the one in url when url_from_cli,

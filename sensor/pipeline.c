@@ -473,8 +473,8 @@ static void on_flow_end(struct flow *f, void *ud)
 }
 
 #define DIR(i, n)                                                                                  \
-    CTR_ELEM(struct pipeline_stats, flows_by_dir, i, "flows.direction." n, CTR_COUNTER,            \
-             "flows ended, by direction: " n)
+    CTR_ELEM(struct pipeline_stats, flows_by_dir, i, "flows.direction", "direction", n,            \
+             CTR_COUNTER, "flows ended, by direction relative to home_net")
 static const struct ctr_desc pipeline_desc[] = {
     PIPELINE_COUNTERS(CTR_DESC, struct pipeline_stats) DIR(FLOW_DIR_EGRESS, "egress")
         DIR(FLOW_DIR_INGRESS, "ingress") DIR(FLOW_DIR_INTERNAL, "internal")
