@@ -25,12 +25,13 @@ B ?= build
 PKGS := libpcap libndpi libmaxminddb jansson libconfig libxxhash libcrypto hiredis
 
 # Debian packages: the build, the tests (python3-jsonschema validates the
-# records against config/schema/), the benchmark, and the geo builder.
+# records against config/schema/, python3-prometheus-client parses the
+# metrics file), the benchmark, and the geo builder.
 DEB_BUILD := build-essential pkg-config libpcap-dev libndpi-dev libmaxminddb-dev \
 	libhiredis-dev libcmocka-dev libjansson-dev libconfig-dev libxxhash-dev libssl-dev
 DEB_TEST := libndpi-bin mmdb-bin libmaxmind-db-writer-perl python3 python3-scapy \
 	redis-server tcpreplay clang clang-format libclang-rt-14-dev valgrind iproute2 time \
-	wireshark-common python3-jsonschema
+	wireshark-common python3-jsonschema python3-prometheus-client
 DEB_GEO := libmaxmind-db-writer-perl ca-certificates
 # The report's browser test: Debian's Chromium, driven from Node.js.
 DEB_REPORT_TEST := chromium
@@ -66,7 +67,8 @@ LIB_SRCS := \
 	sensor/netset.c sensor/community-id.c sensor/conf-file.c sensor/config.c sensor/dn.c \
 	geo/geo.c \
 	sensor/counters.c sensor/lru-map.c sensor/flow.c sensor/frag.c sensor/classify.c sensor/enrich.c \
-	sensor/output-json.c sensor/output-json-flow.c sensor/stats.c sensor/pipeline.c \
+	sensor/output-json.c sensor/output-json-flow.c sensor/output-metrics.c sensor/stats.c \
+	sensor/pipeline.c \
 	sensor/match-domain.c sensor/sig-load.c sensor/signature.c sensor/dns-cache.c sensor/detect.c \
 	sensor/alerts.c sensor/assets.c sensor/tls-hello.c sensor/quic-initial.c sensor/ja4.c \
 	sensor/evidence.c sensor/output-report.c sensor/device.c sensor/fleet.c \
@@ -83,7 +85,7 @@ MAIN_SRCS := sensor/main.c
 
 UNIT_TESTS := decode netset community_id geo config flow frag lru_map classify enrich output ja4 \
 	dissectors dns dns_cache alerts signature match_domain spool redis_url output_redis evidence \
-	report reload device dn term fleet
+	report reload device dn term fleet metrics
 
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o)
 MAIN_OBJS := $(MAIN_SRCS:%.c=$(B)/%.o)
@@ -208,7 +210,7 @@ include config/install.mk
 # namespaces and servers.
 TEST_JOBS ?= 4
 TEST_SUITES := unit golden detection corpus cli folder redis live floods conformance workers valgrind \
-	schema-test \
+	schema-test metrics-test \
 	report-test asan-unit asan-golden asan-detection asan-cli asan-redis asan-live \
 	asan-conformance asan-workers asan-robustness fuzz-smoke man-test install-test deb-test
 

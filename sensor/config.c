@@ -175,6 +175,8 @@ static const struct cfg_key cfg_keys[] = {
     KEY_STR("output.assets", assets_path, 0),
     KEY_STR("output.stats", stats_path, 0),
     KEY_BOOL("output.truncate", output_truncate),
+    KEY_STR("output.metrics", metrics_path, 0),
+    KEY_U32("output.metrics_interval", metrics_interval, 1, 3600),
 
     KEY_GROUP("report"),
     KEY_STR("report.template", report_template, 1),
@@ -698,6 +700,7 @@ int config_init_defaults(struct sensor_config *c)
     c->redis_command_timeout_ms = 2000;
     c->redis_stats_interval = 5;
     c->redis_flush_timeout = 10;
+    c->metrics_interval = 10;
 
     c->max_flows = 262144;
     c->max_fragments = 8192;

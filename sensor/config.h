@@ -104,6 +104,8 @@ struct sensor_config {
     char assets_path[CONFIG_PATH_MAX];
     char stats_path[CONFIG_PATH_MAX];
     uint32_t output_truncate; /* flows and alerts: truncate at start (1), else append (0) */
+    char metrics_path[CONFIG_PATH_MAX]; /* the Prometheus text file (output-metrics.h) */
+    uint32_t metrics_interval;          /* seconds between its writes on a live run */
 
     /* the report (--report): the page template it is written from */
     char report_template[CONFIG_PATH_MAX];

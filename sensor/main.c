@@ -29,6 +29,7 @@
 #include "log.h"
 #include "options.h"
 #include "output-json-flow.h"
+#include "output-metrics.h"
 #include "output-redis.h"
 #include "output-report.h"
 #include "pipeline.h"
@@ -380,13 +381,17 @@ static int check_config(struct sensor *s)
     const struct sensor_config *cfg = &s->cfg;
     const struct options *o = &s->o;
     const char *url = o->redis ? o->redis : cfg->redis_url;
+    const char *metrics = o->metrics ? o->metrics : cfg->metrics_path;
     const char *paths[] = {o->flows ? o->flows : cfg->flows_path,
                            o->alerts ? o->alerts : cfg->alerts_path,
                            o->assets ? o->assets : cfg->assets_path,
-                           o->stats ? o->stats : cfg->stats_path, o->report ? o->report : ""};
-    const char *names[] = {"flows", "alerts", "assets", "stats", "report"};
-    const char *keys[] = {"output.flows", "output.alerts", "output.assets", "output.stats", NULL};
-    const bool given[] = {o->flows, o->alerts, o->assets, o->stats, o->report};
+                           o->stats ? o->stats : cfg->stats_path,
+                           o->report ? o->report : "",
+                           metrics};
+    const char *names[] = {"flows", "alerts", "assets", "stats", "report", "metrics"};
+    const char *keys[] = {"output.flows", "output.alerts", "output.assets", "output.stats",
+                          NULL,           "output.metrics"};
+    const bool given[] = {o->flows, o->alerts, o->assets, o->stats, o->report, o->metrics};
     int rc = open_geo(s);
     if (rc == GO && url[0])
         rc = check_redis(s, url);
@@ -398,6 +403,11 @@ static int check_config(struct sensor *s)
                     given[i] ? names[i] : config_where(cfg, keys[i], where, sizeof(where)), err);
             rc = EXIT_USAGE;
         }
+    if (rc == GO && strcmp(metrics, "-") == 0) { /* replaced whole, not written as it goes */
+        log_msg(LOG_ERR, "%s: the metrics file cannot be standard output",
+                config_where(cfg, "output.metrics", where, sizeof(where)));
+        rc = EXIT_USAGE;
+    }
     if (rc == GO && (o->report || config_is_set(cfg, "report.template")) &&
         out_report_check_template(cfg->report_template, err, sizeof(err)) < 0) {
         log_msg(LOG_ERR, "%s: %s", config_where(cfg, "report.template", where, sizeof(where)), err);
@@ -538,14 +548,23 @@ static int open_outputs(struct sensor *s)
     st->report_path = o->report ? o->report : "";
     if (o->n_ifaces > 0) /* live: also rewritten while capturing */
         st->report_every_s = o->report_interval_given ? o->report_interval : cfg->report_interval;
+    const char *metrics_path = o->metrics ? o->metrics : cfg->metrics_path;
     if (!flows_path[0] && !alerts_path[0] && !st->assets_path[0] && !st->stats_path[0] &&
-        !redis_url[0] && !st->report_path[0])
+        !redis_url[0] && !st->report_path[0] && !metrics_path[0])
         alerts_path = "-"; /* an analyst's default: what phones home */
-    const char *paths[] = {flows_path, alerts_path, st->assets_path, st->stats_path,
-                           st->report_path};
-    const char *names[] = {"flows", "alerts", "assets", "stats", "report"};
+    const char *paths[] = {flows_path,     alerts_path,     st->assets_path,
+                           st->stats_path, st->report_path, metrics_path};
+    const char *names[] = {"flows", "alerts", "assets", "stats", "report", "metrics"};
     if (check_outputs(paths, names, ARRAY_SIZE(paths)) != GO)
         return EXIT_USAGE;
+    if (metrics_path[0]) {
+        int r = out_metrics_new(&st->metrics, metrics_path, cfg->sensor_name, cfg->metrics_interval,
+                                err, sizeof(err));
+        if (r < 0) {
+            log_msg(LOG_ERR, "%s: %s", o->metrics ? "--metrics" : "output.metrics", err);
+            return r == -EINVAL ? EXIT_USAGE : EXIT_RUNTIME;
+        }
+    }
     /* a report that cannot be written is found before any work */
     if (st->report_path[0] &&
         out_report_check_template(cfg->report_template, err, sizeof(err)) < 0) {
@@ -689,6 +708,7 @@ static int close_all(struct sensor *s, int rc)
     }
     assets_free(st->assets);
     evidence_free(st->evidence);
+    out_metrics_free(st->metrics);
     reloader_free(st->reload);
     sig_pack_free(s->pack);
     geo_free(s->geo);

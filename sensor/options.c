@@ -146,6 +146,11 @@ static void usage(FILE *fp)
             "                        live: also rewrite the report every MIN minutes while\n"
             "                        capturing, for a web server to serve (30s, 5m, 1h\n"
             "                        also work; default report.interval, 0: at the end only)\n"
+            "      --metrics FILE    keep every counter of --stats in FILE as Prometheus\n"
+            "                        text for node_exporter's textfile collector (name it\n"
+            "                        *.prom in the collector's folder): replaced atomically\n"
+            "                        every output.metrics_interval seconds on a live run\n"
+            "                        (default 10) and at the end of every run; not '-'\n"
             "  -q, --quiet           no summary and no progress on standard error (exit 3\n"
             "                        and 4 still print one line)\n"
             "      --progress        always show the progress line\n"
@@ -184,6 +189,7 @@ enum {
     OPT_ASSETS,
     OPT_STATS,
     OPT_REPORT,
+    OPT_METRICS,
     OPT_CHECK,
     OPT_LIST_SIGS,
     OPT_JSON,
@@ -267,6 +273,7 @@ static const char *fleet_conflict(const struct options *o, int live_only)
            : o->alerts                ? "--alerts"
            : o->assets                ? "--assets"
            : o->stats                 ? "--stats"
+           : o->metrics               ? "--metrics"
            : o->redis                 ? "--redis"
            : o->spool_dir             ? "--spool-dir"
            : o->user                  ? "--user"
@@ -301,6 +308,7 @@ int parse_options(int argc, char **argv, struct options *o)
         {"report-interval", required_argument, NULL, OPT_REPORT_INTERVAL},
         {"from-redis", required_argument, NULL, OPT_FROM_REDIS},
         {"stream-window", required_argument, NULL, OPT_STREAM_WINDOW},
+        {"metrics", required_argument, NULL, OPT_METRICS},
         {"check-config", no_argument, NULL, OPT_CHECK},
         {"quiet", no_argument, NULL, 'q'},
         {"progress", no_argument, NULL, OPT_PROGRESS},
@@ -433,6 +441,14 @@ int parse_options(int argc, char **argv, struct options *o)
                 return -1;
             o->report_interval = (unsigned)v;
             o->report_interval_given = 1;
+            break;
+        case OPT_METRICS:
+            if (optarg[0] == '\0' || strcmp(optarg, "-") == 0) {
+                fprintf(stderr, "egress-sensor: --metrics needs a file name (the file is "
+                                "replaced atomically, not written to standard output)\n");
+                return -1;
+            }
+            o->metrics = optarg;
             break;
         case OPT_CHECK:
             o->check_config = 1;

@@ -27,6 +27,7 @@ struct options {
     const char *alerts;
     const char *assets;
     const char *stats;
+    const char *metrics;
     const char *report; /* --report: the HTML report, written at the end */
     unsigned
         report_interval; /* --report-interval, s: live, rewrite it this often (0: at the end) */

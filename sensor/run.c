@@ -17,6 +17,7 @@
 #include "log.h"
 #include "options.h"
 #include "output-json-flow.h"
+#include "output-metrics.h"
 #include "output-redis.h"
 #include "output-report.h"
 #include "pipeline.h"
@@ -121,6 +122,21 @@ static void push_health(const struct run_counters *rc)
     h.n = 0;
     run_counters_foreach(rc, add_health, &h);
     out_redis_health(R.st->redis, &h);
+}
+
+/* The metrics file (output-metrics.h) with the counters rc and the Redis
+ * output's own, at time t; final: the end of the run. Returns 0 or -1
+ * (logged). */
+static int write_metrics(const struct run_counters *rc, double t, bool final)
+{
+    struct out_redis_stats rs;
+    if (R.st->redis != NULL)
+        out_redis_stats(R.st->redis, &rs);
+    struct out_metrics_src src = {.c = rc,
+                                  .rs = R.st->redis != NULL ? &rs : NULL,
+                                  .detection = R.st->detection,
+                                  .live = R.st->live != NULL};
+    return out_metrics_write(R.st->metrics, &src, t, final);
 }
 
 /* At time t: the Redis health once a second, and the totals when a line
@@ -442,6 +458,8 @@ static void live_tick(void)
     report_tick(t);
     /* A live run's records should reach their file while it runs. */
     out_flows_flush(R.st->flows);
+    if (out_metrics_due(R.st->metrics, t))
+        write_metrics(collect(false), t, false);
     bool line = R.interval != 0 && t - R.last_line >= (double)R.interval;
     const struct run_counters *rc = health_and_totals(t, line);
     if (rc == NULL || !line)
@@ -548,6 +566,8 @@ int run_finish(const struct options *o, struct stages *st, int rc)
             log_msg(LOG_WARNING, "redis: %llu alerts lost (see --stats)", (unsigned long long)lost);
     }
 
+    if (st->metrics != NULL && write_metrics(rep->c, run_now(), true) < 0)
+        rc = EXIT_RUNTIME;
     if (out_flows_close(st->flows, err, sizeof(err)) < 0) {
         log_msg(LOG_ERR, "%s", err);
         rc = EXIT_RUNTIME;

@@ -23,6 +23,7 @@ struct out_flows;
 struct alert_sink;
 struct assets;
 struct out_redis;
+struct out_metrics;
 struct reloader;
 struct sig_pack;
 struct evidence;
@@ -65,6 +66,8 @@ struct stages {
     const struct sig_pack *pack;
     const struct geo *geo;
     struct evidence *evidence;
+    /* the metrics file (--metrics, output.metrics); may be NULL */
+    struct out_metrics *metrics;
 };
 
 /* Read the -r files in order. Returns 0 or EXIT_RUNTIME (a file could not
@@ -77,8 +80,8 @@ int run_live(const struct options *o, struct stages *st);
 
 /* After the input: finish every flow, let out every alert, sum the
  * counters, wait (bounded) for Redis, print the summary, write the
- * inventory and the statistics. rc is the run's exit code so far; returns
- * the final one. */
+ * inventory, the statistics and the metrics file. rc is the run's exit
+ * code so far; returns the final one. */
 int run_finish(const struct options *o, struct stages *st, int rc);
 
 #endif

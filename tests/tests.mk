@@ -91,6 +91,14 @@ DEB_PYTHON ?= /usr/bin/python3
 schema-test: $(PROG) $(TEST_MMDB)
 	$(Q)$(DEB_PYTHON) tests/schema_test.py --sensor $(PROG) --geo $(B)/tests/geo
 
+# The metrics file (--metrics) parsed with Debian's python3-prometheus-client
+# and compared with --stats of the same run (offline with Redis down,
+# detection off, live on lo as root); live, a reader polls the file while
+# it is replaced and must only see it whole.
+.PHONY: metrics-test
+metrics-test: $(PROG) $(TEST_MMDB)
+	$(Q)$(DEB_PYTHON) tests/metrics_test.py --sensor $(PROG) --geo $(B)/tests/geo
+
 # Command-line behaviour: exit codes, messages, inputs and outputs.
 cli: $(PROG)
 	$(Q)python3 tests/cli.py --sensor $(PROG)
