@@ -110,7 +110,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         fprintf(stderr, "fuzz_pcap: signature pack: %s\n", err);
         exit(1);
     }
-    flows = out_flows_open("/dev/null", err, sizeof(err));
+    flows = out_flows_open("/dev/null", true, err, sizeof(err));
     if (flows == NULL) {
         fprintf(stderr, "fuzz_pcap: %s\n", err);
         exit(1);
