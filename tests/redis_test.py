@@ -1276,7 +1276,10 @@ def t_replay_pipelined(env):
     got = [rec_id(f) for f in fake.xadds]
     check(got == [a for a, _, _ in alerts], "replayed %d of %d alerts, or out of order"
           % (len(got), len(alerts)))
-    check(fake.turns <= 4, "%d alerts replayed in %d round trips" % (len(alerts), fake.turns))
+    # a turn is one read of up to 64 KiB: the count follows the alerts'
+    # size, so the bound is on alerts per turn, far from one each
+    check(fake.turns * 10 <= len(alerts), "%d alerts replayed in %d round trips (fewer than 10 "
+          "a round trip)" % (len(alerts), fake.turns))
     return "%d alerts replayed in %d round trips" % (len(alerts), fake.turns)
 
 
