@@ -168,8 +168,9 @@ def split_capture(sensor, editcap, src, tmp):
     for how, args in (("as a folder", ["-r", parts]),
                       ("named after the options", ["-r"] + [os.path.join(parts, p)
                                                             for p in pieces])):
-        out = os.path.join(tmp, "split.json")
-        stats = os.path.join(tmp, "split-stats.json")
+        # each its own file: outputs are appended to
+        out = os.path.join(tmp, "split-%s.json" % how.replace(" ", "-"))
+        stats = os.path.join(tmp, "split-stats-%s.json" % how.replace(" ", "-"))
         rc, _, err = run(sensor, args + ["--flows", out, "--stats", stats])
         got = collections.Counter(canon(r) for r in read_flows(out))
         st = json.load(open(stats))["run"]
