@@ -30,9 +30,10 @@ typedef void (*source_progress_cb)(double fraction, const struct source_file_sta
 
 /* Read path ("-" = standard input) to the end, feeding every packet to pl.
  * bpf (may be NULL) filters packets. Stops early when *stop becomes non-zero.
- * Returns SRC_FILE_OK, SRC_FILE_TRUNCATED (message in errbuf, the packets
- * before the damage were processed) or SRC_FILE_ERROR (message in errbuf:
- * missing file, not a capture, unsupported link type, bad filter). */
+ * Returns SRC_FILE_OK, SRC_FILE_TRUNCATED or SRC_FILE_DAMAGED (message in
+ * errbuf, the packets before the damage were processed) or SRC_FILE_ERROR
+ * (message in errbuf: missing file, not a capture, unsupported link type,
+ * bad filter). */
 int source_pcap_file_run(const char *path, const char *bpf, struct pipeline *pl, atomic_int *stop,
                          source_progress_cb progress, void *ud, struct source_file_stats *fs,
                          char *errbuf, size_t errlen);

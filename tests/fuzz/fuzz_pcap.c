@@ -133,7 +133,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     err[0] = '\0';
     int rc = source_pcap_file_run(fuzz_file, NULL, pl, NULL, NULL, NULL, &fs, err, sizeof(err));
-    FUZZ_CHECK(rc == SRC_FILE_OK || rc == SRC_FILE_TRUNCATED || rc == SRC_FILE_ERROR);
+    FUZZ_CHECK(rc == SRC_FILE_OK || rc == SRC_FILE_TRUNCATED || rc == SRC_FILE_DAMAGED ||
+               rc == SRC_FILE_ERROR);
     if (rc != SRC_FILE_OK)
         FUZZ_CHECK(memchr(err, '\0', sizeof(err)) != NULL && err[0] != '\0');
     pipeline_flush(pl);
