@@ -66,7 +66,7 @@ static void rig_build(void)
 {
     char err[1024] = "out of memory";
     assets = assets_new(FUZZ_MAX_HOSTS);
-    sink = assets ? alert_sink_new(&cfg, "/dev/null", assets, err, sizeof(err)) : NULL;
+    sink = assets ? alert_sink_new(&cfg, "/dev/null", true, assets, err, sizeof(err)) : NULL;
     pl = sink ? pipeline_new(&cfg, NULL, flows, pack, sink, err, sizeof(err)) : NULL;
     if (pl == NULL) {
         fprintf(stderr, "fuzz_pcap: %s\n", err);
