@@ -891,6 +891,7 @@ static int take_alert(struct fleet *f, const json_t *a, struct chk *c)
     const char *proto = c_str(c, a, "proto", false);
     const char *server = c_str(c, a, "host", false);
     const char *cid = c_str(c, a, "community_id", false);
+    const char *file = c_str(c, a, "pcap_filename", false);
     uint64_t pkts_out = flow ? c_count(c, flow, "pkts_toserver") : 0;
     uint64_t pkts_in = flow ? c_count(c, flow, "pkts_toclient") : 0;
     int af;
@@ -941,7 +942,10 @@ static int take_alert(struct fleet *f, const json_t *a, struct chk *c)
     json_object_set_new(o, "pkts_toclient", json_integer((json_int_t)pkts_in));
     json_object_set_new(o, "bytes_toserver", json_integer((json_int_t)out));
     json_object_set_new(o, "bytes_toclient", json_integer((json_int_t)in));
-    json_object_set_new(o, "capture_file", json_null());
+    /* the file's name, as a report of a run shows it; a live alert has none */
+    const char *slash = strrchr(file, '/');
+    json_object_set_new(o, "capture_file",
+                        file[0] ? json_string(slash && slash[1] ? slash + 1 : file) : json_null());
     add_evidence(f, &f->findings[json_integer_value(idx)], a, o, sev, conf, asn, org);
     json_decref(o);
     return FLEET_OK;

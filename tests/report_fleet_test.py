@@ -224,6 +224,10 @@ def fleet(args, tmp, srv, sock, c):
     ids = {(name, a["alert_id"]) for name, (alerts, _) in expected.items() for a in alerts}
     c.check(ids <= sampled, "every alert is a sample of its finding (one alert per finding here)",
             str(sorted(ids - sampled))[:400])
+    files = {(p["sensor"], s["capture_file"]) for p in data["products"] for s in p["samples"]}
+    bad = sorted((n, f) for n, f in files if f not in SENSORS.get(n, ()))
+    c.check(files and not bad, "every sample names the capture file its sensor read",
+            str(bad)[:400])
 
     hosts = sorted({h for _, h in want})
     vendors = sorted({a["alert"]["vendor"] for al, _ in expected.values() for a in al})

@@ -295,6 +295,12 @@ static void test_alerts(void **state)
         snprintf(ts, sizeof(ts), "2023-11-14T22:13:%02d.000000+0000", 20 + i);
         char *j = alert_json("gw1", "10.1.1.5", ts, i == 3 ? "critical" : "high",
                              i % 2 ? "update.fortiguard.net" : "service.fortiguard.net");
+        if (i == 1) { /* read from a file: the sample names it, without its folder */
+            char *k = NULL;
+            assert_true(asprintf(&k, "{\"pcap_filename\":\"/cases/day 1/gw1.pcap\",%s", j + 1) > 0);
+            free(j);
+            j = k;
+        }
         assert_int_equal(fleet_entry(f, "alert", j, strlen(j), why, sizeof(why)), FLEET_OK);
         free(j);
     }
@@ -321,6 +327,7 @@ static void test_alerts(void **state)
                         "2023-11-14T22:13:20.000000Z"); /* the oldest first */
     assert_int_equal(num(p, "samples_omitted"), 2);
     assert_true(json_is_null(json_object_get(json_array_get(samples, 0), "capture_file")));
+    assert_string_equal(str(json_array_get(samples, 1), "capture_file"), "gw1.pcap");
     const json_t *ind = json_object_get(p, "indicators");
     assert_int_equal(json_array_size(ind), 2);
     assert_int_equal(num(json_array_get(ind, 0), "flows") + num(json_array_get(ind, 1), "flows"),
