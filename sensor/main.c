@@ -484,10 +484,9 @@ static int configure(struct sensor *s, int argc, char **argv)
         return EXIT_USAGE;
     }
     if (s->in.skipped > 0 && !s->o.quiet)
-        log_msg(LOG_NOTICE,
-                "%u files in the folders read are not pcap or pcapng captures (or "
-                "are hidden): skipped",
-                s->in.skipped);
+        log_msg(LOG_NOTICE, "%u %s in the folders read: skipped", s->in.skipped,
+                s->in.skipped == 1 ? "file is hidden or not a pcap or pcapng capture"
+                                   : "files are hidden or not pcap or pcapng captures");
     s->st.in = &s->in;
     if (s->o.user != NULL && privs_lookup(s->o.user, &s->user, err, sizeof(err)) < 0) {
         log_msg(LOG_ERR, "%s", err);
@@ -526,6 +525,11 @@ static int fleet_report(struct sensor *s)
         .window = s->o.stream_window >= 0 ? (uint64_t)s->o.stream_window : maxlen,
         .quiet = s->o.quiet,
     };
+    /* a report that cannot be written is found before Redis is read */
+    if (output_writable(s->o.report, err, sizeof(err)) < 0) {
+        log_msg(LOG_ERR, "report: %s", err);
+        return EXIT_RUNTIME;
+    }
     install_signals(false);
     int code = run_fleet(&fc);
     explicit_bzero(url.password, sizeof(url.password));
@@ -567,8 +571,9 @@ static int open_outputs(struct sensor *s)
     }
     /* a report that cannot be written is found before any work */
     if (st->report_path[0] &&
-        out_report_check_template(cfg->report_template, err, sizeof(err)) < 0) {
-        log_msg(LOG_ERR, "%s", err);
+        (out_report_check_template(cfg->report_template, err, sizeof(err)) < 0 ||
+         output_writable(st->report_path, err, sizeof(err)) < 0)) {
+        log_msg(LOG_ERR, "report: %s", err);
         return EXIT_RUNTIME;
     }
 

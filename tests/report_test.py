@@ -346,6 +346,17 @@ def main():
                 "a missing template: exit 1 naming it and make report, no report",
                 "exit %d: %s" % (p.returncode, err.strip()))
 
+        # So does a report whose folder does not exist: no alert file is
+        # even opened.
+        out3 = os.path.join(tmp, "no-such-folder", "r.html")
+        alerts3 = os.path.join(tmp, "never-alerts.json")
+        p = run_sensor(args.sensor, conf, pcaps, out3, alerts=alerts3)
+        err = p.stderr.decode(errors="replace")
+        c.check(p.returncode == 1 and out3 in err and not os.path.exists(alerts3),
+                "a report folder that does not exist: exit 1 naming it, before any work",
+                "exit %d, alerts written %s: %s" % (p.returncode, os.path.exists(alerts3),
+                                                    err.strip()))
+
     print("%d passed, %d failed" % (c.passed, c.failed))
     return 1 if c.failed else 0
 
