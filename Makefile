@@ -77,7 +77,7 @@ LIB_SRCS := \
 	dissectors/checkpoint-ccp.c dissectors/avast.c \
 	sensor/source-pcap-file.c sensor/source-pcap-live.c sensor/privs.c sensor/options.c \
 	sensor/spool.c sensor/redis-url.c sensor/redis-link.c sensor/redis-record.c \
-	sensor/redis-assets.c sensor/output-redis.c sensor/source-redis.c \
+	sensor/redis-assets.c sensor/redis-stats.c sensor/output-redis.c sensor/source-redis.c \
 	sensor/workers.c sensor/live-workers.c sensor/reload.c sensor/log.c sensor/run.c sensor/inputs.c sensor/ndpi-caches.c sensor/term.c \
 	sensor/run-fleet.c
 

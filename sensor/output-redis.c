@@ -80,8 +80,7 @@
 #define LOG_BURST 10             /* state lines logged in a row before the rate limit */
 #define LOG_EVERY_MS 6000        /* then one per this */
 
-#define ASSETS_MAX_PENDING 65536 /* hosts waiting for a write; and baselines kept */
-#define ASSETS_PER_HSET 256      /* hosts per HMGET and HSET */
+#define ASSETS_PER_HSET 256 /* hosts per HMGET and HSET */
 
 /* What the output thread knows of Redis, for the log and the status line. */
 enum { ST_START, ST_UP, ST_DOWN };
@@ -91,18 +90,6 @@ enum { ST_START, ST_UP, ST_DOWN };
 #define LOSS_INDEX(name, phrase) LOSS_##name,
 enum { OUT_REDIS_LOSSES(LOSS_INDEX) LOSS_N };
 
-#define DESC(name, kind, help)                                                                     \
-    {"redis." #name, help, kind, offsetof(struct out_redis_stats, name), NULL, NULL},
-#define LOSS_DESC(name, phrase)                                                                    \
-    {"redis." #name, "alerts lost, by reason",                                                     \
-     CTR_COUNTER,    offsetof(struct out_redis_stats, name),                                       \
-     "redis.lost",   "reason"},
-static const struct ctr_desc out_redis_desc[] = {OUT_REDIS_COUNTERS(DESC)
-                                                     OUT_REDIS_LOSSES(LOSS_DESC)};
-#undef DESC
-#undef LOSS_DESC
-const struct ctr_table out_redis_counters = {out_redis_desc, ARRAY_SIZE(out_redis_desc)};
-_Static_assert(ARRAY_SIZE(out_redis_desc) <= 64, "raise NCOUNT in write_stats()");
 #undef LOSS_INDEX
 #define LOSS_LOG_MS 60000
 
@@ -168,110 +155,6 @@ static void ring_fini(struct ring *q)
         free(x);
     free(q->v);
     q->v = NULL;
-}
-
-/* ------------------------------------------------------------ pending assets */
-
-/* The latest inventory record of one host, waiting for the next flush. */
-struct asset_ent {
-    struct asset_ent *next;
-    char *json;
-    size_t len;
-    char host[];
-};
-
-/* Chained hash table host -> record; grows by doubling. */
-struct asset_map {
-    struct asset_ent **b;
-    size_t nb, n;
-};
-
-static size_t host_hash(const char *s)
-{
-    uint64_t h = 1469598103934665603ull; /* FNV-1a */
-    for (; *s; s++)
-        h = (h ^ (uint8_t)*s) * 1099511628211ull;
-    return (size_t)h;
-}
-
-static struct asset_ent **amap_slot(struct asset_map *m, const char *host)
-{
-    if (m->nb == 0)
-        return NULL;
-    struct asset_ent **pp = &m->b[host_hash(host) & (m->nb - 1)];
-    while (*pp != NULL && strcmp((*pp)->host, host) != 0)
-        pp = &(*pp)->next;
-    return pp;
-}
-
-static int amap_grow(struct asset_map *m)
-{
-    size_t nb = m->nb ? m->nb * 2 : 64;
-    struct asset_ent **b = calloc(nb, sizeof(*b));
-    if (b == NULL)
-        return -1;
-    for (size_t i = 0; i < m->nb; i++) {
-        struct asset_ent *e = m->b[i], *next;
-        for (; e != NULL; e = next) {
-            next = e->next;
-            size_t k = host_hash(e->host) & (nb - 1);
-            e->next = b[k];
-            b[k] = e;
-        }
-    }
-    free(m->b);
-    m->b = b;
-    m->nb = nb;
-    return 0;
-}
-
-/* Insert e, whose host is not in m. Returns 0, or -1 (m full or no memory;
- * e is not taken). */
-static int amap_insert(struct asset_map *m, struct asset_ent *e)
-{
-    if (m->n >= ASSETS_MAX_PENDING)
-        return -1;
-    if (m->n >= m->nb && amap_grow(m) < 0)
-        return -1;
-    size_t k = host_hash(e->host) & (m->nb - 1);
-    e->next = m->b[k];
-    m->b[k] = e;
-    m->n++;
-    return 0;
-}
-
-static void asset_ent_free(struct asset_ent *e)
-{
-    if (e != NULL)
-        free(e->json);
-    free(e);
-}
-
-/* Detach every entry into a singly linked list; m is left empty (and
- * freed). */
-static struct asset_ent *amap_take_all(struct asset_map *m)
-{
-    struct asset_ent *list = NULL;
-    for (size_t i = 0; i < m->nb; i++) {
-        struct asset_ent *e = m->b[i], *next;
-        for (; e != NULL; e = next) {
-            next = e->next;
-            e->next = list;
-            list = e;
-        }
-    }
-    free(m->b);
-    memset(m, 0, sizeof(*m));
-    return list;
-}
-
-static void amap_fini(struct asset_map *m)
-{
-    struct asset_ent *e = amap_take_all(m), *next;
-    for (; e != NULL; e = next) {
-        next = e->next;
-        asset_ent_free(e);
-    }
 }
 
 /* ------------------------------------------------------------ the output */
@@ -984,7 +867,7 @@ static int fetch_baselines(struct out_redis *r, struct asset_ent *from, struct a
     argv[1] = r->assets_key;
     lens[1] = strlen(r->assets_key);
     for (struct asset_ent *e = from; e != to && n < ASSETS_PER_HSET; e = e->next) {
-        struct asset_ent **pp = amap_slot(&r->bases, e->host);
+        struct asset_ent **pp = asset_map_slot(&r->bases, e->host);
         if (pp != NULL && *pp != NULL)
             continue;
         who[n] = e;
@@ -1024,7 +907,7 @@ static int fetch_baselines(struct out_redis *r, struct asset_ent *from, struct a
             b->json[v->len] = '\0';
             b->len = v->len;
         }
-        if (amap_insert(&r->bases, b) < 0) /* too many hosts: written unmerged */
+        if (asset_map_insert(&r->bases, b) < 0) /* too many hosts: written unmerged */
             asset_ent_free(b);
     }
     freeReplyObject(rep);
@@ -1046,7 +929,7 @@ static void flush_assets(struct out_redis *r)
     if (!can_write(r) || redis_link_now_ms() < r->assets_at)
         return;
     pthread_mutex_lock(&r->mu);
-    list = r->assets.n ? amap_take_all(&r->assets) : NULL;
+    list = r->assets.n ? asset_map_take_all(&r->assets) : NULL;
     pthread_mutex_unlock(&r->mu);
 
     while (list != NULL && can_write(r)) {
@@ -1062,7 +945,7 @@ static void flush_assets(struct out_redis *r)
             end = end->next;
         int rc = fetch_baselines(r, chunk, end);
         for (struct asset_ent *e = chunk; rc == 0 && e != end; e = e->next) {
-            struct asset_ent **pp = amap_slot(&r->bases, e->host);
+            struct asset_ent **pp = asset_map_slot(&r->bases, e->host);
             char *m =
                 pp != NULL && *pp != NULL ? redis_assets_merge((*pp)->json, e->json, e->len) : NULL;
             merged[nm++] = m;
@@ -1095,10 +978,10 @@ static void flush_assets(struct out_redis *r)
     r->st.assets_written += written;
     for (struct asset_ent *e = list, *next; e != NULL; e = next) {
         next = e->next;
-        struct asset_ent **pp = amap_slot(&r->assets, e->host);
+        struct asset_ent **pp = asset_map_slot(&r->assets, e->host);
         if (pp != NULL && *pp != NULL) {
             asset_ent_free(e); /* a newer record is waiting */
-        } else if (amap_insert(&r->assets, e) < 0) {
+        } else if (asset_map_insert(&r->assets, e) < 0) {
             asset_ent_free(e);
             r->st.assets_dropped++;
         }
@@ -1114,9 +997,8 @@ static void write_stats(struct out_redis *r, bool final)
     static struct out_redis_health h; /* the output thread's alone */
     struct out_redis_stats st;
     char now[40], ex[16], lost[24], stopped[48];
-    enum { NCOUNT = 64 };
-    static char v[OUT_REDIS_HEALTH_MAX + NCOUNT][24];
-    static const char *argv[2 + 2 * (OUT_REDIS_HEALTH_MAX + NCOUNT) + 8];
+    static char v[OUT_REDIS_HEALTH_MAX + OUT_REDIS_COUNTERS_MAX][24];
+    static const char *argv[2 + 2 * (OUT_REDIS_HEALTH_MAX + OUT_REDIS_COUNTERS_MAX) + 8];
     int argc = 0, nv = 0;
 
     r->next_stats = redis_link_now_ms() + (uint64_t)r->stats_interval_s * 1000u;
@@ -1258,8 +1140,8 @@ static void out_redis_free(struct out_redis *r)
         return;
     ring_fini(&r->alerts);
     ring_fini(&r->flows);
-    amap_fini(&r->assets);
-    amap_fini(&r->bases);
+    asset_map_fini(&r->assets);
+    asset_map_fini(&r->bases);
     spool_close(r->spool);
     free(r->sentinels);
     free(r->master_name);
@@ -1581,13 +1463,13 @@ void out_redis_asset(struct out_redis *r, const char *host, const char *json, si
     e->json = copy;
     e->len = len;
     pthread_mutex_lock(&r->mu);
-    struct asset_ent **pp = amap_slot(&r->assets, host);
+    struct asset_ent **pp = asset_map_slot(&r->assets, host);
     if (pp != NULL && *pp != NULL) {
         struct asset_ent *old = *pp;
         e->next = old->next;
         *pp = e;
         e = old; /* freed below */
-    } else if (amap_insert(&r->assets, e) == 0) {
+    } else if (asset_map_insert(&r->assets, e) == 0) {
         e = NULL;
     } else {
         r->st.assets_dropped++;
@@ -1691,81 +1573,6 @@ void out_redis_stats(struct out_redis *r, struct out_redis_stats *out)
     memset(out, 0, sizeof(*out));
     if (r != NULL)
         snapshot(r, out);
-}
-
-/* See output-redis.h. */
-uint64_t out_redis_lost(const struct out_redis_stats *st)
-{
-    uint64_t n = 0;
-#define ADD(name, phrase) n += st->name;
-    OUT_REDIS_LOSSES(ADD)
-#undef ADD
-    return n;
-}
-
-/* See output-redis.h. */
-void out_redis_print_summary(FILE *fp, const struct out_redis_stats *st, const char *where,
-                             const char *spool_dir)
-{
-    uint64_t left = st->queue_depth + st->spool_pending, lost = out_redis_lost(st);
-    char when[32] = "";
-    if (st->last_error_at > 0) {
-        struct tm tm;
-        time_t t = (time_t)st->last_error_at;
-        localtime_r(&t, &tm);
-        strftime(when, sizeof(when), "%H:%M:%S", &tm);
-    }
-    fprintf(fp, "  redis       %s: %" PRIu64 " alerts delivered, %" PRIu64 " reconnects; ", where,
-            st->delivered, st->reconnects);
-    if (left)
-        fprintf(fp, "%" PRIu64 " NOT delivered, kept in the spool %s\n", left, spool_dir);
-    else
-        fprintf(fp, "nothing left in the spool\n");
-    if (st->last_error[0])
-        fprintf(fp, "              last error%s%s%s: %s\n", when[0] ? " at " : "", when,
-                st->last_error_past ? " (past: delivery worked after it)" : "", st->last_error);
-    if (lost) {
-        fprintf(fp, "              %" PRIu64 " alerts LOST:", lost);
-        const char *sep = " ";
-#define LINE(name, phrase)                                                                         \
-    if (st->name) {                                                                                \
-        fprintf(fp, "%s%" PRIu64 " %s", sep, st->name, phrase);                                    \
-        sep = "; ";                                                                                \
-    }
-        OUT_REDIS_LOSSES(LINE)
-#undef LINE
-        fprintf(fp, "\n");
-        if (st->damage[0])
-            fprintf(fp, "              spool damage: %s\n", st->damage);
-        if (st->spool_error[0] && (st->spool_disk_full || st->spool_write_errors))
-            fprintf(fp, "              spool: %s\n", st->spool_error);
-    }
-    if (st->legacy_records)
-        fprintf(fp,
-                "              %" PRIu64 " alerts from an older spool delivered with their "
-                "json field only\n",
-                st->legacy_records);
-}
-
-/* See output-redis.h. */
-struct json_t *out_redis_stats_json(const struct out_redis_stats *st)
-{
-    json_t *o = json_object();
-    for (size_t i = 0; i < out_redis_counters.n; i++) {
-        const struct ctr_desc *d = &out_redis_counters.d[i];
-        json_object_set_new(o, ctr_label_value(d), json_integer((json_int_t)ctr_get(d, st)));
-    }
-    json_object_set_new(o, "spool_damaged_bytes",
-                        json_integer((json_int_t)st->spool_damaged_bytes));
-    json_object_set_new(o, "lost", json_integer((json_int_t)out_redis_lost(st)));
-    json_object_set_new(o, "undelivered",
-                        json_integer((json_int_t)(st->queue_depth + st->spool_pending)));
-    json_object_set_new(o, "state", json_string(st->state));
-    json_object_set_new(o, "last_error", json_string(st->last_error));
-    json_object_set_new(o, "last_error_past", json_boolean(st->last_error_past));
-    json_object_set_new(o, "spool_damage", json_string(st->damage));
-    json_object_set_new(o, "spool_error", json_string(st->spool_error));
-    return o;
 }
 
 /* See output-redis.h. */

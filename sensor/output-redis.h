@@ -151,6 +151,7 @@ struct out_redis_stats {
  * a value of the family redis.lost (dimension reason). The stats hash,
  * --stats and the metrics file read them. */
 extern const struct ctr_table out_redis_counters;
+#define OUT_REDIS_COUNTERS_MAX 64 /* out_redis_counters.n, at most */
 
 /* Where cfg says Redis is, into *url: the URL parsed and the password
  * settled as the output settles it (the one in url when url_from_cli,

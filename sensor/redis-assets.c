@@ -1,8 +1,11 @@
-/* redis-assets.c -- an inventory record merged with the one Redis held
- * for the host before this run (the rule is in redis-assets.h). */
+/* redis-assets.c -- the hosts waiting for a write to the inventory hash,
+ * and a record merged with the one Redis held for the host before this run
+ * (the rule is in redis-assets.h). */
 #include "redis-assets.h"
 
 #include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -124,4 +127,95 @@ char *redis_assets_merge(const char *base, const char *json, size_t len)
     json_decref(old);
     json_decref(cur);
     return out;
+}
+
+/* ------------------------------------------------------------ pending hosts */
+
+static size_t host_hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (uint8_t)*s) * 1099511628211ull;
+    return (size_t)h;
+}
+
+/* See redis-assets.h. */
+struct asset_ent **asset_map_slot(struct asset_map *m, const char *host)
+{
+    if (m->nb == 0)
+        return NULL;
+    struct asset_ent **pp = &m->b[host_hash(host) & (m->nb - 1)];
+    while (*pp != NULL && strcmp((*pp)->host, host) != 0)
+        pp = &(*pp)->next;
+    return pp;
+}
+
+static int asset_map_grow(struct asset_map *m)
+{
+    size_t nb = m->nb ? m->nb * 2 : 64;
+    struct asset_ent **b = calloc(nb, sizeof(*b));
+    if (b == NULL)
+        return -1;
+    for (size_t i = 0; i < m->nb; i++) {
+        struct asset_ent *e = m->b[i], *next;
+        for (; e != NULL; e = next) {
+            next = e->next;
+            size_t k = host_hash(e->host) & (nb - 1);
+            e->next = b[k];
+            b[k] = e;
+        }
+    }
+    free(m->b);
+    m->b = b;
+    m->nb = nb;
+    return 0;
+}
+
+/* See redis-assets.h. */
+int asset_map_insert(struct asset_map *m, struct asset_ent *e)
+{
+    if (m->n >= ASSETS_MAX_PENDING)
+        return -1;
+    if (m->n >= m->nb && asset_map_grow(m) < 0)
+        return -1;
+    size_t k = host_hash(e->host) & (m->nb - 1);
+    e->next = m->b[k];
+    m->b[k] = e;
+    m->n++;
+    return 0;
+}
+
+/* See redis-assets.h. */
+void asset_ent_free(struct asset_ent *e)
+{
+    if (e != NULL)
+        free(e->json);
+    free(e);
+}
+
+/* See redis-assets.h. */
+struct asset_ent *asset_map_take_all(struct asset_map *m)
+{
+    struct asset_ent *list = NULL;
+    for (size_t i = 0; i < m->nb; i++) {
+        struct asset_ent *e = m->b[i], *next;
+        for (; e != NULL; e = next) {
+            next = e->next;
+            e->next = list;
+            list = e;
+        }
+    }
+    free(m->b);
+    memset(m, 0, sizeof(*m));
+    return list;
+}
+
+/* See redis-assets.h. */
+void asset_map_fini(struct asset_map *m)
+{
+    struct asset_ent *e = asset_map_take_all(m), *next;
+    for (; e != NULL; e = next) {
+        next = e->next;
+        asset_ent_free(e);
+    }
 }
