@@ -22,7 +22,8 @@ static const struct ctr_desc out_redis_desc[] = {OUT_REDIS_COUNTERS(DESC)
 #undef DESC
 #undef LOSS_DESC
 const struct ctr_table out_redis_counters = {out_redis_desc, ARRAY_SIZE(out_redis_desc)};
-_Static_assert(ARRAY_SIZE(out_redis_desc) <= OUT_REDIS_COUNTERS_MAX, "raise OUT_REDIS_COUNTERS_MAX");
+_Static_assert(ARRAY_SIZE(out_redis_desc) <= OUT_REDIS_COUNTERS_MAX,
+               "raise OUT_REDIS_COUNTERS_MAX");
 
 /* See output-redis.h. */
 uint64_t out_redis_lost(const struct out_redis_stats *st)
