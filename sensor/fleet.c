@@ -17,6 +17,7 @@
 #include "evidence.h"
 #include "output-json.h"
 #include "output-report.h"
+#include "pipeline.h"
 #include "signature.h"
 #include "util.h"
 
@@ -56,17 +57,6 @@ struct host_rec {
     json_t *obj; /* the "hosts" entry */
 };
 
-struct as_slot {
-    uint64_t asn;
-    char *org;
-    uint64_t flows, bytes_out;
-};
-
-struct app_slot {
-    char *name;
-    uint64_t flows, bytes, bytes_out;
-};
-
 /* An alert of the window, for the timeline. */
 struct tl_rec {
     uint32_t series;
@@ -97,11 +87,12 @@ struct fleet {
     json_t *events_arr;
     uint64_t cc_flows[26 * 26], cc_bytes[26 * 26];
     uint64_t unknown_cc_flows, unknown_cc_bytes, bytes_out, flows_out;
-    struct as_slot *ases;
+    struct as_tally *ases;
+    char (*as_orgs)[UINT8_MAX + 1]; /* the names ases[i].org points to */
     size_t n_ases;
     json_t *as_idx; /* "asn" -> index */
     uint64_t as_other_flows, as_other_bytes, unknown_as_flows, unknown_as_bytes;
-    struct app_slot *apps;
+    struct app_tally *apps;
     size_t n_apps;
     json_t *app_idx; /* name -> index */
     uint64_t app_other_flows;
@@ -288,6 +279,7 @@ struct fleet *fleet_new(void)
         return NULL;
     f->sensors = calloc(FLEET_MAX_SENSORS, sizeof(*f->sensors));
     f->ases = calloc(FLEET_AS_SLOTS, sizeof(*f->ases));
+    f->as_orgs = calloc(FLEET_AS_SLOTS, sizeof(*f->as_orgs));
     f->apps = calloc(FLEET_APP_SLOTS, sizeof(*f->apps));
     f->sensor_idx = json_object();
     f->host_idx = json_object();
@@ -297,8 +289,9 @@ struct fleet *fleet_new(void)
     f->app_idx = json_object();
     f->series = json_array();
     f->series_idx = json_object();
-    if (!f->sensors || !f->ases || !f->apps || !f->sensor_idx || !f->host_idx || !f->finding_idx ||
-        !f->events_arr || !f->as_idx || !f->app_idx || !f->series || !f->series_idx) {
+    if (!f->sensors || !f->ases || !f->as_orgs || !f->apps || !f->sensor_idx || !f->host_idx ||
+        !f->finding_idx || !f->events_arr || !f->as_idx || !f->app_idx || !f->series ||
+        !f->series_idx) {
         fleet_free(f);
         return NULL;
     }
@@ -322,10 +315,6 @@ void fleet_free(struct fleet *f)
     }
     for (size_t i = 0; i < f->n_hosts; i++)
         json_decref(f->hosts[i].obj);
-    for (size_t i = 0; f->ases != NULL && i < f->n_ases; i++)
-        free(f->ases[i].org);
-    for (size_t i = 0; f->apps != NULL && i < f->n_apps; i++)
-        free(f->apps[i].name);
     for (size_t i = 0; i < f->n_damage; i++) {
         free(f->damage[i].key);
         free(f->damage[i].field);
@@ -335,6 +324,7 @@ void fleet_free(struct fleet *f)
     free(f->findings);
     free(f->hosts);
     free(f->ases);
+    free(f->as_orgs);
     free(f->apps);
     free(f->tl);
     json_decref(f->sensor_idx);
@@ -707,14 +697,15 @@ static void tally_egress(struct fleet *f, const char *cc, uint64_t asn, const ch
     } else {
         snprintf(k, sizeof(k), "%llu", (unsigned long long)asn);
         json_t *i = json_object_get(f->as_idx, k);
-        struct as_slot *s = NULL;
+        struct as_tally *s = NULL;
         if (i != NULL) {
             s = &f->ases[json_integer_value(i)];
         } else if (f->n_ases < FLEET_AS_SLOTS &&
                    json_object_set_new(f->as_idx, k, json_integer((json_int_t)f->n_ases)) == 0) {
             s = &f->ases[f->n_ases++];
-            s->asn = asn;
-            s->org = strdup(org);
+            s->asn = (uint32_t)asn;
+            s->org_len = (uint8_t)strnlen(org, UINT8_MAX);
+            s->org = memcpy(f->as_orgs[s - f->ases], org, s->org_len);
         }
         if (s != NULL) {
             s->flows++;
@@ -725,13 +716,14 @@ static void tally_egress(struct fleet *f, const char *cc, uint64_t asn, const ch
         }
     }
     json_t *i = json_object_get(f->app_idx, app);
-    struct app_slot *a = NULL;
+    struct app_tally *a = NULL;
     if (i != NULL) {
         a = &f->apps[json_integer_value(i)];
     } else if (f->n_apps < FLEET_APP_SLOTS &&
                json_object_set_new(f->app_idx, app, json_integer((json_int_t)f->n_apps)) == 0) {
         a = &f->apps[f->n_apps++];
-        a->name = strdup(app);
+        a->used = 1;
+        snprintf(a->name, sizeof(a->name), "%s", app);
     }
     if (a != NULL) {
         a->flows++;
@@ -1346,104 +1338,37 @@ static json_t *hosts_section(struct fleet *f, const struct out_report_src *setup
     return arr;
 }
 
-static int cmp_cc(const void *a, const void *b, void *ud)
-{
-    const struct fleet *f = ud;
-    size_t x = *(const size_t *)a, y = *(const size_t *)b;
-    if (f->cc_bytes[x] != f->cc_bytes[y])
-        return f->cc_bytes[x] > f->cc_bytes[y] ? -1 : 1;
-    if (f->cc_flows[x] != f->cc_flows[y])
-        return f->cc_flows[x] > f->cc_flows[y] ? -1 : 1;
-    return x < y ? -1 : x > y;
-}
-
-static int cmp_as(const void *a, const void *b)
-{
-    const struct as_slot *x = *(const struct as_slot *const *)a;
-    const struct as_slot *y = *(const struct as_slot *const *)b;
-    if (x->bytes_out != y->bytes_out)
-        return x->bytes_out > y->bytes_out ? -1 : 1;
-    if (x->flows != y->flows)
-        return x->flows > y->flows ? -1 : 1;
-    return x->asn < y->asn ? -1 : x->asn > y->asn;
-}
-
-static int cmp_app(const void *a, const void *b)
-{
-    const struct app_slot *x = *(const struct app_slot *const *)a;
-    const struct app_slot *y = *(const struct app_slot *const *)b;
-    if (x->bytes_out != y->bytes_out)
-        return x->bytes_out > y->bytes_out ? -1 : 1;
-    if (x->bytes != y->bytes)
-        return x->bytes > y->bytes ? -1 : 1;
-    return strcmp(x->name, y->name);
-}
-
-static json_t *tally(uint64_t flows, uint64_t bytes_out)
-{
-    json_t *o = json_object();
-    set(o, "flows", jcount(flows));
-    set(o, "bytes_out", jcount(bytes_out));
-    return o;
-}
-
 static json_t *egress_section(struct fleet *f)
 {
-    json_t *o = json_object();
-    size_t idx[26 * 26], n = 0;
-    set(o, "bytes_out", jcount(f->bytes_out));
-    set(o, "flows", jcount(f->flows_out));
-    for (size_t i = 0; i < 26 * 26; i++)
-        if (f->cc_flows[i] != 0)
-            idx[n++] = i;
-    qsort_r(idx, n, sizeof(idx[0]), cmp_cc, f);
-    json_t *cs = json_array();
-    for (size_t i = 0; i < n; i++) {
-        char cc[3] = {(char)('A' + idx[i] / 26), (char)('A' + idx[i] % 26), '\0'};
-        json_t *c = tally(f->cc_flows[idx[i]], f->cc_bytes[idx[i]]);
-        json_object_set_new(c, "country_code", json_string(cc));
-        json_array_append_new(cs, c);
-    }
-    set(o, "countries", cs);
-    set(o, "unknown_country_bytes_out", jcount(f->unknown_cc_bytes));
-    const struct as_slot **as = malloc((f->n_ases + 1) * sizeof(*as));
-    json_t *nets = json_array();
-    for (size_t i = 0; as != NULL && i < f->n_ases; i++)
+    const struct as_tally **as = malloc((f->n_ases + 1) * sizeof(*as));
+    struct out_report_egress e = {
+        .flows = f->flows_out,
+        .bytes_out = f->bytes_out,
+        .cc_flows = f->cc_flows,
+        .cc_bytes_out = f->cc_bytes,
+        .unknown_cc_bytes_out = f->unknown_cc_bytes,
+        .ases = as,
+        .n_ases = as != NULL ? f->n_ases : 0,
+        .other_as_flows = f->as_other_flows,
+        .other_as_bytes_out = f->as_other_bytes,
+        .unknown_as_flows = f->unknown_as_flows,
+        .unknown_as_bytes_out = f->unknown_as_bytes,
+    };
+    for (size_t i = 0; i < e.n_ases; i++)
         as[i] = &f->ases[i];
-    if (as != NULL)
-        qsort(as, f->n_ases, sizeof(*as), cmp_as);
-    for (size_t i = 0; as != NULL && i < f->n_ases; i++) {
-        json_t *a = json_object();
-        set(a, "asn", jcount(as[i]->asn));
-        set(a, "as_org", json_string(as[i]->org ? as[i]->org : ""));
-        set(a, "flows", jcount(as[i]->flows));
-        set(a, "bytes_out", jcount(as[i]->bytes_out));
-        json_array_append_new(nets, a);
-    }
+    json_t *o = out_report_egress(&e);
     free(as);
-    set(o, "networks", nets);
-    set(o, "other_networks", tally(f->as_other_flows, f->as_other_bytes));
-    set(o, "unknown_network", tally(f->unknown_as_flows, f->unknown_as_bytes));
     return o;
 }
 
 static json_t *apps_section(struct fleet *f)
 {
-    json_t *arr = json_array();
-    const struct app_slot **v = malloc((f->n_apps + 1) * sizeof(*v));
+    const struct app_tally **v = malloc((f->n_apps + 1) * sizeof(*v));
     if (v == NULL)
-        return arr;
+        return json_array();
     for (size_t i = 0; i < f->n_apps; i++)
         v[i] = &f->apps[i];
-    qsort(v, f->n_apps, sizeof(*v), cmp_app);
-    for (size_t i = 0; i < f->n_apps; i++) {
-        json_t *o = json_object();
-        set(o, "app", json_string(v[i]->name ? v[i]->name : ""));
-        set(o, "flows", jcount(v[i]->flows));
-        set(o, "bytes", jcount(v[i]->bytes));
-        set(o, "bytes_out", jcount(v[i]->bytes_out));
-        json_array_append_new(arr, o);
-    }
+    json_t *arr = out_report_apps(v, f->n_apps);
     free(v);
     return arr;
 }

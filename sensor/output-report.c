@@ -460,12 +460,12 @@ static void verdict_host(const struct assets_host_view *h, void *ud)
 
 static int cmp_country(const void *a, const void *b, void *ud)
 {
-    const struct pipeline_stats *ps = ud;
+    const struct out_report_egress *e = ud;
     size_t x = *(const size_t *)a, y = *(const size_t *)b;
-    if (ps->country_bytes_out[x] != ps->country_bytes_out[y])
-        return ps->country_bytes_out[x] > ps->country_bytes_out[y] ? -1 : 1;
-    if (ps->country_flows[x] != ps->country_flows[y])
-        return ps->country_flows[x] > ps->country_flows[y] ? -1 : 1;
+    if (e->cc_bytes_out[x] != e->cc_bytes_out[y])
+        return e->cc_bytes_out[x] > e->cc_bytes_out[y] ? -1 : 1;
+    if (e->cc_flows[x] != e->cc_flows[y])
+        return e->cc_flows[x] > e->cc_flows[y] ? -1 : 1;
     return x < y ? -1 : x > y;
 }
 
@@ -491,65 +491,54 @@ static int cmp_app(const void *a, const void *b)
     return strcmp(x->name, y->name);
 }
 
-static json_t *egress_section(const struct out_report_src *src)
+static json_t *flows_bytes_out(uint64_t flows, uint64_t bytes_out)
 {
-    const struct pipeline_stats *ps = &src->rep->c->ps;
     json_t *o = json_object();
-    set(o, "bytes_out", ju64(ps->bytes_out));
-    set(o, "flows", ju64(ps->flows_by_dir[FLOW_DIR_EGRESS]));
+    set(o, "flows", ju64(flows));
+    set(o, "bytes_out", ju64(bytes_out));
+    return o;
+}
 
+/* See output-report.h. */
+json_t *out_report_egress(const struct out_report_egress *e)
+{
+    json_t *o = flows_bytes_out(e->flows, e->bytes_out);
     size_t idx[26 * 26], n = 0;
     for (size_t i = 0; i < 26 * 26; i++)
-        if (ps->country_flows[i] != 0)
+        if (e->cc_flows[i] != 0)
             idx[n++] = i;
-    qsort_r(idx, n, sizeof(idx[0]), cmp_country, (void *)(uintptr_t)ps);
+    qsort_r(idx, n, sizeof(idx[0]), cmp_country, (void *)(uintptr_t)e);
     json_t *cs = json_array();
     for (size_t i = 0; i < n; i++) {
         char cc[2] = {(char)('A' + idx[i] / 26), (char)('A' + idx[i] % 26)};
         json_t *c = json_object();
         set(c, "country_code", jcc(cc));
-        set(c, "flows", ju64(ps->country_flows[idx[i]]));
-        set(c, "bytes_out", ju64(ps->country_bytes_out[idx[i]]));
+        set(c, "flows", ju64(e->cc_flows[idx[i]]));
+        set(c, "bytes_out", ju64(e->cc_bytes_out[idx[i]]));
         json_array_append_new(cs, c);
     }
     set(o, "countries", cs);
-    set(o, "unknown_country_bytes_out", ju64(ps->unknown_country_bytes_out));
+    set(o, "unknown_country_bytes_out", ju64(e->unknown_cc_bytes_out));
 
-    const struct as_tally *as[STATS_AS_SLOTS];
-    n = 0;
-    for (size_t i = 0; i < STATS_AS_SLOTS; i++)
-        if (ps->ases[i].asn != 0)
-            as[n++] = &ps->ases[i];
-    qsort(as, n, sizeof(as[0]), cmp_as);
+    qsort(e->ases, e->n_ases, sizeof(e->ases[0]), cmp_as);
     json_t *nets = json_array();
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < e->n_ases; i++) {
         json_t *a = json_object();
-        set(a, "asn", ju64(as[i]->asn));
-        set(a, "as_org", jstrn(as[i]->org, as[i]->org_len));
-        set(a, "flows", ju64(as[i]->flows));
-        set(a, "bytes_out", ju64(as[i]->bytes_out));
+        set(a, "asn", ju64(e->ases[i]->asn));
+        set(a, "as_org", jstrn(e->ases[i]->org, e->ases[i]->org_len));
+        set(a, "flows", ju64(e->ases[i]->flows));
+        set(a, "bytes_out", ju64(e->ases[i]->bytes_out));
         json_array_append_new(nets, a);
     }
     set(o, "networks", nets);
-    json_t *other = json_object();
-    set(other, "flows", ju64(ps->as_overflow_flows));
-    set(other, "bytes_out", ju64(ps->as_overflow_bytes_out));
-    set(o, "other_networks", other);
-    json_t *unknown = json_object();
-    set(unknown, "flows", ju64(ps->unknown_as_flows));
-    set(unknown, "bytes_out", ju64(ps->unknown_as_bytes_out));
-    set(o, "unknown_network", unknown);
+    set(o, "other_networks", flows_bytes_out(e->other_as_flows, e->other_as_bytes_out));
+    set(o, "unknown_network", flows_bytes_out(e->unknown_as_flows, e->unknown_as_bytes_out));
     return o;
 }
 
-static json_t *apps_section(const struct out_report_src *src)
+/* See output-report.h. */
+json_t *out_report_apps(const struct app_tally **v, size_t n)
 {
-    const struct pipeline_stats *ps = &src->rep->c->ps;
-    const struct app_tally *v[STATS_APP_SLOTS];
-    size_t n = 0;
-    for (size_t i = 0; i < STATS_APP_SLOTS; i++)
-        if (ps->apps[i].used)
-            v[n++] = &ps->apps[i];
     qsort(v, n, sizeof(v[0]), cmp_app);
     json_t *a = json_array();
     for (size_t i = 0; i < n; i++) {
@@ -561,6 +550,39 @@ static json_t *apps_section(const struct out_report_src *src)
         json_array_append_new(a, o);
     }
     return a;
+}
+
+static json_t *egress_section(const struct out_report_src *src)
+{
+    const struct pipeline_stats *ps = &src->rep->c->ps;
+    const struct as_tally *as[STATS_AS_SLOTS];
+    struct out_report_egress e = {
+        .flows = ps->flows_by_dir[FLOW_DIR_EGRESS],
+        .bytes_out = ps->bytes_out,
+        .cc_flows = ps->country_flows,
+        .cc_bytes_out = ps->country_bytes_out,
+        .unknown_cc_bytes_out = ps->unknown_country_bytes_out,
+        .ases = as,
+        .other_as_flows = ps->as_overflow_flows,
+        .other_as_bytes_out = ps->as_overflow_bytes_out,
+        .unknown_as_flows = ps->unknown_as_flows,
+        .unknown_as_bytes_out = ps->unknown_as_bytes_out,
+    };
+    for (size_t i = 0; i < STATS_AS_SLOTS; i++)
+        if (ps->ases[i].asn != 0)
+            as[e.n_ases++] = &ps->ases[i];
+    return out_report_egress(&e);
+}
+
+static json_t *apps_section(const struct out_report_src *src)
+{
+    const struct pipeline_stats *ps = &src->rep->c->ps;
+    const struct app_tally *v[STATS_APP_SLOTS];
+    size_t n = 0;
+    for (size_t i = 0; i < STATS_APP_SLOTS; i++)
+        if (ps->apps[i].used)
+            v[n++] = &ps->apps[i];
+    return out_report_apps(v, n);
 }
 
 /* ---------------------------------------------------------------- timeline */

@@ -25,6 +25,8 @@ struct sig_pack;
 struct geo;
 struct evidence;
 struct assets;
+struct as_tally;
+struct app_tally;
 
 /* The text the template holds where the data goes. */
 #define OUT_REPORT_PLACEHOLDER "@@REPORT_DATA@@"
@@ -46,6 +48,26 @@ struct out_report_src {
     const struct assets *assets;     /* NULL: no inventory */
     uint64_t generated_us;           /* wall-clock time of the report; 0: now */
 };
+
+/* Egress tallies for out_report_egress(): a run's (pipeline.h) or the
+ * fleet window's. Pointers are borrowed for the call. */
+struct out_report_egress {
+    uint64_t flows, bytes_out;
+    const uint64_t *cc_flows, *cc_bytes_out; /* [26 * 26], by country code */
+    uint64_t unknown_cc_bytes_out;           /* to addresses no country locates */
+    const struct as_tally **ases;            /* n_ases, any order: sorted in place */
+    size_t n_ases;
+    uint64_t other_as_flows, other_as_bytes_out;     /* the AS table was full */
+    uint64_t unknown_as_flows, unknown_as_bytes_out; /* to addresses no AS locates */
+};
+
+/* The data document's "egress" object (countries and networks, most bytes
+ * out first). */
+json_t *out_report_egress(const struct out_report_egress *e);
+
+/* The data document's "apps" array from n application tallies (v is
+ * sorted in place: most bytes out first). */
+json_t *out_report_apps(const struct app_tally **v, size_t n);
 
 /* Check that the template at path can be read and is one (holds the
  * placeholder exactly once). Returns 0, or -1 with "PATH: message" in

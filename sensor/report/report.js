@@ -731,6 +731,23 @@
     byId('apps-lead').textContent = 'The same alerted flows by the application nDPI recognised.';
   }
 
+  // The flows, bytes out and share-of-egress columns of a traffic table.
+  function trafficColumns(total) {
+    return [
+      { key: 'flows', label: 'Flows', num: true, cell: function (r) {
+        return fmtInt(r.flows);
+      } },
+      { key: 'bytes_out', label: 'Bytes out', num: true, cell: function (r) {
+        return fmtBytes(r.bytes_out);
+      } },
+      { key: 'share', label: 'Share', num: true, value: function (r) {
+        return r.bytes_out;
+      }, cell: function (r) {
+        return share(r.bytes_out, total);
+      } }
+    ];
+  }
+
   function countriesSection(d) {
     var eg = d.egress || {};
     var rows = (eg.countries || []).slice();
@@ -765,19 +782,8 @@
           return countryName(r.country_code);
         }, cell: function (r) {
           return [countryName(r.country_code), hot[r.country_code] ? [' ', el('span', { class: 'key key-product', text: 'product traffic' })] : null];
-        } },
-        { key: 'flows', label: 'Flows', num: true, cell: function (r) {
-          return fmtInt(r.flows);
-        } },
-        { key: 'bytes_out', label: 'Bytes out', num: true, cell: function (r) {
-          return fmtBytes(r.bytes_out);
-        } },
-        { key: 'share', label: 'Share', num: true, value: function (r) {
-          return r.bytes_out;
-        }, cell: function (r) {
-          return share(r.bytes_out, total);
         } }
-      ]
+      ].concat(trafficColumns(total))
     }));
   }
 
@@ -822,19 +828,8 @@
           return r.as_org || r.label || '';
         }, cell: function (r) {
           return [r.as_org || r.label || '\u2013', hot[r.asn] ? [' ', el('span', { class: 'key key-product', text: 'product traffic' })] : null];
-        } },
-        { key: 'flows', label: 'Flows', num: true, cell: function (r) {
-          return fmtInt(r.flows);
-        } },
-        { key: 'bytes_out', label: 'Bytes out', num: true, cell: function (r) {
-          return fmtBytes(r.bytes_out);
-        } },
-        { key: 'share', label: 'Share', num: true, value: function (r) {
-          return r.bytes_out;
-        }, cell: function (r) {
-          return share(r.bytes_out, total);
         } }
-      ]
+      ].concat(trafficColumns(total))
     }));
   }
 
