@@ -15,7 +15,8 @@ differences so a regression can be traced to a capture.
 ndpiReader's output depends only on the capture and the nDPI version, so it
 is kept (--cache, default build/ndpi-ref/<nDPI version>/<capture>.csv) and
 computed again only when the version or the capture changes. Captures are
-compared --jobs at a time.
+compared --jobs at a time; the sensor reads them --batch at a time, in one
+run each (see sensor_flows()).
 """
 
 import argparse
@@ -107,16 +108,24 @@ def ref_flows(reader, pcap, cache):
     return flows
 
 
-def sensor_flows(sensor, pcap, tmpdir):
-    out = os.path.join(tmpdir, os.path.basename(pcap) + ".flows.json")
-    p = subprocess.run([sensor, "-c", os.devnull, "-q", "--no-progress", "-r", pcap,
-                        "--truncate", "--flows", out], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                       timeout=300, check=False)
+def sensor_flows(sensor, pcaps, tmpdir):
+    """The sensor's flows of a batch of captures read in one run, by
+    capture: {pcap: {5-tuple key: set of labels}}. A capture that does not
+    continue the one before it starts afresh (README, "Reading files and
+    folders"), so each capture's flows are those it gives read alone
+    (tests/folder_test.py); one start per batch, not per capture, is what
+    makes the sanitizer run affordable."""
+    out = os.path.join(tmpdir, os.path.basename(pcaps[0]) + ".flows.json")
+    cmd = [sensor, "-c", os.devnull, "-q", "--no-progress", "--truncate", "--flows", out]
+    for pcap in pcaps:
+        cmd += ["-r", pcap]
+    p = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=600,
+                       check=False)
     if p.returncode not in (0,):
-        # A capture the sensor rejects as a whole still counts: its flows are missing.
-        sys.stderr.write("  note: %s: exit %d: %s\n" % (os.path.basename(pcap), p.returncode,
-                                                        p.stderr.decode(errors="replace").strip()))
-    flows = {}
+        # A capture the sensor rejects still counts: its flows are missing.
+        sys.stderr.write("  note: the batch from %s: exit %d: %s\n" % (
+            os.path.basename(pcaps[0]), p.returncode, p.stderr.decode(errors="replace").strip()))
+    flows = {pcap: {} for pcap in pcaps}
     if not os.path.exists(out):
         return flows
     with open(out) as fp:
@@ -126,7 +135,8 @@ def sensor_flows(sensor, pcap, tmpdir):
             pnum = PROTO_NUM.get(proto, int(proto) if proto.isdigit() else -1)
             k = key(pnum, rec["src_ip"], rec.get("src_port", 0), rec["dest_ip"],
                     rec.get("dest_port", 0))
-            flows.setdefault(k, set()).add(rec.get("app", ""))
+            flows.setdefault(rec.get("pcap_filename"), {}).setdefault(k, set()).add(
+                rec.get("app", ""))
     return flows
 
 
@@ -141,6 +151,8 @@ def main():
     ap.add_argument("--cache", default=os.path.join("build", "ndpi-ref"),
                     help="folder for ndpiReader's results, per nDPI version")
     ap.add_argument("--jobs", type=int, default=2, help="captures compared at once")
+    ap.add_argument("--batch", type=int, default=24,
+                    help="captures the sensor reads in one run (default 24)")
     args = ap.parse_args()
 
     if not os.path.isdir(args.corpus):
@@ -156,9 +168,13 @@ def main():
     os.makedirs(cache, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp, \
             concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
-        def both(pcap):
-            return ref_flows(args.reader, pcap, cache), sensor_flows(args.sensor, pcap, tmp)
-        for pcap, (ref, ours) in zip(pcaps, pool.map(both, pcaps)):
+        ours_by_file = {}
+        batches = [pcaps[i:i + args.batch] for i in range(0, len(pcaps), args.batch)]
+        for res in pool.map(lambda b: sensor_flows(args.sensor, b, tmp), batches):
+            ours_by_file.update(res)
+        refs = pool.map(lambda pcap: ref_flows(args.reader, pcap, cache), pcaps)
+        for pcap, ref in zip(pcaps, refs):
+            ours = ours_by_file.get(pcap, {})
             missing, differ = [], []
             for k, labels in ref.items():
                 total_ref += 1

@@ -20,8 +20,17 @@ flows do not split evenly by a power of two), and compares:
 
 The runs with several workers must say so in --stats (run.workers).
 
+The captures are read in batches of BATCH files, one run per batch and
+per number of workers (a sensor starts once per batch, not once per
+capture: under the sanitizers most of a run is its start). A capture that
+does not continue the one before it starts afresh (README, "Reading files
+and folders"; tests/folder_test.py shows it gives every flow the record it
+has read alone), and every record names its capture (pcap_filename), so
+the alerts and flow records are compared capture by capture; exit status,
+inventory and counters batch by batch.
+
 Also: every file of the corpus in one run (-r repeated; flow state is kept
-across files and time steps back between them), 1 vs N.
+across files that continue one another), 1 vs N.
 
 Python standard library only. Prints "N passed, M failed" and exits 1 on
 any failure.
@@ -94,28 +103,37 @@ def stable_stats(raw):
     return keep
 
 
-def compare(name, one, many, workers):
+def first_difference(a, b, workers):
+    for x, y in zip(a, b):
+        if x != y:
+            return "  first difference:\n    1: %s\n    %d: %s" % (
+                x[:300].decode(errors="replace"), workers, y[:300].decode(errors="replace"))
+    return "  one list is a prefix of the other"
+
+
+def by_file(raw):
+    """Lines of a JSON lines output by their pcap_filename, in order."""
+    out = {}
+    for line in raw.splitlines():
+        out.setdefault(json.loads(line).get("pcap_filename"), []).append(line)
+    return out
+
+
+def compare_records(name, a1, an, fl1, fln, workers):
+    """One capture's alerts and flow records (lists of lines), 1 vs N."""
     errs = []
-    if one["rc"] != many["rc"]:
-        errs.append("exit %d with 1 worker, %d with %d" % (one["rc"], many["rc"], workers))
-    if one["alerts"] != many["alerts"]:
-        a1 = one["alerts"].splitlines()
-        an = many["alerts"].splitlines()
+    if a1 != an:
         errs.append("alerts differ: %d lines vs %d" % (len(a1), len(an)))
-        for x, y in zip(a1, an):
-            if x != y:
-                errs.append("  first difference:\n    1: %s\n    %d: %s" % (
-                    x[:300].decode(errors="replace"), workers, y[:300].decode(errors="replace")))
-                break
+        errs.append(first_difference(a1, an, workers))
     # Flow records: equal but for the application label (with what nDPI
     # derives along with it: risks, host name, TLS details). nDPI keeps a few
     # caches across flows in its module (STUN, Zoom, tinc, Telegram calls:
     # a peer seen in one flow labels the next), and each worker has its own
     # module, so a label that comes from such a cache may differ. Everything
     # else in the record must be equal; the labels that differ are counted.
-    def parse(raw):
+    def parse(lines):
         recs = {}
-        for line in raw.splitlines():
+        for line in lines:
             r = json.loads(line)
             key = (r["community_id"], r["flow"]["start"], r["src_ip"], r.get("src_port"))
             recs.setdefault(key, []).append(r)
@@ -130,8 +148,8 @@ def compare(name, one, many, workers):
     def label(r):
         return json.dumps([r.get(k) for k in NDPI_FIELDS], sort_keys=True)
 
-    f1 = sorted(strip(json.loads(x)) for x in one["flows"].splitlines())
-    fn = sorted(strip(json.loads(x)) for x in many["flows"].splitlines())
+    f1 = sorted(strip(json.loads(x)) for x in fl1)
+    fn = sorted(strip(json.loads(x)) for x in fln)
     labels = 0
     if f1 != fn:
         only1 = set(f1) - set(fn)
@@ -143,7 +161,7 @@ def compare(name, one, many, workers):
         for x in list(onlyn)[:1]:
             errs.append("  only with %d: %s" % (workers, x[:400]))
     else:
-        p1, pn = parse(one["flows"]), parse(many["flows"])
+        p1, pn = parse(fl1), parse(fln)
         for key, rs in p1.items():
             a = sorted(label(r) for r in rs)
             b = sorted(label(r) for r in pn.get(key, []))
@@ -151,6 +169,20 @@ def compare(name, one, many, workers):
                 labels += 1
                 print("       label %s %s:%s: %s with 1 worker, %s with %d" % (
                     name, rs[0]["dest_ip"], rs[0].get("dest_port"), a, b, workers))
+    return errs, labels, len(f1)
+
+
+def compare_run(one, many, workers):
+    """What a run says as a whole, 1 vs N: exit status, the alerts in
+    their order, the inventory, the counters that do not depend on
+    threads."""
+    errs = []
+    if one["rc"] != many["rc"]:
+        errs.append("exit %d with 1 worker, %d with %d" % (one["rc"], many["rc"], workers))
+    if one["alerts"] != many["alerts"]:
+        a1, an = one["alerts"].splitlines(), many["alerts"].splitlines()
+        errs.append("the alerts' order differs: %d lines vs %d" % (len(a1), len(an)))
+        errs.append(first_difference(a1, an, workers))
     if one["assets"] != many["assets"]:
         errs.append("asset inventories differ")
     s1, sn = stable_stats(one["stats"]), stable_stats(many["stats"])
@@ -165,7 +197,17 @@ def compare(name, one, many, workers):
             errs.append("stats run.workers is not %d" % workers)
     except (ValueError, KeyError, TypeError):
         errs.append("stats run.workers missing")
-    return errs, labels, len(f1)
+    return errs
+
+
+def compare(name, one, many, workers):
+    """A whole run, 1 vs N, its records as one capture's."""
+    errs = compare_run(one, many, workers)
+    rerrs, labels, nflows = compare_records(name, one["alerts"].splitlines(),
+                                            many["alerts"].splitlines(),
+                                            one["flows"].splitlines(),
+                                            many["flows"].splitlines(), workers)
+    return errs + rerrs, labels, nflows
 
 
 def main():
@@ -174,6 +216,7 @@ def main():
     ap.add_argument("--corpus", default="../shared/corpus")
     ap.add_argument("--workers", type=int, default=3)
     ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--batch", type=int, default=24, help="captures per run (default 24)")
     ap.add_argument("--config", default="", help="configuration file (default: the sensor's)")
     args = ap.parse_args()
 
@@ -189,27 +232,51 @@ def main():
     alerts_seen = 0
     label_diffs = flows_seen = 0
     with tempfile.TemporaryDirectory(prefix="workers-") as tmp:
-        def one_file(i_f):
-            i, f = i_f
+        def one_batch(i_b):
+            i, batch = i_b
             d = os.path.join(tmp, str(i))
             os.mkdir(d)
-            r1 = run(args.sensor, [f], 1, d, "one", args.config)
-            rn = run(args.sensor, [f], args.workers, d, "many", args.config)
-            return f, r1, rn
+            r1 = run(args.sensor, batch, 1, d, "one", args.config)
+            rn = run(args.sensor, batch, args.workers, d, "many", args.config)
+            return batch, r1, rn
 
+        batches = [files[i:i + args.batch] for i in range(0, len(files), args.batch)]
         with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as ex:
-            for f, r1, rn in ex.map(one_file, enumerate(files)):
-                errs, labels, nf = compare(os.path.basename(f), r1, rn, args.workers)
-                label_diffs += labels
-                flows_seen += nf
-                alerts_seen += len(r1["alerts"].splitlines())
+            for batch, r1, rn in ex.map(one_batch, enumerate(batches)):
+                errs = compare_run(r1, rn, args.workers)
                 if errs:
                     failed += 1
-                    print("  FAIL %s" % f)
+                    print("  FAIL the batch of %d captures from %s" % (len(batch), batch[0]))
                     for e in errs:
                         print("       " + e)
                 else:
                     passed += 1
+                try:
+                    a1, an = by_file(r1["alerts"]), by_file(rn["alerts"])
+                    fl1, fln = by_file(r1["flows"]), by_file(rn["flows"])
+                except (ValueError, KeyError) as e:
+                    failed += 1
+                    print("  FAIL the batch from %s: a record is not JSON: %s" % (batch[0], e))
+                    continue
+                unnamed = (set(a1) | set(an) | set(fl1) | set(fln)) - set(batch)
+                if unnamed:
+                    failed += 1
+                    print("  FAIL records name no capture of the batch: %s" % sorted(
+                        str(x) for x in unnamed)[:3])
+                for f in batch:
+                    errs, labels, nf = compare_records(os.path.basename(f), a1.get(f, []),
+                                                       an.get(f, []), fl1.get(f, []),
+                                                       fln.get(f, []), args.workers)
+                    label_diffs += labels
+                    flows_seen += nf
+                    alerts_seen += len(a1.get(f, []))
+                    if errs:
+                        failed += 1
+                        print("  FAIL %s" % f)
+                        for e in errs:
+                            print("       " + e)
+                    else:
+                        passed += 1
 
         # every corpus file in one run: captures that start afresh (time
         # going back, or a gap) and ones that continue, in one stream
@@ -242,7 +309,7 @@ def main():
     if alerts_seen == 0:
         print("  FAIL no capture raised an alert: nothing was compared")
         failed += 1
-    print("workers: %d captures compared with 1 and %d workers, %d alerts in all" % (
+    print("workers: %d captures compared with 1 and %d workers, %d alerts and asset events in all" % (
         len(files), args.workers, alerts_seen))
     print("%d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
