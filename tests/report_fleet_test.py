@@ -251,6 +251,12 @@ def fleet(args, tmp, srv, sock, c):
             "running" in text, "the page is the fleet's: title, sensor states", text[:300])
     drawn = [cv for cv in b["canvases"] if cv["drawn"] > 0]
     c.check(drawn, "a chart canvas is drawn", json.dumps(b["canvases"]))
+    ev = b.get("evidence") or {}
+    etext = ev.get("text") or ""
+    named = [(n, f) for n, caps in SENSORS.items() for f in caps if n in etext and f in etext]
+    c.check(ev.get("expanded") == "true" and named,
+            "the first finding's evidence names its sensor and that sensor's capture file",
+            "%s; %r" % (ev.get("expanded"), etext[:400]))
     west = sorted({h for s, h in findings if s == "gw-west"})
     c.check(sorted(set(b["filter"]["hosts"])) == west,
             "typing gw-west leaves gw-west's findings",

@@ -673,8 +673,9 @@
             ['Application', s.app || '\u2013'],
             ['Destination', dest],
             ['Community ID', el('code', { text: s.community_id })],
-            fleet ? ['Sensor', p.sensor || '\u2013'] :
-              ['Capture file', s.capture_file ? el('code', { text: s.capture_file }) : 'live capture'],
+            fleet ? ['Sensor', p.sensor || '\u2013'] : null,
+            !fleet || s.capture_file ?
+              ['Capture file', s.capture_file ? el('code', { text: s.capture_file }) : 'live capture'] : null,
             ['Sent / received', fmtBytes(s.bytes_toserver) + ' / ' + fmtBytes(s.bytes_toclient) + ' (' +
               fmtInt(s.pkts_toserver) + ' / ' + fmtInt(s.pkts_toclient) + ' packets) when matched'],
             ['Signature', [el('code', { text: s.signature_id }), ' (' + s.category + ', ' + s.confidence + ' confidence)']],
