@@ -500,17 +500,17 @@ static int configure(struct sensor *s, int argc, char **argv)
 static void install_signals(bool live);
 
 /* --from-redis: the fleet's report, from the Redis it names with its
- * password settled as the output's (no Sentinel: the URL given is read).
- * Returns an exit code. */
+ * password settled as the output's; through Sentinel, as the output, when
+ * redis.sentinels is set. Returns an exit code. */
 static int fleet_report(struct sensor *s)
 {
     char err[1024], where[CONFIG_PATH_MAX + 64], origin[CONFIG_PATH_MAX + 64];
     const char *sentinels[CONFIG_MAX_SENTINELS];
     struct out_redis_config rc;
-    struct redis_url url;
+    struct redis_url url, sentinel_at[CONFIG_MAX_SENTINELS];
     redis_settings(s, s->o.from_redis, &rc, sentinels, origin, sizeof(origin));
     rc.url_from_cli = true;
-    const char *key = out_redis_target(&rc, &url, err, sizeof(err));
+    const char *key = out_redis_endpoints(&rc, &url, sentinel_at, err, sizeof(err));
     if (key != NULL) {
         log_msg(LOG_ERR, "%s: %s", where_of(s, key, where, sizeof(where)), err);
         return EXIT_USAGE;
@@ -522,6 +522,9 @@ static int fleet_report(struct sensor *s)
         .cfg = &s->cfg,
         .pack = s->pack,
         .url = &url,
+        .sentinels = rc.n_sentinels ? sentinel_at : NULL,
+        .n_sentinels = rc.n_sentinels,
+        .master_name = rc.master_name,
         .window = s->o.stream_window >= 0 ? (uint64_t)s->o.stream_window : maxlen,
         .quiet = s->o.quiet,
     };

@@ -1206,12 +1206,9 @@ const char *out_redis_target(const struct out_redis_config *cfg, struct redis_ur
     return NULL;
 }
 
-/* The URL of cfg with its password settled (out_redis_target()) into
- * *url; the sentinels' addresses into sentinels (n_sentinels of them, or
- * NULL to check only). Returns NULL, or the configuration key at fault
- * with a message in errbuf. */
-static const char *settle(const struct out_redis_config *cfg, struct redis_url *url,
-                          struct redis_url *sentinels, char *errbuf, size_t errlen)
+/* See output-redis.h. */
+const char *out_redis_endpoints(const struct out_redis_config *cfg, struct redis_url *url,
+                                struct redis_url *sentinels, char *errbuf, size_t errlen)
 {
     char msg[600];
     const char *key = out_redis_target(cfg, url, errbuf, errlen);
@@ -1231,6 +1228,17 @@ static const char *settle(const struct out_redis_config *cfg, struct redis_url *
             return "redis.sentinels";
         }
     }
+    return NULL;
+}
+
+/* out_redis_endpoints(), and a spool folder named. Returns NULL, or the
+ * configuration key at fault with a message in errbuf. */
+static const char *settle(const struct out_redis_config *cfg, struct redis_url *url,
+                          struct redis_url *sentinels, char *errbuf, size_t errlen)
+{
+    const char *key = out_redis_endpoints(cfg, url, sentinels, errbuf, errlen);
+    if (key != NULL)
+        return key;
     if (cfg->spool_dir == NULL || !cfg->spool_dir[0]) {
         snprintf(errbuf, errlen, "the Redis output needs a spool directory");
         return "redis.spool_dir";
@@ -1601,22 +1609,15 @@ void out_redis_status(struct out_redis *r, char *buf, size_t len)
 /* See output-redis.h: the target without user name or password. */
 void out_redis_describe(const struct out_redis *r, char *buf, size_t len)
 {
-    char peer[REDIS_URL_PEER_LEN];
-    size_t off;
     if (len == 0)
         return;
     buf[0] = '\0';
     if (r == NULL)
         return;
-    if (r->n_sentinels > 0) {
-        off = (size_t)snprintf(buf, len, "Sentinel master %s via ", r->master_name);
-        for (size_t i = 0; i < r->n_sentinels && off < len; i++) {
-            redis_url_peer(peer, sizeof(peer), r->sentinels[i].host, r->sentinels[i].port, NULL);
-            off += (size_t)snprintf(buf + off, len - off, "%s%s", i ? ", " : "", peer);
-        }
-    } else {
+    if (r->n_sentinels > 0)
+        redis_url_describe_sentinels(buf, len, r->master_name, r->sentinels, r->n_sentinels);
+    else
         redis_url_describe(&r->url, buf, len);
-    }
 }
 
 /* Stop the output thread (as out_redis_finish() with no wait, when it was

@@ -164,6 +164,15 @@ struct redis_url;
 const char *out_redis_target(const struct out_redis_config *cfg, struct redis_url *url,
                              char *errbuf, size_t errlen);
 
+/* Where cfg points: its URL with the password settled, as
+ * out_redis_target(), and the sentinels' host and port into sentinels
+ * (cfg->n_sentinels of them; NULL to check only). For the output and for
+ * a reader of what the sensors wrote (the fleet view). Returns NULL, or
+ * the configuration key at fault ("redis.url", "redis.password",
+ * "redis.master_name", "redis.sentinels") with a message in errbuf. */
+const char *out_redis_endpoints(const struct out_redis_config *cfg, struct redis_url *url,
+                                struct redis_url *sentinels, char *errbuf, size_t errlen);
+
 /* Check cfg as out_redis_start() would, without starting anything or
  * taking the spool's lock (--check-config): the URL, its password, the
  * sentinels, the spool folder usable (spool_check()). Returns NULL, or the

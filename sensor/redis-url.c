@@ -304,3 +304,19 @@ int redis_url_password_span(const char *url, size_t *off, size_t *len)
     *len = (size_t)(at - colon - 1);
     return 0;
 }
+
+/* See redis-url.h. */
+void redis_url_describe_sentinels(char *buf, size_t len, const char *master,
+                                  const struct redis_url *sentinels, size_t n)
+{
+    char peer[REDIS_URL_PEER_LEN];
+    if (len == 0)
+        return;
+    int w = snprintf(buf, len, "Sentinel master %s via ", master);
+    size_t off = w > 0 ? (size_t)w : 0;
+    for (size_t i = 0; i < n && off < len; i++) {
+        redis_url_peer(peer, sizeof(peer), sentinels[i].host, sentinels[i].port, NULL);
+        w = snprintf(buf + off, len - off, "%s%s", i ? ", " : "", peer);
+        off += w > 0 ? (size_t)w : 0;
+    }
+}

@@ -52,4 +52,9 @@ void redis_url_peer(char *buf, size_t len, const char *host, int port, const cha
  * "unix:///run/redis.sock?db=0". Never fails (truncates to len). */
 void redis_url_describe(const struct redis_url *u, char *buf, size_t len);
 
+/* "Sentinel master NAME via HOST:PORT, ..." for the n sentinels (host and
+ * port of each) into buf (len bytes, always terminated). */
+void redis_url_describe_sentinels(char *buf, size_t len, const char *master,
+                                  const struct redis_url *sentinels, size_t n);
+
 #endif

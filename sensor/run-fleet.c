@@ -36,7 +36,7 @@ static void log_damage(const struct fleet *f)
 
 int run_fleet(const struct run_fleet_config *c)
 {
-    char err[1024], where[REDIS_URL_PEER_LEN + 64];
+    char err[1024], where[1024];
     const struct sensor_config *cfg = c->cfg;
     struct fleet_source src = {0};
     json_t *doc = NULL;
@@ -52,9 +52,16 @@ int run_fleet(const struct run_fleet_config *c)
         log_msg(LOG_ERR, "out of memory");
         return EXIT_RUNTIME;
     }
-    redis_url_describe(c->url, where, sizeof(where));
+    if (c->n_sentinels > 0)
+        redis_url_describe_sentinels(where, sizeof(where), c->master_name, c->sentinels,
+                                     c->n_sentinels);
+    else
+        redis_url_describe(c->url, where, sizeof(where));
     struct source_redis_config rc_cfg = {
         .url = c->url,
+        .sentinels = c->sentinels,
+        .n_sentinels = c->n_sentinels,
+        .master_name = c->master_name,
         .connect_ms = cfg->redis_connect_timeout_ms,
         .command_ms = cfg->redis_command_timeout_ms,
         .key_prefix = cfg->redis_key_prefix,

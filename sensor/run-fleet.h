@@ -6,6 +6,7 @@
 #define RUN_FLEET_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct sensor_config;
@@ -16,9 +17,12 @@ struct run_fleet_config {
     const char *report_path;         /* --report */
     const struct sensor_config *cfg; /* report.template, redis.key_prefix, redis.stream, timeouts */
     const struct sig_pack *pack;     /* whole names and notes of the signatures; may be NULL */
-    const struct redis_url *url;     /* where, the password settled (out_redis_target()) */
-    uint64_t window;                 /* stream entries to read at most */
-    bool quiet;                      /* no summary line */
+    const struct redis_url *url;     /* where, the password settled (out_redis_endpoints()) */
+    const struct redis_url *sentinels; /* n_sentinels to ask for the master, or NULL */
+    size_t n_sentinels;
+    const char *master_name; /* with sentinels */
+    uint64_t window;         /* stream entries to read at most */
+    bool quiet;              /* no summary line */
 };
 
 /* Check the template, read the fleet, log each damaged record it skipped

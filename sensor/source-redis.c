@@ -358,6 +358,9 @@ int source_redis_fleet(const struct source_redis_config *c, struct fleet *f,
     r->errlen = errlen;
     struct redis_link_config lc = {
         .url = c->url,
+        .sentinels = c->sentinels,
+        .n_sentinels = c->n_sentinels,
+        .master_name = c->master_name,
         .connect_ms = c->connect_ms,
         .command_ms = c->command_ms,
         .abort_fd = -1,

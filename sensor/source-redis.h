@@ -28,13 +28,16 @@ struct fleet;
 struct fleet_source;
 
 struct source_redis_config {
-    const struct redis_url *url; /* the server, its password settled */
-    uint32_t connect_ms;         /* bound on the connect */
-    uint32_t command_ms;         /* bound on the handshake and on each exchange */
-    const char *key_prefix;      /* redis.key_prefix: "egress" */
-    const char *stream;          /* the alerts stream's key: "egress:alerts" */
-    uint64_t window;             /* stream entries to read at most, newest first; 0 none */
-    atomic_int *stop;            /* set (a signal): give up before the next exchange; or NULL */
+    const struct redis_url *url;       /* the server, its password settled */
+    const struct redis_url *sentinels; /* n_sentinels: ask them for the master; or NULL */
+    size_t n_sentinels;
+    const char *master_name; /* with sentinels */
+    uint32_t connect_ms;     /* bound on the connect */
+    uint32_t command_ms;     /* bound on the handshake and on each exchange */
+    const char *key_prefix;  /* redis.key_prefix: "egress" */
+    const char *stream;      /* the alerts stream's key: "egress:alerts" */
+    uint64_t window;         /* stream entries to read at most, newest first; 0 none */
+    atomic_int *stop;        /* set (a signal): give up before the next exchange; or NULL */
 };
 
 /* Read what c names into f; what the stream gave into src's

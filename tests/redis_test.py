@@ -1081,7 +1081,32 @@ def t_sentinel(env):
     c = master.client()
     dups = expect_all_delivered(c, alerts, "via Sentinel")
     c.close()
-    return "%d alerts to the master named by Sentinel (%d duplicates)" % (len(alerts), dups)
+    # The fleet view reads back through the same sentinels. A template
+    # holding only the data (the page itself is report-test's).
+    tpl = os.path.join(env.tmp, "template.html")
+    with open(tpl, "w") as fp:
+        fp.write('<script type="application/json" id="report-data">@@REPORT_DATA@@</script>\n')
+    with open(conf, "a") as fp:
+        fp.write("report = { template = %s; };\n" % cfg_str(tpl))
+    page = os.path.join(env.tmp, "fleet.html")
+    p = subprocess.run([env.args.sensor, "-c", conf, "--from-redis",
+                        "redis://127.0.0.1:%d/0" % dead, "--report", page],
+                       stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.PIPE, timeout=30, check=False)
+    err = p.stderr.decode(errors="replace")
+    expect_rc(p.returncode, 0, err)
+    with open(page) as fp:
+        text = fp.read()
+    doc = json.loads(text[text.index(">") + 1:text.rindex("</script>")])
+    window = doc.get("fleet", {}).get("window", {})
+    got = window.get("alerts", 0) + window.get("asset_events", 0)
+    check(doc["run"]["mode"] == "fleet" and [x["name"] for x in doc["sensors"]] == [SENSOR_NAME]
+          and got == len(alerts),
+          "the fleet view through Sentinel reads sensor %s and its %d records: %s, %d"
+          % (SENSOR_NAME, len(alerts), [x["name"] for x in doc.get("sensors", [])], got))
+    check("Sentinel master mymaster via" in err, "the fleet summary names Sentinel: %s" % err[-300:])
+    return ("%d alerts to the master named by Sentinel (%d duplicates); the fleet view read "
+            "them back through Sentinel" % (len(alerts), dups))
 
 
 def start_sentinel(env, master_port, replicas=()):
