@@ -33,17 +33,12 @@ import subprocess
 import sys
 import tempfile
 import time
+import testlib  # noqa: E402
+from testlib import check  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 PCAPS = os.path.join(ROOT, "pcaps")
-
-results = []
-
-
-def check(name, ok, detail=""):
-    results.append((name, ok))
-    print("  %s %s%s" % ("ok  " if ok else "FAIL", name, "" if ok else ": " + detail))
 
 
 def run(sensor, args, stdin=None, conf=os.devnull, timeout=120):
@@ -555,10 +550,7 @@ def main():
         appending(s, tmp)
         external_warning(s, tmp)
 
-    failed = sum(1 for _, ok in results if not ok)
-    print("cli: %d passed, %d failed" % (len(results) - failed, failed))
-    print("%d passed, %d failed" % (len(results) - failed, failed))
-    return 1 if failed else 0
+    return testlib.summary("cli")
 
 
 if __name__ == "__main__":

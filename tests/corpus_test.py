@@ -43,6 +43,7 @@ import time
 
 import identlib
 import testlib
+from testlib import cfg_str  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -94,10 +95,6 @@ def load_manifest(path):
             alerts[k] = a["why"]
         out[cap] = {"assets": assets, "alerts": alerts}
     return out
-
-
-def cfg_str(s):
-    return '"%s"' % s.replace("\\", "\\\\").replace('"', '\\"')
 
 
 def write_config(tmp, geo, signatures):

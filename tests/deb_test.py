@@ -26,7 +26,6 @@ systemd-analyze the suite is skipped, except under CI=true
 """
 
 import argparse
-import json
 import os
 import re
 import shutil
@@ -35,19 +34,12 @@ import sys
 import tempfile
 
 import testlib
+from testlib import check  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 CAPTURE = os.path.join(ROOT, "pcaps", "detect", "vendor-fortinet.pcap")
 UNIT = "/lib/systemd/system/egress-sensor.service"
-
-results = []
-
-
-def check(name, ok, detail=""):
-    results.append((name, ok))
-    print("  %s %s%s" % ("ok  " if ok else "FAIL", name, "" if ok else ": " + str(detail)[:1500]))
-    return ok
 
 
 def run(cmd, cwd=None, env=None, timeout=600):
@@ -234,10 +226,7 @@ def main():
     else:
         check_install(args.deb)
 
-    failed = sum(1 for _, ok in results if not ok)
-    print("deb-test: %d passed, %d failed" % (len(results) - failed, failed))
-    print("%d passed, %d failed" % (len(results) - failed, failed))
-    return 1 if failed else 0
+    return testlib.summary("deb-test")
 
 
 if __name__ == "__main__":

@@ -54,6 +54,7 @@ import sys
 import tempfile
 
 import identlib
+from testlib import cfg_str  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -117,10 +118,6 @@ def load_manifest(path):
         assets = identlib.check_entries(entry["assets"], "%s: %s" % (path, cap))
         out[cap] = {"alerts": alerts, "assets": assets}
     return out
-
-
-def cfg_str(s):
-    return '"%s"' % s.replace("\\", "\\\\").replace('"', '\\"')
 
 
 def write_config(tmp, geo, signatures):

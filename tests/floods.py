@@ -65,6 +65,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from testlib import cfg_str  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -676,10 +677,6 @@ def write_flood(path, flood_iter, extra):
 
 
 # ---------------------------------------------------------------- the sensor
-
-
-def cfg_str(s):
-    return '"%s"' % s.replace("\\", "\\\\").replace('"', '\\"')
 
 
 def write_config(path, geo, b, dpi_tcp=None):

@@ -34,18 +34,11 @@ import sys
 import tempfile
 
 import testlib
+from testlib import check  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 CAPTURE = os.path.join(ROOT, "pcaps", "detect", "vendor-fortinet.pcap")
-
-results = []
-
-
-def check(name, ok, detail=""):
-    results.append((name, ok))
-    print("  %s %s%s" % ("ok  " if ok else "FAIL", name, "" if ok else ": " + str(detail)[:1500]))
-    return ok
 
 
 def run(cmd, cwd=None, env=None, timeout=600):
@@ -229,10 +222,7 @@ def main():
 
 
 def finish():
-    failed = sum(1 for _, ok in results if not ok)
-    print("install-test: %d passed, %d failed" % (len(results) - failed, failed))
-    print("%d passed, %d failed" % (len(results) - failed, failed))
-    return 1 if failed else 0
+    return testlib.summary("install-test")
 
 
 if __name__ == "__main__":

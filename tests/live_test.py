@@ -61,6 +61,7 @@ import netns
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import testlib  # noqa: E402
+from testlib import cfg_str  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -87,10 +88,6 @@ run = netns.run
 
 def norm_ip(text):
     return ipaddress.ip_address(text).compressed
-
-
-def cfg_str(s):
-    return '"%s"' % s.replace("\\", "\\\\").replace('"', '\\"')
 
 
 class Veth(netns.Veth):

@@ -27,16 +27,10 @@ import subprocess
 import sys
 
 import testlib
+from testlib import check  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-
-results = []
-
-
-def check(name, ok, detail=""):
-    results.append((name, ok))
-    print("  %s %s%s" % ("ok  " if ok else "FAIL", name, "" if ok else ": " + detail))
 
 
 def program_options(sensor):
@@ -172,10 +166,7 @@ def main():
     for page in (args.page8, args.page5):
         check_render(page)
 
-    failed = sum(1 for _, ok in results if not ok)
-    print("man-test: %d passed, %d failed" % (len(results) - failed, failed))
-    print("%d passed, %d failed" % (len(results) - failed, failed))
-    return 1 if failed else 0
+    return testlib.summary("man-test")
 
 
 if __name__ == "__main__":

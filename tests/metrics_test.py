@@ -48,6 +48,7 @@ import threading
 import time
 
 import testlib
+from testlib import cfg_str, check  # noqa: E402
 
 try:
     from prometheus_client.parser import text_string_to_metric_families
@@ -72,18 +73,6 @@ NOT_COUNTERS = ("schema_version", "flows.bytes_per_flow", "capture.interfaces",
                 "redis.undelivered", "redis.state", "redis.last_error", "redis.last_error_past",
                 "redis.spool_damage", "redis.spool_error")
 NOT_COUNTER_GROUPS = ("apps", "dest_countries", "run")
-
-results = []
-
-
-def check(name, ok, detail=""):
-    results.append((name, ok))
-    print("  %s %s%s" % ("ok  " if ok else "FAIL", name, "" if ok else ": " + detail))
-    return ok
-
-
-def cfg_str(s):
-    return '"%s"' % s.replace("\\", "\\\\").replace('"', '\\"')
 
 
 def gauges():
@@ -394,11 +383,7 @@ def main():
             check("the live part ran", False, note + " (CI=true)")
         else:
             print("  skip %s" % note)
-    failed = sum(1 for _, ok in results if not ok)
-    print("metrics-test: %d passed, %d failed (%.1f s)" % (len(results) - failed, failed,
-                                                         time.monotonic() - started))
-    print("%d passed, %d failed" % (len(results) - failed, failed))
-    return 1 if failed else 0
+    return testlib.summary("metrics-test", " (%.1f s)" % (time.monotonic() - started))
 
 
 if __name__ == "__main__":

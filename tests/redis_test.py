@@ -36,6 +36,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import testlib  # noqa: E402
+from testlib import cfg_str  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -459,9 +460,6 @@ class TrickleRedis(FakeRedis):
 
 
 # ---------------------------------------------------------------- the sensor
-
-def cfg_str(s):
-    return '"%s"' % s.replace("\\", "\\\\").replace('"', '\\"')
 
 
 def cfg_value(v):
@@ -1213,7 +1211,6 @@ def t_sentinel_failover(env):
     s.close()
     return "%d alerts, %d before the failover, all on the new master (%d duplicates)" % (
         len(alerts), before, dups)
-
 
 
 def t_legacy_spool(env):

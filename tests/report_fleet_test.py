@@ -64,16 +64,16 @@ DAMAGED_HOST = "10.99.99.99"
 def write_config(path, name, geo, signatures, template, spool=None):
     geo = os.path.abspath(geo)
     with open(path, "w") as fp:
-        fp.write("sensor_name = %s;\n" % rt.cfg_str(name))
+        fp.write("sensor_name = %s;\n" % testlib.cfg_str(name))
         fp.write("geo = { country_db = %s; asn_db = %s; };\n"
-                 % (rt.cfg_str(os.path.join(geo, "country-dbip.mmdb")),
-                    rt.cfg_str(os.path.join(geo, "asn.mmdb"))))
+                 % (testlib.cfg_str(os.path.join(geo, "country-dbip.mmdb")),
+                    testlib.cfg_str(os.path.join(geo, "asn.mmdb"))))
         fp.write('home_countries = [ "CN" ];\n')
-        fp.write("signatures = { dir = %s; };\n" % rt.cfg_str(os.path.abspath(signatures)))
-        fp.write("report = { template = %s; };\n" % rt.cfg_str(os.path.abspath(template)))
+        fp.write("signatures = { dir = %s; };\n" % testlib.cfg_str(os.path.abspath(signatures)))
+        fp.write("report = { template = %s; };\n" % testlib.cfg_str(os.path.abspath(template)))
         fp.write("redis = { connect_timeout_ms = 1000; command_timeout_ms = 2000; "
                  "flush_timeout = 5; stats_interval = 5;%s };\n"
-                 % (" spool_dir = %s;" % rt.cfg_str(spool) if spool else ""))
+                 % (" spool_dir = %s;" % testlib.cfg_str(spool) if spool else ""))
 
 
 def run(cmd, env=None, timeout=120):

@@ -91,14 +91,14 @@ def write_config(path, geo, signatures, template):
     with open(path, "w") as fp:
         fp.write('sensor_name = "live-report";\n')
         fp.write("geo = { country_db = %s; asn_db = %s; };\n"
-                 % (rt.cfg_str(os.path.join(geo, "country-dbip.mmdb")),
-                    rt.cfg_str(os.path.join(geo, "asn.mmdb"))))
+                 % (testlib.cfg_str(os.path.join(geo, "country-dbip.mmdb")),
+                    testlib.cfg_str(os.path.join(geo, "asn.mmdb"))))
         fp.write('home_countries = [ "CN" ];\n')
-        fp.write("signatures = { dir = %s; };\n" % rt.cfg_str(os.path.abspath(signatures)))
+        fp.write("signatures = { dir = %s; };\n" % testlib.cfg_str(os.path.abspath(signatures)))
         fp.write("flow = { timeouts = { tcp = 2; tcp_closed = 1; udp = 2; icmp = 2; other = 2; }; "
                  "};\n")
         fp.write("report = { template = %s; interval = 3600; };\n"
-                 % rt.cfg_str(os.path.abspath(template)))
+                 % testlib.cfg_str(os.path.abspath(template)))
 
 
 def main():

@@ -45,6 +45,7 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import testlib  # noqa: E402
+from testlib import cfg_str  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -69,10 +70,6 @@ class Checks:
             self.failed += 1
             print("  FAIL  %s%s" % (what, (": " + detail) if detail else ""))
         return ok
-
-
-def cfg_str(s):
-    return '"%s"' % s.replace("\\", "\\\\").replace('"', '\\"')
 
 
 def write_config(path, geo, signatures, template):

@@ -47,6 +47,7 @@ import tempfile
 import time
 
 import testlib
+from testlib import cfg_str, check  # noqa: E402
 
 try:
     import jsonschema
@@ -91,18 +92,6 @@ signatures = (
     ja3s = [ "00000000000000000000000000000000" ]; app = [ "SchemaTestNothing" ]; }
 );
 """
-
-results = []
-
-
-def check(name, ok, detail=""):
-    results.append((name, ok))
-    print("  %s %s%s" % ("ok  " if ok else "FAIL", name, "" if ok else ": " + detail))
-    return ok
-
-
-def cfg_str(s):
-    return '"%s"' % s.replace("\\", "\\\\").replace('"', '\\"')
 
 
 def free_port():
@@ -547,11 +536,7 @@ def main():
     coverage(v, out, live_ran)
     rejected(v, out)
 
-    failed = sum(1 for _, ok in results if not ok)
-    print("schema-test: %d passed, %d failed (%.1f s)" % (len(results) - failed, failed,
-                                                        time.monotonic() - started))
-    print("%d passed, %d failed" % (len(results) - failed, failed))
-    return 1 if failed else 0
+    return testlib.summary("schema-test", " (%.1f s)" % (time.monotonic() - started))
 
 
 if __name__ == "__main__":
